@@ -1,0 +1,77 @@
+#include "event.h"
+
+#include <string.h>
+
+/* One table for every per-type property, indexed by type, so adding a type
+ * is one line and the name, size and parser can never disagree. */
+static const struct {
+	const char *name;
+	unsigned size;
+} event_types[FKS_EV_TYPE_COUNT] = {
+	[FKS_EV_QUOTE] = { "quote", sizeof(struct fks_ev_quote) },
+	[FKS_EV_TRADE] = { "trade", sizeof(struct fks_ev_trade) },
+	[FKS_EV_BOOK_DELTA] = { "book_delta", sizeof(struct fks_ev_book_delta) },
+	[FKS_EV_SIGNAL] = { "signal", sizeof(struct fks_ev_signal) },
+	[FKS_EV_ORDER_NEW] = { "order_new", sizeof(struct fks_ev_order_new) },
+	[FKS_EV_ORDER_CANCEL] = { "order_cancel", sizeof(struct fks_ev_order_cancel) },
+	[FKS_EV_ORDER_REPLACE] = { "order_replace", sizeof(struct fks_ev_order_replace) },
+	[FKS_EV_RISK_REJECT] = { "risk_reject", sizeof(struct fks_ev_risk_reject) },
+	[FKS_EV_ORDER_ACK] = { "order_ack", sizeof(struct fks_ev_order_ack) },
+	[FKS_EV_FILL] = { "fill", sizeof(struct fks_ev_fill) },
+	[FKS_EV_ORDER_REJECT] = { "order_reject", sizeof(struct fks_ev_order_reject) },
+	[FKS_EV_CANCEL_ACK] = { "cancel_ack", sizeof(struct fks_ev_cancel_ack) },
+	[FKS_EV_POSITION] = { "position", sizeof(struct fks_ev_position) },
+	[FKS_EV_CONTROL] = { "control", sizeof(struct fks_ev_control) },
+	[FKS_EV_HEARTBEAT] = { "heartbeat", sizeof(struct fks_ev_heartbeat) },
+	[FKS_EV_INSTRUMENT_DEF] = { "instrument_def", sizeof(struct fks_ev_instrument_def) },
+};
+
+size_t fks_event_size(unsigned type)
+{
+	return type < FKS_EV_TYPE_COUNT ? event_types[type].size : 0;
+}
+
+const char *fks_event_type_name(unsigned type)
+{
+	return type < FKS_EV_TYPE_COUNT ? event_types[type].name : NULL;
+}
+
+unsigned fks_event_type_from_name(const char *name)
+{
+	for (unsigned t = 1; t < FKS_EV_TYPE_COUNT; t++)
+		if (event_types[t].name && !strcmp(event_types[t].name, name))
+			return t;
+	return FKS_EV_NONE;
+}
+
+const char *fks_stage_name(unsigned stage)
+{
+	static const char *const names[FKS_STAGE_COUNT] = {
+		[FKS_STAGE_FEED] = "feed",         [FKS_STAGE_STRATEGY] = "strategy",
+		[FKS_STAGE_RISK] = "risk",         [FKS_STAGE_GATEWAY] = "gateway",
+		[FKS_STAGE_JOURNAL] = "journal",   [FKS_STAGE_SUPERVISOR] = "supervisor",
+		[FKS_STAGE_REPLAY] = "replay",
+	};
+	return stage < FKS_STAGE_COUNT && names[stage] ? names[stage] : NULL;
+}
+
+const char *fks_risk_reason_name(unsigned reason)
+{
+	static const char *const names[] = {
+		[FKS_RISK_OK] = "ok",
+		[FKS_RISK_MAX_QTY] = "max_qty",
+		[FKS_RISK_MAX_NOTIONAL] = "max_notional",
+		[FKS_RISK_MAX_POSITION] = "max_position",
+		[FKS_RISK_MAX_EXPOSURE] = "max_exposure",
+		[FKS_RISK_PRICE_BAND] = "price_band",
+		[FKS_RISK_RISK_PER_TRADE] = "risk_per_trade",
+		[FKS_RISK_DAILY_LOSS] = "daily_loss",
+		[FKS_RISK_DRAWDOWN] = "drawdown",
+		[FKS_RISK_THROTTLE] = "throttle",
+		[FKS_RISK_STALE_DATA] = "stale_data",
+		[FKS_RISK_CIRCUIT_BREAKER] = "circuit_breaker",
+		[FKS_RISK_KILL_SWITCH] = "kill_switch",
+		[FKS_RISK_BAD_ORDER] = "bad_order",
+	};
+	return reason < sizeof names / sizeof names[0] && names[reason] ? names[reason] : NULL;
+}
