@@ -1,0 +1,751 @@
+/*
+ * SPSC ring: segment management, attach validation, liveness and the
+ * blocking wait strategies.  The inline hot path is in ring.h.
+ *
+ * Park protocol (both directions are the same; shown for the consumer):
+ *
+ *   consumer, ring empty              producer, ring_publish
+ *   --------------------              ----------------------
+ *   cons_parked = 1                   prod_tail = t        (release)
+ *   full fence                        full fence
+ *   re-read prod_tail: data? unpark   if cons_parked:
+ *   futex_wait(&cons_parked, 1)           if xchg(cons_parked, 0): futex_wake
+ *
+ * The fences make it impossible for both sides to miss each other: either
+ * the consumer's re-read sees the new tail, or the producer sees the flag.
+ * With RING_F_ASYM_BARRIER (the normal case) the producer's fence is only a
+ * compiler barrier and the consumer's "full fence" is
+ * membarrier(GLOBAL_EXPEDITED), which executes a barrier on every CPU that
+ * runs a registered process: the rare side (about to sleep anyway) pays a
+ * syscall so that the hot side pays nothing.
+ * The producer clears the flag before waking, so a wake that lands before
+ * the consumer reaches futex_wait makes that futex_wait return at once
+ * (the word is no longer 1).  A parked side also wakes every
+ * park_timeout_us on its own, to beat its heartbeat and check its peer.
+ */
+#include "ring.h"
+#include "ring_testing.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RING_SLOT_MAX (64u * 1024u)
+#define RING_CAP_MAX (1ull << 30)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *ring_strerror(int status)
+{
+	switch (status) {
+	case RING_OK: return "ok";
+	case RING_E_NAME: return "invalid ring name (empty, too long, or contains '/')";
+	case RING_E_NOENT: return "no such ring segment";
+	case RING_E_EXISTS: return "ring segment already exists";
+	case RING_E_SYS: return "system call failed";
+	case RING_E_SHORT: return "ring segment is shorter than its geometry requires";
+	case RING_E_MAGIC: return "not an FKS ring (bad magic)";
+	case RING_E_VERSION: return "ring layout version mismatch";
+	case RING_E_SLOT_SIZE: return "ring slot size mismatch";
+	case RING_E_CAPACITY: return "ring capacity mismatch or not a power of two";
+	case RING_E_OWNER: return "ring segment is owned by another user";
+	case RING_E_PERMS: return "ring segment is accessible by group or others (must be 0600)";
+	case RING_E_BUSY: return "ring side is held by another live process";
+	case RING_E_ARG: return "invalid argument";
+	case RING_E_RANGE: return "count exceeds what was claimed or peeked";
+	case RING_E_CLOSED: return "ring closed by producer and drained";
+	case RING_E_PEER_DEAD: return "peer process is gone";
+	case RING_E_TIMEOUT: return "timed out";
+	}
+	return "unknown ring status";
+}
+
+const char *ring_wait_name(enum ring_wait_kind k)
+{
+	switch (k) {
+	case RING_WAIT_SPIN: return "spin";
+	case RING_WAIT_SPIN_YIELD: return "yield";
+	case RING_WAIT_SPIN_PARK: return "park";
+	}
+	return "?";
+}
+
+int ring_wait_parse(const char *s)
+{
+	if (!strcmp(s, "spin"))
+		return RING_WAIT_SPIN;
+	if (!strcmp(s, "yield"))
+		return RING_WAIT_SPIN_YIELD;
+	if (!strcmp(s, "park"))
+		return RING_WAIT_SPIN_PARK;
+	return -1;
+}
+
+struct ring_wait ring_wait_default(void)
+{
+	return (struct ring_wait){
+		.kind = RING_WAIT_SPIN_PARK,
+		.spin_iters = 1024,
+		.park_timeout_us = 10000,
+		.stall_ns = 1000000000ull,
+		.deadline_ns = 0,
+	};
+}
+
+const char *ring_peer_state_name(enum ring_peer_state s)
+{
+	switch (s) {
+	case RING_PEER_ABSENT: return "absent";
+	case RING_PEER_ALIVE: return "alive";
+	case RING_PEER_STALLED: return "stalled";
+	case RING_PEER_DEAD: return "dead";
+	case RING_PEER_LEFT: return "left";
+	}
+	return "?";
+}
+
+/* ---- names and segments ------------------------------------------------ */
+
+static int shm_path(const char *name, char *buf, size_t cap)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > RING_NAME_MAX || strchr(name, '/') || n + 2 > cap)
+		return RING_E_NAME;
+	buf[0] = '/';
+	memcpy(buf + 1, name, n + 1);
+	return RING_OK;
+}
+
+static long membarrier(int cmd)
+{
+	return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+static bool asym_barrier_supported(void)
+{
+	long q = membarrier(MEMBARRIER_CMD_QUERY);
+	return q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+	       (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+}
+
+/* A process must register before a peer's GLOBAL_EXPEDITED barrier reaches
+ * it.  Registration is per process and idempotent; do it once. */
+static int asym_barrier_register(void)
+{
+	static _Atomic int registered;
+	if (atomic_load_explicit(&registered, memory_order_acquire))
+		return RING_OK;
+	if (membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0)
+		return RING_E_SYS;
+	atomic_store_explicit(&registered, 1, memory_order_release);
+	return RING_OK;
+}
+
+static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+
+static bool slot_size_ok(uint64_t s) { return s >= 64 && s <= RING_SLOT_MAX && s % 64 == 0; }
+
+static uint64_t slots_offset(void) { return sizeof(struct ring_shared); }
+
+size_t ring_segment_size(uint32_t slot_size, uint64_t capacity)
+{
+	return (size_t)(slots_offset() + capacity * slot_size);
+}
+
+int ring_create(const char *name, uint32_t slot_size, uint64_t capacity)
+{
+	char path[RING_NAME_MAX + 2];
+	int rc = shm_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	if (!slot_size_ok(slot_size) || !is_pow2(capacity) || capacity < 2 || capacity > RING_CAP_MAX)
+		return RING_E_ARG;
+
+	int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? RING_E_EXISTS : RING_E_SYS;
+	size_t len = ring_segment_size(slot_size, capacity);
+	/* fchmod: shm_open's mode is filtered by the umask, which can only
+	 * remove bits, but be explicit about the contract. */
+	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)len) != 0)
+		goto fail;
+	struct ring_shared *s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED)
+		goto fail;
+	close(fd);
+
+	/* ftruncate zero-filled everything; set the geometry, then the magic
+	 * last, so an attach racing with create sees either no ring or all of it. */
+	s->version = RING_LAYOUT_VERSION;
+	s->slot_size = slot_size;
+	s->capacity = capacity;
+	s->slots_offset = slots_offset();
+	s->segment_size = len;
+	s->owner_uid = (uint32_t)geteuid();
+	s->flags = asym_barrier_supported() ? RING_F_ASYM_BARRIER : 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->created_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	atomic_thread_fence(memory_order_release);
+	__atomic_store_n(&s->magic, RING_MAGIC, __ATOMIC_RELEASE);
+	munmap(s, len);
+	return RING_OK;
+
+fail:;
+	int saved = errno;
+	close(fd);
+	shm_unlink(path);
+	errno = saved;
+	return RING_E_SYS;
+}
+
+int ring_unlink(const char *name)
+{
+	char path[RING_NAME_MAX + 2];
+	int rc = shm_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	if (shm_unlink(path) != 0)
+		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
+	return RING_OK;
+}
+
+/* Open, check and map a segment.  Checks run from the cheapest and most
+ * fundamental (is it ours, is it private, is it big enough to have a header)
+ * to the geometry the caller expects, so each refusal names the real cause. */
+static int ring_map(const char *name, uint32_t want_slot, uint64_t want_cap, bool writable,
+		    struct ring_shared **out, size_t *out_len)
+{
+	char path[RING_NAME_MAX + 2];
+	int rc = shm_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	int fd = shm_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
+
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		rc = RING_E_SYS;
+		goto out_close;
+	}
+	if (st.st_uid != geteuid()) {
+		rc = RING_E_OWNER;
+		goto out_close;
+	}
+	if (st.st_mode & 077) {
+		rc = RING_E_PERMS;
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size < sizeof(struct ring_shared)) {
+		rc = RING_E_SHORT;
+		goto out_close;
+	}
+	size_t len = (size_t)st.st_size;
+	struct ring_shared *s = mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED) {
+		rc = RING_E_SYS;
+		goto out_close;
+	}
+	close(fd);
+	fd = -1;
+
+	if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) != RING_MAGIC)
+		rc = RING_E_MAGIC;
+	else if (s->version != RING_LAYOUT_VERSION)
+		rc = RING_E_VERSION;
+	else if (!slot_size_ok(s->slot_size) || (want_slot && s->slot_size != want_slot))
+		rc = RING_E_SLOT_SIZE;
+	else if (!is_pow2(s->capacity) || s->capacity > RING_CAP_MAX || (want_cap && s->capacity != want_cap))
+		rc = RING_E_CAPACITY;
+	else if (s->owner_uid != (uint32_t)geteuid())
+		rc = RING_E_OWNER;
+	else if (s->slots_offset != slots_offset() ||
+		 ring_segment_size(s->slot_size, s->capacity) > len)
+		rc = RING_E_SHORT;
+	if (rc) {
+		munmap(s, len);
+		return rc;
+	}
+	*out = s;
+	*out_len = len;
+	return RING_OK;
+
+out_close:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* ---- liveness ---------------------------------------------------------- */
+
+/* Start time (field 22 of /proc/PID/stat, clock ticks since boot) and state
+ * letter of a process.  The start time tells a recycled pid from the process
+ * that attached; the state tells a zombie (dead, not yet reaped) from a live
+ * one, which kill(pid, 0) cannot.  Returns -1 if there is no such process. */
+static int proc_identity(pid_t pid, uint64_t *start_ticks, char *state)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* comm (field 2) may hold spaces and parentheses: skip to the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	p += 2;
+	*state = *p;
+	/* p is at field 3; field 22 is 19 fields further on. */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	*start_ticks = strtoull(p, NULL, 10);
+	return 0;
+}
+
+enum ring_peer_state ring_side_state(const struct ring_shared *shm, enum ring_side side,
+				     uint64_t now_ns, uint64_t stall_ns)
+{
+	const struct ring_side_info *si = &shm->side[side];
+	uint32_t state = atomic_load_explicit(&si->state, memory_order_acquire);
+	if (state == RING_SIDE_NEVER)
+		return RING_PEER_ABSENT;
+	if (state == RING_SIDE_DETACHED)
+		return RING_PEER_LEFT;
+	pid_t pid = atomic_load_explicit(&si->pid, memory_order_relaxed);
+	uint64_t ticks;
+	char pstate;
+	if (pid <= 0 || proc_identity(pid, &ticks, &pstate) != 0)
+		return RING_PEER_DEAD;
+	if (pstate == 'Z' || pstate == 'X' ||
+	    ticks != atomic_load_explicit(&si->start_ticks, memory_order_relaxed))
+		return RING_PEER_DEAD;
+	uint64_t beat = atomic_load_explicit(&si->heartbeat_ns, memory_order_relaxed);
+	if (stall_ns && now_ns > beat && now_ns - beat > stall_ns)
+		return RING_PEER_STALLED;
+	return RING_PEER_ALIVE;
+}
+
+static int side_claim(struct ring_shared *s, enum ring_side side, const struct ring_wait *w)
+{
+	struct ring_side_info *si = &s->side[side];
+	/* Both sides of an asymmetric ring must be registered, or a peer's
+	 * barrier would not reach us and a wake-up could be lost. */
+	if ((s->flags & RING_F_ASYM_BARRIER) && asym_barrier_register() != RING_OK)
+		return RING_E_SYS;
+	pid_t me = getpid();
+	uint64_t my_ticks;
+	char pstate;
+	if (proc_identity(me, &my_ticks, &pstate) != 0)
+		return RING_E_SYS;
+
+	int32_t holder = atomic_load_explicit(&si->pid, memory_order_acquire);
+	if (holder != 0 && atomic_load_explicit(&si->state, memory_order_acquire) == RING_SIDE_ATTACHED) {
+		enum ring_peer_state st = ring_side_state(s, side, 0, 0);
+		if (st == RING_PEER_ALIVE || st == RING_PEER_STALLED)
+			return RING_E_BUSY;
+	}
+	/* CAS, so two processes racing to take over a dead holder's side
+	 * cannot both win. */
+	if (!atomic_compare_exchange_strong(&si->pid, &holder, (int32_t)me))
+		return RING_E_BUSY;
+	atomic_store_explicit(&si->start_ticks, my_ticks, memory_order_relaxed);
+	atomic_store_explicit(&si->heartbeat_ns, mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&si->wait_kind, (uint32_t)w->kind, memory_order_relaxed);
+	atomic_store_explicit(&si->state, RING_SIDE_ATTACHED, memory_order_release);
+	return RING_OK;
+}
+
+static void side_leave(struct ring_shared *s, enum ring_side side)
+{
+	atomic_store_explicit(&s->side[side].state, RING_SIDE_DETACHED, memory_order_release);
+}
+
+static struct ring_wait wait_or_default(const struct ring_wait *w)
+{
+	struct ring_wait d = ring_wait_default();
+	if (!w)
+		return d;
+	struct ring_wait r = *w;
+	if (r.park_timeout_us == 0)
+		r.park_timeout_us = d.park_timeout_us;
+	return r;
+}
+
+/* Take the producer side of an already validated mapping. */
+static int producer_init(struct ring_producer *p, struct ring_shared *s, size_t len,
+			 const struct ring_wait *wait)
+{
+	memset(p, 0, sizeof *p);
+	p->wait = wait_or_default(wait);
+	p->shm = s;
+	p->map_len = len;
+	int rc = side_claim(s, RING_PRODUCER, &p->wait);
+	if (rc) {
+		p->shm = NULL;
+		return rc;
+	}
+	p->slots = (uint8_t *)p->shm + p->shm->slots_offset;
+	p->asym = (s->flags & RING_F_ASYM_BARRIER) != 0;
+	p->mask = p->shm->capacity - 1;
+	p->slot_size = p->shm->slot_size;
+	p->tail = atomic_load_explicit(&p->shm->prod_tail, memory_order_acquire);
+	p->cons_cache = atomic_load_explicit(&p->shm->cons_head, memory_order_acquire);
+	atomic_store_explicit(&p->shm->closed, 0, memory_order_release);
+	return RING_OK;
+}
+
+static int consumer_init(struct ring_consumer *c, struct ring_shared *s, size_t len,
+			 const struct ring_wait *wait)
+{
+	memset(c, 0, sizeof *c);
+	c->wait = wait_or_default(wait);
+	c->shm = s;
+	c->map_len = len;
+	int rc = side_claim(s, RING_CONSUMER, &c->wait);
+	if (rc) {
+		c->shm = NULL;
+		return rc;
+	}
+	c->slots = (uint8_t *)c->shm + c->shm->slots_offset;
+	c->asym = (s->flags & RING_F_ASYM_BARRIER) != 0;
+	c->mask = c->shm->capacity - 1;
+	c->slot_size = c->shm->slot_size;
+	c->head = atomic_load_explicit(&c->shm->cons_head, memory_order_acquire);
+	c->prod_cache = atomic_load_explicit(&c->shm->prod_tail, memory_order_acquire);
+	return RING_OK;
+}
+
+int ring_producer_attach(struct ring_producer *p, const char *name, uint32_t slot_size,
+			 uint64_t capacity, const struct ring_wait *wait)
+{
+	struct ring_shared *s;
+	size_t len;
+	memset(p, 0, sizeof *p);
+	int rc = ring_map(name, slot_size, capacity, true, &s, &len);
+	if (rc == RING_OK && (rc = producer_init(p, s, len, wait)) != RING_OK)
+		munmap(s, len);
+	return rc;
+}
+
+int ring_consumer_attach(struct ring_consumer *c, const char *name, uint32_t slot_size,
+			 uint64_t capacity, const struct ring_wait *wait)
+{
+	struct ring_shared *s;
+	size_t len;
+	memset(c, 0, sizeof *c);
+	int rc = ring_map(name, slot_size, capacity, true, &s, &len);
+	if (rc == RING_OK && (rc = consumer_init(c, s, len, wait)) != RING_OK)
+		munmap(s, len);
+	return rc;
+}
+
+int ring_pair_attach(struct ring_producer *p, struct ring_consumer *c, const char *name,
+		     uint32_t slot_size, uint64_t capacity, const struct ring_wait *pw,
+		     const struct ring_wait *cw)
+{
+	struct ring_shared *s;
+	size_t len;
+	memset(p, 0, sizeof *p);
+	memset(c, 0, sizeof *c);
+	int rc = ring_map(name, slot_size, capacity, true, &s, &len);
+	if (rc)
+		return rc;
+	if ((rc = producer_init(p, s, len, pw)) != RING_OK) {
+		munmap(s, len);
+		return rc;
+	}
+	if ((rc = consumer_init(c, s, len, cw)) != RING_OK) {
+		side_leave(s, RING_PRODUCER);
+		munmap(s, len);
+		p->shm = NULL;
+		return rc;
+	}
+	p->borrowed_map = c->borrowed_map = true;
+	return RING_OK;
+}
+
+void ring_producer_detach(struct ring_producer *p)
+{
+	if (!p->shm)
+		return;
+	atomic_store_explicit(&p->shm->closed, 1, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+	ring_wake_consumer(p);
+	side_leave(p->shm, RING_PRODUCER);
+	if (!p->borrowed_map)
+		munmap(p->shm, p->map_len);
+	p->shm = NULL;
+}
+
+void ring_consumer_detach(struct ring_consumer *c)
+{
+	if (!c->shm)
+		return;
+	side_leave(c->shm, RING_CONSUMER);
+	atomic_thread_fence(memory_order_seq_cst);
+	ring_wake_producer(c);
+	if (!c->borrowed_map)
+		munmap(c->shm, c->map_len);
+	c->shm = NULL;
+}
+
+void ring_pair_detach(struct ring_producer *p, struct ring_consumer *c)
+{
+	struct ring_shared *s = p->shm ? p->shm : c->shm;
+	size_t len = p->shm ? p->map_len : c->map_len;
+	ring_producer_detach(p);
+	ring_consumer_detach(c);
+	if (s)
+		munmap(s, len);
+}
+
+int ring_observe(const char *name, const struct ring_shared **out, size_t *map_len)
+{
+	struct ring_shared *s;
+	int rc = ring_map(name, 0, 0, false, &s, map_len);
+	if (rc == RING_OK)
+		*out = s;
+	return rc;
+}
+
+void ring_unobserve(const struct ring_shared *shm, size_t map_len)
+{
+	munmap((void *)shm, map_len);
+}
+
+/* ---- waiting ----------------------------------------------------------- */
+
+static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
+{
+	/* Not FUTEX_PRIVATE_FLAG: the word is in a mapping shared between
+	 * processes, so the kernel must key it by the backing page. */
+	return syscall(SYS_futex, (uint32_t *)word, op, val, timeout, NULL, 0);
+}
+
+static void wake(_Atomic uint32_t *word, struct ring_side_info *me)
+{
+	/* Clear first: a waiter that has not reached futex_wait yet will then
+	 * find the word changed and not sleep at all. */
+	if (atomic_exchange_explicit(word, 0, memory_order_acq_rel) != 0) {
+		futex(word, FUTEX_WAKE, INT_MAX, NULL);
+		atomic_store_explicit(&me->wakes, atomic_load_explicit(&me->wakes, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	}
+}
+
+void ring_wake_consumer(struct ring_producer *p)
+{
+	wake(&p->shm->cons_parked, &p->shm->side[RING_PRODUCER]);
+}
+
+void ring_wake_producer(struct ring_consumer *c)
+{
+	wake(&c->shm->prod_parked, &c->shm->side[RING_CONSUMER]);
+}
+
+/* Counters in a side block have one writer, that side: a plain load and
+ * store is enough, and cheaper than a locked add. */
+static void counter_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* One wait, either side.  ready() retries the fast path and returns nonzero
+ * to stop (a count, or a negative status).  The spin phase touches nothing
+ * but the ring: no clock read, no counter, no syscall, because a consumer
+ * on a busy ring is in this loop for every event and anything here is
+ * latency.  Past the spin phase the waiter yields or parks, and every park
+ * interval beats its own heartbeat and looks at its peer. */
+struct waiter {
+	struct ring_shared *shm;
+	const struct ring_wait *w;
+	enum ring_side me, peer;
+	_Atomic uint32_t *park_word;
+	int (*ready)(struct waiter *wt);
+	void *handle;
+	uint32_t n;
+	uint64_t t0;          /* start of the timed part of the wait; 0: not yet */
+	uint64_t next_check;
+};
+
+enum { WAIT_AGAIN = 1 };
+
+static uint64_t interval_ns(const struct waiter *wt) { return (uint64_t)wt->w->park_timeout_us * 1000; }
+
+static void waiter_start_clock(struct waiter *wt, uint64_t now)
+{
+	wt->t0 = now;
+	wt->next_check = now + interval_ns(wt);
+}
+
+/* Periodic slow check.  Returns WAIT_AGAIN, or a negative status to stop. */
+static int waiter_check(struct waiter *wt, uint64_t now)
+{
+	if (wt->w->deadline_ns && now >= wt->w->deadline_ns)
+		return RING_E_TIMEOUT;
+	if (now < wt->next_check)
+		return WAIT_AGAIN;
+	wt->next_check = now + interval_ns(wt);
+	ring_side_beat(wt->shm, wt->me, now);
+	/* A peer that beats its heartbeat costs us nothing to watch; only a
+	 * quiet one makes us read /proc. */
+	uint64_t beat = atomic_load_explicit(&wt->shm->side[wt->peer].heartbeat_ns, memory_order_relaxed);
+	uint32_t state = atomic_load_explicit(&wt->shm->side[wt->peer].state, memory_order_acquire);
+	if (state == RING_SIDE_ATTACHED && now > beat && now - beat < interval_ns(wt))
+		return WAIT_AGAIN;
+	enum ring_peer_state ps = ring_side_state(wt->shm, wt->peer, now, 0);
+	if (ps == RING_PEER_DEAD || ps == RING_PEER_LEFT)
+		return RING_E_PEER_DEAD;
+	return WAIT_AGAIN;
+}
+
+/* Test-only hook, see ring_testing.h. */
+void (*ring_test_before_park)(enum ring_side side, void *arg);
+void *ring_test_before_park_arg;
+
+/* Announce that we are about to sleep.  Counted here rather than at the
+ * sleep: each raised flag allows the peer exactly one wake (it clears the
+ * flag with an exchange), so wakes <= parks holds exactly. */
+static void raise_park_flag(struct waiter *wt)
+{
+	if (__builtin_expect(ring_test_before_park != NULL, 0))
+		ring_test_before_park(wt->me, ring_test_before_park_arg);
+	counter_add(&wt->shm->side[wt->me].parks, 1);
+	atomic_store_explicit(wt->park_word, 1, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (wt->shm->flags & RING_F_ASYM_BARRIER)
+		membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+}
+
+static void waiter_park(struct waiter *wt, uint64_t now)
+{
+	uint64_t ns = interval_ns(wt);
+	if (wt->w->deadline_ns && wt->w->deadline_ns > now && wt->w->deadline_ns - now < ns)
+		ns = wt->w->deadline_ns - now;
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
+	if (futex(wt->park_word, FUTEX_WAIT, 1, &ts) != 0 && errno == ETIMEDOUT)
+		counter_add(&wt->shm->side[wt->me].park_timeouts, 1);
+	atomic_store_explicit(wt->park_word, 0, memory_order_relaxed);
+}
+
+static int wait_loop(struct waiter *wt)
+{
+	const struct ring_wait *w = wt->w;
+	int rc;
+	for (uint64_t i = 0;; i++) {
+		if ((rc = wt->ready(wt)) != 0)
+			break;
+		if (i < w->spin_iters || (w->kind == RING_WAIT_SPIN && (i & 255))) {
+			ring_cpu_relax();
+			continue;
+		}
+		uint64_t now = mono_ns();
+		if (!wt->t0)
+			waiter_start_clock(wt, now);
+		int st = waiter_check(wt, now);
+		if (st != WAIT_AGAIN) {
+			/* Hand over whatever the peer published or freed before it
+			 * went away; the error comes once nothing is left. */
+			rc = wt->ready(wt);
+			if (rc == 0)
+				rc = st;
+			break;
+		}
+		if (w->kind == RING_WAIT_SPIN_YIELD) {
+			sched_yield();
+		} else if (w->kind == RING_WAIT_SPIN_PARK) {
+			raise_park_flag(wt);
+			if ((rc = wt->ready(wt)) != 0) {
+				atomic_store_explicit(wt->park_word, 0, memory_order_relaxed);
+				break;
+			}
+			waiter_park(wt, now);
+		}
+	}
+	struct ring_side_info *si = &wt->shm->side[wt->me];
+	counter_add(&si->waits, 1);
+	if (wt->t0) {
+		uint64_t now = mono_ns();
+		counter_add(&si->blocked_ns, now - wt->t0);
+		ring_side_beat(wt->shm, wt->me, now);
+	}
+	return rc;
+}
+
+static int producer_ready(struct waiter *wt)
+{
+	struct ring_producer *p = wt->handle;
+	return ring_try_claim(p, wt->n) == wt->n ? (int)wt->n : 0;
+}
+
+int ring_claim_wait(struct ring_producer *p, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n > p->mask + 1)
+		return RING_E_ARG;
+	struct waiter wt = { .shm = p->shm, .w = &p->wait, .me = RING_PRODUCER, .peer = RING_CONSUMER,
+			     .park_word = &p->shm->prod_parked, .ready = producer_ready, .handle = p, .n = n };
+	/* A full ring is back-pressure, the exceptional case: time all of it. */
+	waiter_start_clock(&wt, mono_ns());
+	int rc = wait_loop(&wt);
+	if (rc < 0)
+		p->claimed = 0;
+	return rc;
+}
+
+static int consumer_ready(struct waiter *wt)
+{
+	struct ring_consumer *c = wt->handle;
+	/* Read `closed` before the tail: the producer sets it after its last
+	 * publish, so closed and still empty really means drained. */
+	bool closed = atomic_load_explicit(&c->shm->closed, memory_order_acquire);
+	uint32_t k = ring_try_peek(c, wt->n);
+	if (k)
+		return (int)k;
+	/* Keep the next slot's line coming while we wait for the tail: when the
+	 * producer writes it, our read miss on it runs alongside the one on
+	 * prod_tail instead of after it, and a hop costs one line transfer
+	 * rather than two.  Only an idle consumer does this, so a busy ring
+	 * pays nothing. */
+	__builtin_prefetch(ring_rslot(c, 0), 0, 3);
+	return closed ? RING_E_CLOSED : 0;
+}
+
+int ring_peek_wait(struct ring_consumer *c, uint32_t max)
+{
+	if (max == 0)
+		return 0;
+	/* An empty ring is the normal state of an idle consumer: the clock
+	 * starts only once the wait outlasts the spin phase. */
+	struct waiter wt = { .shm = c->shm, .w = &c->wait, .me = RING_CONSUMER, .peer = RING_PRODUCER,
+			     .park_word = &c->shm->cons_parked, .ready = consumer_ready, .handle = c, .n = max };
+	return wait_loop(&wt);
+}
