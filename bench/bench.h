@@ -1,0 +1,14 @@
+/*
+ * fks bench: benchmarks that ship inside the fks executable.
+ */
+#ifndef FKS_BENCH_BENCH_H
+#define FKS_BENCH_BENCH_H
+
+/* `fks bench ring [--json] [--roundtrips N] [--events N] [--only LIST]`.
+ * argv[0] is "ring", the rest are options.  Returns the process exit code:
+ * 0 all requested transports ran and verified, 1 a transport failed (error,
+ * out-of-order event, checksum mismatch), 2 usage error.  Missed performance
+ * targets are reported, not turned into a failure. */
+int bench_ring_main(int argc, char **argv);
+
+#endif
