@@ -1,0 +1,73 @@
+/*
+ * fks: the one executable.  Each subcommand is a row in a table; groups
+ * (`fks bench ...`) are tables of their own.  Every command and group answers
+ * --help, and an unknown word is an error naming what is known.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "version.h"
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the command's own name */
+	const struct command *sub;         /* a group: subcommands instead of run */
+};
+
+static const struct command bench_commands[] = {
+	{ "ring", "SPSC ring latency and throughput beside floor, rte_ring, ck_ring, unix, pipe",
+	  bench_ring_main, NULL },
+	{ 0 },
+};
+
+static const struct command top_commands[] = {
+	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
+	{ 0 },
+};
+
+static void print_group_help(FILE *out, const char *path, const struct command *cmds)
+{
+	fprintf(out, "usage: %s <command> [options]\n\ncommands:\n", path);
+	for (const struct command *c = cmds; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun '%s <command> --help' for a command's options.\n", path);
+}
+
+static int is_help(const char *a) { return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help"); }
+
+/* Walk the table: argv[0] names the current group, argv[1] its child. */
+static int dispatch(const char *path, const struct command *cmds, int argc, char **argv)
+{
+	if (argc < 2) {
+		print_group_help(stderr, path, cmds);
+		return 2;
+	}
+	if (is_help(argv[1])) {
+		print_group_help(stdout, path, cmds);
+		return 0;
+	}
+	for (const struct command *c = cmds; c->name; c++) {
+		if (strcmp(c->name, argv[1]))
+			continue;
+		if (c->sub) {
+			char sub_path[128];
+			snprintf(sub_path, sizeof sub_path, "%s %s", path, c->name);
+			return dispatch(sub_path, c->sub, argc - 1, argv + 1);
+		}
+		return c->run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", path, argv[1]);
+	print_group_help(stderr, path, cmds);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("fks %s\n", FKS_VERSION);
+		return 0;
+	}
+	return dispatch("fks", top_commands, argc, argv);
+}
