@@ -202,7 +202,6 @@ int ring_create(const char *name, uint32_t slot_size, uint64_t capacity)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->created_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	atomic_thread_fence(memory_order_release);
 	__atomic_store_n(&s->magic, RING_MAGIC, __ATOMIC_RELEASE);
 	munmap(s, len);
 	return RING_OK;
@@ -496,7 +495,7 @@ void ring_producer_detach(struct ring_producer *p)
 	if (!p->shm)
 		return;
 	atomic_store_explicit(&p->shm->closed, 1, memory_order_release);
-	atomic_thread_fence(memory_order_seq_cst);
+	ring_full_fence();
 	ring_wake_consumer(p);
 	side_leave(p->shm, RING_PRODUCER);
 	if (!p->borrowed_map)
@@ -509,7 +508,7 @@ void ring_consumer_detach(struct ring_consumer *c)
 	if (!c->shm)
 		return;
 	side_leave(c->shm, RING_CONSUMER);
-	atomic_thread_fence(memory_order_seq_cst);
+	ring_full_fence();
 	ring_wake_producer(c);
 	if (!c->borrowed_map)
 		munmap(c->shm, c->map_len);
@@ -639,7 +638,7 @@ static void raise_park_flag(struct waiter *wt)
 		ring_test_before_park(wt->me, ring_test_before_park_arg);
 	counter_add(&wt->shm->side[wt->me].parks, 1);
 	atomic_store_explicit(wt->park_word, 1, memory_order_seq_cst);
-	atomic_thread_fence(memory_order_seq_cst);
+	ring_full_fence();
 	if (wt->shm->flags & RING_F_ASYM_BARRIER)
 		membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
 }
