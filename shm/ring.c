@@ -25,6 +25,7 @@
  */
 #include "ring.h"
 #include "ring_testing.h"
+#include "segment.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,16 +123,6 @@ const char *ring_peer_state_name(enum ring_peer_state s)
 
 /* ---- names and segments ------------------------------------------------ */
 
-static int shm_path(const char *name, char *buf, size_t cap)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > RING_NAME_MAX || strchr(name, '/') || n + 2 > cap)
-		return RING_E_NAME;
-	buf[0] = '/';
-	memcpy(buf + 1, name, n + 1);
-	return RING_OK;
-}
-
 static long membarrier(int cmd)
 {
 	return syscall(SYS_membarrier, cmd, 0, 0);
@@ -170,28 +161,16 @@ size_t ring_segment_size(uint32_t slot_size, uint64_t capacity)
 
 int ring_create(const char *name, uint32_t slot_size, uint64_t capacity)
 {
-	char path[RING_NAME_MAX + 2];
-	int rc = shm_path(name, path, sizeof path);
+	if (!slot_size_ok(slot_size) || !is_pow2(capacity) || capacity < 2 || capacity > RING_CAP_MAX)
+		return name && *name && !strchr(name, '/') ? RING_E_ARG : RING_E_NAME;
+	size_t len = ring_segment_size(slot_size, capacity);
+	void *m;
+	int rc = seg_create(name, len, &m);
 	if (rc)
 		return rc;
-	if (!slot_size_ok(slot_size) || !is_pow2(capacity) || capacity < 2 || capacity > RING_CAP_MAX)
-		return RING_E_ARG;
-
-	int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? RING_E_EXISTS : RING_E_SYS;
-	size_t len = ring_segment_size(slot_size, capacity);
-	/* fchmod: shm_open's mode is filtered by the umask, which can only
-	 * remove bits, but be explicit about the contract. */
-	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)len) != 0)
-		goto fail;
-	struct ring_shared *s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (s == MAP_FAILED)
-		goto fail;
-	close(fd);
-
-	/* ftruncate zero-filled everything; set the geometry, then the magic
-	 * last, so an attach racing with create sees either no ring or all of it. */
+	struct ring_shared *s = m;
+	/* The segment starts zeroed; set the geometry, then the magic last, so
+	 * an attach racing with create sees either no ring or all of it. */
 	s->version = RING_LAYOUT_VERSION;
 	s->slot_size = slot_size;
 	s->capacity = capacity;
@@ -203,68 +182,26 @@ int ring_create(const char *name, uint32_t slot_size, uint64_t capacity)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->created_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	__atomic_store_n(&s->magic, RING_MAGIC, __ATOMIC_RELEASE);
-	munmap(s, len);
+	seg_unmap(s, len);
 	return RING_OK;
-
-fail:;
-	int saved = errno;
-	close(fd);
-	shm_unlink(path);
-	errno = saved;
-	return RING_E_SYS;
 }
 
 int ring_unlink(const char *name)
 {
-	char path[RING_NAME_MAX + 2];
-	int rc = shm_path(name, path, sizeof path);
-	if (rc)
-		return rc;
-	if (shm_unlink(path) != 0)
-		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
-	return RING_OK;
+	return seg_unlink(name);
 }
-
 /* Open, check and map a segment.  Checks run from the cheapest and most
  * fundamental (is it ours, is it private, is it big enough to have a header)
  * to the geometry the caller expects, so each refusal names the real cause. */
 static int ring_map(const char *name, uint32_t want_slot, uint64_t want_cap, bool writable,
 		    struct ring_shared **out, size_t *out_len)
 {
-	char path[RING_NAME_MAX + 2];
-	int rc = shm_path(name, path, sizeof path);
+	void *m;
+	size_t len;
+	int rc = seg_map(name, writable, sizeof(struct ring_shared), &m, &len);
 	if (rc)
 		return rc;
-	int fd = shm_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
-	if (fd < 0)
-		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
-
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = RING_E_SYS;
-		goto out_close;
-	}
-	if (st.st_uid != geteuid()) {
-		rc = RING_E_OWNER;
-		goto out_close;
-	}
-	if (st.st_mode & 077) {
-		rc = RING_E_PERMS;
-		goto out_close;
-	}
-	if ((uint64_t)st.st_size < sizeof(struct ring_shared)) {
-		rc = RING_E_SHORT;
-		goto out_close;
-	}
-	size_t len = (size_t)st.st_size;
-	struct ring_shared *s = mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
-	if (s == MAP_FAILED) {
-		rc = RING_E_SYS;
-		goto out_close;
-	}
-	close(fd);
-	fd = -1;
-
+	struct ring_shared *s = m;
 	if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) != RING_MAGIC)
 		rc = RING_E_MAGIC;
 	else if (s->version != RING_LAYOUT_VERSION)
@@ -275,22 +212,15 @@ static int ring_map(const char *name, uint32_t want_slot, uint64_t want_cap, boo
 		rc = RING_E_CAPACITY;
 	else if (s->owner_uid != (uint32_t)geteuid())
 		rc = RING_E_OWNER;
-	else if (s->slots_offset != slots_offset() ||
-		 ring_segment_size(s->slot_size, s->capacity) > len)
+	else if (s->slots_offset != slots_offset() || ring_segment_size(s->slot_size, s->capacity) > len)
 		rc = RING_E_SHORT;
 	if (rc) {
-		munmap(s, len);
+		seg_unmap(s, len);
 		return rc;
 	}
 	*out = s;
 	*out_len = len;
 	return RING_OK;
-
-out_close:;
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
 }
 
 /* ---- liveness ---------------------------------------------------------- */
@@ -747,4 +677,121 @@ int ring_peek_wait(struct ring_consumer *c, uint32_t max)
 	struct waiter wt = { .shm = c->shm, .w = &c->wait, .me = RING_CONSUMER, .peer = RING_PRODUCER,
 			     .park_word = &c->shm->cons_parked, .ready = consumer_ready, .handle = c, .n = max };
 	return wait_loop(&wt);
+}
+
+/* ---- waiting on several rings ------------------------------------------ */
+
+static long futex_waitv(struct futex_waitv *w, unsigned n, const struct timespec *abs_mono)
+{
+	return syscall(SYS_futex_waitv, w, n, 0, abs_mono, CLOCK_MONOTONIC);
+}
+
+/* 1 and *which if a ring has data; RING_E_CLOSED if all are closed and
+ * drained; 0 otherwise. */
+static int any_ready(struct ring_consumer *const *cs, unsigned n, unsigned *which)
+{
+	unsigned closed = 0;
+	for (unsigned r = 0; r < n; r++) {
+		bool cl = atomic_load_explicit(&cs[r]->shm->closed, memory_order_acquire);
+		if (ring_try_peek(cs[r], 1)) {
+			*which = r;
+			return 1;
+		}
+		closed += cl;
+	}
+	return closed == n ? RING_E_CLOSED : 0;
+}
+
+int ring_wait_any(struct ring_consumer *const *cs, unsigned n, unsigned *which)
+{
+	if (n == 0 || n > RING_WAIT_ANY_MAX)
+		return RING_E_ARG;
+	const struct ring_wait *w = &cs[0]->wait;
+	uint64_t interval = (uint64_t)w->park_timeout_us * 1000;
+	uint64_t t0 = 0, next_check = 0;
+	static _Atomic int no_waitv; /* set once if the kernel lacks futex_waitv */
+	int rc;
+	for (uint64_t i = 0;; i++) {
+		if ((rc = any_ready(cs, n, which)) != 0)
+			break;
+		if (i < w->spin_iters || (w->kind == RING_WAIT_SPIN && (i & 255))) {
+			ring_cpu_relax();
+			continue;
+		}
+		uint64_t now = mono_ns();
+		if (!t0) {
+			t0 = now;
+			next_check = now + interval;
+		}
+		if (w->deadline_ns && now >= w->deadline_ns) {
+			rc = RING_E_TIMEOUT;
+			break;
+		}
+		if (now >= next_check) {
+			next_check = now + interval;
+			for (unsigned r = 0; r < n; r++) {
+				ring_side_beat(cs[r]->shm, RING_CONSUMER, now);
+				if (atomic_load_explicit(&cs[r]->shm->closed, memory_order_acquire))
+					continue;
+				enum ring_peer_state ps = ring_side_state(cs[r]->shm, RING_PRODUCER, now, 0);
+				if ((ps == RING_PEER_DEAD || ps == RING_PEER_LEFT) && !ring_try_peek(cs[r], 1)) {
+					*which = r;
+					rc = RING_E_PEER_DEAD;
+					goto out;
+				}
+			}
+		}
+		if (w->kind == RING_WAIT_SPIN_YIELD) {
+			sched_yield();
+			continue;
+		}
+		if (w->kind != RING_WAIT_SPIN_PARK)
+			continue;
+		/* Raise every flag, then one barrier, then re-check every ring:
+		 * the same protocol as a single park, once per word. */
+		bool asym = false;
+		for (unsigned r = 0; r < n; r++) {
+			counter_add(&cs[r]->shm->side[RING_CONSUMER].parks, 1);
+			atomic_store_explicit(&cs[r]->shm->cons_parked, 1, memory_order_seq_cst);
+			asym |= (cs[r]->shm->flags & RING_F_ASYM_BARRIER) != 0;
+		}
+		ring_full_fence();
+		if (asym)
+			membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+		if ((rc = any_ready(cs, n, which)) == 0) {
+			uint64_t until = now + interval;
+			if (w->deadline_ns && w->deadline_ns < until)
+				until = w->deadline_ns;
+			if (!atomic_load_explicit(&no_waitv, memory_order_relaxed)) {
+				struct futex_waitv fw[RING_WAIT_ANY_MAX];
+				for (unsigned r = 0; r < n; r++)
+					fw[r] = (struct futex_waitv){ .val = 1, .uaddr = (uintptr_t)&cs[r]->shm->cons_parked,
+								      .flags = FUTEX_32 };
+				struct timespec abs = { .tv_sec = (time_t)(until / 1000000000ull),
+							.tv_nsec = (long)(until % 1000000000ull) };
+				if (futex_waitv(fw, n, &abs) != 0) {
+					if (errno == ENOSYS)
+						atomic_store_explicit(&no_waitv, 1, memory_order_relaxed);
+					else if (errno == ETIMEDOUT)
+						counter_add(&cs[0]->shm->side[RING_CONSUMER].park_timeouts, 1);
+				}
+			} else {
+				uint64_t ns = until - now < 1000000 ? until - now : 1000000;
+				struct timespec rel = { 0, (long)ns };
+				futex(&cs[0]->shm->cons_parked, FUTEX_WAIT, 1, &rel);
+			}
+		}
+		for (unsigned r = 0; r < n; r++)
+			atomic_store_explicit(&cs[r]->shm->cons_parked, 0, memory_order_relaxed);
+		if (rc != 0)
+			break;
+	}
+out:
+	if (t0) {
+		uint64_t now = mono_ns();
+		struct ring_side_info *si = &cs[0]->shm->side[RING_CONSUMER];
+		counter_add(&si->waits, 1);
+		counter_add(&si->blocked_ns, now - t0);
+	}
+	return rc;
 }

@@ -255,6 +255,18 @@ int ring_claim_wait(struct ring_producer *p, uint32_t n);
  * before either error. */
 int ring_peek_wait(struct ring_consumer *c, uint32_t max);
 
+/* Wait until any of n consumers (n <= RING_WAIT_ANY_MAX) has a readable
+ * slot, for a stage with several inputs.  Rings are polled in order, so an
+ * earlier ring takes priority.  Returns 1 with *which set to that ring, or a
+ * negative status: RING_E_CLOSED once every ring is closed and drained,
+ * RING_E_PEER_DEAD with *which set when an empty ring's producer is gone,
+ * RING_E_TIMEOUT.  Uses cs[0]'s wait strategy.  Parking sleeps on every
+ * ring's futex word at once (futex_waitv), so each producer wakes us through
+ * its own ring exactly as for a single consumer; without futex_waitv (Linux
+ * < 5.16) it sleeps on cs[0] and polls the others every millisecond. */
+#define RING_WAIT_ANY_MAX 8
+int ring_wait_any(struct ring_consumer *const *cs, unsigned n, unsigned *which);
+
 /* Futex wake of a parked peer: the out-of-line part of publish/release. */
 void ring_wake_consumer(struct ring_producer *p);
 void ring_wake_producer(struct ring_consumer *c);

@@ -322,3 +322,112 @@ Test(ring, publish_wakes_a_parked_consumer_exactly_once)
 	cr_assert_eq(ring_publish(&P, 1), RING_OK);
 	cr_assert_eq(atomic_load(&P.shm->side[RING_PRODUCER].wakes), 1, "no second wake");
 }
+
+/* ---- waiting on several rings ------------------------------------------ */
+
+#include <pthread.h>
+
+struct two_rings {
+	char name[2][96];
+	struct ring_producer p[2];
+	struct ring_consumer c[2];
+	struct ring_consumer *cs[2];
+};
+
+static void two_rings_open(struct two_rings *t, uint32_t park_us)
+{
+	struct ring_wait w = fix_wait(RING_WAIT_SPIN_PARK);
+	w.spin_iters = 16;
+	w.park_timeout_us = park_us;
+	for (int r = 0; r < 2; r++) {
+		fix_name(t->name[r], sizeof t->name[r], "any");
+		cr_assert_eq(ring_create(t->name[r], 64, 16), RING_OK);
+		cr_assert_eq(ring_pair_attach(&t->p[r], &t->c[r], t->name[r], 64, 16, &w, &w), RING_OK);
+		t->cs[r] = &t->c[r];
+	}
+}
+
+static void two_rings_close(struct two_rings *t)
+{
+	for (int r = 0; r < 2; r++) {
+		ring_pair_detach(&t->p[r], &t->c[r]);
+		ring_unlink(t->name[r]);
+	}
+}
+
+static void put(struct ring_producer *p, uint64_t seq)
+{
+	cr_assert_eq(ring_claim(p, 1), 1);
+	fix_fill(ring_wslot(p, 0), seq);
+	cr_assert_eq(ring_publish(p, 1), RING_OK);
+}
+
+Test(ring_misc, wait_any_returns_the_first_ring_with_data)
+{
+	struct two_rings t;
+	two_rings_open(&t, 10000);
+	unsigned which = 99;
+	put(&t.p[1], 7);
+	cr_assert_eq(ring_wait_any(t.cs, 2, &which), 1);
+	cr_assert_eq(which, 1);
+	put(&t.p[0], 8);
+	cr_assert_eq(ring_wait_any(t.cs, 2, &which), 1);
+	cr_assert_eq(which, 0, "the earlier ring has priority");
+	two_rings_close(&t);
+}
+
+Test(ring_misc, wait_any_ends_when_every_ring_is_closed_and_drained)
+{
+	struct two_rings t;
+	two_rings_open(&t, 10000);
+	put(&t.p[1], 1);
+	ring_producer_detach(&t.p[0]);
+	ring_producer_detach(&t.p[1]);
+	unsigned which = 99;
+	cr_assert_eq(ring_wait_any(t.cs, 2, &which), 1, "closed but not yet drained");
+	cr_assert_eq(which, 1);
+	cr_assert_eq(ring_try_peek(&t.c[1], 1), 1);
+	cr_assert_eq(ring_release(&t.c[1], 1), RING_OK);
+	cr_assert_eq(ring_wait_any(t.cs, 2, &which), RING_E_CLOSED);
+	two_rings_close(&t);
+}
+
+Test(ring_misc, wait_any_times_out)
+{
+	struct two_rings t;
+	two_rings_open(&t, 1000);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t.c[0].wait.deadline_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 5000000ull;
+	unsigned which;
+	cr_assert_eq(ring_wait_any(t.cs, 2, &which), RING_E_TIMEOUT);
+	two_rings_close(&t);
+}
+
+static void *publish_later(void *arg)
+{
+	struct timespec ts = { 0, 50 * 1000000 };
+	nanosleep(&ts, NULL);
+	put(arg, 42);
+	return NULL;
+}
+
+/* A waiter asleep on both words is woken by the second ring's producer,
+ * through that ring's own ordinary publish. */
+Test(ring_misc, wait_any_sleeps_on_both_rings_and_wakes_on_either)
+{
+	struct two_rings t;
+	two_rings_open(&t, 5 * 1000 * 1000);
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, publish_later, &t.p[1]), 0);
+	unsigned which = 99;
+	int rc = ring_wait_any(t.cs, 2, &which);
+	pthread_join(th, NULL);
+	cr_assert_eq(rc, 1);
+	cr_assert_eq(which, 1);
+	cr_assert_geq(atomic_load(&t.c[1].shm->side[RING_CONSUMER].parks), 1, "it really slept");
+	cr_assert_eq(atomic_load(&t.c[0].shm->side[RING_CONSUMER].park_timeouts), 0,
+		     "woken by the publish, not by the 5 s timeout");
+	cr_assert_eq(atomic_load(&t.p[1].shm->side[RING_PRODUCER].wakes), 1);
+	two_rings_close(&t);
+}

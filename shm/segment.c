@@ -1,0 +1,91 @@
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int seg_path(const char *name, char *buf, size_t cap)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > SEG_NAME_MAX || strchr(name, '/') || n + 2 > cap)
+		return RING_E_NAME;
+	buf[0] = '/';
+	memcpy(buf + 1, name, n + 1);
+	return RING_OK;
+}
+
+int seg_create(const char *name, size_t len, void **map)
+{
+	char path[SEG_NAME_MAX + 2];
+	int rc = seg_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? RING_E_EXISTS : RING_E_SYS;
+	/* The umask can only remove bits from 0600, but say it outright. */
+	void *m = MAP_FAILED;
+	if (fchmod(fd, 0600) == 0 && ftruncate(fd, (off_t)len) == 0)
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int saved = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		shm_unlink(path);
+		errno = saved;
+		return RING_E_SYS;
+	}
+	*map = m;
+	return RING_OK;
+}
+
+int seg_map(const char *name, bool writable, size_t min_len, void **map, size_t *len)
+{
+	char path[SEG_NAME_MAX + 2];
+	int rc = seg_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	int fd = shm_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		rc = RING_E_SYS;
+	else if (st.st_uid != geteuid())
+		rc = RING_E_OWNER;
+	else if (st.st_mode & 077)
+		rc = RING_E_PERMS;
+	else if ((uint64_t)st.st_size < min_len)
+		rc = RING_E_SHORT;
+	if (rc == RING_OK) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
+			rc = RING_E_SYS;
+		} else {
+			*map = m;
+			*len = (size_t)st.st_size;
+		}
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+void seg_unmap(const void *map, size_t len)
+{
+	munmap((void *)map, len);
+}
+
+int seg_unlink(const char *name)
+{
+	char path[SEG_NAME_MAX + 2];
+	int rc = seg_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	if (shm_unlink(path) != 0)
+		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
+	return RING_OK;
+}
