@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "config.h"
 #include "version.h"
 
 struct command {
@@ -22,7 +23,14 @@ static const struct command bench_commands[] = {
 	{ 0 },
 };
 
+static const struct command config_commands[] = {
+	{ "default", "print the embedded default config", config_cmd_default, NULL },
+	{ "check", "validate a config and print it resolved: fks config check FILE", config_cmd_check, NULL },
+	{ 0 },
+};
+
 static const struct command top_commands[] = {
+	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
 	{ 0 },
 };
