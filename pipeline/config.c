@@ -25,6 +25,7 @@
  * most, so YAML aliases - even a recursive one - cannot make it loop.
  */
 #include "config.h"
+#include "ma_cross.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,10 +183,12 @@ static const struct field feed_fields[] = {
 
 static const struct field strategy_fields[] = {
 	{ .key = "type", .kind = FK_ENUM, AT(struct fks_strategy_cfg, type), .choices = strategy_type_choices },
+	/* The strategy keeps its window in a fixed array (no allocation per
+	 * instance): MA_CROSS_MAX_WINDOW samples. */
 	{ .key = "fast", .kind = FK_INT, AT(struct fks_strategy_cfg, fast), .required = true,
-	  .min = 1, .max = 1000000 },
+	  .min = 1, .max = MA_CROSS_MAX_WINDOW - 1 },
 	{ .key = "slow", .kind = FK_INT, AT(struct fks_strategy_cfg, slow), .required = true,
-	  .min = 1, .max = 1000000 },
+	  .min = 2, .max = MA_CROSS_MAX_WINDOW },
 	{ .key = "qty", .kind = FK_DECIMAL, AT(struct fks_strategy_cfg, qty), .required = true },
 	{ .key = "order_type", .kind = FK_ENUM, AT(struct fks_strategy_cfg, order_type),
 	  .choices = order_type_choices },

@@ -8,6 +8,8 @@
 
 #include "bench.h"
 #include "config.h"
+#include "proctitle.h"
+#include "run.h"
 #include "version.h"
 
 struct command {
@@ -30,6 +32,8 @@ static const struct command config_commands[] = {
 };
 
 static const struct command top_commands[] = {
+	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
+	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
 	{ 0 },
@@ -73,6 +77,7 @@ static int dispatch(const char *path, const struct command *cmds, int argc, char
 
 int main(int argc, char **argv)
 {
+	proctitle_init(argc, argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		printf("fks %s\n", FKS_VERSION);
 		return 0;

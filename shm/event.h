@@ -203,7 +203,8 @@ struct fks_ev_order_new {
 	struct fks_event_hdr h;
 	uint64_t order_id;
 	uint64_t signal_id;      /* links the order back to its signal */
-	int64_t px;              /* limit price; 0 for market */
+	int64_t px;              /* limit price; for market orders the reference
+	                            (touch) price risk checks notional against */
 	int64_t qty;
 	int64_t take_profit_px;
 	int64_t stop_loss_px;

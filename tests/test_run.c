@@ -1,0 +1,270 @@
+/* End to end: the real `fks` binary runs the pipeline, and these tests
+ * check what an operator would: counters that reconcile stage to stage,
+ * a terminal state for every order, the kill switch when a stage dies,
+ * clean stops, bad configs refused before anything starts, and restarts. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runseg.h"
+
+#define OUT_MAX (256 * 1024)
+
+struct proc {
+	pid_t pid;
+	char out_path[64], err_path[64];
+	int status;
+	char out[OUT_MAX], err[OUT_MAX];
+};
+
+static const char *fks_bin(void)
+{
+	const char *b = getenv("FKS_BIN");
+	cr_assert_not_null(b, "FKS_BIN must name the fks executable (meson sets it)");
+	return b;
+}
+
+static void unique_prefix(char *buf, size_t cap, const char *tag)
+{
+	static int n;
+	snprintf(buf, cap, "fkst%d%s%d", (int)getpid() % 100000, tag, n++);
+}
+
+/* Start fks with argv (NULL-terminated, without the program name). */
+static void start(struct proc *p, const char *const *args)
+{
+	static int n;
+	snprintf(p->out_path, sizeof p->out_path, "/tmp/fks-test-%d-%d.out", (int)getpid(), n);
+	snprintf(p->err_path, sizeof p->err_path, "/tmp/fks-test-%d-%d.err", (int)getpid(), n++);
+	p->pid = fork();
+	cr_assert_geq(p->pid, 0);
+	if (p->pid == 0) {
+		int o = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(o, 1);
+		dup2(e, 2);
+		const char *argv[32] = { fks_bin() };
+		for (int i = 0; args[i] && i < 30; i++)
+			argv[i + 1] = args[i];
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+}
+
+static void slurp(const char *path, char *buf)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, OUT_MAX - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	unlink(path);
+}
+
+static int finish(struct proc *p)
+{
+	cr_assert_eq(waitpid(p->pid, &p->status, 0), p->pid);
+	slurp(p->out_path, p->out);
+	slurp(p->err_path, p->err);
+	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status);
+}
+
+static int run_to_end(struct proc *p, const char *const *args)
+{
+	start(p, args);
+	return finish(p);
+}
+
+/* The value of "key":<number> inside the JSON object that follows "scope". */
+static long long json_num(const char *json, const char *scope, const char *key)
+{
+	const char *s = scope ? strstr(json, scope) : json;
+	cr_assert_not_null(s, "no %s in: %s", scope, json);
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *k = strstr(s, pat);
+	cr_assert_not_null(k, "no %s in %s", key, scope ? scope : "summary");
+	return strtoll(k + strlen(pat), NULL, 10);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until the running pipeline's gateway has sent at least n orders. */
+static struct run_segment *wait_for_orders(const char *prefix, uint64_t n)
+{
+	struct run_segment *rs = NULL;
+	for (int i = 0; i < 3000; i++) {
+		if (!rs && runseg_open(prefix, false, &rs) != RING_OK)
+			rs = NULL;
+		if (rs && atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS]) >= n)
+			return rs;
+		sleep_ms(10);
+	}
+	cr_assert_fail("the pipeline '%s' never sent %llu orders", prefix, (unsigned long long)n);
+	return NULL;
+}
+
+static struct proc P; /* large: keep it off the stack */
+
+Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "e2e");
+	const char *args[] = { "run", "--events", "1000000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	const char *j = P.out;
+	long long feed_out = json_num(j, "\"feed\"", "events_out");
+	long long s_in = json_num(j, "\"strategy\"", "events_in"), s_exec = json_num(j, "\"strategy\"", "exec_in");
+	long long s_out = json_num(j, "\"strategy\"", "events_out"), s_orders = json_num(j, "\"strategy\"", "orders");
+	long long r_in = json_num(j, "\"risk\"", "events_in"), r_exec = json_num(j, "\"risk\"", "exec_in");
+	long long r_out = json_num(j, "\"risk\"", "events_out"), r_orders = json_num(j, "\"risk\"", "orders");
+	long long r_pass = json_num(j, "\"risk\"", "risk_passed"), r_rej = json_num(j, "\"risk\"", "risk_rejected");
+	long long g_in = json_num(j, "\"gateway\"", "events_in"), g_orders = json_num(j, "\"gateway\"", "orders");
+	long long g_acks = json_num(j, "\"gateway\"", "acks"), g_vrej = json_num(j, "\"gateway\"", "venue_rejects");
+	long long g_term = json_num(j, "\"gateway\"", "terminal"), g_block = json_num(j, "\"gateway\"", "kill_blocked");
+	long long g_md = json_num(j, "\"gateway\"", "quotes") + json_num(j, "\"gateway\"", "trades");
+
+	cr_assert_eq(feed_out, 1000000);
+	cr_assert_eq(s_in - s_exec, feed_out, "strategy read every market event");
+	cr_assert_eq(s_out, feed_out + s_orders, "strategy forwarded all market data plus its orders");
+	cr_assert_gt(s_orders, 0, "the default config trades");
+	cr_assert_eq(r_in - r_exec, s_out, "risk read everything the strategy wrote");
+	cr_assert_eq(r_orders, s_orders);
+	cr_assert_eq(r_pass + r_rej, r_orders, "every intent passed or was rejected");
+	cr_assert_eq(r_out, r_in - r_exec, "risk wrote one event per event it read");
+	cr_assert_eq(g_in, r_out, "gateway read everything risk wrote");
+	cr_assert_eq(g_md, feed_out, "the venue saw all market data");
+	cr_assert_eq(g_orders + g_block, r_pass, "every passed order reached the venue");
+	cr_assert_eq(g_acks + g_vrej, g_orders, "the venue answered every order");
+	cr_assert_eq(g_term, g_orders + g_block, "every order ended filled, canceled or rejected");
+	cr_assert_eq(json_num(j, NULL, "kill"), 0);
+	cr_assert_eq(json_num(j, "tick_to_trade_ns", "count"), g_orders);
+}
+
+Test(run, sigterm_stops_cleanly_with_a_summary, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "term");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 1);
+	runseg_close(rs);
+	kill(P.pid, SIGTERM);
+	cr_assert_eq(finish(&P), 0, "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.out, "summary"), "stdout:\n%s", P.out);
+	cr_assert_not_null(strstr(P.out, "tick-to-trade"));
+	cr_assert_not_null(strstr(P.err, "stopping"));
+}
+
+/* Kill one stage mid-run: the kill switch trips, the supervisor names the
+ * stage and exits 1, and the gateway sends nothing once it sees the kill. */
+static void kill_stage(enum fks_cfg_stage victim)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "kill");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	pid_t pid = atomic_load(&rs->stage[victim].pid);
+	char cmdline[64] = { 0 }, path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		cr_assert_gt(fread(cmdline, 1, sizeof cmdline - 1, f), 0);
+		fclose(f);
+	}
+	runseg_close(rs);
+	char want[32];
+	snprintf(want, sizeof want, "fks:%s", config_stage_name(victim));
+	cr_assert_str_eq(cmdline, want, "ps shows the stage by name");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	char msg[64];
+	snprintf(msg, sizeof msg, "KILL SWITCH: stage %s", config_stage_name(victim));
+	cr_assert_not_null(strstr(P.err, msg), "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "signal 9"), "the cause is named:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	if (victim != FKS_CFG_GATEWAY) {
+		long long sent = json_num(P.out, "\"gateway\"", "orders");
+		long long at_kill = json_num(P.out, "\"gateway\"", "orders_at_kill");
+		cr_assert_eq(sent, at_kill, "no order reached the venue after the kill switch");
+		cr_assert_eq(json_num(P.out, "\"gateway\"", "terminal"),
+			     sent + json_num(P.out, "\"gateway\"", "kill_blocked"),
+			     "open orders were canceled");
+	}
+}
+
+Test(run, killed_strategy_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_STRATEGY); }
+Test(run, killed_risk_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_RISK); }
+Test(run, killed_gateway_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_GATEWAY); }
+
+Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
+{
+	const char *dir = getenv("FKS_TEST_CONFIGS");
+	cr_assert_not_null(dir);
+	static const struct {
+		const char *file;
+		const char *needle;
+	} cases[] = {
+		/* the lines are those of the fixtures (see test_config.c) */
+		{ "bad_unknown_key.yaml", "bad_unknown_key.yaml:15:3: risk.max_notionl: unknown key" },
+		{ "bad_duplicate_symbol.yaml", "bad_duplicate_symbol.yaml:14:" },
+		{ "bad_core_absent.yaml", "bad_core_absent.yaml:6:" },
+		{ "bad_type_int.yaml", "bad_type_int.yaml:5:" },
+		{ "bad_capacity_pow2.yaml", "bad_capacity_pow2.yaml:9:" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[512], prefix[48];
+		snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
+		unique_prefix(prefix, sizeof prefix, "bad");
+		const char *args[] = { "run", "-c", path, "--prefix", prefix, NULL };
+		cr_assert_eq(run_to_end(&P, args), 2, "%s: stderr:\n%s", cases[i].file, P.err);
+		cr_assert_not_null(strstr(P.err, cases[i].needle), "%s: stderr:\n%s", cases[i].file, P.err);
+		/* refused before anything started: no segment was created */
+		struct run_segment *rs;
+		cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "%s left a run segment", cases[i].file);
+	}
+}
+
+Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "again");
+	const char *first[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
+	start(&P, first);
+	runseg_close(wait_for_orders(prefix, 1));
+
+	static struct proc second;
+	const char *args2[] = { "run", "--events", "1000", "--prefix", prefix, NULL };
+	cr_assert_eq(run_to_end(&second, args2), 1);
+	cr_assert_not_null(strstr(second.err, "already running"), "stderr:\n%s", second.err);
+
+	/* `fks status` reads the running pipeline */
+	const char *st[] = { "status", "--prefix", prefix, "--interval", "0.2", NULL };
+	cr_assert_eq(run_to_end(&second, st), 0, "stderr:\n%s", second.err);
+	cr_assert_not_null(strstr(second.out, "gateway"), "status:\n%s", second.out);
+	cr_assert_not_null(strstr(second.out, "tick-to-trade"));
+
+	/* crash the supervisor: its stages die with it, the segments stay */
+	kill(P.pid, SIGKILL);
+	finish(&P);
+	sleep_ms(200);
+	struct run_segment *rs;
+	cr_assert_eq(runseg_open(prefix, false, &rs), RING_OK, "a crash leaves the segment behind");
+	runseg_close(rs);
+
+	cr_assert_eq(run_to_end(&second, args2), 0, "restart after a crash: stderr:\n%s", second.err);
+	cr_assert_not_null(strstr(second.err, "crashed run"), "stderr:\n%s", second.err);
+	cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "a clean stop removes its segments");
+	cr_assert_eq(run_to_end(&second, st), 1, "status with nothing running");
+}
