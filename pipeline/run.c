@@ -160,13 +160,29 @@ static int claim_prefix(const char *prefix)
 	return 0;
 }
 
+/* The stage that consumes each ring, and the one that produces it. */
+static const enum fks_cfg_stage ring_consumer_stage[RUN_RING_COUNT] = {
+	[RUN_RING_MD] = FKS_CFG_STRATEGY,     [RUN_RING_ORDERS] = FKS_CFG_RISK,
+	[RUN_RING_RISK_OUT] = FKS_CFG_GATEWAY, [RUN_RING_EXEC_RISK] = FKS_CFG_RISK,
+	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_STRATEGY,
+};
+static const enum fks_cfg_stage ring_producer_stage[RUN_RING_COUNT] = {
+	[RUN_RING_MD] = FKS_CFG_FEED,         [RUN_RING_ORDERS] = FKS_CFG_STRATEGY,
+	[RUN_RING_RISK_OUT] = FKS_CFG_RISK,    [RUN_RING_EXEC_RISK] = FKS_CFG_GATEWAY,
+	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_GATEWAY,
+};
+
 static int create_rings(const struct fks_config *cfg, const char *prefix)
 {
 	char name[RUNSEG_NAME_MAX];
 	for (int r = 0; r < RUN_RING_COUNT; r++) {
 		runseg_ring_name(prefix, (enum run_ring)r, name, sizeof name);
-		int rc = ring_create(name, stage_ring_slot_size((enum run_ring)r),
-				     stage_ring_capacity(cfg, (enum run_ring)r));
+		/* The asymmetric barrier pays off only where nobody parks. */
+		bool parks = cfg->stage[ring_consumer_stage[r]].wait.kind == RING_WAIT_SPIN_PARK ||
+			     cfg->stage[ring_producer_stage[r]].wait.kind == RING_WAIT_SPIN_PARK;
+		int rc = ring_create_flags(name, stage_ring_slot_size((enum run_ring)r),
+					   stage_ring_capacity(cfg, (enum run_ring)r),
+					   parks ? 0 : RING_F_ASYM_BARRIER);
 		if (rc) {
 			fprintf(stderr, "fks run: cannot create ring %s: %s%s%s\n", name, ring_strerror(rc),
 				rc == RING_E_SYS ? ": " : "", rc == RING_E_SYS ? strerror(errno) : "");

@@ -161,6 +161,11 @@ size_t ring_segment_size(uint32_t slot_size, uint64_t capacity)
 
 int ring_create(const char *name, uint32_t slot_size, uint64_t capacity)
 {
+	return ring_create_flags(name, slot_size, capacity, RING_F_ASYM_BARRIER);
+}
+
+int ring_create_flags(const char *name, uint32_t slot_size, uint64_t capacity, uint32_t flags)
+{
 	if (!slot_size_ok(slot_size) || !is_pow2(capacity) || capacity < 2 || capacity > RING_CAP_MAX)
 		return name && *name && !strchr(name, '/') ? RING_E_ARG : RING_E_NAME;
 	size_t len = ring_segment_size(slot_size, capacity);
@@ -177,7 +182,9 @@ int ring_create(const char *name, uint32_t slot_size, uint64_t capacity)
 	s->slots_offset = slots_offset();
 	s->segment_size = len;
 	s->owner_uid = (uint32_t)geteuid();
-	s->flags = asym_barrier_supported() ? RING_F_ASYM_BARRIER : 0;
+	s->flags = flags & RING_F_ASYM_BARRIER;
+	if ((s->flags & RING_F_ASYM_BARRIER) && !asym_barrier_supported())
+		s->flags &= ~(uint32_t)RING_F_ASYM_BARRIER;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->created_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;

@@ -43,11 +43,14 @@ static void expect_child_exit_ok(pid_t pid)
 }
 
 /* Producer in a child process, consumer here.  Returns the consumer's view. */
-static void run_pair(enum ring_wait_kind kind, uint64_t cap, struct ring_wait w, const struct stream_opts *o)
+/* flags: RING_F_ASYM_BARRIER or 0 (a plain fence in publish/release); both
+ * park protocols get the same streams. */
+static void run_pair(enum ring_wait_kind kind, uint64_t cap, struct ring_wait w, const struct stream_opts *o,
+		     uint32_t flags)
 {
 	char name[96];
 	fix_name(name, sizeof name, "procs");
-	cr_assert_eq(ring_create(name, 64, cap), RING_OK);
+	cr_assert_eq(ring_create_flags(name, 64, cap, flags), RING_OK);
 
 	pid_t pid = fork_child();
 	if (pid == 0) {
@@ -100,15 +103,20 @@ static struct ring_wait stress_wait(enum ring_wait_kind kind)
 static void long_stream(enum ring_wait_kind kind)
 {
 	struct stream_opts o = { .events = stream_events(), .max_batch = 32, .seed = 0x5eed + kind };
-	run_pair(kind, 4096, stress_wait(kind), &o);
+	run_pair(kind, 4096, stress_wait(kind), &o, RING_F_ASYM_BARRIER);
 }
 
-static void small_ring_with_pauses(enum ring_wait_kind kind)
+static void small_ring_with_pauses_flags(enum ring_wait_kind kind, uint32_t flags)
 {
 	struct stream_opts o = { .events = 300000, .max_batch = 8, .pauses = true, .drain_one_in = 4, .seed = 0xbad5eed + kind };
 	struct ring_wait w = stress_wait(kind);
 	w.spin_iters = 16; /* give up spinning early: park as often as possible */
-	run_pair(kind, 16, w, &o);
+	run_pair(kind, 16, w, &o, flags);
+}
+
+static void small_ring_with_pauses(enum ring_wait_kind kind)
+{
+	small_ring_with_pauses_flags(kind, RING_F_ASYM_BARRIER);
 }
 
 Test(ring_procs, stream_spin) { long_stream(RING_WAIT_SPIN); }
@@ -117,6 +125,14 @@ Test(ring_procs, stream_park) { long_stream(RING_WAIT_SPIN_PARK); }
 Test(ring_procs, stress_16_slots_spin) { small_ring_with_pauses(RING_WAIT_SPIN); }
 Test(ring_procs, stress_16_slots_yield) { small_ring_with_pauses(RING_WAIT_SPIN_YIELD); }
 Test(ring_procs, stress_16_slots_park) { small_ring_with_pauses(RING_WAIT_SPIN_PARK); }
+/* The pipeline creates rings with parking consumers without the asymmetric
+ * barrier: the plain-fence protocol gets the same long and stressed runs. */
+Test(ring_procs, stress_16_slots_park_fence) { small_ring_with_pauses_flags(RING_WAIT_SPIN_PARK, 0); }
+Test(ring_procs, stream_park_fence)
+{
+	struct stream_opts o = { .events = stream_events() / 5, .max_batch = 32, .seed = 0xfe11ce };
+	run_pair(RING_WAIT_SPIN_PARK, 4096, stress_wait(RING_WAIT_SPIN_PARK), &o, 0);
+}
 
 /* A producer that publishes until it is killed. */
 static pid_t spawn_endless_producer(const char *name, uint64_t cap)

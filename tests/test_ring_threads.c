@@ -40,12 +40,14 @@ static void *producer_thread(void *v)
 	return NULL;
 }
 
+static uint32_t ring_flags = RING_F_ASYM_BARRIER; /* per case, see main */
+
 static void run_threads(enum ring_wait_kind kind, uint64_t cap, const struct stream_opts *o,
 			uint32_t spin_iters)
 {
 	char name[96];
 	fix_name(name, sizeof name, "threads");
-	CHECK(ring_create(name, 64, cap) == RING_OK, "create %s", name);
+	CHECK(ring_create_flags(name, 64, cap, ring_flags) == RING_OK, "create %s", name);
 	struct ring_wait w = fix_wait(kind);
 	w.park_timeout_us = 5 * 1000 * 1000; /* a timeout would be a lost wake-up */
 	w.spin_iters = spin_iters;
@@ -97,17 +99,21 @@ int main(void)
 		const char *name;
 		void (*fn)(enum ring_wait_kind);
 		enum ring_wait_kind kind;
+		uint32_t flags;
 	} cases[] = {
-		{ "stream_spin", stream, RING_WAIT_SPIN },
-		{ "stream_yield", stream, RING_WAIT_SPIN_YIELD },
-		{ "stream_park", stream, RING_WAIT_SPIN_PARK },
-		{ "stress_16_slots_spin", stress, RING_WAIT_SPIN },
-		{ "stress_16_slots_yield", stress, RING_WAIT_SPIN_YIELD },
-		{ "stress_16_slots_park", stress, RING_WAIT_SPIN_PARK },
+		{ "stream_spin", stream, RING_WAIT_SPIN, RING_F_ASYM_BARRIER },
+		{ "stream_yield", stream, RING_WAIT_SPIN_YIELD, RING_F_ASYM_BARRIER },
+		{ "stream_park", stream, RING_WAIT_SPIN_PARK, RING_F_ASYM_BARRIER },
+		{ "stream_park_fence", stream, RING_WAIT_SPIN_PARK, 0 },
+		{ "stress_16_slots_spin", stress, RING_WAIT_SPIN, RING_F_ASYM_BARRIER },
+		{ "stress_16_slots_yield", stress, RING_WAIT_SPIN_YIELD, RING_F_ASYM_BARRIER },
+		{ "stress_16_slots_park", stress, RING_WAIT_SPIN_PARK, RING_F_ASYM_BARRIER },
+		{ "stress_16_slots_park_fence", stress, RING_WAIT_SPIN_PARK, 0 },
 	};
 	int passed = 0, failed = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		case_failed = 0;
+		ring_flags = cases[i].flags;
 		cases[i].fn(cases[i].kind);
 		printf("%s ring_threads::%s\n", case_failed ? "FAIL" : "PASS", cases[i].name);
 		fflush(stdout);
