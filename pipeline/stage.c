@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,17 +144,19 @@ static int feed_params(const struct fks_config *cfg, struct synth_params *sp)
 	return 0;
 }
 
-/* Paced mode sleeps until the intended send time of the next event and
- * stamps that intended time as its receive time, so latency measured
- * downstream includes any queueing the pipeline caused (no coordinated
- * omission). */
-static void pace_until(uint64_t t)
+/* Paced mode: event k is due at t0 + k * period.  The feed sends every event
+ * that is due, each stamped with its own due time as its receive time, so
+ * latency measured downstream includes any queueing the pipeline caused
+ * (no coordinated omission).  Between bursts it sleeps, unless its wait
+ * strategy is spin: a feed that spins to pace itself takes the whole core,
+ * and on a shared core the stage next to it would run only when the
+ * scheduler preempts the feed. */
+static void pace_sleep_until(uint64_t t, bool spin)
 {
-	uint64_t now = now_ns();
-	if (t > now + 200000) {
-		struct timespec ts = { .tv_sec = (time_t)((t - 100000) / 1000000000ull),
-				       .tv_nsec = (long)((t - 100000) % 1000000000ull) };
+	if (!spin) {
+		struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull), .tv_nsec = (long)(t % 1000000000ull) };
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		return;
 	}
 	while (now_ns() < t)
 		ring_cpu_relax();
@@ -177,16 +180,26 @@ static int run_feed(struct stage *s)
 	int rc = 0;
 
 	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
+	bool spin_pace = s->wait.kind == RING_WAIT_SPIN;
+	if (period && !spin_pace)
+		prctl(PR_SET_TIMERSLACK, 1UL); /* wake when asked, not up to 50 us later */
 	while (!control_on(&s->run->control.stop) && (!limit || sent < limit)) {
-		uint32_t n = period ? 1 : BATCH;
+		uint32_t n = BATCH;
+		uint64_t t_busy = now_ns();
+		if (period) {
+			uint64_t due = (t_busy - t0) / period + 1; /* events due by now */
+			if (due <= sent) {
+				pace_sleep_until(t0 + sent * period, spin_pace);
+				uint64_t t_wake = now_ns();
+				stats_add(&s->st->idle_ns, t_wake - t_busy);
+				beat(s, t_wake);
+				continue;
+			}
+			if (due - sent < n)
+				n = (uint32_t)(due - sent);
+		}
 		if (limit && limit - sent < n)
 			n = (uint32_t)(limit - sent);
-		uint64_t intended = 0;
-		if (period) {
-			intended = t0 + sent * period;
-			pace_until(intended);
-		}
-		uint64_t t_busy = now_ns();
 		int k = conflate ? (int)ring_try_claim(&md, n) : ring_claim(&md, n);
 		if (k < 0) {
 			/* The strategy died: the supervisor is already stopping us. */
@@ -202,11 +215,10 @@ static int run_feed(struct stage *s)
 				continue;
 			}
 		}
-		uint64_t stamp = period ? intended : t_busy;
 		for (int i = 0; i < k; i++) {
 			union fks_event *ev = ring_wslot(&md, (uint32_t)i);
 			unsigned type = synth_next(&feed, ev);
-			ev->h.recv_time_ns = (int64_t)stamp;
+			ev->h.recv_time_ns = (int64_t)(period ? t0 + (sent + (uint64_t)i) * period : t_busy);
 			stats_add(&s->st->counter[type == FKS_EV_QUOTE ? CTR_QUOTES : CTR_TRADES], 1);
 		}
 		ring_publish(&md, (uint32_t)k);
