@@ -268,3 +268,21 @@ Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
 	cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "a clean stop removes its segments");
 	cr_assert_eq(run_to_end(&second, st), 1, "status with nothing running");
 }
+
+/* A stage that is alive but stuck (SIGSTOP) is caught by its heartbeat: the
+ * supervisor trips the kill switch after supervisor.heartbeat_timeout_ms
+ * (default 1000) and kills it. */
+Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "stall");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 5);
+	pid_t pid = atomic_load(&rs->stage[FKS_CFG_RISK].pid);
+	runseg_close(rs);
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage risk stalled: no heartbeat for"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+}
