@@ -1,4 +1,5 @@
 #include "synthetic.h"
+#include "fixed.h"
 
 #include <string.h>
 
@@ -43,15 +44,6 @@ static uint64_t rng_below(uint64_t s[4], uint64_t n)
 	return (uint64_t)(((unsigned __int128)rng_next(s) * n) >> 64);
 }
 
-static int64_t pow10_i64(unsigned e)
-{
-	int64_t v = 1;
-
-	while (e--)
-		v *= 10;
-	return v;
-}
-
 int synth_init(struct synth_feed *f, const struct synth_params *p)
 {
 	memset(f, 0, sizeof *f);
@@ -73,7 +65,7 @@ int synth_init(struct synth_feed *f, const struct synth_params *p)
 	for (uint32_t i = 0; i < p->n_instruments; i++) {
 		struct synth_book *b = &f->book[i];
 
-		b->max_size = 10 * pow10_i64(p->instrument[i].qty_scale);
+		b->max_size = 10 * fx_pow10(p->instrument[i].qty_scale);
 		b->bid_px = p->instrument[i].start_px;
 		b->ask_px = b->bid_px + 1;
 		b->bid_qty = b->ask_qty = b->max_size;

@@ -1,4 +1,5 @@
 #include "risk.h"
+#include "fixed.h"
 
 #include <string.h>
 
@@ -9,15 +10,6 @@ _Static_assert((RISK_ORDER_SLOTS & (RISK_ORDER_SLOTS - 1)) == 0, "slots: a power
 static int64_t saturate(__int128 v)
 {
 	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
-}
-
-static int64_t pow10_i64(unsigned e)
-{
-	int64_t v = 1;
-
-	while (e--)
-		v *= 10;
-	return v;
 }
 
 int risk_init(struct risk *r, const struct risk_params *p)
@@ -35,7 +27,7 @@ int risk_init(struct risk *r, const struct risk_params *p)
 			if (p->instrument[j].id == l->id)
 				return -1;
 		r->inst[i].lim = *l;
-		r->inst[i].qty_unit = pow10_i64(l->qty_scale);
+		r->inst[i].qty_unit = fx_pow10(l->qty_scale);
 	}
 	r->n_instruments = p->n_instruments;
 	r->stale_data_ns = p->stale_data_ns;

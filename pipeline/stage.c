@@ -366,10 +366,13 @@ static int relay_run(struct relay *r)
 	return 0;
 }
 
-static int relay_attach(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out)
+/* Attach a relay stage's three rings and run it. */
+static int relay_start(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out)
 {
 	r->s = s;
-	return attach_in(s, &r->main_in, in) || attach_in(s, &r->feedback, fb) || attach_out(s, &r->out, out);
+	if (attach_in(s, &r->main_in, in) || attach_in(s, &r->feedback, fb) || attach_out(s, &r->out, out))
+		return 1;
+	return relay_run(r);
 }
 
 /* ---- strategy ---------------------------------------------------------- */
@@ -429,13 +432,9 @@ static int run_strategy(struct stage *s)
 		if (rc)
 			return stage_fail(s, "ma_cross %s: %s", ic->symbol, ma_cross_strerror(rc));
 	}
-	static struct relay r;
+	static struct relay r = { .on_main = strategy_on_main, .on_feedback = strategy_on_feedback };
 	r.logic = &L;
-	r.on_main = strategy_on_main;
-	r.on_feedback = strategy_on_feedback;
-	if (relay_attach(s, &r, RUN_RING_MD, RUN_RING_EXEC_STRATEGY, RUN_RING_ORDERS))
-		return 1;
-	return relay_run(&r);
+	return relay_start(s, &r, RUN_RING_MD, RUN_RING_EXEC_STRATEGY, RUN_RING_ORDERS);
 }
 
 /* ---- risk -------------------------------------------------------------- */
@@ -513,13 +512,9 @@ static int run_risk(struct stage *s)
 	p.kill_switch = cfg->risk.kill_switch;
 	if (risk_init(&R, &p) != 0)
 		return stage_fail(s, "risk: invalid limits");
-	static struct relay r;
+	static struct relay r = { .on_main = risk_on_main, .on_feedback = risk_on_feedback };
 	r.logic = &R;
-	r.on_main = risk_on_main;
-	r.on_feedback = risk_on_feedback;
-	if (relay_attach(s, &r, RUN_RING_ORDERS, RUN_RING_EXEC_RISK, RUN_RING_RISK_OUT))
-		return 1;
-	return relay_run(&r);
+	return relay_start(s, &r, RUN_RING_ORDERS, RUN_RING_EXEC_RISK, RUN_RING_RISK_OUT);
 }
 
 /* ---- gateway ----------------------------------------------------------- */
