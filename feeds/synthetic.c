@@ -115,7 +115,11 @@ unsigned synth_next(struct synth_feed *f, union fks_event *ev)
 	 * shifts the rest of the stream. */
 	int is_trade = rng_below(f->rng, 1000000) < f->p.trade_ratio_ppm && b->quoted;
 
-	memset(ev, 0, sizeof *ev);
+	/* Quotes and trades are one line: clear exactly that.  The caller's
+	 * buffer may be a 64-byte ring slot, and the union is 128 bytes. */
+	_Static_assert(sizeof(struct fks_ev_quote) == FKS_EVENT_LINE && sizeof(struct fks_ev_trade) == FKS_EVENT_LINE,
+		       "synthetic events are one line");
+	memset(ev, 0, FKS_EVENT_LINE);
 	ev->h.source = FKS_STAGE_FEED;
 	ev->h.instrument = f->p.instrument[i].id;
 	ev->h.seq = k + 1;

@@ -86,9 +86,11 @@ struct synth_feed {
 int synth_init(struct synth_feed *f, const struct synth_params *p);
 
 /*
- * Write the next event into *ev (the whole union is zeroed first, so the
- * bytes are deterministic) and return its type, FKS_EV_QUOTE or
- * FKS_EV_TRADE.  Never fails; the stream does not end.
+ * Write the next event into the first 64 bytes of *ev (a quote or a trade is
+ * one line; those 64 bytes are zeroed first, so they are deterministic) and
+ * return its type, FKS_EV_QUOTE or FKS_EV_TRADE.  Nothing past 64 bytes is
+ * touched: *ev may be a 64-byte ring slot.  Never fails; the stream does
+ * not end.
  */
 unsigned synth_next(struct synth_feed *f, union fks_event *ev);
 

@@ -270,9 +270,9 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 			fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
 			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\"}", i ? "," : "", ic->symbol, pos, pnl);
 		}
-		printf("},\"tick_to_trade_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"p999\":%llu}}\n",
+		printf("},\"tick_to_trade_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu}}\n",
 		       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
-		       (unsigned long long)p999);
+		       (unsigned long long)p999, E(&gw->tick_to_trade, max));
 		return;
 	}
 	printf("\nfks run: summary after %.2f s\n", secs);
@@ -307,9 +307,9 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 		fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
 		printf("  %-10s position %s, realized P&L %s\n", ic->symbol, pos, pnl);
 	}
-	printf("  tick-to-trade (feed receive -> order to venue), %llu orders: p50 %llu ns, p99 %llu ns, p99.9 %llu ns\n",
+	printf("  tick-to-trade (feed receive -> order to venue), %llu orders: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns\n",
 	       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
-	       (unsigned long long)p999);
+	       (unsigned long long)p999, E(&gw->tick_to_trade, max));
 	if (atomic_load(&rs->control.kill))
 		printf("  kill switch: tripped (%s)\n", rs->control.kill_reason);
 #undef C

@@ -116,13 +116,10 @@ static struct run_segment *wait_for_orders(const char *prefix, uint64_t n)
 
 static struct proc P; /* large: keep it off the stack */
 
-Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
+/* Every counter of one stage agrees with its neighbours', and every order
+ * that reached the venue ended in a terminal state. */
+static void expect_reconciled(const char *j, long long events)
 {
-	char prefix[48];
-	unique_prefix(prefix, sizeof prefix, "e2e");
-	const char *args[] = { "run", "--events", "1000000", "--prefix", prefix, "--json", NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
-	const char *j = P.out;
 	long long feed_out = json_num(j, "\"feed\"", "events_out");
 	long long s_in = json_num(j, "\"strategy\"", "events_in"), s_exec = json_num(j, "\"strategy\"", "exec_in");
 	long long s_out = json_num(j, "\"strategy\"", "events_out"), s_orders = json_num(j, "\"strategy\"", "orders");
@@ -134,7 +131,8 @@ Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
 	long long g_term = json_num(j, "\"gateway\"", "terminal"), g_block = json_num(j, "\"gateway\"", "kill_blocked");
 	long long g_md = json_num(j, "\"gateway\"", "quotes") + json_num(j, "\"gateway\"", "trades");
 
-	cr_assert_eq(feed_out, 1000000);
+	cr_assert_eq(feed_out, events);
+	cr_assert_eq(json_num(j, "\"feed\"", "dropped"), 0, "the default overflow policy blocks, never drops");
 	cr_assert_eq(s_in - s_exec, feed_out, "strategy read every market event");
 	cr_assert_eq(s_out, feed_out + s_orders, "strategy forwarded all market data plus its orders");
 	cr_assert_gt(s_orders, 0, "the default config trades");
@@ -149,6 +147,40 @@ Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
 	cr_assert_eq(g_term, g_orders + g_block, "every order ended filled, canceled or rejected");
 	cr_assert_eq(json_num(j, NULL, "kill"), 0);
 	cr_assert_eq(json_num(j, "tick_to_trade_ns", "count"), g_orders);
+}
+
+Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "e2e");
+	const char *args[] = { "run", "--events", "1000000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	expect_reconciled(P.out, 1000000);
+}
+
+/* As fast as possible: the rings fill, producers block (back-pressure),
+ * and still nothing is lost or duplicated. */
+Test(run, full_speed_with_full_rings_loses_nothing, .timeout = 240)
+{
+	static char cfg[16384], path[64];
+	const char *dump[] = { "config", "default", NULL };
+	cr_assert_eq(run_to_end(&P, dump), 0);
+	const char *rate = strstr(P.out, "  rate: 100000\n");
+	cr_assert_not_null(rate, "the default config sets feed.rate to 100000");
+	snprintf(cfg, sizeof cfg, "%.*s  rate: 0\n%s", (int)(rate - P.out), P.out, rate + strlen("  rate: 100000\n"));
+	snprintf(path, sizeof path, "/tmp/fks-test-asap-%d.yaml", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "asap");
+	const char *args[] = { "run", "-c", path, "--events", "2000000", "--prefix", prefix, "--json", NULL };
+	int rc = run_to_end(&P, args);
+	unlink(path);
+	cr_assert_eq(rc, 0, "fks run failed:\n%s", P.err);
+	expect_reconciled(P.out, 2000000);
 }
 
 Test(run, sigterm_stops_cleanly_with_a_summary, .timeout = 120)
