@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "harness.h"
 
 #define PROG "fks bench ring"
@@ -152,36 +153,13 @@ static void usage(FILE *out)
 		DEFAULT_ROUNDTRIPS, DEFAULT_REPEAT);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" PROG " --help'.\n", stderr);
-	return 2;
-}
+#define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
 
 static int parse_count(const char *opt, const char *s, uint64_t max, uint64_t *out)
 {
-	if (!s || !isdigit((unsigned char)s[0]))
-		return usage_error("%s needs a positive number, got '%s'", opt, s ? s : "");
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	unsigned long long mul = 1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1000ull, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1000000ull, end++;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1000000000ull, end++;
-	if (errno || *end || v == 0 || v > max / mul)
-		return usage_error("%s: '%s' is not a number from 1 to %llu", opt, s,
+	if (!s || !bench_parse_num(s, strlen(s), max, out) || *out == 0)
+		return usage_error("%s: '%s' is not a number from 1 to %llu", opt, s ? s : "",
 				   (unsigned long long)max);
-	*out = v * mul;
 	return 0;
 }
 
@@ -269,13 +247,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 /* ---- the machine ------------------------------------------------------- */
 
 struct env {
-	char cpu_model[160];
-	char kernel[300];
-	char date[64];
-	char cmdline[1024];
-	long cpus_online;
+	struct bench_machine m;
 	int cpus_usable;
-	bool invariant_tsc;
 	bool pinned;
 	bool have_orig_mask;
 	cpu_set_t orig_mask;
@@ -284,78 +257,12 @@ struct env {
 	double pause_ns; /* one PAUSE */
 };
 
-static void read_cpuinfo(struct env *e)
-{
-	snprintf(e->cpu_model, sizeof e->cpu_model, "unknown CPU");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return;
-	char line[4096];
-	bool got_model = false, got_flags = false;
-	while (fgets(line, sizeof line, f) && !(got_model && got_flags)) {
-		char *colon = strchr(line, ':');
-		if (!colon)
-			continue;
-		char *v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		v[strcspn(v, "\n")] = 0;
-		if (!got_model && !strncmp(line, "model name", 10)) {
-			snprintf(e->cpu_model, sizeof e->cpu_model, "%s", v);
-			got_model = true;
-		} else if (!got_flags && !strncmp(line, "flags", 5)) {
-			e->invariant_tsc = strstr(v, "constant_tsc") && strstr(v, "nonstop_tsc");
-			got_flags = true;
-		}
-	}
-	fclose(f);
-}
-
-static void read_cmdline(struct env *e, int argc, char **argv)
-{
-	e->cmdline[0] = 0;
-	FILE *f = fopen("/proc/self/cmdline", "r");
-	if (f) {
-		size_t n = fread(e->cmdline, 1, sizeof e->cmdline - 1, f);
-		fclose(f);
-		e->cmdline[n] = 0;
-		while (n > 0 && e->cmdline[n - 1] == 0)
-			n--;
-		for (size_t i = 0; i < n; i++)
-			if (e->cmdline[i] == 0)
-				e->cmdline[i] = ' ';
-		e->cmdline[n] = 0;
-	}
-	if (!e->cmdline[0]) {
-		size_t off = (size_t)snprintf(e->cmdline, sizeof e->cmdline, "fks bench");
-		for (int i = 0; i < argc && off < sizeof e->cmdline; i++)
-			off += (size_t)snprintf(e->cmdline + off, sizeof e->cmdline - off, " %s", argv[i]);
-	}
-}
-
-static void read_machine(struct env *e, int argc, char **argv)
-{
-	read_cpuinfo(e);
-	read_cmdline(e, argc, argv);
-	struct utsname u;
-	if (uname(&u) == 0)
-		snprintf(e->kernel, sizeof e->kernel, "%s %s %s (%s)", u.sysname, u.release, u.machine,
-			 u.version);
-	else
-		snprintf(e->kernel, sizeof e->kernel, "unknown");
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(e->date, sizeof e->date, "%Y-%m-%d %H:%M:%S UTC", &tm);
-	e->cpus_online = sysconf(_SC_NPROCESSORS_ONLN);
-}
-
 /* Pin the parent to cpu0 if cpu0 and cpu1 are both usable; else warn and run
  * unpinned.  The original mask is restored at the end. */
 static void pin_parent(struct env *e)
 {
 	e->pinned = false;
-	e->cpus_usable = (int)(e->cpus_online > 0 ? e->cpus_online : 1);
+	e->cpus_usable = (int)(e->m.cpus_online > 0 ? e->m.cpus_online : 1);
 	if (sched_getaffinity(0, sizeof e->orig_mask, &e->orig_mask) != 0) {
 		fprintf(stderr, PROG ": warning: sched_getaffinity: %s; running unpinned\n", strerror(errno));
 		return;
@@ -372,7 +279,7 @@ static void pin_parent(struct env *e)
 			fprintf(stderr,
 				PROG ": warning: cpu%d does not exist (%ld CPU%s online): running "
 				     "parent and child unpinned\n",
-				cpu, e->cpus_online, e->cpus_online == 1 ? "" : "s");
+				cpu, e->m.cpus_online, e->m.cpus_online == 1 ? "" : "s");
 		else
 			fprintf(stderr,
 				PROG ": warning: cpu%d is not in this process's allowed CPU set "
@@ -942,17 +849,17 @@ static void print_ratios(FILE *out, const struct result *res)
 
 static void print_header(FILE *out, const struct env *e, const struct opts *o, uint64_t warm)
 {
-	fprintf(out, "fks bench ring - SPSC transports, 64-byte events, %s\n", e->date);
-	fprintf(out, "machine : %s; nproc %d (%ld online); %s\n", e->cpu_model, e->cpus_usable, e->cpus_online,
-		e->kernel);
-	fprintf(out, "command : %s\n", e->cmdline);
+	fprintf(out, "fks bench ring - SPSC transports, 64-byte events, %s\n", e->m.date);
+	fprintf(out, "machine : %s; nproc %d (%ld online); %s\n", e->m.cpu_model, e->cpus_usable, e->m.cpus_online,
+		e->m.kernel);
+	fprintf(out, "command : %s\n", e->m.cmdline);
 	if (e->pinned)
 		fprintf(out, "cpus    : parent (sender of pings, producer) on cpu0, child on cpu1\n");
 	else
 		fprintf(out, "cpus    : UNPINNED (see warnings) - numbers are not comparable\n");
 	fprintf(out, "timer   : rdtsc at %.1f MHz (calibrated over %.0f ms against CLOCK_MONOTONIC)%s; "
 		     "begin/end pair costs %.1f ns, not subtracted\n",
-		e->tsc_hz / 1e6, (double)CALIBRATE_NS / 1e6, e->invariant_tsc ? ", invariant" : ", NOT invariant",
+		e->tsc_hz / 1e6, (double)CALIBRATE_NS / 1e6, e->m.invariant_tsc ? ", invariant" : ", NOT invariant",
 		e->timer_ns);
 	fprintf(out, "latency : %" PRIu64 " measured round trips per transport after %" PRIu64
 		     " warm-up; one-way = rtt / 2\n",
@@ -1063,7 +970,7 @@ int bench_ring_main(int argc, char **argv)
 
 	static struct env env;
 	memset(&env, 0, sizeof env);
-	read_machine(&env, argc, argv);
+	bench_machine_read(&env.m, argc, argv);
 	pin_parent(&env);
 
 	struct result res[NSLOTS];
@@ -1089,7 +996,7 @@ int bench_ring_main(int argc, char **argv)
 
 	fprintf(stderr, PROG ": calibrating the TSC (%.0f ms)\n", (double)CALIBRATE_NS / 1e6);
 	calibrate(&env);
-	if (!env.invariant_tsc)
+	if (!env.m.invariant_tsc)
 		fprintf(stderr, PROG ": warning: the CPU does not report an invariant TSC (constant_tsc, "
 				    "nonstop_tsc): latencies may be wrong\n");
 

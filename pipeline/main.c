@@ -22,6 +22,8 @@ struct command {
 static const struct command bench_commands[] = {
 	{ "ring", "SPSC ring latency and throughput beside floor, rte_ring, ck_ring, unix, pipe",
 	  bench_ring_main, NULL },
+	{ "pipeline", "end-to-end throughput and tick-to-trade per wait strategy and offered rate",
+	  bench_pipeline_main, NULL },
 	{ 0 },
 };
 

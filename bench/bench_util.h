@@ -1,0 +1,32 @@
+/*
+ * What every `fks bench` command shares: option errors, count parsing and
+ * the description of the machine a result was measured on.
+ */
+#ifndef FKS_BENCH_UTIL_H
+#define FKS_BENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "<prog>: <message>\nTry '<prog> --help'." on stderr; returns 2 (usage). */
+int bench_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* s[0..len) as a whole number with an optional k/M/G suffix (10^3, 10^6,
+ * 10^9), at most max.  False for anything else, including overflow. */
+bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out);
+
+struct bench_machine {
+	char cpu_model[160];
+	bool invariant_tsc;   /* constant_tsc and nonstop_tsc */
+	char kernel[300];     /* uname: system, release, machine, version */
+	char date[64];        /* UTC, when the benchmark started */
+	char cmdline[1024];   /* the command as run */
+	long cpus_online;
+};
+
+/* Fill m from /proc/cpuinfo, uname, the clock and /proc/self/cmdline
+ * (argc/argv are the fallback when that cannot be read). */
+void bench_machine_read(struct bench_machine *m, int argc, char **argv);
+
+#endif

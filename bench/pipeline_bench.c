@@ -1,0 +1,1211 @@
+/*
+ * `fks bench pipeline`: end-to-end throughput and tick-to-trade of the whole
+ * pipeline (feed -> strategy -> risk -> gateway), per wait strategy and
+ * offered rate, in one run on one machine.
+ *
+ * Each cell (wait x rate) is one `fks run` of this same executable
+ * (/proc/self/exe) as a child process:
+ *
+ *   fks run -c /tmp/fks-bench-XXXXXX.yaml --events N --prefix fks-bench-<pid> --json
+ *
+ * The config is the embedded default (`fks config default`, read from the
+ * child too, so this file needs no link dependency on pipeline/) with
+ * feed.rate and stages.<stage>.core/wait replaced by plain text
+ * substitution.  From the run's one-line JSON summary the bench reads a few
+ * numbers with a small scanner (no JSON library), checks that the run exited
+ * 0 and that its counters agree (every event the feed wrote reached the
+ * gateway), and prints a table or JSON lines.
+ *
+ * Rates: "asap" is feed.rate 0 (as fast as possible: throughput); a number
+ * is a paced run, where the feed stamps each event with its INTENDED send
+ * time, so tick-to-trade includes any queueing (no coordinated omission).
+ *
+ * Waits: park and yield run the default layout with every stage on that
+ * wait.  spin first asks the config loader whether all four stages may spin
+ * on the default layout (`fks config check`); when it refuses (a spinning
+ * stage needs a core of its own) the bench uses the closest layout it
+ * accepts on this machine's usable cores and says so: see spin_layout().
+ */
+#include "bench.h"
+#include "bench_util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "fks bench pipeline"
+
+#define NSTAGES 4
+#define MAX_RATES 16
+#define MAX_RATE 1000000000ull   /* feed.rate's range in the config */
+#define MAX_EVENTS 1000000000000ull
+#define ASAP_EVENTS 20000000ull  /* ~2 s: start-up and drain stay ~1% of `seconds` */
+#define OUT_MAX (1u << 20)       /* captured stdout/stderr of one child */
+#define YAML_MAX (64u * 1024u)   /* the config loader's own limit */
+
+static const char *const stage_names[NSTAGES] = { "feed", "strategy", "risk", "gateway" };
+enum { ST_FEED, ST_STRATEGY, ST_RISK, ST_GATEWAY }; /* the order `fks run` uses */
+
+enum wait_kind { W_PARK, W_YIELD, W_SPIN, W_COUNT };
+static const char *const wait_names[W_COUNT] = { "park", "yield", "spin" };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+struct opts {
+	bool json;
+	uint64_t events; /* 0: per-rate default */
+	unsigned n_rates;
+	uint64_t rate[MAX_RATES]; /* 0 = asap */
+	unsigned n_waits;
+	enum wait_kind wait[W_COUNT];
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: " PROG " [--json] [--events N] [--rates LIST] [--waits LIST]\n"
+		"\n"
+		"End-to-end throughput and tick-to-trade latency of the whole pipeline\n"
+		"(feed -> strategy -> risk -> gateway), for each wait strategy and offered\n"
+		"rate.  Every cell is one 'fks run' of this executable with the embedded default\n"
+		"config, feed.rate and the stages' core/wait substituted; its --json summary is\n"
+		"checked (exit 0, every event the feed wrote reached the gateway) and tabulated.\n"
+		"\n"
+		"options:\n"
+		"  --json          one JSON object per line per (wait, rate, metric) on stdout,\n"
+		"                  instead of the table (header and layout go to stderr)\n"
+		"  --events N      events per run, for every cell (default: by rate; asap %llu,\n"
+		"                  up to 10k/s 10 s worth, up to 100k/s 5 s, above 2 s)\n"
+		"  --rates LIST    comma-separated offered rates in events/s, or asap (feed.rate\n"
+		"                  0, as fast as possible) (default asap,10k,100k,1M)\n"
+		"  --waits LIST    comma-separated subset of park,yield,spin (default park,spin).\n"
+		"                  spin needs a core per spinning stage: where the config refuses\n"
+		"                  all four spinning on the default layout, the closest layout it\n"
+		"                  accepts is used and printed\n"
+		"  -h, --help      show this text\n"
+		"\n"
+		"N and rates take an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
+		"Tick-to-trade runs from the feed's stamp (in paced runs the event's intended\n"
+		"send time, so queueing counts) to the order reaching the venue.\n"
+		"Progress goes to stderr.  Exit status: 0 every run ok, 1 a run failed (exit\n"
+		"status, counters that disagree; its stderr is shown), 2 usage error.\n",
+		ASAP_EVENTS);
+}
+
+#define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
+
+
+static int parse_rates(const char *s, struct opts *o)
+{
+	o->n_rates = 0;
+	if (!s || !*s)
+		return usage_error("--rates needs a list, e.g. --rates asap,10k,1M");
+	for (const char *p = s;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		uint64_t r;
+		if (len == 4 && !strncmp(p, "asap", 4))
+			r = 0;
+		else if (!bench_parse_num(p, len, MAX_RATE, &r))
+			return usage_error("--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s",
+					   (int)len, p, MAX_RATE);
+		if (o->n_rates == MAX_RATES)
+			return usage_error("--rates: at most %d rates", MAX_RATES);
+		o->rate[o->n_rates++] = r; /* 0 is asap too, as in the config */
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+static int parse_waits(const char *s, struct opts *o)
+{
+	o->n_waits = 0;
+	if (!s || !*s)
+		return usage_error("--waits needs a list, e.g. --waits park,spin");
+	for (const char *p = s;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		int w;
+		for (w = 0; w < W_COUNT; w++)
+			if (strlen(wait_names[w]) == len && !strncmp(wait_names[w], p, len))
+				break;
+		if (w == W_COUNT)
+			return usage_error("--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
+		for (unsigned i = 0; i < o->n_waits; i++)
+			if (o->wait[i] == (enum wait_kind)w)
+				return usage_error("--waits: '%s' given twice", wait_names[w]);
+		o->wait[o->n_waits++] = (enum wait_kind)w;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof *o);
+	parse_rates("asap,10k,100k,1M", o);
+	parse_waits("park,spin", o);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		const char *eq = strchr(a, '=');
+		char name[32];
+		if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof name) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = 0;
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof name, "%s", a);
+		}
+		bool takes_value = !strcmp(name, "--events") || !strcmp(name, "--rates") || !strcmp(name, "--waits");
+		if (takes_value && !val) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", name);
+			val = argv[++i];
+		} else if (!takes_value && val) {
+			if (!strcmp(name, "--json") || !strcmp(name, "--help"))
+				return usage_error("%s takes no value", name);
+			return usage_error("unknown option '%s'", a);
+		}
+		int rc = 0;
+		if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(name, "--json")) {
+			o->json = true;
+		} else if (!strcmp(name, "--events")) {
+			if (!bench_parse_num(val, strlen(val), MAX_EVENTS, &o->events) || o->events == 0)
+				return usage_error("--events: '%s' is not a number from 1 to %llu", val, MAX_EVENTS);
+		} else if (!strcmp(name, "--rates")) {
+			rc = parse_rates(val, o);
+		} else if (!strcmp(name, "--waits")) {
+			rc = parse_waits(val, o);
+		} else if (a[0] == '-') {
+			return usage_error("unknown option '%s'", a);
+		} else {
+			return usage_error("unexpected argument '%s'", a);
+		}
+		if (rc)
+			return rc;
+	}
+	return -1;
+}
+
+/* Default events per run: enough orders for a p99.9 at low rates, a few
+ * seconds at most at high ones (the whole default bench: about a minute). */
+static uint64_t default_events(uint64_t rate)
+{
+	if (rate == 0)
+		return ASAP_EVENTS;
+	uint64_t n = rate <= 10000 ? rate * 10 : rate <= 100000 ? rate * 5 : rate * 2;
+	return n < 1000 ? 1000 : n;
+}
+
+static void fmt_rate(char *buf, size_t cap, uint64_t r)
+{
+	if (r == 0)
+		snprintf(buf, cap, "asap");
+	else if (r % 1000000000ull == 0)
+		snprintf(buf, cap, "%" PRIu64 "G", (uint64_t)(r / 1000000000u));
+	else if (r % 1000000ull == 0)
+		snprintf(buf, cap, "%" PRIu64 "M", (uint64_t)(r / 1000000u));
+	else if (r % 1000ull == 0)
+		snprintf(buf, cap, "%" PRIu64 "k", (uint64_t)(r / 1000u));
+	else
+		snprintf(buf, cap, "%" PRIu64, r);
+}
+
+/* 3 significant digits with a k/M suffix: 9.87M, 99.9k, 512. */
+static void fmt_si(char *buf, size_t cap, double v)
+{
+	const char *suf = "";
+	if (v >= 1e6)
+		v /= 1e6, suf = "M";
+	else if (v >= 1e3)
+		v /= 1e3, suf = "k";
+	snprintf(buf, cap, v >= 100 ? "%.0f%s" : v >= 10 ? "%.1f%s" : "%.2f%s", v, suf);
+}
+
+/* ---- the machine ------------------------------------------------------- */
+
+struct env {
+	struct bench_machine m;
+	char exe[PATH_MAX];
+	char version[128]; /* `fks --version` of the binary that runs */
+	int n_usable;
+	int usable[CPU_SETSIZE];
+};
+
+static void read_env(struct env *e, int argc, char **argv)
+{
+	bench_machine_read(&e->m, argc, argv);
+
+	cpu_set_t mask;
+	e->n_usable = 0;
+	if (sched_getaffinity(0, sizeof mask, &mask) == 0) {
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &mask))
+				e->usable[e->n_usable++] = c;
+	}
+}
+
+/* ---- child processes --------------------------------------------------- */
+
+static volatile sig_atomic_t g_signal;
+static volatile pid_t g_child;
+static char g_tmp[64]; /* the current temporary config, removed on a signal */
+
+static void on_signal(int sig)
+{
+	g_signal = sig;
+	pid_t c = g_child;
+	if (c > 0)
+		kill(c, SIGTERM); /* fks run stops, drains and removes its segments */
+}
+
+static const int handled_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NHANDLED (sizeof handled_signals / sizeof handled_signals[0])
+
+struct child_out {
+	int status;
+	char *out, *err; /* NUL-terminated, at most OUT_MAX bytes each */
+};
+
+static void child_out_free(struct child_out *c)
+{
+	free(c->out);
+	free(c->err);
+	c->out = c->err = NULL;
+}
+
+static char *slurp(FILE *f)
+{
+	char *buf = malloc(OUT_MAX + 1);
+	if (!buf)
+		return NULL;
+	size_t n = 0;
+	if (f) {
+		rewind(f);
+		n = fread(buf, 1, OUT_MAX, f);
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* Run exe with argv, capturing stdout and stderr.  Returns 0 once the child
+ * has been reaped (its status in c->status), -1 if it could not run. */
+static int run_child(const char *exe, char *const argv[], struct child_out *c, char *why, size_t whycap)
+{
+	memset(c, 0, sizeof *c);
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	if (!fo || !fe) {
+		snprintf(why, whycap, "tmpfile: %s", strerror(errno));
+		if (fo)
+			fclose(fo);
+		if (fe)
+			fclose(fe);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(why, whycap, "fork: %s", strerror(errno));
+		fclose(fo);
+		fclose(fe);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Never outlive the bench: a lone `fks run` would keep its cores. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+		for (size_t i = 0; i < NHANDLED; i++)
+			signal(handled_signals[i], SIG_DFL);
+		if (dup2(fileno(fo), STDOUT_FILENO) < 0 || dup2(fileno(fe), STDERR_FILENO) < 0)
+			_exit(127);
+		execv(exe, argv);
+		fprintf(stderr, "exec %s: %s\n", exe, strerror(errno));
+		_exit(127);
+	}
+	g_child = pid;
+	if (g_signal) /* arrived between the check and the fork */
+		kill(pid, SIGTERM);
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	g_child = 0;
+	if (w < 0) {
+		snprintf(why, whycap, "waitpid: %s", strerror(errno));
+		fclose(fo);
+		fclose(fe);
+		return -1;
+	}
+	c->status = status;
+	c->out = slurp(fo);
+	c->err = slurp(fe);
+	fclose(fo);
+	fclose(fe);
+	if (!c->out || !c->err) {
+		child_out_free(c);
+		snprintf(why, whycap, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void describe_status(int status, char *buf, size_t cap)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, cap, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, cap, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, cap, "ended with status 0x%x", status);
+}
+
+static bool exited_ok(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+/* Show a child's captured text on stderr, indented. */
+static void show_text(const char *label, const char *text)
+{
+	if (!text || !*text)
+		return;
+	fprintf(stderr, "  --- %s ---\n", label);
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "  | %.*s\n", (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+/* ---- config text ------------------------------------------------------- */
+
+struct layout {
+	int core[NSTAGES];
+	enum wait_kind wait[NSTAGES];
+};
+
+static void fmt_layout(const struct layout *L, char *buf, size_t cap)
+{
+	size_t off = 0;
+	for (int s = 0; s < NSTAGES && off < cap; s++)
+		off += (size_t)snprintf(buf + off, cap - off, "%s%s=%d(%s)", s ? " " : "", stage_names[s], L->core[s],
+					wait_names[L->wait[s]]);
+}
+
+static bool layout_shares(const struct layout *L, int s)
+{
+	for (int t = 0; t < NSTAGES; t++)
+		if (t != s && L->core[t] == L->core[s])
+			return true;
+	return false;
+}
+
+static int stage_index(const char *name, size_t len)
+{
+	for (int s = 0; s < NSTAGES; s++)
+		if (strlen(stage_names[s]) == len && !strncmp(stage_names[s], name, len))
+			return s;
+	return -1;
+}
+
+struct yaml_line {
+	int indent;       /* leading spaces; -1 for a blank or comment line */
+	const char *key;  /* the mapping key, when the line is "key:" or "key: value" */
+	size_t key_len;
+	const char *value; /* after ':' and blanks; "" or a comment when the key opens a block */
+};
+
+static void split_line(const char *p, size_t n, struct yaml_line *l)
+{
+	memset(l, 0, sizeof *l);
+	size_t i = 0;
+	while (i < n && p[i] == ' ')
+		i++;
+	if (i == n || p[i] == '#') {
+		l->indent = -1;
+		return;
+	}
+	l->indent = (int)i;
+	size_t k = i;
+	while (k < n && p[k] != ':' && p[k] != ' ' && p[k] != '#')
+		k++;
+	if (k < n && p[k] == ':' && (k + 1 == n || p[k + 1] == ' ')) {
+		l->key = p + i;
+		l->key_len = k - i;
+		size_t v = k + 1;
+		while (v < n && p[v] == ' ')
+			v++;
+		l->value = p + v;
+	}
+}
+
+static bool value_opens_block(const struct yaml_line *l, const char *eol)
+{
+	return l->value == eol || l->value[0] == '#';
+}
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void sb_put(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_put(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->overflow = true;
+		return;
+	}
+	b->len += (size_t)n;
+}
+
+/*
+ * The default config with feed.rate = rate and, for each stage, wait =
+ * L->wait[s] and core = L->core[s] (or, when L->core[s] < 0, the default's
+ * core, which is then written back into L->core[s]).  Plain line-level text
+ * substitution of the block-style YAML `fks config default` prints: each
+ * stages.<stage> block and the feed block get their keys written right
+ * after the block's opening line, and the same keys further down in the
+ * block are dropped.  Anything it does not recognise is an error, never a
+ * guess.
+ */
+static int make_config(const char *base, uint64_t rate, struct layout *L, char *out, size_t cap, char *why,
+		       size_t whycap)
+{
+	struct sbuf b = { out, 0, cap, false };
+	enum { SEC_OTHER, SEC_STAGES, SEC_FEED } sec = SEC_OTHER;
+	int stage = -1;
+	bool seen[NSTAGES] = { false }, have_feed = false;
+	int default_core[NSTAGES];
+	for (int s = 0; s < NSTAGES; s++)
+		default_core[s] = -1;
+	/* Cores are written when the stage block opens, before its own core
+	 * line is read: a first pass finds the defaults. */
+	for (int pass = 0; pass < 2; pass++) {
+		b.len = 0;
+		sec = SEC_OTHER;
+		stage = -1;
+		for (const char *p = base; *p;) {
+			size_t n = strcspn(p, "\n");
+			const char *eol = p + n;
+			struct yaml_line l;
+			split_line(p, n, &l);
+			bool keep = true;
+			if (l.indent == 0) {
+				if (!l.key) {
+					snprintf(why, whycap, "default config: unexpected top-level line '%.*s'", (int)n, p);
+					return -1;
+				}
+				stage = -1;
+				sec = SEC_OTHER;
+				if (l.key_len == 6 && !strncmp(l.key, "stages", 6))
+					sec = SEC_STAGES;
+				else if (l.key_len == 4 && !strncmp(l.key, "feed", 4))
+					sec = SEC_FEED;
+				if (sec != SEC_OTHER && !value_opens_block(&l, eol)) {
+					snprintf(why, whycap, "default config: '%.*s' is not a block mapping; cannot substitute",
+						 (int)n, p);
+					return -1;
+				}
+				if (sec == SEC_FEED && pass == 1) {
+					sb_put(&b, "%.*s\n  rate: %" PRIu64 "\n", (int)n, p, rate);
+					have_feed = true;
+					keep = false;
+				}
+			} else if (l.indent > 0 && sec == SEC_STAGES) {
+				if (l.indent == 2) {
+					stage = l.key ? stage_index(l.key, l.key_len) : -1;
+					if (stage < 0 || !value_opens_block(&l, eol)) {
+						snprintf(why, whycap, "default config: stages: cannot substitute in '%.*s'", (int)n,
+							 p);
+						return -1;
+					}
+					seen[stage] = true;
+					if (pass == 1) {
+						int core = L->core[stage] >= 0 ? L->core[stage] : default_core[stage];
+						if (core < 0) {
+							snprintf(why, whycap, "default config: stages.%s has no core",
+								 stage_names[stage]);
+							return -1;
+						}
+						L->core[stage] = core;
+						sb_put(&b, "%.*s\n    core: %d\n    wait: %s\n", (int)n, p, core,
+						       wait_names[L->wait[stage]]);
+						keep = false;
+					}
+				} else if (l.indent == 4 && stage >= 0 && l.key) {
+					if (l.key_len == 4 && !strncmp(l.key, "core", 4)) {
+						if (pass == 0)
+							default_core[stage] = atoi(l.value);
+						keep = false;
+					} else if (l.key_len == 4 && !strncmp(l.key, "wait", 4)) {
+						keep = false;
+					}
+				}
+			} else if (l.indent == 2 && sec == SEC_FEED && l.key && l.key_len == 4 && !strncmp(l.key, "rate", 4)) {
+				keep = false;
+			}
+			if (keep && pass == 1)
+				sb_put(&b, "%.*s\n", (int)n, p);
+			p = *eol ? eol + 1 : eol;
+		}
+	}
+	for (int s = 0; s < NSTAGES; s++) {
+		if (!seen[s]) {
+			snprintf(why, whycap, "default config: no stages.%s block", stage_names[s]);
+			return -1;
+		}
+	}
+	if (!have_feed)
+		sb_put(&b, "feed:\n  rate: %" PRIu64 "\n", rate);
+	if (b.overflow) {
+		snprintf(why, whycap, "the config would exceed %zu bytes", cap);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write text to a new /tmp/fks-bench-XXXXXX.yaml; its name goes to g_tmp. */
+static int write_tmp_config(const char *text, char *why, size_t whycap)
+{
+	snprintf(g_tmp, sizeof g_tmp, "/tmp/fks-bench-XXXXXX.yaml");
+	int fd = mkstemps(g_tmp, 5);
+	if (fd < 0) {
+		snprintf(why, whycap, "mkstemps(%s): %s", g_tmp, strerror(errno));
+		g_tmp[0] = 0;
+		return -1;
+	}
+	size_t len = strlen(text), done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(why, whycap, "write %s: %s", g_tmp, strerror(errno));
+			close(fd);
+			unlink(g_tmp);
+			g_tmp[0] = 0;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	close(fd);
+	return 0;
+}
+
+static void remove_tmp_config(void)
+{
+	if (g_tmp[0])
+		unlink(g_tmp);
+	g_tmp[0] = 0;
+}
+
+/* ---- a tiny JSON scanner ----------------------------------------------- */
+
+/* Only what `fks run --json` prints: objects, strings without escapes that
+ * matter here, numbers.  Looks a key up among the direct members of the
+ * object starting at obj ('{'). */
+static const char *json_member(const char *obj, const char *key)
+{
+	if (!obj || *obj != '{')
+		return NULL;
+	size_t klen = strlen(key);
+	int depth = 0;
+	for (const char *p = obj; *p; p++) {
+		if (*p == '"') {
+			const char *s = p + 1;
+			const char *e = s;
+			while (*e && *e != '"') {
+				if (*e == '\\' && e[1])
+					e++;
+				e++;
+			}
+			if (!*e)
+				return NULL;
+			if (depth == 1 && e[1] == ':' && (size_t)(e - s) == klen && !strncmp(s, key, klen))
+				return e + 2;
+			p = e;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return NULL;
+		}
+	}
+	return NULL;
+}
+
+static const char *json_obj(const char *obj, const char *key)
+{
+	const char *v = json_member(obj, key);
+	return v && *v == '{' ? v : NULL;
+}
+
+static bool json_num(const char *obj, const char *key, double *out)
+{
+	const char *v = json_member(obj, key);
+	if (!v || !(isdigit((unsigned char)*v) || *v == '-'))
+		return false;
+	char *end;
+	*out = strtod(v, &end);
+	return end != v;
+}
+
+/* ---- one run ----------------------------------------------------------- */
+
+struct cell {
+	enum wait_kind wait;
+	uint64_t rate; /* 0 = asap */
+	uint64_t events;
+	bool ran, ok;
+	char why[512];
+	char cores[256]; /* the layout as `fks run` printed it on stderr */
+	double seconds;
+	double feed_out, dropped, gw_in, gw_quotes, gw_trades, gw_orders;
+	double t2t_count, p50, p99, p999, max;
+	bool have_max;
+};
+
+/* "fks run: ..., prefix '...'; cores: feed=0(park) ...": the part after
+ * "cores: " - what actually ran. */
+static void find_cores_line(const char *err, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	const char *p = strstr(err, "; cores: ");
+	if (!p)
+		return;
+	p += 9;
+	snprintf(buf, cap, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
+static bool summary_numbers(struct cell *c, const char *js)
+{
+	const char *top = strchr(js, '{');
+	const char *stages = json_obj(top, "stages");
+	const char *feed = json_obj(stages, "feed");
+	const char *gw = json_obj(stages, "gateway");
+	const char *t2t = json_obj(top, "tick_to_trade_ns");
+	double kill = 0;
+	bool ok = json_num(top, "seconds", &c->seconds) && json_num(top, "kill", &kill) &&
+		  json_num(feed, "events_out", &c->feed_out) && json_num(feed, "dropped", &c->dropped) &&
+		  json_num(gw, "events_in", &c->gw_in) && json_num(gw, "quotes", &c->gw_quotes) &&
+		  json_num(gw, "trades", &c->gw_trades) && json_num(gw, "orders", &c->gw_orders) &&
+		  json_num(t2t, "count", &c->t2t_count) && json_num(t2t, "p50", &c->p50) &&
+		  json_num(t2t, "p99", &c->p99) && json_num(t2t, "p999", &c->p999);
+	if (!ok) {
+		snprintf(c->why, sizeof c->why, "the --json summary lacks a field this bench reads");
+		return false;
+	}
+	c->have_max = json_num(t2t, "max", &c->max); /* not in the summary (yet) */
+	if (kill != 0) {
+		snprintf(c->why, sizeof c->why, "the kill switch tripped");
+		return false;
+	}
+	if (c->feed_out + c->dropped != (double)c->events) {
+		snprintf(c->why, sizeof c->why, "the feed wrote %.0f events (+%.0f dropped), not the %" PRIu64 " asked for",
+			 c->feed_out, c->dropped, c->events);
+		return false;
+	}
+	if (c->gw_quotes + c->gw_trades != c->feed_out) {
+		snprintf(c->why, sizeof c->why,
+			 "counters disagree: the feed wrote %.0f events, the gateway saw %.0f quotes + %.0f trades",
+			 c->feed_out, c->gw_quotes, c->gw_trades);
+		return false;
+	}
+	if (c->seconds <= 0) {
+		snprintf(c->why, sizeof c->why, "the run lasted %.3f s", c->seconds);
+		return false;
+	}
+	return true;
+}
+
+static void run_cell(const struct env *e, const char *base, struct layout L, struct cell *c, unsigned idx,
+		     unsigned count)
+{
+	char rate_s[32], yaml_why[256];
+	fmt_rate(rate_s, sizeof rate_s, c->rate);
+	if (c->rate)
+		strcat(rate_s, "/s");
+	static char yaml[YAML_MAX + 1];
+	c->ran = true;
+	if (make_config(base, c->rate, &L, yaml, sizeof yaml, yaml_why, sizeof yaml_why) < 0) {
+		snprintf(c->why, sizeof c->why, "%s", yaml_why);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		return;
+	}
+	if (write_tmp_config(yaml, c->why, sizeof c->why) < 0) {
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		return;
+	}
+	char events_s[32], prefix[32];
+	snprintf(events_s, sizeof events_s, "%" PRIu64, c->events);
+	snprintf(prefix, sizeof prefix, "fks-bench-%d", (int)getpid());
+	char *argv[] = { (char *)e->exe, "run", "-c", g_tmp, "--events", events_s, "--prefix", prefix, "--json", NULL };
+	if (c->rate)
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: %" PRIu64 " events (%.1f s at the offered rate)\n", idx, count,
+			wait_names[c->wait], rate_s, c->events, (double)c->events / (double)c->rate);
+	else
+		fprintf(stderr, PROG ": [%u/%u] %s @ asap: %" PRIu64 " events\n", idx, count, wait_names[c->wait],
+			c->events);
+	struct child_out co;
+	char why[256];
+	int rc = run_child(e->exe, argv, &co, why, sizeof why);
+	remove_tmp_config();
+	if (rc < 0) {
+		snprintf(c->why, sizeof c->why, "cannot run %.200s: %.200s", e->exe, why);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		return;
+	}
+	find_cores_line(co.err, c->cores, sizeof c->cores);
+	if (g_signal) { /* stopped by us: not a failure of the pipeline */
+		snprintf(c->why, sizeof c->why, "interrupted");
+		child_out_free(&co);
+		return;
+	}
+	if (!exited_ok(co.status)) {
+		char st[128];
+		describe_status(co.status, st, sizeof st);
+		snprintf(c->why, sizeof c->why, "fks run %s", st);
+	} else if (summary_numbers(c, co.out)) {
+		c->ok = true;
+	}
+	if (!c->ok) {
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		fprintf(stderr, "  command: %s run -c CONFIG --events %s --prefix %s --json\n", e->exe, events_s, prefix);
+		show_text("stderr of fks run", co.err);
+		if (exited_ok(co.status))
+			show_text("stdout of fks run", co.out);
+	} else {
+		char ach[32];
+		fmt_si(ach, sizeof ach, c->feed_out / c->seconds);
+		fprintf(stderr,
+			PROG ": [%u/%u] %s @ %s: %s events/s in %.2f s, %.0f orders, tick-to-trade p50 %.1f us, "
+			     "p99 %.1f us, p99.9 %.1f us\n",
+			idx, count, wait_names[c->wait], rate_s, ach, c->seconds, c->gw_orders, c->p50 / 1e3,
+			c->p99 / 1e3, c->p999 / 1e3);
+	}
+	child_out_free(&co);
+}
+
+/* ---- layouts ----------------------------------------------------------- */
+
+struct variant {
+	struct layout L;
+	char note[768]; /* why this layout, for the header */
+};
+
+/*
+ * spin: all four stages spinning on the default cores, if the config loader
+ * accepts it.  Otherwise the closest layout it accepts on the usable cores
+ * u[0..n-1]: stages in the order strategy, risk, gateway, feed each get a
+ * core of their own from the top (u[n-1], u[n-2], ...) and spin, while at
+ * least one core is left; the rest share u[0] and park - or spin, if only
+ * one is left.  The hot path goes first, as in the 4-core example of
+ * docs/config.md (strategy and risk spin on isolated cores, feed and
+ * gateway park on a shared one); the feed goes last because a spinning feed
+ * also spin-paces, busy-waiting for every event's due time.
+ * On 2 cores: strategy alone on cpu1 (spin); feed, risk, gateway on cpu0
+ * (park).  On 3: strategy and risk spin, feed and gateway park.  On 4 or
+ * more: every stage on its own core, spinning.
+ */
+static int spin_layout(const struct env *e, const char *base, struct variant *v)
+{
+	struct layout all;
+	for (int s = 0; s < NSTAGES; s++) {
+		all.core[s] = -1;
+		all.wait[s] = W_SPIN;
+	}
+	static char yaml[YAML_MAX + 1];
+	char why[256];
+	if (make_config(base, 0, &all, yaml, sizeof yaml, why, sizeof why) < 0 ||
+	    write_tmp_config(yaml, why, sizeof why) < 0) {
+		fprintf(stderr, PROG ": spin: %s\n", why);
+		return -1;
+	}
+	char *argv[] = { (char *)e->exe, "config", "check", g_tmp, NULL };
+	struct child_out co;
+	int rc = run_child(e->exe, argv, &co, why, sizeof why);
+	remove_tmp_config();
+	if (rc < 0) {
+		fprintf(stderr, PROG ": spin: cannot run %s config check: %s\n", e->exe, why);
+		return -1;
+	}
+	char lay[256];
+	fmt_layout(&all, lay, sizeof lay);
+	if (exited_ok(co.status)) {
+		v->L = all;
+		bool shared = false;
+		for (int s = 0; s < NSTAGES; s++)
+			shared = shared || layout_shares(&all, s);
+		snprintf(v->note, sizeof v->note,
+			 "all four stages spin on the default cores%s",
+			 shared ? ". OVERSUBSCRIBED: stages that share a core both spin; spin is meant for "
+				  "isolated cores, so read these rows as a worst case"
+				: "");
+		child_out_free(&co);
+		return 0;
+	}
+	if (!WIFEXITED(co.status) || WEXITSTATUS(co.status) != 1) {
+		char st[128];
+		describe_status(co.status, st, sizeof st);
+		fprintf(stderr, PROG ": spin: fks config check %s\n", st);
+		show_text("stderr of fks config check", co.err);
+		child_out_free(&co);
+		return -1;
+	}
+	/* The loader's message, without the temporary file's name. */
+	const char *msg = co.err;
+	const char *colon = strstr(msg, ": stages.");
+	msg = colon ? colon + 2 : msg;
+	char refusal[320];
+	snprintf(refusal, sizeof refusal, "%.*s", (int)strcspn(msg, "\n"), msg);
+	child_out_free(&co);
+
+	if (e->n_usable < 2) {
+		fprintf(stderr, PROG ": spin: the config refuses '%s' (%s), and with %d usable core%s no stage can have "
+				"a core of its own\n",
+			lay, refusal, e->n_usable, e->n_usable == 1 ? "" : "s");
+		return -1;
+	}
+	static const int order[NSTAGES] = { ST_STRATEGY, ST_RISK, ST_GATEWAY, ST_FEED };
+	int next = e->n_usable - 1, left = NSTAGES;
+	struct layout L;
+	for (int i = 0; i < NSTAGES; i++) {
+		int s = order[i];
+		if (next >= 1 && left > 1) {
+			L.core[s] = e->usable[next--];
+			L.wait[s] = W_SPIN;
+			left--;
+		} else {
+			L.core[s] = e->usable[0];
+			L.wait[s] = left == 1 ? W_SPIN : W_PARK;
+		}
+	}
+	v->L = L;
+	snprintf(v->note, sizeof v->note,
+		 "the config refuses all four stages spinning on the default cores (%s). Ran instead: "
+		 "each stage that can have a core of its own on this machine spins on it, hot path first "
+		 "(strategy, risk, gateway, feed); the others share cpu%d and %s",
+		 refusal, e->usable[0], left == 1 ? "spin" : "park");
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* text, word-wrapped to `width` columns, every line after `indent` spaces. */
+static void print_wrapped(FILE *out, int indent, const char *text, int width)
+{
+	const char *p = text;
+	while (*p) {
+		int room = width - indent, len = (int)strlen(p);
+		int n = len;
+		if (len > room) {
+			n = room;
+			while (n > 0 && p[n] != ' ')
+				n--;
+			if (n == 0)
+				n = room;
+		}
+		fprintf(out, "%*s%.*s\n", indent, "", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void print_header(FILE *out, const struct env *e, const struct opts *o, const struct variant *var,
+			 const struct cell *cells, unsigned n_cells)
+{
+	fprintf(out, "fks bench pipeline - feed -> strategy -> risk -> gateway, one 'fks run' per row, %s\n", e->m.date);
+	fprintf(out, "machine : %s; %d usable CPU%s (%ld online); %s\n", e->m.cpu_model, e->n_usable,
+		e->n_usable == 1 ? "" : "s", e->m.cpus_online, e->m.kernel);
+	fprintf(out, "command : %s\n", e->m.cmdline);
+#if defined(__OPTIMIZE__)
+	const char *opt = "optimized";
+#else
+	const char *opt = "NOT optimized";
+#endif
+#if defined(NDEBUG)
+	const char *asserts = "assertions off";
+#else
+	const char *asserts = "assertions on";
+#endif
+	fprintf(out, "build   : %s, %s, %s\n", e->version[0] ? e->version : "fks (version unknown)", opt, asserts);
+	fprintf(out, "config  : the embedded default (fks config default) with feed.rate and stages.*.core/wait "
+		     "substituted\n");
+	for (unsigned i = 0; i < o->n_waits; i++) {
+		enum wait_kind w = o->wait[i];
+		char lay[256];
+		fmt_layout(&var[w].L, lay, sizeof lay);
+		/* Prefer what `fks run` itself printed: that is what ran. */
+		for (unsigned k = 0; k < n_cells; k++)
+			if (cells[k].wait == w && cells[k].cores[0]) {
+				snprintf(lay, sizeof lay, "%s", cells[k].cores);
+				break;
+			}
+		fprintf(out, "%s%-5s %s\n", i ? "          " : "layout  : ", wait_names[w], lay);
+		if (var[w].note[0])
+			print_wrapped(out, 16, var[w].note, 100);
+	}
+	fprintf(out, "events  :");
+	for (unsigned i = 0; i < o->n_rates; i++) {
+		char r[32];
+		fmt_rate(r, sizeof r, o->rate[i]);
+		fprintf(out, "%s %s %" PRIu64, i ? "," : "", r, o->events ? o->events : default_events(o->rate[i]));
+	}
+	fprintf(out, "%s\n", o->events ? " (--events)" : "");
+	fprintf(out, "rate    : achieved = events the feed wrote / the run's seconds (fks run's wall time, start-up\n"
+		     "          and drain included) = market events through the gateway / s (checked equal);\n"
+		     "          gw in/s adds the orders and risk rejects the gateway also received;\n"
+		     "          late = seconds - events / offered: start-up and drain (a few ms) plus any backlog\n");
+	fprintf(out, "t2t     : tick-to-trade, feed stamp -> order handed to the venue, over every order: paced\n"
+		     "          runs stamp the INTENDED send time (queueing counts, no coordinated omission), asap\n"
+		     "          runs the time the feed wrote the event; percentiles are the upper edges of the\n"
+		     "          summary histogram's buckets (at most 6.25%% above the true value)\n");
+}
+
+static void print_table(FILE *out, const struct cell *cells, unsigned n)
+{
+	bool any_max = false;
+	for (unsigned i = 0; i < n; i++)
+		any_max = any_max || (cells[i].ok && cells[i].have_max);
+	fprintf(out, "\ntick-to-trade in us\n");
+	fprintf(out, "%-5s | %7s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %9s | %9s%s\n", "wait", "offered",
+		"achieved", "of off", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50", "t2t p99",
+		"t2t p99.9", any_max ? " |   t2t max" : "");
+	fprintf(out, "------+---------+----------+--------+----------+-----------+---------+---------+----------+"
+		     "-----------+-----------+----------%s\n",
+		any_max ? "-+-----------" : "");
+	for (unsigned i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		char rate_s[32];
+		fmt_rate(rate_s, sizeof rate_s, c->rate);
+		if (!c->ok) {
+			fprintf(out, "%-5s | %7s | %s: %s\n", wait_names[c->wait], rate_s, c->ran ? "FAILED" : "not run",
+				c->ran ? c->why : "");
+			continue;
+		}
+		char ach[16], gw[16], pct[16], late[16], mx[24] = "";
+		double rate = c->feed_out / c->seconds;
+		fmt_si(ach, sizeof ach, rate);
+		fmt_si(gw, sizeof gw, c->gw_in / c->seconds);
+		if (c->rate) {
+			snprintf(pct, sizeof pct, "%.1f%%", 100.0 * rate / (double)c->rate);
+			snprintf(late, sizeof late, "%.0f", 1e3 * (c->seconds - (double)c->events / (double)c->rate));
+		} else {
+			snprintf(pct, sizeof pct, "-");
+			snprintf(late, sizeof late, "-");
+		}
+		if (any_max) {
+			if (c->have_max)
+				snprintf(mx, sizeof mx, " | %9.1f", c->max / 1e3);
+			else
+				snprintf(mx, sizeof mx, " | %9s", "-");
+		}
+		fprintf(out, "%-5s | %7s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %9.1f | %9.1f%s\n",
+			wait_names[c->wait], rate_s, ach, pct, gw, c->events, c->gw_orders, c->seconds, late,
+			c->p50 / 1e3, c->p99 / 1e3, c->p999 / 1e3, mx);
+	}
+	if (!any_max)
+		fprintf(out, "(t2t max: not in fks run's --json summary)\n");
+}
+
+static void json_metric(const struct cell *c, const char *metric, double value, const char *unit, int decimals)
+{
+	char rate[32];
+	if (c->rate)
+		snprintf(rate, sizeof rate, "%" PRIu64, c->rate);
+	else
+		snprintf(rate, sizeof rate, "\"asap\"");
+	printf("{\"wait\":\"%s\",\"rate\":%s,\"metric\":\"%s\",\"value\":%.*f,\"unit\":\"%s\"}\n", wait_names[c->wait],
+	       rate, metric, decimals, value, unit);
+}
+
+static void print_json(const struct cell *cells, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		if (!c->ok)
+			continue;
+		json_metric(c, "achieved_rate", c->feed_out / c->seconds, "events/s", 0);
+		json_metric(c, "gateway_in_rate", c->gw_in / c->seconds, "events/s", 0);
+		json_metric(c, "events", c->feed_out, "events", 0);
+		json_metric(c, "orders", c->gw_orders, "orders", 0);
+		json_metric(c, "seconds", c->seconds, "s", 3);
+		if (c->rate)
+			json_metric(c, "late", c->seconds - (double)c->events / (double)c->rate, "s", 3);
+		json_metric(c, "t2t_p50", c->p50, "ns", 0);
+		json_metric(c, "t2t_p99", c->p99, "ns", 0);
+		json_metric(c, "t2t_p999", c->p999, "ns", 0);
+		if (c->have_max)
+			json_metric(c, "t2t_max", c->max, "ns", 0);
+	}
+	fflush(stdout);
+}
+
+/* ---- entry ------------------------------------------------------------- */
+
+int bench_pipeline_main(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+
+	static struct env env;
+	memset(&env, 0, sizeof env);
+	ssize_t n = readlink("/proc/self/exe", env.exe, sizeof env.exe - 1);
+	if (n <= 0) {
+		fprintf(stderr, PROG ": readlink /proc/self/exe: %s\n", n < 0 ? strerror(errno) : "empty");
+		return 1;
+	}
+	env.exe[n] = 0;
+	read_env(&env, argc, argv);
+
+	struct sigaction sa, saved[NHANDLED];
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	for (size_t i = 0; i < NHANDLED; i++)
+		sigaction(handled_signals[i], &sa, &saved[i]);
+
+	int exit_code = 0;
+	static struct cell cells[W_COUNT * MAX_RATES];
+	unsigned n_cells = 0;
+	static struct variant var[W_COUNT];
+	memset(var, 0, sizeof var);
+
+	/* The base config, from `fks config default`. */
+	char why[256];
+	struct child_out base;
+	char *dargv[] = { env.exe, "config", "default", NULL };
+	if (run_child(env.exe, dargv, &base, why, sizeof why) < 0) {
+		fprintf(stderr, PROG ": cannot run '%s config default': %s\n", env.exe, why);
+		exit_code = 1;
+		goto out;
+	}
+	if (!exited_ok(base.status)) {
+		char st[128];
+		describe_status(base.status, st, sizeof st);
+		fprintf(stderr, PROG ": '%s config default' %s\n", env.exe, st);
+		show_text("stderr of fks config default", base.err);
+		child_out_free(&base);
+		exit_code = 1;
+		goto out;
+	}
+
+	/* The version string names the commit (and -dirty): which code ran. */
+	struct child_out ver;
+	char *vargv[] = { env.exe, "--version", NULL };
+	if (run_child(env.exe, vargv, &ver, why, sizeof why) == 0) {
+		if (exited_ok(ver.status))
+			snprintf(env.version, sizeof env.version, "%.*s", (int)strcspn(ver.out, "\n"), ver.out);
+		child_out_free(&ver);
+	}
+
+	for (unsigned i = 0; i < o.n_waits; i++) {
+		enum wait_kind w = o.wait[i];
+		for (int s = 0; s < NSTAGES; s++) {
+			var[w].L.core[s] = -1; /* the default's */
+			var[w].L.wait[s] = w;
+		}
+		/* Resolve "the default's core" now, for the header. */
+		static char scratch[YAML_MAX + 1];
+		char ignored[256];
+		(void)make_config(base.out, 0, &var[w].L, scratch, sizeof scratch, ignored, sizeof ignored);
+		bool usable = true;
+		if (w == W_SPIN) {
+			fprintf(stderr, PROG ": spin: asking the config loader whether all four stages may spin on the "
+					"default cores\n");
+			if (spin_layout(&env, base.out, &var[w]) < 0) {
+				exit_code = 1;
+				usable = false;
+			} else {
+				fprintf(stderr, PROG ": spin: %s\n", var[w].note);
+			}
+		}
+		for (unsigned r = 0; r < o.n_rates; r++) {
+			struct cell *c = &cells[n_cells++];
+			c->wait = w;
+			c->rate = o.rate[r];
+			c->events = o.events ? o.events : default_events(o.rate[r]);
+			if (!usable) {
+				c->ran = true; /* failed before it could run */
+				snprintf(c->why, sizeof c->why, "no spin layout this machine's config accepts (see above)");
+			}
+		}
+	}
+	unsigned count = 0, idx = 0;
+	for (unsigned k = 0; k < n_cells; k++)
+		count += !cells[k].ran;
+	uint64_t t0 = mono_ns();
+	for (unsigned k = 0; k < n_cells && !g_signal; k++) {
+		struct cell *c = &cells[k];
+		if (c->ran)
+			continue;
+		run_cell(&env, base.out, var[c->wait].L, c, ++idx, count);
+		if (!c->ok)
+			exit_code = 1;
+	}
+	child_out_free(&base);
+	if (g_signal) {
+		fprintf(stderr, PROG ": interrupted by %s after %.1f s; no results\n", strsignal(g_signal),
+			(double)(mono_ns() - t0) / 1e9);
+		remove_tmp_config();
+		for (size_t i = 0; i < NHANDLED; i++)
+			sigaction(handled_signals[i], &saved[i], NULL);
+		raise(g_signal);
+		return 1;
+	}
+	fprintf(stderr, PROG ": %u runs in %.1f s\n", idx, (double)(mono_ns() - t0) / 1e9);
+
+	if (o.json) {
+		print_json(cells, n_cells);
+		print_header(stderr, &env, &o, var, cells, n_cells);
+	} else {
+		print_header(stdout, &env, &o, var, cells, n_cells);
+		print_table(stdout, cells, n_cells);
+		fflush(stdout);
+	}
+out:
+	for (size_t i = 0; i < NHANDLED; i++)
+		sigaction(handled_signals[i], &saved[i], NULL);
+	return exit_code;
+}
