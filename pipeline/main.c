@@ -8,6 +8,7 @@
 
 #include "bench.h"
 #include "config.h"
+#include "journal.h"
 #include "proctitle.h"
 #include "run.h"
 #include "version.h"
@@ -33,9 +34,19 @@ static const struct command config_commands[] = {
 	{ 0 },
 };
 
+static const struct command journal_commands[] = {
+	{ "stats", "events by type and stage, sequence range, size and run metadata", journal_cmd_stats, NULL },
+	{ "verify", "check keys, records, per-stage sequences and metadata; exit 1 on the first problem",
+	  journal_cmd_verify, NULL },
+	{ "export", "write events as JSON lines or CSV: fks journal export DIR --format csv", journal_cmd_export, NULL },
+	{ 0 },
+};
+
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
+	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
+	{ "journal", "inspect a journal: stats, verify, export (fks journal --help)", NULL, journal_commands },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
 	{ 0 },
