@@ -45,6 +45,7 @@ static const struct command journal_commands[] = {
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
+	{ "kill", "trip the kill switch of a running pipeline: no new orders leave", kill_main, NULL },
 	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
 	{ "journal", "inspect a journal: stats, verify, export (fks journal --help)", NULL, journal_commands },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },

@@ -325,10 +325,17 @@ static int supervise(const struct fks_config *cfg, struct run_segment *rs, struc
 	uint64_t deadline = o->duration_s > 0 ? t0 + (uint64_t)(o->duration_s * 1e9) : 0;
 	uint64_t stop_at = 0;
 	int failed = 0;
+	bool kill_seen = false;
 	for (;;) {
 		struct timespec ts = { 0, (long)WATCH_NS };
 		nanosleep(&ts, NULL);
 		uint64_t now = now_ns();
+		if (!kill_seen && atomic_load(&rs->control.kill)) {
+			kill_seen = true; /* trip_kill announces its own; this is `fks kill` */
+			if (atomic_load(&rs->control.kill_stage) == FKS_CFG_STAGE_COUNT)
+				fprintf(stderr, "fks run: KILL SWITCH: %s; no new orders leave, open orders are canceled\n",
+					rs->control.kill_reason);
+		}
 		bool stopping = atomic_load(&rs->control.stop);
 		if (!stopping && (got_signal || (deadline && now >= deadline))) {
 			if (got_signal)

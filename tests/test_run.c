@@ -318,3 +318,37 @@ Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
 	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage risk stalled: no heartbeat for"), "stderr:\n%s", P.err);
 	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
 }
+
+/* `fks kill` on a live pipeline: market data keeps flowing, risk refuses
+ * every later intent with kill_switch, the gateway sends nothing after it
+ * saw the switch, and a stop afterwards is still clean. */
+Test(run, operator_kill_switch_stops_orders_not_the_pipeline, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "opkill");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 10);
+
+	static struct proc k;
+	const char *kill_args[] = { "kill", "--prefix", prefix, "--reason", "test", NULL };
+	cr_assert_eq(run_to_end(&k, kill_args), 0, "stderr:\n%s", k.err);
+	cr_assert_not_null(strstr(k.out, "kill switch tripped"), "stdout:\n%s", k.out);
+	/* let the strategy emit at least 20 more intents into the tripped switch */
+	uint64_t intents = atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]);
+	for (int i = 0; i < 3000 && atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]) < intents + 20; i++)
+		sleep_ms(10);
+	runseg_close(rs);
+	kill(P.pid, SIGTERM);
+	cr_assert_eq(finish(&P), 0, "a deliberate kill is not a failure; stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "KILL SWITCH: operator test"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	cr_assert_eq(json_num(P.out, "\"gateway\"", "orders"), json_num(P.out, "\"gateway\"", "orders_at_kill"),
+		     "no order reached the venue after the kill switch");
+	cr_assert_geq(json_num(P.out, "\"risk\"", "risk_rejected"), 20, "risk refused the intents that followed");
+	cr_assert_eq(json_num(P.out, "\"gateway\"", "terminal"),
+		     json_num(P.out, "\"gateway\"", "orders") + json_num(P.out, "\"gateway\"", "kill_blocked"),
+		     "every order that reached the gateway is done");
+	const char *again[] = { "kill", "--prefix", prefix, NULL };
+	cr_assert_eq(run_to_end(&k, again), 1, "nothing left to kill");
+}
