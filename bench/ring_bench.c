@@ -198,27 +198,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		o->want[i] = true;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const char *val = NULL;
-		const char *eq = strchr(a, '=');
+		static const char *const with_value[] = { "--roundtrips", "--events", "--repeat", "--only", NULL };
 		char name[32];
-		if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof name) {
-			memcpy(name, a, (size_t)(eq - a));
-			name[eq - a] = 0;
-			val = eq + 1;
-		} else {
-			snprintf(name, sizeof name, "%s", a);
-		}
-		bool takes_value = !strcmp(name, "--roundtrips") || !strcmp(name, "--events") ||
-				   !strcmp(name, "--repeat") || !strcmp(name, "--only");
-		if (takes_value && !val) {
-			if (i + 1 >= argc)
-				return usage_error("%s needs a value", name);
-			val = argv[++i];
-		} else if (!takes_value && val) {
-			if (!strcmp(name, "--json") || !strcmp(name, "--help"))
-				return usage_error("%s takes no value", name);
-			return usage_error("unknown option '%s'", a);
-		}
+		const char *val;
+		if (bench_option(PROG, argc, argv, &i, with_value, name, sizeof name, &val))
+			return 2;
 		int rc = 0;
 		if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
 			usage(stdout);
