@@ -17,4 +17,13 @@ int bench_ring_main(int argc, char **argv);
  * (exit status, counters that disagree), 2 usage error. */
 int bench_pipeline_main(int argc, char **argv);
 
+/* `fks bench journal [--json] [--events N] [--seconds S] [--repeat K]
+ * [--dir PATH] [--modes LIST] [--batches LIST] [--order-batch N]
+ * [--raw cursor|put]`: append rate and commit latency of the LMDB journal
+ * per sync mode and batch size, beside a raw LMDB MDB_APPEND loop of the
+ * same records (the floor).  Returns 0 all runs ok and verified, 1 a run
+ * failed or did not verify, 2 usage error.  Missed targets are reported,
+ * not turned into a failure. */
+int bench_journal_main(int argc, char **argv);
+
 #endif

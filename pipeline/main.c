@@ -25,6 +25,8 @@ static const struct command bench_commands[] = {
 	  bench_ring_main, NULL },
 	{ "pipeline", "end-to-end throughput and tick-to-trade per wait strategy and offered rate",
 	  bench_pipeline_main, NULL },
+	{ "journal", "LMDB journal append rate and commit latency per sync mode and batch, beside raw LMDB",
+	  bench_journal_main, NULL },
 	{ 0 },
 };
 
