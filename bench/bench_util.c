@@ -70,6 +70,21 @@ int bench_option(const char *prog, int argc, char **argv, int *i, const char *co
 	return 0;
 }
 
+int bench_each_item(const char *prog, const char *opt, const char *example, const char *s,
+		    int (*item)(const char *p, size_t len, void *ctx), void *ctx)
+{
+	if (!s || !*s)
+		return bench_usage_error(prog, "%s needs a list, e.g. %s %s", opt, opt, example);
+	for (const char *p = s;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		int rc = item(p, len, ctx);
+		if (rc || !comma)
+			return rc;
+		p = comma + 1;
+	}
+}
+
 static void read_cpuinfo(struct bench_machine *m)
 {
 	snprintf(m->cpu_model, sizeof m->cpu_model, "unknown CPU");

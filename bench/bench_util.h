@@ -23,6 +23,12 @@ bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out);
 int bench_option(const char *prog, int argc, char **argv, int *i, const char *const *with_value, char *name,
 		 size_t cap, const char **val);
 
+/* Call item(p, len, ctx) on each comma-separated item of s, in order.
+ * Stops at, and returns, the first nonzero result.  An empty or missing
+ * list is a usage error: "<opt> needs a list, e.g. <opt> <example>". */
+int bench_each_item(const char *prog, const char *opt, const char *example, const char *s,
+		    int (*item)(const char *p, size_t len, void *ctx), void *ctx);
+
 struct bench_machine {
 	char cpu_model[160];
 	bool invariant_tsc;   /* constant_tsc and nonstop_tsc */

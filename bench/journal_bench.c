@@ -165,57 +165,49 @@ static void usage(FILE *out)
 
 #define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
 
+static int mode_item(const char *p, size_t len, void *ctx)
+{
+	struct opts *o = ctx;
+	int m;
+	for (m = 0; m < NMODES; m++) {
+		const char *name = journal_sync_name(all_modes[m]);
+		if (strlen(name) == len && !strncmp(name, p, len))
+			break;
+	}
+	if (m == NMODES)
+		return usage_error("--modes: unknown sync mode '%.*s' (known: durable, nometasync, async)", (int)len, p);
+	for (unsigned i = 0; i < o->n_modes; i++)
+		if (o->mode[i] == all_modes[m])
+			return usage_error("--modes: '%.*s' given twice", (int)len, p);
+	o->mode[o->n_modes++] = all_modes[m];
+	return 0;
+}
+
 static int parse_modes(const char *s, struct opts *o)
 {
 	o->n_modes = 0;
-	if (!s || !*s)
-		return usage_error("--modes needs a list, e.g. --modes durable,async");
-	for (const char *p = s;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		int m;
-		for (m = 0; m < NMODES; m++) {
-			const char *name = journal_sync_name(all_modes[m]);
-			if (strlen(name) == len && !strncmp(name, p, len))
-				break;
-		}
-		if (m == NMODES)
-			return usage_error("--modes: unknown sync mode '%.*s' (known: durable, nometasync, async)",
-					   (int)len, p);
-		for (unsigned i = 0; i < o->n_modes; i++)
-			if (o->mode[i] == all_modes[m])
-				return usage_error("--modes: '%.*s' given twice", (int)len, p);
-		o->mode[o->n_modes++] = all_modes[m];
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
+	return bench_each_item(PROG, "--modes", "durable,async", s, mode_item, o);
+}
+
+static int batch_item(const char *p, size_t len, void *ctx)
+{
+	struct opts *o = ctx;
+	uint64_t b;
+	if (!bench_parse_num(p, len, MAX_BATCH, &b) || b == 0)
+		return usage_error("--batches: '%.*s' is not a batch size from 1 to %llu", (int)len, p, MAX_BATCH);
+	if (o->n_batches == MAX_BATCHES)
+		return usage_error("--batches: at most %d sizes", MAX_BATCHES);
+	for (unsigned i = 0; i < o->n_batches; i++)
+		if (o->batch[i] == b)
+			return usage_error("--batches: %" PRIu64 " given twice", b);
+	o->batch[o->n_batches++] = b;
 	return 0;
 }
 
 static int parse_batches(const char *s, struct opts *o)
 {
 	o->n_batches = 0;
-	if (!s || !*s)
-		return usage_error("--batches needs a list, e.g. --batches 1,1024");
-	for (const char *p = s;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		uint64_t b;
-		if (!bench_parse_num(p, len, MAX_BATCH, &b) || b == 0)
-			return usage_error("--batches: '%.*s' is not a batch size from 1 to %llu", (int)len, p,
-					   MAX_BATCH);
-		if (o->n_batches == MAX_BATCHES)
-			return usage_error("--batches: at most %d sizes", MAX_BATCHES);
-		for (unsigned i = 0; i < o->n_batches; i++)
-			if (o->batch[i] == b)
-				return usage_error("--batches: %" PRIu64 " given twice", b);
-		o->batch[o->n_batches++] = b;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return 0;
+	return bench_each_item(PROG, "--batches", "1,1024", s, batch_item, o);
 }
 
 static int parse_seconds(const char *s, double *out)

@@ -116,53 +116,47 @@ static void usage(FILE *out)
 #define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
 
 
+static int rate_item(const char *p, size_t len, void *ctx)
+{
+	struct opts *o = ctx;
+	uint64_t r;
+	if (len == 4 && !strncmp(p, "asap", 4))
+		r = 0;
+	else if (!bench_parse_num(p, len, MAX_RATE, &r))
+		return usage_error("--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s", (int)len, p,
+				   MAX_RATE);
+	if (o->n_rates == MAX_RATES)
+		return usage_error("--rates: at most %d rates", MAX_RATES);
+	o->rate[o->n_rates++] = r; /* 0 is asap too, as in the config */
+	return 0;
+}
+
 static int parse_rates(const char *s, struct opts *o)
 {
 	o->n_rates = 0;
-	if (!s || !*s)
-		return usage_error("--rates needs a list, e.g. --rates asap,10k,1M");
-	for (const char *p = s;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		uint64_t r;
-		if (len == 4 && !strncmp(p, "asap", 4))
-			r = 0;
-		else if (!bench_parse_num(p, len, MAX_RATE, &r))
-			return usage_error("--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s",
-					   (int)len, p, MAX_RATE);
-		if (o->n_rates == MAX_RATES)
-			return usage_error("--rates: at most %d rates", MAX_RATES);
-		o->rate[o->n_rates++] = r; /* 0 is asap too, as in the config */
-		if (!comma)
+	return bench_each_item(PROG, "--rates", "asap,10k,1M", s, rate_item, o);
+}
+
+static int wait_item(const char *p, size_t len, void *ctx)
+{
+	struct opts *o = ctx;
+	int w;
+	for (w = 0; w < W_COUNT; w++)
+		if (strlen(wait_names[w]) == len && !strncmp(wait_names[w], p, len))
 			break;
-		p = comma + 1;
-	}
+	if (w == W_COUNT)
+		return usage_error("--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
+	for (unsigned i = 0; i < o->n_waits; i++)
+		if (o->wait[i] == (enum wait_kind)w)
+			return usage_error("--waits: '%s' given twice", wait_names[w]);
+	o->wait[o->n_waits++] = (enum wait_kind)w;
 	return 0;
 }
 
 static int parse_waits(const char *s, struct opts *o)
 {
 	o->n_waits = 0;
-	if (!s || !*s)
-		return usage_error("--waits needs a list, e.g. --waits park,spin");
-	for (const char *p = s;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		int w;
-		for (w = 0; w < W_COUNT; w++)
-			if (strlen(wait_names[w]) == len && !strncmp(wait_names[w], p, len))
-				break;
-		if (w == W_COUNT)
-			return usage_error("--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
-		for (unsigned i = 0; i < o->n_waits; i++)
-			if (o->wait[i] == (enum wait_kind)w)
-				return usage_error("--waits: '%s' given twice", wait_names[w]);
-		o->wait[o->n_waits++] = (enum wait_kind)w;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return 0;
+	return bench_each_item(PROG, "--waits", "park,spin", s, wait_item, o);
 }
 
 /* Returns -1 to go on, else the exit code. */

@@ -163,29 +163,22 @@ static int parse_count(const char *opt, const char *s, uint64_t max, uint64_t *o
 	return 0;
 }
 
+static int only_item(const char *p, size_t len, void *ctx)
+{
+	bool *want = ctx;
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (strlen(slots[i].name) == len && !strncmp(slots[i].name, p, len)) {
+			want[i] = true;
+			return 0;
+		}
+	return usage_error("--only: unknown transport '%.*s' (known: floor, fks, rte_ring, ck_ring, unix, pipe)",
+			   (int)len, p);
+}
+
 static int parse_only(const char *s, bool want[NSLOTS])
 {
 	memset(want, 0, NSLOTS * sizeof want[0]);
-	if (!s || !*s)
-		return usage_error("--only needs a list, e.g. --only fks,rte_ring");
-	const char *p = s;
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		size_t i;
-		for (i = 0; i < NSLOTS; i++)
-			if (strlen(slots[i].name) == len && !strncmp(slots[i].name, p, len))
-				break;
-		if (i == NSLOTS)
-			return usage_error("--only: unknown transport '%.*s' (known: floor, fks, "
-					   "rte_ring, ck_ring, unix, pipe)",
-					   (int)len, p);
-		want[i] = true;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return 0;
+	return bench_each_item(PROG, "--only", "fks,rte_ring", s, only_item, want);
 }
 
 /* Returns -1 to go on, else the exit code. */
