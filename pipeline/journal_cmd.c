@@ -212,6 +212,10 @@ static const struct field instrument_def_fields[] = {
 	F(fks_ev_instrument_def, px_scale, FK_U8), F(fks_ev_instrument_def, qty_scale, FK_U8),
 	F(fks_ev_instrument_def, venue, FK_U16),
 };
+static const struct field applied_fields[] = {
+	F(fks_ev_applied, applied_source, FK_STAGE), F(fks_ev_applied, applied_type, FK_U8),
+	F(fks_ev_applied, applied_seq, FK_U64), F(fks_ev_applied, input_pos, FK_U64),
+};
 
 #define FIELDS(a) { a, sizeof a / sizeof a[0] }
 static const struct {
@@ -234,6 +238,7 @@ static const struct {
 	[FKS_EV_CONTROL] = FIELDS(control_fields),
 	[FKS_EV_HEARTBEAT] = FIELDS(heartbeat_fields),
 	[FKS_EV_INSTRUMENT_DEF] = FIELDS(instrument_def_fields),
+	[FKS_EV_APPLIED] = FIELDS(applied_fields),
 };
 
 enum style { STYLE_TEXT, STYLE_JSON, STYLE_CSV };

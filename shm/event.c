@@ -24,6 +24,7 @@ static const struct {
 	[FKS_EV_CONTROL] = { "control", sizeof(struct fks_ev_control) },
 	[FKS_EV_HEARTBEAT] = { "heartbeat", sizeof(struct fks_ev_heartbeat) },
 	[FKS_EV_INSTRUMENT_DEF] = { "instrument_def", sizeof(struct fks_ev_instrument_def) },
+	[FKS_EV_APPLIED] = { "applied", sizeof(struct fks_ev_applied) },
 };
 
 size_t fks_event_size(unsigned type)

@@ -43,6 +43,7 @@ enum fks_event_type {
 	FKS_EV_CONTROL = 14,       /* kill switch, halt, resume */
 	FKS_EV_HEARTBEAT = 15,
 	FKS_EV_INSTRUMENT_DEF = 16,
+	FKS_EV_APPLIED = 17,       /* a stage applied an execution report here */
 	FKS_EV_TYPE_COUNT
 };
 
@@ -177,6 +178,26 @@ struct fks_ev_instrument_def {
 	uint8_t pad[12];
 };
 
+/*
+ * Where a stage applied an execution report to its state, so that replay can
+ * put it at the same point.  Strategy and risk read market data and orders
+ * on their main input ring and execution reports on a feedback ring; the
+ * interleaving of the two is a matter of timing, not of the data, and it
+ * changes their decisions (positions, pending quantity).  Each time one of
+ * them applies a report it journals this marker: "report (source, seq) was
+ * applied after the first input_pos events of my main input".  Replay
+ * rebuilds each stage's main input deterministically and applies the
+ * reports at exactly those positions.  h.source is the applying stage.
+ */
+struct fks_ev_applied {
+	struct fks_event_hdr h;
+	uint64_t applied_seq;    /* h.seq of the report that was applied */
+	uint64_t input_pos;      /* main-input events consumed before it */
+	uint8_t applied_source;  /* h.source of that report */
+	uint8_t applied_type;    /* h.type of that report */
+	uint8_t pad[14];
+};
+
 /* ---- 128-byte events -------------------------------------------------- */
 
 enum fks_order_type { FKS_ORD_LIMIT = 1, FKS_ORD_MARKET = 2 };
@@ -286,6 +307,7 @@ union fks_event {
 	struct fks_ev_control control;
 	struct fks_ev_heartbeat heartbeat;
 	struct fks_ev_instrument_def instrument_def;
+	struct fks_ev_applied applied;
 	uint8_t bytes[2 * FKS_EVENT_LINE];
 };
 
@@ -352,6 +374,11 @@ FKS_ASSERT_OFF(struct fks_ev_instrument_def, symbol, 32);
 FKS_ASSERT_OFF(struct fks_ev_instrument_def, px_scale, 48);
 FKS_ASSERT_OFF(struct fks_ev_instrument_def, qty_scale, 49);
 FKS_ASSERT_OFF(struct fks_ev_instrument_def, venue, 50);
+FKS_ASSERT_SIZE(struct fks_ev_applied, 64);
+FKS_ASSERT_OFF(struct fks_ev_applied, applied_seq, 32);
+FKS_ASSERT_OFF(struct fks_ev_applied, input_pos, 40);
+FKS_ASSERT_OFF(struct fks_ev_applied, applied_source, 48);
+FKS_ASSERT_OFF(struct fks_ev_applied, applied_type, 49);
 
 FKS_ASSERT_SIZE(struct fks_ev_signal, 128);
 FKS_ASSERT_OFF(struct fks_ev_signal, signal_id, 32);
