@@ -19,6 +19,29 @@
 
 typedef void (*feed_emit_fn)(void *ctx, const union fks_event *ev);
 
+/*
+ * Every decoder follows one shape, so `fks feed decode` and the feed stage
+ * drive them all alike (X is the venue: itch, binance, bybit, coinbase,
+ * kraken):
+ *
+ *   int  X_init(struct X *d, struct feed_symtab *symbols, ...);
+ *   int  X_decode(struct X *d, const char *msg, size_t len, int64_t recv_ns,
+ *                 feed_emit_fn emit, void *ctx);
+ *            one venue message (one websocket frame, one JSON line, one
+ *            ITCH message); returns 0, or a negative reason that is also
+ *            counted; a bad message never stops the next one
+ *   size_t X_counts(const struct X *d, const struct feed_counter **out);
+ *            messages decoded by venue message type ("A", "depthUpdate")
+ *   size_t X_errors(const struct X *d, const struct feed_counter **out);
+ *            errors by reason ("truncated", "bad_number", ...)
+ *
+ * and a way to reach the book of each instrument for its final state.
+ */
+struct feed_counter {
+	const char *name;    /* static string */
+	uint64_t n;
+};
+
 #define FEED_MAX_SYMBOLS 1024
 #define FEED_SYMBOL_MAX FKS_SYMBOL_MAX  /* bytes of a venue symbol we keep */
 
