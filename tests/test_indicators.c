@@ -581,14 +581,14 @@ Test(indicators, atr_hand_values)
 
 	/* n = 3.  Bars (h, l, c):
 	 *   (10, 8, 9)   first bar: TR = h - l = 2
-	 *   (12, 9, 11)  max(3, |12-9|=3, |9-9|=0) = 3
+	 *   (12, 10, 11) gap: max(2, |12-9|=3, |10-9|=1) = 3
 	 *   (11, 10, 10) max(1, |11-11|=0, |10-11|=1) = 1  -> ATR (2+3+1)/3 = 2
 	 *   (15, 13, 14) gap up: max(2, |15-10|=5, |13-10|=3) = 5
 	 *                -> (2*2 + 5)/3 = 3
 	 *   (14, 13, 13) max(1, 0, 1) = 1 -> (3*2 + 1)/3 = 7/3 */
 	cr_assert_eq(ind_atr_init(&a, 3), IND_OK);
 	ind_atr_update(&a, 10, 8, 9);
-	ind_atr_update(&a, 12, 9, 11);
+	ind_atr_update(&a, 12, 10, 11);
 	cr_expect_not(ind_atr_value(&a, &v));
 	ind_atr_update(&a, 8, 10, 9);          /* high < low: rejected */
 	ind_atr_update(&a, 10, 8, 11);         /* close outside: rejected */
