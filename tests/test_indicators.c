@@ -190,6 +190,17 @@ Test(indicators, rstats_hand_values)
 	cr_assert(ind_rstats_var_sample(&rs, &v));
 	cr_expect_eq(v, 32.0 / 7.0);
 
+	/* Correct rounding of the exact 192-bit value: samples d and 0 give
+	 * n*sum(x^2) - sum^2 = d^2, variance d^2 / 4.  For this d (found by a
+	 * search in Python with exact integers), d^2 rounded once to double is
+	 * 0x1.33a29f7580a27p+122, while rounding only its top 64 bits (without
+	 * the bits below) gives ...a26: a tie broken by the low bits. */
+	cr_assert_eq(ind_rstats_init(&rs, 2), IND_OK);
+	ind_rstats_update(&rs, 2527713211239818651LL);
+	ind_rstats_update(&rs, 0);
+	cr_assert(ind_rstats_var(&rs, &v));
+	cr_expect_eq(v, 0x1.33a29f7580a27p+120, "%a", v);
+
 	/* Window 1: variance 0, no sample variance. */
 	cr_assert_eq(ind_rstats_init(&rs, 1), IND_OK);
 	ind_rstats_update(&rs, 42);
