@@ -115,9 +115,10 @@ enum xport_net_status xport_net_udp(enum xport_link link, const uint8_t *f, size
 	return XPORT_NET_OK;
 }
 
-void xport_pacer_init(struct xport_pacer *p, double speed)
+void xport_pacer_init(struct xport_pacer *p, double speed, int64_t max_gap_ns)
 {
-	*p = (struct xport_pacer){ .speed = speed };
+	*p = (struct xport_pacer){ .speed = speed,
+				   .max_gap_ns = max_gap_ns == 0 ? XPORT_PACER_MAX_GAP_NS : max_gap_ns };
 }
 
 void xport_pacer_wait(struct xport_pacer *p, int64_t rec_ns)
@@ -126,11 +127,14 @@ void xport_pacer_wait(struct xport_pacer *p, int64_t rec_ns)
 		p->backwards++;
 		return; /* due already: deliver at once */
 	}
+	bool jump = p->seen && p->max_gap_ns > 0 && rec_ns - p->last > p->max_gap_ns;
+	if (jump)
+		p->jumps++;
 	p->seen = true;
 	p->last = rec_ns; /* the latest time so far: only moves forward */
 	if (p->speed <= 0)
 		return;
-	if (!p->anchored) {
+	if (!p->anchored || jump) {
 		p->anchored = true;
 		p->t0 = rec_ns;
 		p->start = xport_now_ns();

@@ -112,16 +112,26 @@ static inline bool xport_net_match(const struct xport_net_filter *f, const struc
  * once; it does not move the anchor, so later messages keep their pace.
  * speed <= 0 disables pacing (as fast as possible); going backwards is
  * counted either way.
+ *
+ * A jump forward of more than max_gap_ns of recorded time (a corrupt
+ * timestamp, or the night between two sessions) would stall the replay for
+ * that long: it is counted (jumps), the message is handed over at once and
+ * pacing re-anchors there.  max_gap_ns 0 means XPORT_PACER_MAX_GAP_NS,
+ * negative means no limit.
  */
+#define XPORT_PACER_MAX_GAP_NS 60000000000LL /* one minute of recorded time */
+
 struct xport_pacer {
 	double speed;
+	int64_t max_gap_ns;
 	bool seen, anchored;
 	int64_t t0, start, last;
 	uint64_t backwards;
+	uint64_t jumps;
 	uint64_t sleeps;
 };
 
-void xport_pacer_init(struct xport_pacer *p, double speed);
+void xport_pacer_init(struct xport_pacer *p, double speed, int64_t max_gap_ns);
 
 /* Wait until the message recorded at rec_ns is due. */
 void xport_pacer_wait(struct xport_pacer *p, int64_t rec_ns);

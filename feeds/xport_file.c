@@ -16,6 +16,7 @@ static const char *const file_err_name[XPORT_FILE_E_N] = {
 	[XPORT_FILE_E_UNKNOWN_TYPE] = "unknown_type",
 	[XPORT_FILE_E_BAD_TIMESTAMP] = "bad_timestamp",
 	[XPORT_FILE_E_BACKWARDS] = "backwards",
+	[XPORT_FILE_E_TIME_JUMP] = "time_jump",
 };
 
 static int file_init(struct xport_file *x, const struct xport_file_opts *o)
@@ -27,7 +28,7 @@ static int file_init(struct xport_file *x, const struct xport_file_opts *o)
 		return -EINVAL;
 	x->o = *o;
 	x->rec_ns = XPORT_NO_TIME;
-	xport_pacer_init(&x->pacer, o->speed);
+	xport_pacer_init(&x->pacer, o->speed, o->max_gap_ns);
 	for (int i = 0; i < XPORT_FILE_E_N; i++)
 		x->err[i].name = file_err_name[i];
 	return 0;
@@ -106,10 +107,12 @@ static int deliver(struct xport_file *x, const uint8_t *msg, size_t len, int64_t
 {
 	x->rec_ns = rec_ns;
 	if (rec_ns != XPORT_NO_TIME) {
-		uint64_t before = x->pacer.backwards;
+		uint64_t before = x->pacer.backwards, jumps = x->pacer.jumps;
 		xport_pacer_wait(&x->pacer, rec_ns);
 		if (x->pacer.backwards != before)
 			count_err(x, XPORT_FILE_E_BACKWARDS);
+		if (x->pacer.jumps != jumps)
+			count_err(x, XPORT_FILE_E_TIME_JUMP);
 	}
 	x->stats.messages++;
 	x->stats.bytes += len;

@@ -40,6 +40,8 @@
  *                  the message is delivered without a time.
  *   backwards      a recorded time earlier than one before it; delivered
  *                  anyway, at once.
+ *   time_jump      a recorded time more than max_gap_ns after the one
+ *                  before: delivered at once, pacing restarts there.
  */
 #ifndef FKS_FEEDS_XPORT_FILE_H
 #define FKS_FEEDS_XPORT_FILE_H
@@ -56,6 +58,7 @@ enum xport_file_err {
 	XPORT_FILE_E_UNKNOWN_TYPE,
 	XPORT_FILE_E_BAD_TIMESTAMP,
 	XPORT_FILE_E_BACKWARDS,
+	XPORT_FILE_E_TIME_JUMP,
 	XPORT_FILE_E_N
 };
 
@@ -69,6 +72,7 @@ struct xport_file_opts {
 	int64_t (*record_ns)(void *ctx, const uint8_t *msg, size_t len);
 	void *record_ctx;
 	double speed;  /* 0: as fast as possible; 1: recorded pace; 10: ten times faster */
+	int64_t max_gap_ns; /* see struct xport_pacer; 0: one minute, < 0: no limit */
 };
 
 struct xport_file {

@@ -12,6 +12,7 @@ static const char *const pcap_err_name[XPORT_PCAP_E_N - XPORT_NET_N] = {
 	[XPORT_PCAP_E_TRUNCATED - XPORT_NET_N] = "truncated",
 	[XPORT_PCAP_E_READ_ERROR - XPORT_NET_N] = "read_error",
 	[XPORT_PCAP_E_BACKWARDS - XPORT_NET_N] = "backwards",
+	[XPORT_PCAP_E_TIME_JUMP - XPORT_NET_N] = "time_jump",
 };
 
 #ifndef DLT_LINUX_SLL
@@ -32,7 +33,7 @@ int xport_pcap_open(struct xport_pcap *x, const char *path, const struct xport_p
 		return -1;
 	}
 	x->o = *o;
-	xport_pacer_init(&x->pacer, o->speed);
+	xport_pacer_init(&x->pacer, o->speed, o->max_gap_ns);
 
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -115,10 +116,12 @@ int xport_pcap_run(struct xport_pcap *x, xport_deliver_fn fn, void *ctx)
 		}
 		/* NANO precision: tv_usec holds nanoseconds. */
 		x->rec_ns = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
-		uint64_t before = x->pacer.backwards;
+		uint64_t before = x->pacer.backwards, jumps = x->pacer.jumps;
 		xport_pacer_wait(&x->pacer, x->rec_ns);
 		if (x->pacer.backwards != before)
 			count_err(x, XPORT_PCAP_E_BACKWARDS);
+		if (x->pacer.jumps != jumps)
+			count_err(x, XPORT_PCAP_E_TIME_JUMP);
 		x->stats.messages++;
 		x->stats.bytes += x->pkt.len;
 		if (fn(ctx, x->pkt.payload, x->pkt.len, xport_now_ns()) != 0)

@@ -23,7 +23,9 @@
  *                 file"): replay ends, every whole packet before it was
  *                 delivered;
  *   read_error    any other libpcap read error: replay ends;
- *   backwards     a capture time earlier than one before it (delivered).
+ *   backwards     a capture time earlier than one before it (delivered);
+ *   time_jump     a capture time more than max_gap_ns after the one
+ *                 before (delivered at once; pacing restarts there).
  * Packets that fail opts.filter are counted in stats.skipped, not errors.
  */
 #ifndef FKS_FEEDS_XPORT_PCAP_H
@@ -38,12 +40,14 @@ enum xport_pcap_err {
 	XPORT_PCAP_E_TRUNCATED,
 	XPORT_PCAP_E_READ_ERROR,
 	XPORT_PCAP_E_BACKWARDS,
+	XPORT_PCAP_E_TIME_JUMP,
 	XPORT_PCAP_E_N
 };
 
 struct xport_pcap_opts {
 	struct xport_net_filter filter; /* zeros: every UDP packet */
 	double speed;                   /* 0: as fast as possible */
+	int64_t max_gap_ns;             /* see struct xport_pacer; 0: one minute */
 };
 
 struct xport_pcap {

@@ -357,3 +357,27 @@ Test(xport_file, raw_paced_by_record_ns)
 	cr_assert_eq(err_of(&x, "backwards"), 1); /* 30 ms then 10 ms */
 	cr_assert(s.last_recv - s.first_recv >= 30000000);
 }
+
+/* A corrupt timestamp far ahead must not stall a paced replay: the jump is
+ * counted and pacing restarts there.  Times: 0, 10 ms, then a jump of 10^18
+ * ns, then 20 ms after it: paced spans 10 + 20 ms, not decades. */
+Test(xport_file, time_jump_does_not_stall)
+{
+	static const char text[] = "0\ta\n10000000\tb\n1000000000000000000\tc\n1000000000020000000\td\n";
+	struct xport_file x;
+	struct xport_file_opts o = { .format = XPORT_FILE_JSONL, .speed = 1.0, .max_gap_ns = 100000000 };
+	cr_assert_eq(xport_file_open_mem(&x, text, strlen(text), &o), 0);
+	struct sink s = { .x = &x };
+	cr_assert_eq(xport_file_run(&x, sink_fn, &s), 0);
+	cr_assert_eq(s.n, 4);
+	cr_assert_eq(err_of(&x, "time_jump"), 1);
+	cr_assert_eq(err_of(&x, "backwards"), 0);
+	int64_t span = s.last_recv - s.first_recv;
+	cr_assert(span >= 30000000 && span < 500000000, "span %ld", (long)span);
+	/* the default limit (one minute) applies when max_gap_ns is 0 */
+	o.max_gap_ns = 0;
+	cr_assert_eq(xport_file_open_mem(&x, text, strlen(text), &o), 0);
+	s = (struct sink){ .x = &x };
+	cr_assert_eq(xport_file_run(&x, sink_fn, &s), 0);
+	cr_assert_eq(err_of(&x, "time_jump"), 1);
+}

@@ -225,3 +225,79 @@ Test(xport_udp, multicast_on_lo)
 	cr_assert_eq(s.n, 20);
 	cr_assert(s.in_order && s.bytes_ok);
 }
+
+/* More datagrams than buffers before the first poll: multishot runs dry
+ * (nobufs), is re-armed, and the datagrams that waited in the socket still
+ * arrive, all of them, in order. */
+Test(xport_udp, multishot_out_of_buffers_rearms)
+{
+	struct xport_udp x;
+	struct xport_udp_opts o = { .bind_addr = "127.0.0.1", .n_bufs = 4, .buf_size = 512, .rcvbuf = 1 << 20 };
+	cr_assert_eq(xport_udp_open(&x, &o), 0, "%s", x.errbuf);
+	if (x.path != XPORT_UDP_PATH_MULTISHOT)
+		cr_skip_test("no multishot here: %s", x.why_fallback);
+	int fd = sender();
+	uint8_t b[512];
+	for (uint32_t i = 0; i < 40; i++)
+		send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, i));
+	usleep(20000);
+	struct sink s = { .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = 0 };
+	drain(&x, &s, 40);
+	cr_assert_eq(s.n, 40);
+	cr_assert(s.in_order && s.bytes_ok);
+	const struct feed_counter *c;
+	xport_udp_errors(&x, &c);
+	cr_assert(c[XPORT_UDP_E_NOBUFS].n >= 1, "nobufs %lu", (unsigned long)c[XPORT_UDP_E_NOBUFS].n);
+	cr_assert_eq(c[XPORT_UDP_E_KERNEL_DROPS].n, 0);
+	close(fd);
+	xport_udp_close(&x);
+}
+
+/* A socket buffer too small for a burst: the kernel drops, SO_RXQ_OVFL
+ * reports it, and delivered + counted drops account for every datagram. */
+static void kernel_drops(enum xport_udp_mode mode)
+{
+	struct xport_udp x;
+	/* few buffers too: an armed multishot takes datagrams off the socket
+	 * as they come, so only once it runs dry does the socket fill */
+	struct xport_udp_opts o = { .bind_addr = "127.0.0.1", .mode = mode, .rcvbuf = 4096, .n_bufs = 4 };
+	cr_assert_eq(xport_udp_open(&x, &o), 0, "%s", x.errbuf);
+	int fd = sender();
+	uint8_t b[512];
+	for (uint32_t i = 0; i < 200; i++)
+		send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, i));
+	usleep(20000);
+	struct sink s = { .in_order = true, .bytes_ok = true, .recv_monotonic = true };
+	size_t got = 0;
+	for (int idle = 0; idle < 3;) {
+		s.n = 0; /* sequence checks do not apply across drops */
+		int n = xport_udp_poll(&x, 50, sink_fn, &s);
+		cr_assert(n >= 0);
+		got += (size_t)n;
+		idle = n ? 0 : idle + 1;
+	}
+	/* one more: its control message carries the final drop count */
+	send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, 0));
+	s.n = 0;
+	drain(&x, &s, 1);
+	got += s.n;
+	const struct feed_counter *c;
+	xport_udp_errors(&x, &c);
+	uint64_t drops = c[XPORT_UDP_E_KERNEL_DROPS].n;
+	cr_log_info("%s: delivered %zu, kernel drops %lu", xport_udp_path_name(&x), got, (unsigned long)drops);
+	cr_assert(drops > 0, "a 4 KB socket buffer took 200 datagrams without a drop");
+	cr_assert_eq(got + drops, 201);
+	cr_assert_eq(x.stats.errors, drops + c[XPORT_UDP_E_NOBUFS].n);
+	close(fd);
+	xport_udp_close(&x);
+}
+
+Test(xport_udp, kernel_drops_multishot)
+{
+	kernel_drops(XPORT_UDP_AUTO);
+}
+
+Test(xport_udp, kernel_drops_recvmmsg)
+{
+	kernel_drops(XPORT_UDP_RECVMMSG);
+}
