@@ -277,7 +277,8 @@ struct ind_vwap {
 	uint32_t window;            /* 0: cumulative */
 	uint32_t pos;
 	int64_t session_ns;         /* 0: no automatic reset */
-	int64_t session;            /* floor(t / session_ns) of the last trade */
+	int64_t session;            /* latest floor(t / session_ns) seen */
+	bool have_session;          /* `session` is set */
 	uint64_t count;             /* trades in the sums since the last reset */
 	uint64_t rejected;
 	uint64_t late;              /* trades timed before the current session */
