@@ -136,6 +136,15 @@ int engine_add(struct engine *e, const char *name, const char *kind,
 
 	if (!vt)
 		return strategy_fail(err, NULL, "unknown strategy kind '%s'", kind ? kind : "");
+	return engine_add_vtbl(e, name, vt, ctx, params, n_params, err);
+}
+
+int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vtbl *vt,
+		    const struct strategy_ctx *ctx, const struct strategy_param *params,
+		    size_t n_params, struct strategy_error *err)
+{
+	if (!vt || !vt->init || !vt->on_market || vt->state_size == 0)
+		return strategy_fail(err, NULL, "incomplete strategy table");
 	if (!name || !name[0] || strlen(name) >= ENGINE_NAME_MAX)
 		return strategy_fail(err, NULL, "instance name must be 1..%d characters",
 				     ENGINE_NAME_MAX - 1);

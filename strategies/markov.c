@@ -124,10 +124,13 @@ bool markov_steady_state(const struct markov *m, uint32_t ppm[3])
 			c[i][j] = m->counts[i][j];
 			r[i] += c[i][j];
 		}
-		if (r[i])
+		if (r[i]) {
 			any = true;
-		else
-			c[i][i] = r[i] = 1;    /* unseen row: a self-loop */
+		} else {
+			/* unseen row: no evidence, every next regime alike */
+			c[i][0] = c[i][1] = c[i][2] = 1;
+			r[i] = 3;
+		}
 	}
 	if (!any)
 		return false;

@@ -24,10 +24,11 @@
  * Markov chain tree theorem: pi_i is proportional to r_i times the sum over
  * spanning trees directed into i of the product of their edge counts (r_i
  * the row totals), all in 128-bit integers, then scaled to ppm rounding
- * down.  A row with no observations is taken as a self-loop (the chain
- * stays where it is until data says otherwise).  When the chain is
- * reducible enough that every tree weight is 0 the steady state is not
- * unique and the function returns false.
+ * down.  A row with no observations (a regime never left yet) is taken as
+ * uniform: with no evidence every next regime is alike.  When the chain is
+ * reducible so that every tree weight is 0 (two closed classes, e.g. only
+ * self-transitions in two regimes) the steady state is not unique and the
+ * function returns false.
  *
  * Parameters (all optional):
  *     window     2..1000000 samples   default 100
