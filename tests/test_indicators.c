@@ -190,6 +190,17 @@ Test(indicators, rstats_hand_values)
 	cr_assert(ind_rstats_var_sample(&rs, &v));
 	cr_expect_eq(v, 32.0 / 7.0);
 
+	/* Correct rounding of the exact 192-bit value: samples d and 0 give
+	 * n*sum(x^2) - sum^2 = d^2, variance d^2 / 4.  For this d (found by a
+	 * search in Python with exact integers), d^2 rounded once to double is
+	 * 0x1.33a29f7580a27p+122, while rounding only its top 64 bits (without
+	 * the bits below) gives ...a26: a tie broken by the low bits. */
+	cr_assert_eq(ind_rstats_init(&rs, 2), IND_OK);
+	ind_rstats_update(&rs, 2527713211239818651LL);
+	ind_rstats_update(&rs, 0);
+	cr_assert(ind_rstats_var(&rs, &v));
+	cr_expect_eq(v, 0x1.33a29f7580a27p+120, "%a", v);
+
 	/* Window 1: variance 0, no sample variance. */
 	cr_assert_eq(ind_rstats_init(&rs, 1), IND_OK);
 	ind_rstats_update(&rs, 42);
@@ -581,14 +592,14 @@ Test(indicators, atr_hand_values)
 
 	/* n = 3.  Bars (h, l, c):
 	 *   (10, 8, 9)   first bar: TR = h - l = 2
-	 *   (12, 9, 11)  max(3, |12-9|=3, |9-9|=0) = 3
+	 *   (12, 10, 11) gap: max(2, |12-9|=3, |10-9|=1) = 3
 	 *   (11, 10, 10) max(1, |11-11|=0, |10-11|=1) = 1  -> ATR (2+3+1)/3 = 2
 	 *   (15, 13, 14) gap up: max(2, |15-10|=5, |13-10|=3) = 5
 	 *                -> (2*2 + 5)/3 = 3
 	 *   (14, 13, 13) max(1, 0, 1) = 1 -> (3*2 + 1)/3 = 7/3 */
 	cr_assert_eq(ind_atr_init(&a, 3), IND_OK);
 	ind_atr_update(&a, 10, 8, 9);
-	ind_atr_update(&a, 12, 9, 11);
+	ind_atr_update(&a, 12, 10, 11);
 	cr_expect_not(ind_atr_value(&a, &v));
 	ind_atr_update(&a, 8, 10, 9);          /* high < low: rejected */
 	ind_atr_update(&a, 10, 8, 11);         /* close outside: rejected */
