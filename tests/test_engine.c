@@ -538,3 +538,24 @@ Test(engine, deterministic)
 	cr_assert_eq(na, nb);
 	cr_assert(memcmp(a, b, na * sizeof a[0]) == 0);
 }
+
+Test(engine, atr_sizing_sets_the_stop)
+{
+	/* ATR over 1 sample = the last change of the mid: 50.00 -> 50.50 is
+	 * 0.50.  Stop = entry 50.51 - 2 * 0.50 = 49.51; size = 1000.00 / 1.00
+	 * = 1000. */
+	const struct strategy_param p[] = { { "sizing", "atr" }, { "atr_period", "1" },
+					    { "atr_mult", "2" } };
+
+	start(p, 3);
+	arm(FKS_SIDE_BUY, 700000, 5051, 5300, 0);
+	cr_assert_eq(eng.c.size_zero, 0);
+	quote(4999, 5001);               /* no ATR yet: the signal gets no size */
+	cr_assert_eq(eng.c.size_zero, 1);
+	arm(FKS_SIDE_BUY, 700000, 5051, 5300, 0);
+	quote(5049, 5051);
+	cr_assert_eq(out[n_out - 1].h.type, FKS_EV_ORDER_NEW);
+	cr_assert_eq(out[n_out - 1].order_new.qty, 1000);
+	cr_assert_eq(out[n_out - 1].order_new.stop_loss_px, 4951);
+	engine_free(&eng);
+}
