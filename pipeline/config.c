@@ -38,6 +38,7 @@
 #include <yaml.h>
 
 #include "default_config.h"
+#include "engine.h"
 #include "fixed.h"
 
 /* Defaults of optional keys.  docs/config.md lists the same values. */
@@ -56,7 +57,7 @@
 
 #define DEFAULT_CONFIG_NAME "(default config)"
 #define KEY_PATH_MAX 96
-#define MAX_MARKS 512   /* > every scalar the schema can hold: ~20 + 64 * 4 + ~40 */
+#define MAX_MARKS 2048  /* > every scalar the schema can hold: ~60 + 64 * 4 + 32 * 27 */
 
 /* Enums are stored through their size, like integers. */
 _Static_assert(sizeof(enum ring_wait_kind) == sizeof(uint32_t), "enum is 4 bytes");
@@ -75,6 +76,7 @@ enum field_kind {
 	FK_BOOL,
 	FK_STRING,
 	FK_ENUM,     /* one of `choices`, stored as its value */
+	FK_PARAMS,   /* a mapping of any keys to scalars, kept as text (struct fks_param) */
 };
 
 struct choice {
@@ -228,6 +230,20 @@ static const struct field journal_fields[] = {
 	{ .key = NULL },
 };
 
+static const struct field strategy_inst_fields[] = {
+	{ .key = "name", .kind = FK_STRING, AT(struct fks_strategy_inst, name), .required = true },
+	{ .key = "kind", .kind = FK_STRING, AT(struct fks_strategy_inst, kind), .required = true },
+	{ .key = "instrument", .kind = FK_STRING, AT(struct fks_strategy_inst, instrument), .required = true },
+	{ .key = "params", .kind = FK_PARAMS, AT(struct fks_strategy_inst, param), .max_items = FKS_PARAMS_MAX,
+	  .count_offset = offsetof(struct fks_strategy_inst, n_params) },
+	{ .key = NULL },
+};
+
+static const struct field account_fields[] = {
+	{ .key = "equity", .kind = FK_DECIMAL, AT(struct fks_account_cfg, equity) },
+	{ .key = NULL },
+};
+
 static const struct field supervisor_fields[] = {
 	{ .key = "heartbeat_timeout_ms", .kind = FK_INT, AT(struct fks_supervisor_cfg, heartbeat_timeout_ms),
 	  .min = 1, .max = 3600000 },
@@ -245,7 +261,11 @@ static const struct field top_fields[] = {
 	  .sub = instrument_fields, .elem_size = sizeof(struct fks_instrument_cfg),
 	  .max_items = FKS_MAX_INSTRUMENTS, .count_offset = offsetof(struct fks_config, n_instruments) },
 	SECTION("feed", feed, feed_fields, false),
-	SECTION("strategy", strategy, strategy_fields, true),
+	SECTION("strategy", strategy, strategy_fields, false), /* required unless `strategies` */
+	{ .key = "strategies", .kind = FK_LIST, AT(struct fks_config, strategies), .sub = strategy_inst_fields,
+	  .elem_size = sizeof(struct fks_strategy_inst), .max_items = FKS_MAX_STRATEGIES,
+	  .count_offset = offsetof(struct fks_config, n_strategies) },
+	SECTION("account", account, account_fields, false),
 	SECTION("risk", risk, risk_fields, true),
 	SECTION("venue", venue, venue_fields, false),
 	SECTION("journal", journal, journal_fields, false),
@@ -404,7 +424,8 @@ static const char *choice_name(const struct choice *c, int value)
 static const char *expected_what(const struct field *f, char *buf, size_t cap)
 {
 	switch (f->kind) {
-	case FK_SECTION: return "a mapping";
+	case FK_SECTION:
+	case FK_PARAMS: return "a mapping";
 	case FK_LIST: return "a list";
 	case FK_INT:
 	case FK_U64: return "an integer";
@@ -650,7 +671,8 @@ static int store_scalar(struct loader *ld, const struct field *f, const yaml_nod
 	case FK_STRING: return store_string(ld, f, v, path, dst);
 	case FK_ENUM: return store_enum(ld, f, v, path, dst);
 	case FK_SECTION:
-	case FK_LIST: break;
+	case FK_LIST:
+	case FK_PARAMS: break;
 	}
 	return fail_type(ld, v, path, f);
 }
@@ -662,7 +684,9 @@ static yaml_node_t *node(struct loader *ld, int id) { return yaml_document_get_n
 static void child_path(char *buf, const char *parent, const char *key, size_t key_len)
 {
 	int shown = key_len > 40 ? 40 : (int)key_len;
-	snprintf(buf, KEY_PATH_MAX, "%s%s%.*s", parent, *parent ? "." : "", shown, key);
+	/* A long path is cut, not overrun: it only names a key in a message. */
+	int n = snprintf(buf, KEY_PATH_MAX, "%.50s%s", parent, *parent ? "." : "");
+	snprintf(buf + n, KEY_PATH_MAX - (size_t)n, "%.*s", shown, key);
 }
 
 static const struct field *find_field(const struct field *fields, const yaml_node_t *key)
@@ -735,9 +759,48 @@ static int walk_list(struct loader *ld, const struct field *f, const yaml_node_t
 	return 0;
 }
 
+/* Strategy parameters: any plain key, any scalar value, kept as written. */
+static int walk_params(struct loader *ld, const struct field *f, const yaml_node_t *map, const char *path,
+		       char *base)
+{
+	static const struct field want_mapping = { .kind = FK_SECTION };
+	if (map->type != YAML_MAPPING_NODE)
+		return fail_type(ld, map, path, &want_mapping);
+	struct fks_param *out = (struct fks_param *)(base + f->offset);
+	uint32_t n = 0;
+	char sub[KEY_PATH_MAX];
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *key = node(ld, p->key), *v = node(ld, p->value);
+		if (key->type != YAML_SCALAR_NODE || scalar_len(key) == 0 || scalar_len(key) >= FKS_PARAM_KEY_MAX ||
+		    memchr(scalar(key), '\0', scalar_len(key)))
+			return fail_at(ld, &key->start_mark, path, "parameter names are plain names of 1 to %d characters",
+				       FKS_PARAM_KEY_MAX - 1);
+		child_path(sub, path, scalar(key), scalar_len(key));
+		const yaml_node_t *first = earlier_key(ld, map, p);
+		if (first)
+			return fail_at(ld, &key->start_mark, sub, "duplicate key (first at line %zu)",
+				       first->start_mark.line + 1);
+		if (n == f->max_items)
+			return fail_at(ld, &key->start_mark, sub, "too many parameters: at most %" PRIu32, f->max_items);
+		static const struct field as_text = { .kind = FK_STRING, .size = FKS_PARAM_VALUE_MAX };
+		if (v->type != YAML_SCALAR_NODE || is_null(v))
+			return fail_at(ld, &v->start_mark, sub, "a parameter value must be a single value, not a list or mapping");
+		memcpy(out[n].key, scalar(key), scalar_len(key));
+		out[n].key[scalar_len(key)] = '\0';
+		if (store_string(ld, &as_text, v, sub, out[n].value))
+			return -1;
+		remember(ld, out[n].value, v, sub);
+		n++;
+	}
+	store_uint(base + f->count_offset, sizeof(uint32_t), n);
+	return 0;
+}
+
 static int walk_value(struct loader *ld, const struct field *f, const yaml_node_t *key,
 		      const yaml_node_t *v, const char *path, char *base)
 {
+	if (f->kind == FK_PARAMS)
+		return walk_params(ld, f, v, path, base);
 	if (f->kind == FK_SECTION)
 		return walk_mapping(ld, v, &key->start_mark, path, f->sub, base + f->offset);
 	if (f->kind == FK_LIST)
@@ -955,17 +1018,80 @@ static int check_instruments(struct loader *ld, struct fks_config *cfg)
 	return 0;
 }
 
+/* The single `strategy` crossover is configured (it is the one that runs
+ * when there is no `strategies` list). */
+static bool have_strategy_section(struct loader *ld, const struct fks_config *cfg)
+{
+	return find_mark(ld, cfg->strategy.qty) != NULL; /* qty is required inside it */
+}
+
 static int check_strategy_and_risk(struct loader *ld, const struct fks_config *cfg)
 {
 	const struct fks_strategy_cfg *st = &cfg->strategy;
-	if (st->slow <= st->fast)
+	bool legacy = have_strategy_section(ld, cfg);
+	if (!legacy && cfg->n_strategies == 0) {
+		yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+		return fail_at(ld, &root->start_mark, "strategy",
+			       "required key is missing (or give a `strategies` list)");
+	}
+	if (legacy && st->slow <= st->fast)
 		return fail_field(ld, &st->slow, "must be greater than strategy.fast (%" PRIu32 "), got %" PRIu32,
 				  st->fast, st->slow);
 	const struct fks_risk_cfg *r = &cfg->risk;
-	if (check_positive(ld, st->qty, false) || check_positive(ld, r->max_order_qty, false) ||
+	if ((legacy && check_positive(ld, st->qty, false)) || check_positive(ld, r->max_order_qty, false) ||
 	    check_positive(ld, r->max_notional, false) || check_positive(ld, r->max_position, true))
 		return -1;
 	return 0;
+}
+
+static void discard_event(void *user, const union fks_event *ev)
+{
+	(void)user;
+	(void)ev;
+}
+
+/* Each instance: a known instrument, a unique name, and parameters that
+ * the engine accepts.  The engine is built once here, exactly as the
+ * strategy stage will build it, so every parameter error is found before
+ * anything starts, and reported at the value's own line and column. */
+static int check_strategies(struct loader *ld, struct fks_config *cfg)
+{
+	if (cfg->n_strategies == 0)
+		return 0;
+	if (cfg->account.equity[0]) {
+		if (check_positive(ld, cfg->account.equity, false))
+			return -1;
+		if (fx_parse(cfg->account.equity, strlen(cfg->account.equity), 2, &cfg->account.equity_cents) != FX_OK)
+			return fail_field(ld, cfg->account.equity, "\"%s\" is not an amount with at most 2 decimals",
+					  cfg->account.equity);
+	}
+	for (uint32_t i = 0; i < cfg->n_strategies; i++) {
+		const struct fks_strategy_inst *si = &cfg->strategies[i];
+		if (config_find_instrument(cfg, si->instrument) < 0)
+			return fail_field(ld, si->instrument, "\"%s\" is not one of `instruments`", si->instrument);
+		for (uint32_t k = 0; k < i; k++)
+			if (!strcmp(cfg->strategies[k].name, si->name))
+				return fail_field(ld, si->name, "\"%s\" names strategies[%" PRIu32 "] too", si->name, k);
+	}
+	struct engine *e = malloc(sizeof *e);
+	if (!e) {
+		set_err(ld->err, ld->errlen, "%s: out of memory", ld->name);
+		return -1;
+	}
+	uint32_t bad = 0;
+	struct strategy_error serr;
+	int rc = config_build_engine(cfg, e, discard_event, NULL, &bad, &serr);
+	if (rc == 0) {
+		engine_free(e);
+		free(e);
+		return 0;
+	}
+	free(e);
+	const struct fks_strategy_inst *si = &cfg->strategies[bad];
+	for (uint32_t k = 0; serr.key && k < si->n_params; k++)
+		if (!strcmp(si->param[k].key, serr.key))
+			return fail_field(ld, si->param[k].value, "%s", serr.msg);
+	return fail_field(ld, si->kind, "%s", serr.msg);
 }
 
 /* Limits that are quantities take qty_scale; a notional is money, px_scale. */
@@ -974,7 +1100,8 @@ static int check_limits(struct loader *ld, struct fks_config *cfg)
 	const struct fks_risk_cfg *r = &cfg->risk;
 	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
 		struct fks_instrument_cfg *in = &cfg->instrument[i];
-		if (resolve_decimal(ld, cfg->strategy.qty, in, "qty_scale", in->qty_scale, &in->order_qty) ||
+		if ((cfg->strategy.qty[0] &&
+		     resolve_decimal(ld, cfg->strategy.qty, in, "qty_scale", in->qty_scale, &in->order_qty)) ||
 		    resolve_decimal(ld, r->max_order_qty, in, "qty_scale", in->qty_scale, &in->max_order_qty) ||
 		    resolve_decimal(ld, r->max_position, in, "qty_scale", in->qty_scale, &in->max_position) ||
 		    resolve_decimal(ld, r->max_notional, in, "px_scale", in->px_scale, &in->max_notional))
@@ -1006,7 +1133,8 @@ static int check_names(struct loader *ld, const struct fks_config *cfg)
 static int check_config(struct loader *ld, struct fks_config *cfg)
 {
 	if (check_stages(ld, cfg) || check_rings(ld, cfg) || check_instruments(ld, cfg) ||
-	    check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) || check_names(ld, cfg))
+	    check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) || check_strategies(ld, cfg) ||
+	    check_names(ld, cfg))
 		return -1;
 	return 0;
 }
@@ -1336,4 +1464,43 @@ int config_cmd_check(int argc, char **argv)
 		config_describe(cfg, stdout);
 	free(cfg);
 	return rc ? 1 : 0;
+}
+
+/* ---- the engine the config describes -------------------------------------- */
+
+int config_build_engine(const struct fks_config *cfg, struct engine *e,
+			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,
+			struct strategy_error *err)
+{
+	struct engine_params ep = {
+		.equity = cfg->account.equity_cents ? cfg->account.equity_cents : FKS_DEFAULT_EQUITY_CENTS,
+		.equity_scale = 2,
+		.order_id_base = (uint64_t)1 << 40,
+	};
+	if (engine_init(e, &ep, emit, user) != 0) {
+		*bad = 0;
+		err->key = NULL;
+		snprintf(err->msg, sizeof err->msg, "the signal engine refused its parameters");
+		return -1;
+	}
+	for (uint32_t i = 0; i < cfg->n_strategies; i++) {
+		const struct fks_strategy_inst *si = &cfg->strategies[i];
+		int idx = config_find_instrument(cfg, si->instrument);
+		const struct fks_instrument_cfg *ic = &cfg->instrument[idx < 0 ? 0 : idx];
+		struct strategy_ctx ctx = { .instrument = ic->id, .px_scale = ic->px_scale, .qty_scale = ic->qty_scale,
+					    .strategy_id = (uint16_t)i };
+		struct strategy_param params[FKS_PARAMS_MAX];
+		for (uint32_t k = 0; k < si->n_params; k++)
+			params[k] = (struct strategy_param){ si->param[k].key, si->param[k].value };
+		if (idx < 0 || engine_add(e, si->name, si->kind, &ctx, params, si->n_params, err) != 0) {
+			if (idx < 0) {
+				err->key = NULL;
+				snprintf(err->msg, sizeof err->msg, "unknown instrument '%s'", si->instrument);
+			}
+			*bad = i;
+			engine_free(e);
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -142,6 +142,38 @@ struct fks_journal_cfg {
 	uint32_t batch_us;          /* ... or this long after the first pending one */
 };
 
+/*
+ * Strategy instances run by the signal engine (strategies/engine.h).  When
+ * `strategies` is present it replaces the single `strategy` crossover.
+ * Parameters are kept as text, exactly as written, and each strategy (and
+ * the engine) parses its own: the loader checks them by building the
+ * engine once, and reports a refused value at its own line and column.
+ */
+#define FKS_MAX_STRATEGIES 32
+#define FKS_PARAMS_MAX 24
+#define FKS_PARAM_KEY_MAX 32
+#define FKS_PARAM_VALUE_MAX 48
+#define FKS_STRATEGY_NAME_MAX 32
+#define FKS_DEFAULT_EQUITY_CENTS 10000000  /* account.equity: 100000.00 */
+
+struct fks_param {
+	char key[FKS_PARAM_KEY_MAX];
+	char value[FKS_PARAM_VALUE_MAX];
+};
+
+struct fks_strategy_inst {
+	char name[FKS_STRATEGY_NAME_MAX]; /* unique; what `gate:` refers to */
+	char kind[FKS_STRATEGY_NAME_MAX]; /* ma_cross, rsi, bollinger, asmbtr, markov */
+	char instrument[FKS_SYMBOL_MAX];  /* a symbol of `instruments` */
+	uint32_t n_params;
+	struct fks_param param[FKS_PARAMS_MAX];
+};
+
+struct fks_account_cfg {
+	char equity[FKS_DECIMAL_TEXT_MAX]; /* as written, in the quote currency */
+	int64_t equity_cents;              /* resolved at scale 2 */
+};
+
 struct fks_supervisor_cfg {
 	uint32_t heartbeat_timeout_ms;
 	char stats_prefix[FKS_STATS_PREFIX_MAX]; /* shared-memory name prefix */
@@ -160,6 +192,9 @@ struct fks_config {
 	struct fks_venue_cfg venue;
 	struct fks_journal_cfg journal;
 	struct fks_supervisor_cfg supervisor;
+	struct fks_account_cfg account;
+	uint32_t n_strategies;           /* 0: the `strategy` crossover runs */
+	struct fks_strategy_inst strategies[FKS_MAX_STRATEGIES];
 	size_t text_len;
 	char text[FKS_CONFIG_TEXT_MAX + 1]; /* the YAML as loaded, NUL-terminated */
 };
@@ -203,5 +238,16 @@ void config_describe(const struct fks_config *cfg, FILE *out);
  */
 int config_cmd_default(int argc, char **argv);
 int config_cmd_check(int argc, char **argv);
+
+/* Build the signal engine of cfg's `strategies` into e (engine_init, then
+ * engine_add per instance, in order, so a `gate` may name an earlier
+ * instance).  On failure *bad is the instance at fault, err says why (and
+ * which parameter), and e is freed.  Used by the loader to check the
+ * parameters, and by the strategy stage and `fks replay` to run them. */
+struct engine;
+struct strategy_error;
+int config_build_engine(const struct fks_config *cfg, struct engine *e,
+			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,
+			struct strategy_error *err);
 
 #endif

@@ -28,9 +28,9 @@
 
 #include "fixed.h"
 #include "journal.h"
-#include "ma_cross.h"
 #include "proctitle.h"
 #include "risk.h"
+#include "signal_logic.h"
 #include "sim_venue.h"
 #include "synthetic.h"
 
@@ -326,6 +326,11 @@ static int run_feed(struct stage *s)
 
 /* ---- strategy and risk: a main input, a feedback input, a main output -- */
 
+/* Most events one main-line event can cause: itself forwarded, and for the
+ * engine every instance's signal and order plus every lot's exit and
+ * cancel (32 + 32 + 2 * 8 with the engine's limits). */
+#define RELAY_MAX_OUT 128
+
 struct relay {
 	struct stage *s;
 	struct ring_consumer main_in, feedback;
@@ -335,10 +340,16 @@ struct relay {
 	uint64_t seq; /* the stage's own events (orders, rejects): one sequence per source */
 	uint64_t main_pos; /* main-input events handled so far: where feedback lands */
 	void (*on_feedback)(struct relay *r, const union fks_event *ev);
-	/* Handle one main-line event: write 0..2 events to the claimed output
-	 * slots starting at *used, advance *used. */
-	void (*on_main)(struct relay *r, const union fks_event *ev, uint32_t *used, uint64_t now);
+	/* Handle one main-line event: stage what it sends on (relay_stage). */
+	void (*on_main)(struct relay *r, const union fks_event *ev, uint64_t now);
 	void *logic;
+	/* The output of the event being handled.  It is copied to the ring only
+	 * once the event is done, so an execution report applied while the
+	 * output waits for room lands between two events, never inside one:
+	 * that is what the APPLIED marker can record and replay reproduce. */
+	uint32_t n_staged;
+	bool staging_overflow;
+	union fks_event staged[RELAY_MAX_OUT];
 };
 
 /* Journal where this stage applied an execution report (FKS_EV_APPLIED). */
@@ -404,21 +415,47 @@ static void relay_close_out(struct relay *r)
 	}
 }
 
+/* Queue one event for the output ring (see struct relay). */
+static void relay_stage(struct relay *r, const void *ev)
+{
+	if (r->n_staged == RELAY_MAX_OUT) {
+		r->staging_overflow = true;
+		return;
+	}
+	copy_event(&r->staged[r->n_staged++], ev);
+}
+
 static int relay_main_batch(struct relay *r)
 {
 	int k = (int)ring_try_peek(&r->main_in, BATCH);
 	if (k <= 0)
 		return 0;
 	uint64_t t_busy = now_ns();
-	/* Each main-line event yields at most two output events (itself,
-	 * forwarded, and one order or reject). */
-	int claimed = relay_claim(r, 2 * (uint32_t)k);
-	if (claimed < 0)
-		return stage_fail(r->s, "output ring %s", ring_strerror(claimed));
 	uint32_t used = 0;
 	for (int i = 0; i < k; i++) {
-		r->on_main(r, ring_rslot(&r->main_in, (uint32_t)i), &used, t_busy);
+		r->n_staged = 0;
+		r->on_main(r, ring_rslot(&r->main_in, (uint32_t)i), t_busy);
 		r->main_pos++;
+		if (r->staging_overflow)
+			return stage_fail(r->s, "one event caused more than %d output events", RELAY_MAX_OUT);
+		for (uint32_t j = 0; j < r->n_staged; j++) {
+			if (used == r->out.claimed) {
+				/* Out of claimed room: publish what is written, then
+				 * claim for the rest of this event and, if it fits,
+				 * one slot per event left in the batch. */
+				if (used) {
+					ring_publish(&r->out, used);
+					stats_add(&r->s->st->events_out, used);
+					used = 0;
+				}
+				uint32_t cap = (uint32_t)(r->out.mask + 1);
+				uint32_t want = r->n_staged - j + (uint32_t)(k - 1 - i);
+				int claimed = relay_claim(r, want < cap ? want : cap);
+				if (claimed < 0)
+					return stage_fail(r->s, "output ring %s", ring_strerror(claimed));
+			}
+			copy_event(ring_wslot(&r->out, used++), &r->staged[j]);
+		}
 	}
 	ring_publish(&r->out, used);
 	ring_release(&r->main_in, (uint32_t)k);
@@ -432,10 +469,11 @@ static int relay_main_batch(struct relay *r)
 }
 
 /* Forward a main-line event unchanged and record its receive-to-emit time. */
-static void relay_forward(struct relay *r, const union fks_event *ev, uint32_t *used, uint64_t now)
+static void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now)
 {
-	copy_event(ring_wslot(&r->out, (*used)++), ev);
-	stats_add(&r->s->st->counter[ev->h.type == FKS_EV_TRADE ? CTR_TRADES : CTR_QUOTES], 1);
+	relay_stage(r, ev);
+	if (ev->h.type == FKS_EV_QUOTE || ev->h.type == FKS_EV_TRADE)
+		stats_add(&r->s->st->counter[ev->h.type == FKS_EV_TRADE ? CTR_TRADES : CTR_QUOTES], 1);
 	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
 		hist_record(&r->s->st->latency, now - (uint64_t)ev->h.recv_time_ns);
 }
@@ -498,65 +536,50 @@ static int relay_start(struct stage *s, struct relay *r, enum run_ring in, enum 
 
 /* ---- strategy ---------------------------------------------------------- */
 
-struct strategy_logic {
-	uint32_t n;
-	struct ma_cross inst[FKS_MAX_INSTRUMENTS];
-};
-
-static struct ma_cross *strategy_for(struct strategy_logic *L, uint32_t instrument)
+/* What the strategy logic emits: signals go to the journal only; orders and
+ * cancels go on to risk, and to the journal.  All carry the stage's one
+ * sequence, whichever instance made them. */
+static void strategy_emit(void *ctx, const union fks_event *ev)
 {
-	return instrument >= 1 && instrument <= L->n ? &L->inst[instrument - 1] : NULL;
+	struct relay *r = ctx;
+	union fks_event copy;
+	copy_event(&copy, ev);
+	copy.h.seq = ++r->seq;
+	copy.h.source = FKS_STAGE_STRATEGY;
+	if (copy.h.type != FKS_EV_SIGNAL) {
+		relay_stage(r, &copy);
+		if (copy.h.type == FKS_EV_ORDER_NEW)
+			stats_add(&r->s->st->counter[CTR_ORDERS], 1);
+	}
+	tap_put(&r->tap, &copy);
 }
 
 static void strategy_on_feedback(struct relay *r, const union fks_event *ev)
 {
-	struct strategy_logic *L = r->logic;
 	if (!ev)
 		return;
-	struct ma_cross *m = strategy_for(L, ev->h.instrument);
-	if (m)
-		ma_cross_on_exec(m, ev);
+	signal_logic_on_exec(r->logic, ev);
 	if (ev->h.type == FKS_EV_FILL)
 		stats_add(&r->s->st->counter[CTR_FILLS], 1);
 }
 
-static void strategy_on_main(struct relay *r, const union fks_event *ev, uint32_t *used, uint64_t now)
+static void strategy_on_main(struct relay *r, const union fks_event *ev, uint64_t now)
 {
-	struct strategy_logic *L = r->logic;
-	relay_forward(r, ev, used, now);
-	struct ma_cross *m = strategy_for(L, ev->h.instrument);
-	struct fks_ev_order_new order;
-	if (m && ma_cross_on_market(m, ev, &order)) {
-		order.h.seq = ++r->seq; /* one sequence for the stage, not per instance */
-		memcpy(ring_wslot(&r->out, (*used)++), &order, sizeof order);
-		tap_put(&r->tap, &order);
-		stats_add(&r->s->st->counter[CTR_ORDERS], 1);
-	}
+	relay_forward(r, ev, now);
+	signal_logic_on_market(r->logic, ev);
 }
 
 static int run_strategy(struct stage *s)
 {
-	const struct fks_config *cfg = s->a->cfg;
-	static struct strategy_logic L;
-	L.n = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		struct ma_cross_params p = {
-			.instrument = ic->id,
-			.fast = cfg->strategy.fast,
-			.slow = cfg->strategy.slow,
-			.qty = ic->order_qty,
-			.order_type = (uint8_t)cfg->strategy.order_type,
-			.strategy_id = (uint16_t)i,
-			.order_id_base = (uint64_t)ic->id << 40,
-		};
-		int rc = ma_cross_init(&L.inst[i], &p);
-		if (rc)
-			return stage_fail(s, "ma_cross %s: %s", ic->symbol, ma_cross_strerror(rc));
-	}
+	static struct signal_logic L; /* large: not on the stack */
 	static struct relay r = { .on_main = strategy_on_main, .on_feedback = strategy_on_feedback };
+	char err[256];
+	if (signal_logic_init(&L, s->a->cfg, strategy_emit, &r, err, sizeof err))
+		return stage_fail(s, "%s", err);
 	r.logic = &L;
-	return relay_start(s, &r, RUN_RING_MD, RUN_RING_EXEC_STRATEGY, RUN_RING_ORDERS, RUN_RING_TAP_STRATEGY);
+	int rc = relay_start(s, &r, RUN_RING_MD, RUN_RING_EXEC_STRATEGY, RUN_RING_ORDERS, RUN_RING_TAP_STRATEGY);
+	signal_logic_free(&L);
+	return rc;
 }
 
 /* ---- risk -------------------------------------------------------------- */
@@ -588,24 +611,23 @@ static void risk_on_feedback(struct relay *r, const union fks_event *ev)
 	}
 }
 
-static void risk_on_main(struct relay *r, const union fks_event *ev, uint32_t *used, uint64_t now)
+static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t now)
 {
 	struct risk *R = r->logic;
 	if (ev->h.type != FKS_EV_ORDER_NEW) {
-		relay_forward(r, ev, used, now);
+		relay_forward(r, ev, now); /* market data, and cancels: nothing to check */
 		return;
 	}
 	stats_add(&r->s->st->counter[CTR_ORDERS], 1);
 	int64_t limit = 0, value = 0;
 	enum fks_risk_reason why = risk_check_order(R, &ev->order_new, (int64_t)now, &limit, &value);
-	void *slot = ring_wslot(&r->out, (*used)++);
 	if (why == FKS_RISK_OK) {
-		copy_event(slot, ev);
+		relay_stage(r, ev);
 		stats_add(&r->s->st->counter[CTR_RISK_PASSED], 1);
 	} else {
 		struct fks_ev_risk_reject rej;
 		risk_build_reject(&ev->order_new, why, limit, value, ++r->seq, &rej);
-		memcpy(slot, &rej, sizeof rej);
+		relay_stage(r, &rej);
 		tap_put(&r->tap, &rej);
 		stats_add(&r->s->st->counter[CTR_RISK_REJECTED], 1);
 		if (why < 16)
@@ -903,7 +925,11 @@ static int journal_stage_drain(struct journal_stage *J, unsigned t)
 		stats_add(&J->s->st->events_in, (uint64_t)k);
 		if (J->batch_n >= cfg->journal.batch_events && journal_stage_commit(J))
 			return -1;
-		stats_add(&J->s->st->busy_ns, now_ns() - t_busy);
+		uint64_t t_end = now_ns();
+		stats_add(&J->s->st->busy_ns, t_end - t_busy);
+		beat(J->s, t_end); /* a busy journal is not a stalled one */
+		if ((uint64_t)total >= cfg->journal.batch_events)
+			break; /* let the other taps in: no tap starves another */
 	}
 	return total;
 }

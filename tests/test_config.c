@@ -348,7 +348,7 @@ FIXTURE_ERROR(unknown_key_lists_valid_keys, "bad_unknown_key.yaml", 15,
 	      "bad_unknown_key.yaml:15:3: risk.max_notionl: unknown key",
 	      "max_order_qty, max_notional, max_position, stale_data_ms, kill_switch")
 FIXTURE_ERROR(unknown_top_level_key, "bad_unknown_top.yaml", 13,
-	      "venu: unknown key", "stages, rings, instruments, feed, strategy, risk, venue, journal, supervisor")
+	      "venu: unknown key", "stages, rings, instruments, feed, strategy, strategies, account, risk, venue, journal, supervisor")
 FIXTURE_ERROR(unknown_nested_key, "bad_unknown_nested.yaml", 9,
 	      "rings.orders.capacty: unknown key", "capacity, overflow")
 
@@ -783,4 +783,71 @@ Test(config_journal, batch_limits)
 	expect_string_error(text, 6, NEEDLES("journal.batch_events"));
 	snprintf(text, sizeof text, "%sjournal: {batch_us: 1000001}\n", head);
 	expect_string_error(text, 6, NEEDLES("journal.batch_us"));
+}
+
+/* ---- strategies: instances for the signal engine -------------------------- */
+
+static const char strategies_head[] =
+	"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n" /* 1 */
+	"instruments:\n"
+	"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+	"risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n"
+	"account: {equity: \"250000.50\"}\n"                                                 /* 5 */
+	"strategies:\n"
+	"  - name: regime\n"
+	"    kind: markov\n"
+	"    instrument: BTCUSDT\n"
+	"  - name: cross\n"                                                                  /* 10 */
+	"    kind: sma_cross\n"
+	"    instrument: %s\n"
+	"    params:\n"
+	"      fast: 5\n"
+	"      slow: %s\n"                                                                   /* 15 */
+	"      gate: regime\n"
+	"      min_confidence: \"0.7\"\n";
+
+Test(config_strategies, instances_and_their_parameters_are_kept_as_written)
+{
+	struct fks_config *cfg = new_config();
+	char text[2048], err[1024];
+	int n = snprintf(text, sizeof text, strategies_head, "BTCUSDT", "20");
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->n_strategies, 2);
+	cr_assert_str_eq(cfg->strategies[0].kind, "markov");
+	cr_assert_eq(cfg->strategies[0].n_params, 0);
+	const struct fks_strategy_inst *c = &cfg->strategies[1];
+	cr_assert_str_eq(c->name, "cross");
+	cr_assert_eq(c->n_params, 4);
+	cr_assert_str_eq(c->param[1].key, "slow");
+	cr_assert_str_eq(c->param[1].value, "20");
+	cr_assert_str_eq(c->param[3].value, "0.7", "quotes are YAML's, not part of the value");
+	cr_assert_eq(cfg->account.equity_cents, 25000050);
+	free(cfg);
+}
+
+Test(config_strategies, a_refused_parameter_is_reported_at_its_value)
+{
+	char text[2048];
+	snprintf(text, sizeof text, strategies_head, "BTCUSDT", "5"); /* slow == fast: the strategy blames fast */
+	expect_string_error(text, 14, NEEDLES("strategies[1].params.fast", "must be below slow"));
+	snprintf(text, sizeof text, strategies_head, "DOGEUSDT", "20");
+	expect_string_error(text, 12, NEEDLES("strategies[1].instrument", "DOGEUSDT", "not one of"));
+	char more[2200];
+	snprintf(text, sizeof text, strategies_head, "BTCUSDT", "20");
+	snprintf(more, sizeof more, "%s      colour: blue\n", text);                 /* line 18 */
+	expect_string_error(more, 18, NEEDLES("colour"));
+	snprintf(more, sizeof more, "%s      fast: 6\n", text);
+	expect_string_error(more, 18, NEEDLES("duplicate key"));
+	snprintf(more, sizeof more, "%s      lot: [1, 2]\n", text);
+	expect_string_error(more, 18, NEEDLES("single value"));
+}
+
+Test(config_strategies, one_of_strategy_or_strategies_is_required)
+{
+	static const char text[] =
+		"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n";
+	expect_string_error(text, 1, NEEDLES("strategy: required key is missing", "strategies"));
 }
