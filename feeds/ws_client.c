@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1066,6 +1067,30 @@ bool ws_client_is_open(const struct ws_client *c)
 const struct ws_stats *ws_client_stats(const struct ws_client *c)
 {
 	return &c->st;
+}
+
+#define STAT(f) {#f, offsetof(struct ws_stats, f)}
+static const struct {
+	const char *name;
+	size_t off;
+} stat_names[] = {
+	STAT(connect_attempts), STAT(connects), STAT(reconnects), STAT(disconnects),
+	STAT(messages), STAT(bytes), STAT(subscribes_sent), STAT(pings_sent),
+	STAT(pongs_received), STAT(pings_received), STAT(closes_received), STAT(deliver_errors),
+	STAT(deliver_reconnects), STAT(resolve_errors), STAT(tcp_errors), STAT(tls_errors),
+	STAT(handshake_errors), STAT(handshake_timeouts), STAT(protocol_errors), STAT(oversize),
+	STAT(pong_timeouts), STAT(io_errors),
+};
+_Static_assert(sizeof stat_names / sizeof stat_names[0] == WS_STATS_COUNT, "WS_STATS_COUNT");
+_Static_assert(sizeof(struct ws_stats) == WS_STATS_COUNT * sizeof(uint64_t), "a counter has no name");
+
+size_t ws_client_counters(const struct ws_client *c, struct feed_counter *out, size_t cap)
+{
+	for (size_t i = 0; i < WS_STATS_COUNT && i < cap; i++) {
+		out[i].name = stat_names[i].name;
+		memcpy(&out[i].n, (const char *)&c->st + stat_names[i].off, sizeof out[i].n);
+	}
+	return WS_STATS_COUNT;
 }
 
 const char *ws_client_last_error(const struct ws_client *c)

@@ -53,6 +53,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "feed.h"
+
 /* One whole venue message.  recv_ns is CLOCK_MONOTONIC taken right after
  * the read that completed the message.  Return 0 to go on,
  * WS_DELIVER_RECONNECT to have the client drop the connection and
@@ -139,8 +141,9 @@ enum {
  * elapsed (< 0: no limit) or ws_client_stop() is called.  The connection
  * stays open across calls, so the feed stage may call this in a loop with
  * a short timeout to do its own housekeeping in between.  A stop is
- * honoured between messages: after deliver calls ws_client_stop() no
- * further message is delivered in this call.
+ * honoured at the next socket read: messages already read in the same
+ * batch are still delivered (dropping them would lose data), the rest
+ * wait in the socket for the next run.
  */
 int ws_client_run(struct ws_client *c, int timeout_ms);
 
@@ -156,6 +159,15 @@ int ws_client_send_text(struct ws_client *c, const char *msg, size_t len);
 bool ws_client_is_open(const struct ws_client *c);
 
 const struct ws_stats *ws_client_stats(const struct ws_client *c);
+
+/*
+ * The counters of struct ws_stats by name ("connects", "tls_errors", ...),
+ * in declaration order, for `fks status` and the metrics exporter, which
+ * print every feed's counters alike.  Writes at most cap entries and
+ * returns how many there are in all (WS_STATS_COUNT).
+ */
+#define WS_STATS_COUNT 22
+size_t ws_client_counters(const struct ws_client *c, struct feed_counter *out, size_t cap);
 
 /* The last error, for the log: e.g. "tls: certificate verify failed
  * (self-signed certificate)", "handshake: bad Sec-WebSocket-Accept".

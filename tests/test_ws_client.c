@@ -448,6 +448,49 @@ Test(ws_client, oversize_message_is_counted_and_the_stream_recovers, .timeout = 
 	free_recording();
 }
 
+/* ---- protocol errors ---- */
+
+Test(ws_client, bad_utf8_text_is_a_protocol_error, .timeout = 60)
+{
+	load_recording();
+	struct wsts_config sc = {.modes = {WSTS_BAD_UTF8, WSTS_REPLAY}, .n_modes = 2,
+				 .lines = rec_line, .line_len = rec_len, .n_lines = 2};
+	char err[256];
+	struct wsts *srv = wsts_start(&sc, err, sizeof err);
+	cr_assert(srv, "%s", err);
+	struct sink sink = {0};
+	struct ws_config cfg = base_config(&sink, srv, "/");
+	struct ws_client *c = ws_client_new(&cfg, err, sizeof err);
+	cr_assert(c, "%s", err);
+	sink.client = c;
+	const struct ws_stats *st = ws_client_stats(c);
+	RUN_UNTIL(c, 10000, sink.n >= 3);
+	ws_client_run(c, 100);
+	wsts_stop(srv);
+	/* connection 1: line 0, then the bad message ends it; connection 2:
+	 * lines 0 and 1 */
+	cr_assert_eq(sink.n, 3, "%s", ws_client_last_error(c));
+	assert_msg(&sink, 0, rec_line[0], rec_len[0]);
+	assert_msg(&sink, 1, rec_line[0], rec_len[0]);
+	assert_msg(&sink, 2, rec_line[1], rec_len[1]);
+	cr_assert_eq(st->protocol_errors, 1);
+	cr_assert_eq(st->reconnects, 1);
+	cr_assert_eq(wsts_conn(srv, 0)->close_code, 1007, "closed with 1007 invalid payload");
+	struct feed_counter fc[WS_STATS_COUNT];
+	cr_assert_eq(ws_client_counters(c, fc, WS_STATS_COUNT), WS_STATS_COUNT);
+	bool seen = false;
+	for (size_t i = 0; i < WS_STATS_COUNT; i++)
+		if (strcmp(fc[i].name, "protocol_errors") == 0) {
+			cr_assert_eq(fc[i].n, 1);
+			seen = true;
+		}
+	cr_assert(seen);
+	ws_client_free(c);
+	wsts_free(srv);
+	sink_free(&sink);
+	free_recording();
+}
+
 /* ---- keep-alive ---- */
 
 Test(ws_client, our_pings_are_answered, .timeout = 60)

@@ -412,6 +412,10 @@ static void serve(struct conn *k, enum wsts_mode mode)
 			queued = true;
 			if (mode == WSTS_SILENT) {
 				silent = true;
+			} else if (mode == WSTS_BAD_UTF8) {
+				queue_text(ws, cfg->lines[0], cfg->line_len[0]);
+				queue_text(ws, "\xc3\x28", 2);
+				queue_text(ws, cfg->lines[1], cfg->line_len[1]);
 			} else if (mode == WSTS_OVERSIZE) {
 				uint8_t *big = malloc(cfg->oversize_len);
 				memset(big, 'x', cfg->oversize_len);

@@ -44,6 +44,9 @@ enum wsts_mode {
 	WSTS_OVERSIZE,
 	/* after the subscribe, never feed wslay again: pings go unanswered */
 	WSTS_SILENT,
+	/* after the subscribe: line 0, then a text message that is not UTF-8
+	 * (C3 28), then line 1 */
+	WSTS_BAD_UTF8,
 };
 
 struct wsts_config {
