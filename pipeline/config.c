@@ -110,7 +110,15 @@ static const struct choice wait_choices[] = {
 static const struct choice overflow_choices[] = {
 	{ "block", FKS_OVERFLOW_BLOCK }, { "conflate", FKS_OVERFLOW_CONFLATE }, { NULL, 0 },
 };
-static const struct choice feed_type_choices[] = { { "synthetic", FKS_FEED_SYNTHETIC }, { NULL, 0 } };
+static const struct choice feed_type_choices[] = {
+	{ "synthetic", FKS_FEED_SYNTHETIC }, { "itch", FKS_FEED_ITCH }, { "binance", FKS_FEED_BINANCE },
+	{ "bybit", FKS_FEED_BYBIT }, { "coinbase", FKS_FEED_COINBASE }, { "kraken", FKS_FEED_KRAKEN },
+	{ NULL, 0 },
+};
+static const struct choice feed_source_choices[] = {
+	{ "file", FKS_SOURCE_FILE }, { "pcap", FKS_SOURCE_PCAP }, { "udp", FKS_SOURCE_UDP },
+	{ "dpdk", FKS_SOURCE_DPDK }, { "websocket", FKS_SOURCE_WEBSOCKET }, { NULL, 0 },
+};
 static const struct choice strategy_type_choices[] = { { "ma_cross", FKS_STRATEGY_MA_CROSS }, { NULL, 0 } };
 static const struct choice order_type_choices[] = {
 	{ "limit", FKS_ORD_LIMIT }, { "market", FKS_ORD_MARKET }, { NULL, 0 },
@@ -186,6 +194,18 @@ static const struct field feed_fields[] = {
 	  .scale = 6, .min = 0, .max = 1000000 },
 	{ .key = "volatility_bps", .kind = FK_FIXED, AT(struct fks_feed_cfg, volatility_bps_x100),
 	  .scale = 2, .min = 0, .max = 1000000 },
+	{ .key = "source", .kind = FK_ENUM, AT(struct fks_feed_cfg, source), .choices = feed_source_choices },
+	{ .key = "path", .kind = FK_STRING, AT(struct fks_feed_cfg, path) },
+	{ .key = "speed", .kind = FK_STRING, AT(struct fks_feed_cfg, speed) },
+	{ .key = "address", .kind = FK_STRING, AT(struct fks_feed_cfg, address) },
+	{ .key = "interface", .kind = FK_STRING, AT(struct fks_feed_cfg, interface) },
+	{ .key = "dpdk_args", .kind = FK_STRING, AT(struct fks_feed_cfg, dpdk_args) },
+	{ .key = "url", .kind = FK_STRING, AT(struct fks_feed_cfg, url) },
+	{ .key = "ca_file", .kind = FK_STRING, AT(struct fks_feed_cfg, ca_file) },
+	{ .key = "market", .kind = FK_STRING, AT(struct fks_feed_cfg, market) },
+	{ .key = "depth", .kind = FK_INT, AT(struct fks_feed_cfg, depth), .min = 0, .max = 5000 },
+	{ .key = "session_date", .kind = FK_STRING, AT(struct fks_feed_cfg, session_date) },
+	{ .key = "utc_offset_min", .kind = FK_INT, AT(struct fks_feed_cfg, utc_offset_min), .min = -840, .max = 840 },
 	{ .key = NULL },
 };
 
@@ -1130,9 +1150,58 @@ static int check_names(struct loader *ld, const struct fks_config *cfg)
 	return 0;
 }
 
+/* Which keys each source needs, and which sources each venue speaks. */
+static int check_feed(struct loader *ld, struct fks_config *cfg)
+{
+	struct fks_feed_cfg *f = &cfg->feed;
+	if (f->type == FKS_FEED_SYNTHETIC)
+		return 0;
+	bool itch = f->type == FKS_FEED_ITCH;
+	switch (f->source) {
+	case FKS_SOURCE_FILE:
+	case FKS_SOURCE_PCAP:
+		if (!f->path[0])
+			return fail_field(ld, &f->source, "feed.path is required for a %s source",
+					  choice_name(feed_source_choices, f->source));
+		if (f->source == FKS_SOURCE_PCAP && !itch)
+			return fail_field(ld, &f->source, "pcap carries MoldUDP64, so only the itch feed reads it");
+		break;
+	case FKS_SOURCE_UDP:
+	case FKS_SOURCE_DPDK:
+		if (!itch)
+			return fail_field(ld, &f->source, "%s carries MoldUDP64, so only the itch feed reads it",
+					  choice_name(feed_source_choices, f->source));
+		if (f->source == FKS_SOURCE_UDP && !f->address[0])
+			return fail_field(ld, &f->source, "feed.address (\"group-or-ip:port\") is required for udp");
+		if (f->source == FKS_SOURCE_DPDK && !f->dpdk_args[0])
+			return fail_field(ld, &f->source, "feed.dpdk_args (the EAL arguments) is required for dpdk");
+		break;
+	case FKS_SOURCE_WEBSOCKET:
+		if (itch)
+			return fail_field(ld, &f->source, "ITCH does not come over a websocket: use file, pcap, udp or dpdk");
+		break;
+	}
+	if (strcmp(f->speed, "asap")) {
+		char *end;
+		double x = strtod(f->speed, &end);
+		if (*end || !(x > 0 && x <= 1e6))
+			return fail_field(ld, f->speed, "\"%s\": expected asap or a speed factor > 0 (1 is real time)",
+					  f->speed);
+	}
+	if (strcmp(f->market, "spot") && strcmp(f->market, "futures"))
+		return fail_field(ld, f->market, "\"%s\": expected spot or futures", f->market);
+	if (itch && f->session_date[0]) {
+		int y, m, d;
+		char extra;
+		if (sscanf(f->session_date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+			return fail_field(ld, f->session_date, "\"%s\": expected a date YYYY-MM-DD", f->session_date);
+	}
+	return 0;
+}
+
 static int check_config(struct loader *ld, struct fks_config *cfg)
 {
-	if (check_stages(ld, cfg) || check_rings(ld, cfg) || check_instruments(ld, cfg) ||
+	if (check_stages(ld, cfg) || check_rings(ld, cfg) || check_instruments(ld, cfg) || check_feed(ld, cfg) ||
 	    check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) || check_strategies(ld, cfg) ||
 	    check_names(ld, cfg))
 		return -1;
@@ -1221,6 +1290,10 @@ static void set_defaults(struct fks_config *c)
 		.rate = DEFAULT_FEED_RATE,
 		.trade_ratio_ppm = DEFAULT_TRADE_RATIO_PPM,
 		.volatility_bps_x100 = DEFAULT_VOLATILITY_BPS_X100,
+		.source = FKS_SOURCE_FILE,
+		.speed = "asap",
+		.market = "spot",
+		.utc_offset_min = -300,
 	};
 	c->strategy.type = FKS_STRATEGY_MA_CROSS;
 	c->strategy.order_type = FKS_ORD_LIMIT;

@@ -67,7 +67,24 @@ enum fks_overflow {
 	FKS_OVERFLOW_CONFLATE = 1,  /* market_data only: drop and count */
 };
 
-enum fks_feed_type { FKS_FEED_SYNTHETIC = 1 };
+/* Where market data comes from: the synthetic walk, or one venue's format
+ * (decoded by feeds/) over one transport. */
+enum fks_feed_type {
+	FKS_FEED_SYNTHETIC = 1,
+	FKS_FEED_ITCH = 2,
+	FKS_FEED_BINANCE = 3,
+	FKS_FEED_BYBIT = 4,
+	FKS_FEED_COINBASE = 5,
+	FKS_FEED_KRAKEN = 6,
+};
+enum fks_feed_source {
+	FKS_SOURCE_FILE = 1,       /* a recording: raw ITCH, or JSON lines */
+	FKS_SOURCE_PCAP = 2,       /* a capture of MoldUDP64 packets (ITCH) */
+	FKS_SOURCE_UDP = 3,        /* live MoldUDP64, multicast or unicast (ITCH) */
+	FKS_SOURCE_DPDK = 4,       /* live MoldUDP64 through a DPDK port (ITCH) */
+	FKS_SOURCE_WEBSOCKET = 5,  /* live venue websocket over TLS (JSON venues) */
+};
+#define FKS_FEED_TEXT_MAX 256
 enum fks_strategy_type { FKS_STRATEGY_MA_CROSS = 1 };
 enum fks_venue_type { FKS_VENUE_SIM = 1 };
 enum fks_fill_model {
@@ -107,6 +124,18 @@ struct fks_instrument_cfg {
 
 struct fks_feed_cfg {
 	enum fks_feed_type type;
+	enum fks_feed_source source;  /* not synthetic; default file */
+	char path[FKS_CONFIG_PATH_MAX];   /* file, pcap */
+	char speed[16];               /* file, pcap: "asap" (default) or a factor: "1", "10", "0.5" */
+	char address[64];             /* udp: "239.1.1.1:26400" or "0.0.0.0:26400" */
+	char interface[64];           /* udp: local address joining the group ("" any) */
+	char dpdk_args[FKS_FEED_TEXT_MAX]; /* dpdk: EAL arguments */
+	char url[FKS_FEED_TEXT_MAX];  /* websocket: overrides the venue's default */
+	char ca_file[FKS_CONFIG_PATH_MAX]; /* websocket: extra trusted CAs */
+	char market[16];              /* binance, bybit: "spot" (default) or "futures" */
+	uint32_t depth;               /* websocket book depth; 0: the venue's default */
+	char session_date[16];        /* itch: "YYYY-MM-DD", the session's date */
+	int32_t utc_offset_min;       /* itch: the session's UTC offset; default -300 (New York, EST) */
 	uint64_t seed;
 	uint64_t rate;                /* events/s; 0: as fast as possible */
 	uint32_t trade_ratio_ppm;     /* trade_ratio * 10^6: 0..1000000 */
