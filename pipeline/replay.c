@@ -1508,6 +1508,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "replay: --sweep %s: expected key=v1,v2,... (at most 8 axes)\n", v);
 				return 2;
 			}
+			if (vals[0] == ',' || vals[strlen(vals) - 1] == ',' || strstr(vals, ",,")) {
+				fprintf(stderr, "replay: --sweep %s: empty value\n", key);
+				return 2;
+			}
 			struct sweep_axis *ax = &o->sweep[o->n_sweep++];
 			snprintf(ax->key, sizeof ax->key, "%s", key);
 			for (char *save = NULL, *t = strtok_r(vals, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -1517,7 +1521,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				}
 				ax->vals[ax->n++] = t;
 			}
-			if (ax->n == 0 || vals[strlen(vals) - 1] == ',' || strstr(vals, ",,")) {
+			if (ax->n == 0) {
 				fprintf(stderr, "replay: --sweep %s: empty value\n", key);
 				return 2;
 			}

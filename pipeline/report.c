@@ -259,10 +259,15 @@ void report_finish(struct report *r)
 	for (size_t i = 0; i < r->n_trades; i++)
 		if (r->trade[i].open)
 			r->trade[i].exit_ns = r->last_ns;
+	/* The last sample is the final state, even when a grid point fell on
+	 * the last event time (it was taken before that event). */
 	if (r->n_samples == 0 || r->sample_ns[r->n_samples - 1] != r->last_ns) {
 		if (r->n_samples == REPORT_SAMPLES)
 			r->n_samples--; /* the final state matters more than one grid point */
-		uint32_t s = r->n_samples++;
+		r->n_samples++;
+	}
+	{
+		uint32_t s = r->n_samples - 1;
 		r->sample_ns[s] = r->last_ns;
 		for (uint32_t b = 0; b < r->n_books; b++)
 			r->equity[(size_t)b * REPORT_SAMPLES + s] =
