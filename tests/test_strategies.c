@@ -1,0 +1,254 @@
+/*
+ * Tests for the indicator strategies: sma_cross (SMA and EMA), rsi_mr and
+ * bollinger, on hand-made trade series.  The sample at which each signals,
+ * and its prices, are worked out in the comments; confidences that go
+ * through doubles are compared within one ppm.
+ */
+#include <criterion/criterion.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bollinger.h"
+#include "rsi_mr.h"
+#include "sma_cross.h"
+
+#define INST 11
+
+static const struct strategy_ctx ctx = { .instrument = INST, .px_scale = 2, .strategy_id = 8 };
+static void *state;
+
+static const struct strategy_vtbl *setup_kind(const char *kind, const struct strategy_param *p,
+					      size_t n)
+{
+	const struct strategy_vtbl *vt = strategy_find(kind);
+	struct strategy_error err;
+
+	cr_assert_not_null(vt, "%s", kind);
+	free(state);
+	state = calloc(1, vt->state_size);
+	cr_assert_eq(vt->init(state, &ctx, p, n, &err), 0, "%s: %s", kind, err.msg);
+	return vt;
+}
+
+struct hit {
+	unsigned at;             /* 1-based sample */
+	struct fks_ev_signal s;
+};
+
+static unsigned feed(const struct strategy_vtbl *vt, const int64_t *px, unsigned n,
+		     struct hit *hits)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		union fks_event e;
+
+		memset(&e, 0, sizeof e);
+		e.h.type = FKS_EV_TRADE;
+		e.h.instrument = INST;
+		e.h.seq = 100 + i;
+		e.trade.px = px[i];
+		e.trade.qty = 1;
+		if (vt->on_market(state, &e, &hits[k].s))
+			hits[k++].at = i + 1;
+	}
+	return k;
+}
+
+#define NEAR(a, b) cr_assert(llabs((long long)(a) - (long long)(b)) <= 1, "%lld vs %lld", \
+			     (long long)(a), (long long)(b))
+
+/* Prices 100 100 100 100 106 100 94 with fast 2 and slow 3:
+ *   SMA:  sample 3 fast 100 slow 100 (equal); 4 equal;
+ *         5 fast 103 > slow 102 -> BUY;  6 fast 103 > slow 102;
+ *         7 fast 97 < slow 100 -> SELL.
+ *   EMA (alpha 2/3 and 1/2, seeded by the simple mean):
+ *         5 fast 104 > slow 103 -> BUY;
+ *         6 fast 104 - 2/3*4 = 101.33 < slow 103 - 1.5 = 101.5 -> SELL. */
+static const int64_t CROSS[] = { 100, 100, 100, 100, 106, 100, 94, 94 };
+
+Test(sma_cross, sma_signals_at_the_hand_computed_samples)
+{
+	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
+					    { "full_conf_bps", "1000" } };
+	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 4);
+	struct hit h[8];
+
+	cr_assert_eq(feed(vt, CROSS, 8, h), 2);
+	cr_assert_eq(h[0].at, 5);
+	cr_assert_eq(h[0].s.side, FKS_SIDE_BUY);
+	cr_assert_eq(h[0].s.entry_px, 106);
+	cr_assert_eq(h[0].s.cause_seq, 104);
+	cr_assert_eq(h[0].s.strategy, 8);
+	/* spread 1/102 = 98 bps of 1000: strength 0.098 -> 0.549 */
+	NEAR(h[0].s.confidence, 500000 + 500000 * 98.0392156862745 / 1000);
+	cr_assert_eq(h[1].at, 7);
+	cr_assert_eq(h[1].s.side, FKS_SIDE_SELL);
+	/* spread 3/100 = 300 bps: strength 0.3 -> 0.65 */
+	NEAR(h[1].s.confidence, 650000);
+	/* default bracket on 94: sl +0.47 -> floor 0 -> one unit; tp -0.94 -> 0 -> 1 unit */
+	cr_assert_eq(h[1].s.stop_loss_px, 95);
+	cr_assert_eq(h[1].s.take_profit_px, 93);
+}
+
+Test(sma_cross, ema_signals_earlier)
+{
+	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
+					    { "ma", "ema" } };
+	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 4);
+	struct hit h[8];
+
+	cr_assert_eq(feed(vt, CROSS, 8, h), 2);
+	cr_assert_eq(h[0].at, 5);
+	cr_assert_eq(h[0].s.side, FKS_SIDE_BUY);
+	cr_assert_eq(h[1].at, 6);
+	cr_assert_eq(h[1].s.side, FKS_SIDE_SELL);
+	/* 101.33 vs 101.5: spread 0.1667/101.5 = 16.4 bps >= 10: full */
+	cr_assert_eq(h[1].s.confidence, FKS_CONF_ONE);
+}
+
+Test(sma_cross, atr_bracket)
+{
+	/* ATR over 1 sample = the last absolute change: at sample 5 it is
+	 * 106 - 100 = 6, so TP 106 + 2*6 = 118 and SL 106 - 6 = 100. */
+	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
+					    { "tp_atr", "2" }, { "sl_atr", "1" },
+					    { "bracket_atr", "1" } };
+	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 6);
+	struct hit h[8];
+
+	cr_assert_eq(feed(vt, CROSS, 5, h), 1);
+	cr_assert_eq(h[0].s.take_profit_px, 118);
+	cr_assert_eq(h[0].s.stop_loss_px, 100);
+}
+
+/* Wilder RSI, period 2, on 100 101 102 103 100 99 100:
+ *   price 3: gains 1, 1 -> avg gain 1, loss 0 -> RSI 100 > 70: SELL (new
+ *            excursion), strength (100 - 70) / 30 = 1
+ *   price 4: gain 1 -> RSI 100, not beyond 100: nothing
+ *   price 5: loss 3 -> gain (1 + 0) / 2 = .5, loss (0 + 3) / 2 = 1.5,
+ *            RSI 100 - 100 / (1 + 1/3) = 25 < 30: BUY, strength 5/30
+ *   price 6: loss 1 -> gain .25, loss 1.25, RSI 100 - 100/1.2 = 16.67,
+ *            deeper: BUY, strength 13.33/30 = .4444
+ *   price 7: gain 1 -> gain .625, loss .625, RSI 50: out of the zone. */
+Test(rsi_mr, signals_entering_and_deepening_the_zones)
+{
+	const struct strategy_param p[] = { { "period", "2" }, { "on", "trade" } };
+	const struct strategy_vtbl *vt = setup_kind("rsi_mr", p, 2);
+	const int64_t px[] = { 10000, 10100, 10200, 10300, 10000, 9900, 10000 };
+	struct hit h[8];
+
+	cr_assert_eq(feed(vt, px, 7, h), 3);
+	cr_assert_eq(h[0].at, 3);
+	cr_assert_eq(h[0].s.side, FKS_SIDE_SELL);
+	cr_assert_eq(h[0].s.confidence, FKS_CONF_ONE);
+	cr_assert_eq(h[1].at, 5);
+	cr_assert_eq(h[1].s.side, FKS_SIDE_BUY);
+	NEAR(h[1].s.confidence, 583333);
+	cr_assert_eq(h[2].at, 6);
+	NEAR(h[2].s.confidence, 722222);
+	/* bracket on 9900: tp +99, sl -49 (49.5 rounded down) */
+	cr_assert_eq(h[2].s.take_profit_px, 9999);
+	cr_assert_eq(h[2].s.stop_loss_px, 9851);
+}
+
+/* Bollinger, period 4, k 1, on 10000 x4 then 10400, 10800, 10000:
+ *   sample 4: sigma 0: nothing
+ *   sample 5: [10000 x3, 10400] mean 10100, var (3*100^2 + 300^2)/4 = 30000,
+ *             sigma 173.2, upper 10273.2 < 10400; z = 300/173.2 = 1.732
+ *   sample 6: [10000, 10000, 10400, 10800] mean 10300, var 110000, sigma
+ *             331.7, upper 10631.7 < 10800 but z 500/331.7 = 1.508 < 1.732:
+ *             not further out, nothing
+ *   sample 7: [10000, 10400, 10800, 10000] lower 9968.3 < 10000: inside. */
+static const int64_t BB[] = { 10000, 10000, 10000, 10000, 10400, 10800, 10000 };
+
+Test(bollinger, reversion_sells_above_with_tp_at_the_middle)
+{
+	const struct strategy_param p[] = { { "period", "4" }, { "k", "1" }, { "on", "trade" } };
+	const struct strategy_vtbl *vt = setup_kind("bollinger", p, 3);
+	struct hit h[8];
+
+	cr_assert_eq(feed(vt, BB, 7, h), 1);
+	cr_assert_eq(h[0].at, 5);
+	cr_assert_eq(h[0].s.side, FKS_SIDE_SELL);
+	cr_assert_eq(h[0].s.entry_px, 10400);
+	cr_assert_eq(h[0].s.take_profit_px, 10100);
+	cr_assert_eq(h[0].s.stop_loss_px, 10452);
+	/* |z| - k = 0.7320508: 0.5 + 0.366025 */
+	NEAR(h[0].s.confidence, 866025);
+}
+
+Test(bollinger, breakout_buys_above)
+{
+	const struct strategy_param p[] = { { "period", "4" }, { "k", "1" }, { "on", "trade" },
+					    { "mode", "breakout" } };
+	const struct strategy_vtbl *vt = setup_kind("bollinger", p, 4);
+	struct hit h[8];
+
+	cr_assert_eq(feed(vt, BB, 7, h), 1);
+	cr_assert_eq(h[0].s.side, FKS_SIDE_BUY);
+	cr_assert_eq(h[0].s.take_profit_px, 10504);
+	cr_assert_eq(h[0].s.stop_loss_px, 10348);
+}
+
+static void expect_bad(const char *kind, const char *key, const char *value)
+{
+	const struct strategy_vtbl *vt = strategy_find(kind);
+	const struct strategy_param p[] = { { key, value } };
+	struct strategy_error err;
+
+	free(state);
+	state = calloc(1, vt->state_size);
+	memset(&err, 0, sizeof err);
+	cr_expect_eq(vt->init(state, &ctx, p, 1, &err), -1, "%s %s=%s", kind, key, value);
+	cr_expect(err.key && strcmp(err.key, key) == 0, "%s %s=%s names %s", kind, key, value,
+		  err.key ? err.key : "(null)");
+}
+
+Test(strategies, bad_params_name_their_key)
+{
+	expect_bad("sma_cross", "fast", "40");          /* >= default slow 30 */
+	expect_bad("sma_cross", "fast", "0");
+	expect_bad("sma_cross", "slow", "5000");
+	expect_bad("sma_cross", "ma", "wma");
+	expect_bad("sma_cross", "full_conf_bps", "0");
+	expect_bad("sma_cross", "tp_atr", "100");
+	expect_bad("sma_cross", "bracket_atr", "0");
+	expect_bad("sma_cross", "on", "bar");
+	expect_bad("sma_cross", "window", "3");
+	expect_bad("rsi_mr", "period", "0");
+	expect_bad("rsi_mr", "oversold", "60");
+	expect_bad("rsi_mr", "overbought", "40");
+	expect_bad("rsi_mr", "overbought", "100");
+	expect_bad("rsi_mr", "oversold", "abc");
+	expect_bad("rsi_mr", "fast", "2");
+	expect_bad("bollinger", "period", "1");
+	expect_bad("bollinger", "k", "0");
+	expect_bad("bollinger", "k", "11");
+	expect_bad("bollinger", "mode", "squeeze");
+	expect_bad("bollinger", "sl_bps", "10001");
+
+	/* fast >= slow when both are given names the fast key */
+	const struct strategy_param both[] = { { "slow", "3" }, { "fast", "3" } };
+	struct strategy_error err;
+
+	cr_assert_eq(sma_cross_vtbl.init(state, &ctx, both, 2, &err), -1);
+}
+
+Test(strategies, registry)
+{
+	const char *kinds[] = { "sma_cross", "rsi_mr", "bollinger", "asmbtr", "markov" };
+
+	for (unsigned i = 0; i < 5; i++) {
+		const struct strategy_vtbl *vt = strategy_find(kinds[i]);
+
+		cr_assert_not_null(vt, "%s", kinds[i]);
+		cr_assert_str_eq(vt->kind, kinds[i]);
+		cr_assert_eq(vt->regime != NULL, i == 4, "only markov is a regime filter");
+	}
+	cr_assert_null(strategy_find("ma_cross"));
+	cr_assert_null(strategy_find(""));
+	cr_assert_null(strategy_find(NULL));
+}
