@@ -19,6 +19,7 @@
 
 #include "fixed.h"
 #include "journal.h"
+#include "engine.h"
 #include "ma_cross.h"
 #include "risk.h"
 
@@ -36,6 +37,79 @@ void replay_setup_from_config(struct replay_setup *s, const struct fks_config *c
 	for (uint32_t i = 0; i < cfg->n_instruments; i++)
 		s->venue.instrument[i] = cfg->instrument[i].id;
 	s->fee_ppm = REPORT_DEFAULT_FEE_PPM;
+	snprintf(s->equity, sizeof s->equity, "100000");
+}
+
+static struct replay_strategy_spec *spec_named(struct replay_setup *s, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < s->n_specs; i++)
+		if (strlen(s->spec[i].name) == len && !memcmp(s->spec[i].name, name, len))
+			return &s->spec[i];
+	return NULL;
+}
+
+static int spec_set(struct replay_strategy_spec *sp, const char *key, const char *val, char *err, size_t errlen)
+{
+	if (!*key || strlen(key) >= sizeof sp->key[0] || strlen(val) >= sizeof sp->val[0] || !*val) {
+		snprintf(err, errlen, "%s.%s: key or value empty or too long", sp->name, key);
+		return -1;
+	}
+	for (uint32_t i = 0; i < sp->n; i++)
+		if (!strcmp(sp->key[i], key)) {
+			snprintf(sp->val[i], sizeof sp->val[i], "%s", val);
+			return 0;
+		}
+	if (sp->n == REPLAY_MAX_PARAMS) {
+		snprintf(err, errlen, "%s: more than %d parameters", sp->name, REPLAY_MAX_PARAMS);
+		return -1;
+	}
+	snprintf(sp->key[sp->n], sizeof sp->key[0], "%s", key);
+	snprintf(sp->val[sp->n], sizeof sp->val[0], "%s", val);
+	sp->n++;
+	return 0;
+}
+
+int replay_setup_add_strategy(struct replay_setup *s, const char *text, char *err, size_t errlen)
+{
+	if (s->n_specs == REPLAY_MAX_SPECS) {
+		snprintf(err, errlen, "--strategy: at most %d", REPLAY_MAX_SPECS);
+		return -1;
+	}
+	struct replay_strategy_spec *sp = &s->spec[s->n_specs];
+	memset(sp, 0, sizeof *sp);
+	const char *colon = strchr(text, ':');
+	size_t kl = colon ? (size_t)(colon - text) : strlen(text);
+	if (kl == 0 || kl >= sizeof sp->kind) {
+		snprintf(err, errlen, "--strategy %s: expected KIND[:key=value,...]", text);
+		return -1;
+	}
+	char kind[24];
+	memcpy(kind, text, kl);
+	kind[kl] = 0;
+	memcpy(sp->kind, kind, sizeof kind);
+	if (!strategy_find(kind)) {
+		snprintf(err, errlen, "--strategy %s: unknown strategy kind '%s'", text, kind);
+		return -1;
+	}
+	memcpy(sp->name, kind, sizeof kind);
+	for (unsigned k = 2; k < 10 && spec_named(s, sp->name, strlen(sp->name)); k++)
+		snprintf(sp->name, sizeof sp->name, "%.16s#%u", kind, k % 10u);
+	if (colon) {
+		char buf[512];
+		snprintf(buf, sizeof buf, "%s", colon + 1);
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(t, '=');
+			if (!eq) {
+				snprintf(err, errlen, "--strategy %s: '%s' is not key=value", text, t);
+				return -1;
+			}
+			*eq = 0;
+			if (spec_set(sp, t, eq + 1, err, errlen))
+				return -1;
+		}
+	}
+	s->n_specs++;
+	return 0;
 }
 
 static int parse_u64(const char *v, uint64_t max, uint64_t *out)
@@ -94,9 +168,20 @@ int replay_setup_set(struct replay_setup *s, const char *key, const char *value,
 		if (parse_u64(value, 1000000u, &u))
 			BAD("fee_ppm: '%s' is not 0..1000000", value);
 		s->fee_ppm = (uint32_t)u;
+	} else if (!strcmp(key, "equity")) {
+		int64_t v;
+		if (fx_parse(value, strlen(value), 2, &v) != FX_OK || v <= 0 || strlen(value) >= sizeof s->equity)
+			BAD("equity: '%s' is not a positive amount with at most 2 decimals", value);
+		snprintf(s->equity, sizeof s->equity, "%s", value);
+	} else if (strchr(key, '.')) {
+		const char *dot = strchr(key, '.');
+		struct replay_strategy_spec *sp = spec_named(s, key, (size_t)(dot - key));
+		if (!sp)
+			BAD("unknown key '%s': no --strategy named '%.*s'", key, (int)(dot - key), key);
+		return spec_set(sp, dot + 1, value, err, errlen);
 	} else {
 		BAD("unknown key '%s' (known: fast, slow, order_type, fill, latency_us, slippage_bps, "
-		    "slippage_ticks, fee_ppm)", key);
+		    "slippage_ticks, fee_ppm, equity, NAME.key)", key);
 	}
 #undef BAD
 	return 0;
@@ -104,6 +189,7 @@ int replay_setup_set(struct replay_setup *s, const char *key, const char *value,
 
 /* ---- the core ------------------------------------------------------------ */
 
+#define REPLAY_MAX_OUT 64 /* strategy events per market event: signal, entry, exits, cancels */
 #define OWNER_SLOTS 16384u /* order id -> strategy; open orders only, <= 1/2 full */
 
 struct owner_slot {
@@ -117,6 +203,10 @@ struct replay_core {
 	void *ctx;
 	uint32_t n_strat;
 	struct ma_cross strat[FKS_MAX_INSTRUMENTS];
+	struct engine *eng;            /* the engine, when strategies are given */
+	union fks_event out[REPLAY_MAX_OUT]; /* the strategy's answer to one event */
+	unsigned n_out;
+	uint64_t out_dropped;
 	struct risk risk;
 	struct sim_venue venue;
 	struct report report;
@@ -204,12 +294,44 @@ static struct ma_cross *strat_for(struct replay_core *c, uint32_t instrument)
 	return instrument >= 1 && instrument <= c->n_strat ? &c->strat[instrument - 1] : NULL;
 }
 
-/* A report reaches the strategy (and, from the venue, risk). */
-static void apply_report(struct replay_core *c, const union fks_event *rep, bool to_risk)
+static void engine_out(void *user, const union fks_event *ev)
 {
+	struct replay_core *c = user;
+	if (c->n_out < REPLAY_MAX_OUT)
+		c->out[c->n_out++] = *ev;
+	else
+		c->out_dropped++;
+}
+
+/* The strategy stage's logic on one market event: its outputs (signals,
+ * orders, cancels) land in c->out[0 .. c->n_out), unnumbered. */
+static void strat_market(struct replay_core *c, const union fks_event *md)
+{
+	c->n_out = 0;
+	if (c->eng) {
+		engine_on_market(c->eng, md);
+		return;
+	}
+	struct ma_cross *m = strat_for(c, md->h.instrument);
+	if (m && ma_cross_on_market(m, md, &c->out[0].order_new))
+		c->n_out = 1;
+}
+
+static void strat_exec(struct replay_core *c, const union fks_event *rep)
+{
+	if (c->eng) {
+		engine_on_exec(c->eng, rep);
+		return;
+	}
 	struct ma_cross *m = strat_for(c, rep->h.instrument);
 	if (m)
 		ma_cross_on_exec(m, rep);
+}
+
+/* A report reaches the strategy (and, from the venue, risk). */
+static void apply_report(struct replay_core *c, const union fks_event *rep, bool to_risk)
+{
+	strat_exec(c, rep);
 	emit_applied(c, FKS_STAGE_STRATEGY, &c->strat_seq, c->strat_pos, rep);
 	if (to_risk) {
 		risk_on_exec(&c->risk, rep);
@@ -243,6 +365,56 @@ static void venue_emit(void *ctx, const union fks_event *in)
 	apply_report(c, &ev, true);
 }
 
+/* One engine; each spec becomes one instance per instrument, named
+ * NAME@SYMBOL, with strategy id = the spec's index (so the report groups a
+ * strategy across instruments).  A gate names a spec: it is resolved to
+ * that spec's instance on the same instrument. */
+static int engine_setup(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
+{
+	const struct fks_config *cfg = &s->cfg;
+	int64_t equity;
+	if (fx_parse(s->equity, strlen(s->equity), 2, &equity) != FX_OK || equity <= 0) {
+		snprintf(err, errlen, "equity: '%s' is not a positive amount", s->equity);
+		return -1;
+	}
+	c->eng = calloc(1, sizeof *c->eng);
+	struct engine_params ep = { .equity = equity, .equity_scale = 2, .order_id_base = 0 };
+	if (!c->eng || engine_init(c->eng, &ep, engine_out, c)) {
+		snprintf(err, errlen, "engine: cannot start");
+		return -1;
+	}
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		for (uint32_t k = 0; k < s->n_specs; k++) {
+			const struct replay_strategy_spec *sp = &s->spec[k];
+			struct strategy_param prm[REPLAY_MAX_PARAMS];
+			char gate[ENGINE_NAME_MAX + 8], name[ENGINE_NAME_MAX + 8];
+			for (uint32_t j = 0; j < sp->n; j++) {
+				prm[j].key = sp->key[j];
+				prm[j].value = sp->val[j];
+				if (!strcmp(sp->key[j], "gate")) {
+					snprintf(gate, sizeof gate, "%s@%s", sp->val[j], ic->symbol);
+					prm[j].value = gate;
+				}
+			}
+			snprintf(name, sizeof name, "%s@%s", sp->name, ic->symbol);
+			if (strlen(name) >= ENGINE_NAME_MAX) {
+				snprintf(err, errlen, "strategy %s on %s: name too long", sp->name, ic->symbol);
+				return -1;
+			}
+			struct strategy_ctx ctx = { .instrument = ic->id, .px_scale = ic->px_scale,
+						    .qty_scale = ic->qty_scale, .strategy_id = (uint16_t)k };
+			struct strategy_error se = { 0 };
+			if (engine_add(c->eng, name, sp->kind, &ctx, prm, sp->n, &se)) {
+				snprintf(err, errlen, "strategy %s%s%s: %s", sp->name, se.key ? "." : "", se.key ? se.key : "",
+					 se.msg);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int replay_core_new(struct replay_core **out, const struct replay_setup *s, replay_sink_fn sink, void *ctx,
 		    char *err, size_t errlen)
 {
@@ -257,24 +429,31 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 	c->s = *s;
 	c->sink = sink;
 	c->ctx = ctx;
-	c->n_strat = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		/* Exactly as the live strategy stage builds them. */
-		struct ma_cross_params p = {
-			.instrument = ic->id,
-			.fast = cfg->strategy.fast,
-			.slow = cfg->strategy.slow,
-			.qty = ic->order_qty,
-			.order_type = (uint8_t)cfg->strategy.order_type,
-			.strategy_id = (uint16_t)i,
-			.order_id_base = (uint64_t)ic->id << 40,
-		};
-		int rc = ma_cross_init(&c->strat[i], &p);
-		if (rc) {
-			snprintf(err, errlen, "strategy for %s: %s", ic->symbol, ma_cross_strerror(rc));
-			free(c);
+	if (s->n_specs > 0) {
+		if (engine_setup(c, s, err, errlen)) {
+			replay_core_free(c);
 			return -1;
+		}
+	} else {
+		c->n_strat = cfg->n_instruments;
+		for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+			const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+			/* Exactly as the live strategy stage builds them. */
+			struct ma_cross_params p = {
+				.instrument = ic->id,
+				.fast = cfg->strategy.fast,
+				.slow = cfg->strategy.slow,
+				.qty = ic->order_qty,
+				.order_type = (uint8_t)cfg->strategy.order_type,
+				.strategy_id = (uint16_t)i,
+				.order_id_base = (uint64_t)ic->id << 40,
+			};
+			int rc = ma_cross_init(&c->strat[i], &p);
+			if (rc) {
+				snprintf(err, errlen, "strategy for %s: %s", ic->symbol, ma_cross_strerror(rc));
+				free(c);
+				return -1;
+			}
 		}
 	}
 	struct risk_params *rp = calloc(1, sizeof *rp);
@@ -344,42 +523,52 @@ void replay_core_market(struct replay_core *c, const union fks_event *md)
 
 	/* strategy */
 	c->strat_pos++;
-	union fks_event order;
-	bool have = false;
-	struct ma_cross *m = strat_for(c, md->h.instrument);
-	if (m && ma_cross_on_market(m, md, &order.order_new)) {
-		have = true;
-		order.h.seq = ++c->strat_seq;
-		order.h.flags |= FKS_EVF_REPLAY;
-		c->c.orders++;
-		emit(c, &order);
+	strat_market(c, md);
+	unsigned n = c->n_out;
+	bool pass[REPLAY_MAX_OUT];
+	for (unsigned i = 0; i < n; i++) {
+		union fks_event *o = &c->out[i];
+		o->h.seq = ++c->strat_seq; /* one sequence for the stage, markers included */
+		o->h.flags |= FKS_EVF_REPLAY;
+		c->c.orders += o->h.type == FKS_EV_ORDER_NEW;
+		emit(c, o);
 	}
 
-	/* risk: the event, then the order */
+	/* risk: the event, then each strategy event after it */
 	c->risk_pos++;
-	bool passed = false;
-	if (have) {
+	for (unsigned i = 0; i < n; i++) {
+		union fks_event *o = &c->out[i];
 		c->risk_pos++;
+		pass[i] = o->h.type == FKS_EV_ORDER_CANCEL || o->h.type == FKS_EV_ORDER_REPLACE;
+		if (o->h.type != FKS_EV_ORDER_NEW)
+			continue;
 		int64_t limit = 0, value = 0;
 		enum fks_risk_reason why =
-			risk_check_order(&c->risk, &order.order_new, order.h.recv_time_ns, &limit, &value);
+			risk_check_order(&c->risk, &o->order_new, o->h.recv_time_ns, &limit, &value);
 		if (why == FKS_RISK_OK) {
-			passed = true;
-			owner_put(c, order.order_new.order_id, order.order_new.strategy);
+			pass[i] = true;
+			owner_put(c, o->order_new.order_id, o->order_new.strategy);
 		} else {
 			union fks_event rej;
 			memset(&rej, 0, sizeof rej);
-			risk_build_reject(&order.order_new, why, limit, value, ++c->risk_seq, &rej.risk_reject);
+			risk_build_reject(&o->order_new, why, limit, value, ++c->risk_seq, &rej.risk_reject);
 			c->c.risk_rejects++;
 			emit(c, &rej);
 			apply_report(c, &rej, false);
 		}
 	}
 
-	/* venue: the event, then the order */
+	/* venue: the event, then what risk passed.  The reports it emits are
+	 * applied at once, and may make the strategy answer nothing here: it
+	 * answers market events only. */
 	sim_venue_on_market(&c->venue, md, venue_emit, c);
-	if (passed)
-		sim_venue_on_order(&c->venue, &order, venue_emit, c);
+	union fks_event passed[REPLAY_MAX_OUT];
+	unsigned np = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (pass[i])
+			passed[np++] = c->out[i];
+	for (unsigned i = 0; i < np; i++)
+		sim_venue_on_order(&c->venue, &passed[i], venue_emit, c);
 }
 
 void replay_core_finish(struct replay_core *c)
@@ -403,6 +592,10 @@ void replay_core_free(struct replay_core *c)
 	if (!c)
 		return;
 	report_free(&c->report);
+	if (c->eng) {
+		engine_free(c->eng);
+		free(c->eng);
+	}
 	free(c);
 }
 
@@ -737,6 +930,8 @@ struct opts {
 	} sweep[8];
 	int n_set;
 	char *set_key[32], *set_val[32];
+	int n_strategy;
+	const char *strategy[REPLAY_MAX_SPECS];
 };
 
 struct out_sink {
@@ -985,8 +1180,10 @@ static int64_t field_val(const union fks_event *e, const struct field *f)
 /* "" when equal (seq and flags aside), else what differs. */
 static bool event_diff(const union fks_event *journal, const union fks_event *replay, char *out, size_t cap)
 {
-	const struct field *tabs[2] = { hdr_fields,
-					journal->h.type == FKS_EV_ORDER_NEW ? order_fields : reject_fields };
+	static const struct field none[] = { { NULL, 0, 0 } };
+	const struct field *tabs[2] = { hdr_fields, journal->h.type == FKS_EV_ORDER_NEW	  ? order_fields
+						    : journal->h.type == FKS_EV_RISK_REJECT ? reject_fields
+											    : none };
 	for (int t = 0; t < 2; t++)
 		for (const struct field *f = tabs[t]; f->name; f++) {
 			int64_t a = field_val(journal, f), b = field_val(replay, f);
@@ -1049,6 +1246,36 @@ static int index_by_seq(const struct jarr *a, const union fks_event ***out, uint
 	return 0;
 }
 
+/* Risk checks one produced order; the next journaled reject must be its. */
+static void verify_risk_order(struct verify *v, struct risk *risk, const struct fks_ev_order_new *o, size_t oi,
+			      size_t pos, size_t *rk)
+{
+	const struct fks_ev_risk_reject *next = *rk < v->rejects.n ? &v->rejects.v[*rk].ev.risk_reject : NULL;
+	int64_t now = o->h.recv_time_ns;
+	if (next && next->order_id == o->order_id && next->reason == FKS_RISK_STALE_DATA && next->limit > 0)
+		now += next->value; /* the live clock, where it mattered */
+	int64_t limit, value;
+	enum fks_risk_reason why = risk_check_order(risk, o, now, &limit, &value);
+	if (why != FKS_RISK_OK) {
+		union fks_event rej;
+		char what[200];
+		memset(&rej, 0, sizeof rej);
+		risk_build_reject(o, why, limit, value, 0, &rej.risk_reject);
+		if (!next)
+			mismatch(v, oi < v->orders.n ? v->orders.v[oi].key : v->md.v[pos].key,
+				 "replay's risk rejects order %" PRIu64 " (%s); the journal has no such reject", o->order_id,
+				 fks_risk_reason_name(why));
+		else if (event_diff(&v->rejects.v[*rk].ev, &rej, what, sizeof what))
+			mismatch(v, v->rejects.v[*rk].key, "risk_reject (risk seq %" PRIu64 "): %s", v->rejects.v[*rk].ev.h.seq,
+				 what);
+		++*rk;
+	} else if (next && next->order_id == o->order_id) {
+		mismatch(v, v->rejects.v[*rk].key, "risk_reject of order %" PRIu64 " (%s): replay's risk passes it",
+			 o->order_id, fks_risk_reason_name(next->reason));
+		++*rk;
+	}
+}
+
 static int verify_run(const char *path, const struct replay_setup *s, struct verify *v, char *err, size_t errlen)
 {
 	struct journal_reader *jr;
@@ -1071,7 +1298,10 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 		struct jarr *dst = NULL;
 		switch (e->h.type) {
 		case FKS_EV_QUOTE: case FKS_EV_TRADE: case FKS_EV_BOOK_DELTA: dst = &v->md; break;
-		case FKS_EV_ORDER_NEW: if (e->h.source == FKS_STAGE_STRATEGY) dst = &v->orders; break;
+		case FKS_EV_ORDER_NEW: case FKS_EV_SIGNAL: case FKS_EV_ORDER_CANCEL: case FKS_EV_ORDER_REPLACE:
+			if (e->h.source == FKS_STAGE_STRATEGY)
+				dst = &v->orders; /* everything the strategy sends down */
+			break;
 		case FKS_EV_RISK_REJECT: if (e->h.source == FKS_STAGE_RISK) dst = &v->rejects; break;
 		case FKS_EV_ORDER_ACK: case FKS_EV_FILL: case FKS_EV_ORDER_REJECT: case FKS_EV_CANCEL_ACK:
 			if (e->h.source == FKS_STAGE_GATEWAY) dst = &v->gw;
@@ -1104,15 +1334,15 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 	if (replay_core_new(&core, s, NULL, NULL, err, errlen))
 		return -1;
 	/* The core's strategy and risk, driven by hand. */
-	struct ma_cross *strat = core->strat;
 	struct risk *risk = &core->risk;
 
-	/* Strategy pass: produced orders, each with the md index that caused it. */
-	size_t n_md = v->md.n, mi = 0, k = 0;
-	size_t *order_after = calloc(n_md + 1, sizeof *order_after); /* md index -> produced order + 1 */
-	union fks_event *produced = calloc(n_md + 1, sizeof *produced);
-	if (!order_after || !produced) {
-		free(order_after);
+	/* Strategy pass: every event it sends (orders, signals, cancels), each
+	 * remembered with the market event that caused it. */
+	size_t n_md = v->md.n, mi = 0, k = 0, cap = 1024;
+	size_t *first_out = calloc(n_md + 1, sizeof *first_out); /* md index -> first produced */
+	union fks_event *produced = malloc(cap * sizeof *produced);
+	if (!first_out || !produced) {
+		free(first_out);
 		free(produced);
 		replay_core_free(core);
 		snprintf(err, errlen, "out of memory");
@@ -1127,26 +1357,30 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 					 v->smark.v[mi].ev.applied.applied_seq);
 				continue;
 			}
-			uint32_t in = r->h.instrument;
-			if (in >= 1 && in <= core->n_strat)
-				ma_cross_on_exec(&strat[in - 1], r);
+			strat_exec(core, r);
 		}
+		first_out[pos] = k;
 		if (pos == n_md)
 			break;
-		const union fks_event *md = &v->md.v[pos].ev;
-		uint32_t in = md->h.instrument;
-		union fks_event o;
-		memset(&o, 0, sizeof o);
-		if (in >= 1 && in <= core->n_strat && ma_cross_on_market(&strat[in - 1], md, &o.order_new)) {
-			produced[k] = o;
-			order_after[pos] = k + 1;
+		strat_market(core, &v->md.v[pos].ev);
+		for (unsigned i = 0; i < core->n_out; i++) {
+			const union fks_event *o = &core->out[i];
+			if (k == cap) {
+				union fks_event *np = realloc(produced, 2 * cap * sizeof *np);
+				if (!np)
+					break;
+				produced = np;
+				cap *= 2;
+			}
+			produced[k] = *o;
 			char what[200];
 			if (k >= v->orders.n)
-				mismatch(v, v->md.v[pos].key, "replay sends order %" PRIu64 " after market event key %" PRIu64
-					 "; the journal has no further order", o.order_new.order_id, v->md.v[pos].key);
-			else if (event_diff(&v->orders.v[k].ev, &o, what, sizeof what))
-				mismatch(v, v->orders.v[k].key, "order_new (strategy seq %" PRIu64 "): %s",
-					 v->orders.v[k].ev.h.seq, what);
+				mismatch(v, v->md.v[pos].key, "replay's strategy sends %s after market event key %" PRIu64
+					 "; the journal has nothing more from the strategy", fks_event_type_name(o->h.type),
+					 v->md.v[pos].key);
+			else if (event_diff(&v->orders.v[k].ev, o, what, sizeof what))
+				mismatch(v, v->orders.v[k].key, "%s (strategy seq %" PRIu64 "): %s",
+					 fks_event_type_name(v->orders.v[k].ev.h.type), v->orders.v[k].ev.h.seq, what);
 			k++;
 		}
 	}
@@ -1154,8 +1388,8 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 		mismatch(v, v->smark.v[mi].key, "strategy applied marker at input_pos %" PRIu64 " beyond the %zu market events",
 			 v->smark.v[mi].ev.applied.input_pos, n_md);
 	if (k < v->orders.n)
-		mismatch(v, v->orders.v[k].key, "journaled order %" PRIu64 " is not produced by replay",
-			 v->orders.v[k].ev.order_new.order_id);
+		mismatch(v, v->orders.v[k].key, "journaled %s (strategy seq %" PRIu64 ") is not produced by replay",
+			 fks_event_type_name(v->orders.v[k].ev.h.type), v->orders.v[k].ev.h.seq);
 
 	/* Risk pass: its input is the market data with each order right after
 	 * the event that caused it; markers at input_pos p apply once p of
@@ -1182,34 +1416,18 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 				mismatch(v, v->rmark.v[ri].key, "applied marker names report seq %" PRIu64
 					 " that is not in the journal", v->rmark.v[ri].ev.applied.applied_seq);
 		}
-		if (!order_after[pos])
-			continue;
-		rpos++; /* its order */
-		size_t oi = order_after[pos] - 1;
-		const struct fks_ev_order_new *o = &produced[oi].order_new;
-		const struct fks_ev_risk_reject *next = rk < v->rejects.n ? &v->rejects.v[rk].ev.risk_reject : NULL;
-		int64_t now = o->h.recv_time_ns;
-		if (next && next->order_id == o->order_id && next->reason == FKS_RISK_STALE_DATA && next->limit > 0)
-			now += next->value; /* the live clock, where it mattered */
-		int64_t limit, value;
-		enum fks_risk_reason why = risk_check_order(risk, o, now, &limit, &value);
-		if (why != FKS_RISK_OK) {
-			union fks_event rej;
-			char what[200];
-			memset(&rej, 0, sizeof rej);
-			risk_build_reject(o, why, limit, value, 0, &rej.risk_reject);
-			if (!next)
-				mismatch(v, oi < v->orders.n ? v->orders.v[oi].key : v->md.v[pos].key,
-					 "replay's risk rejects order %" PRIu64 " (%s); the journal has no such reject",
-					 o->order_id, fks_risk_reason_name(why));
-			else if (event_diff(&v->rejects.v[rk].ev, &rej, what, sizeof what))
-				mismatch(v, v->rejects.v[rk].key, "risk_reject (risk seq %" PRIu64 "): %s",
-					 v->rejects.v[rk].ev.h.seq, what);
-			rk++;
-		} else if (next && next->order_id == o->order_id) {
-			mismatch(v, v->rejects.v[rk].key, "risk_reject of order %" PRIu64 " (%s): replay's risk passes it",
-				 o->order_id, fks_risk_reason_name(next->reason));
-			rk++;
+		for (size_t oi = first_out[pos]; oi < first_out[pos + 1]; oi++) {
+			rpos++; /* each strategy event after it */
+			if (produced[oi].h.type == FKS_EV_ORDER_NEW)
+				verify_risk_order(v, risk, &produced[oi].order_new, oi, pos, &rk);
+			for (; ri < v->rmark.n && v->rmark.v[ri].ev.applied.input_pos == rpos; ri++) {
+				const union fks_event *r = report_of(v, &v->rmark.v[ri]);
+				if (r)
+					risk_on_exec(risk, r);
+				else
+					mismatch(v, v->rmark.v[ri].key, "applied marker names report seq %" PRIu64
+						 " that is not in the journal", v->rmark.v[ri].ev.applied.applied_seq);
+			}
 		}
 	}
 	if (ri < v->rmark.n)
@@ -1218,7 +1436,7 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 	if (rk < v->rejects.n)
 		mismatch(v, v->rejects.v[rk].key, "journaled risk reject of order %" PRIu64 " is not produced by replay",
 			 v->rejects.v[rk].ev.risk_reject.order_id);
-	free(order_after);
+	free(first_out);
 	free(produced);
 	replay_core_free(core);
 	return 0;
@@ -1424,10 +1642,13 @@ static void usage(FILE *f)
 		"  --out JOURNAL_DIR      write every event to a new journal\n"
 		"  --report DIR           write DIR/report.json and DIR/report.html\n"
 		"  --speed asap|real|xN   pacing by event time (default asap)\n"
+		"  --strategy KIND[:k=v,...]  run strategies/engine with this strategy on every\n"
+		"                         instrument (repeatable; default: the config's ma_cross)\n"
+		"                         kinds: sma_cross rsi_mr bollinger asmbtr markov\n"
 		"  --set key=value        one knob (see --sweep keys)\n"
 		"  --sweep key=v1,v2,...  grid over knobs (repeatable), in parallel processes;\n"
 		"                         keys: fast slow order_type fill latency_us slippage_bps\n"
-		"                         slippage_ticks fee_ppm\n"
+		"                         slippage_ticks fee_ppm equity NAME.key\n"
 		"  --rank net|sharpe      sweep ranking (default net: net P&L)\n"
 		"  --verify               check a live journal: strategy and risk must reproduce\n"
 		"                         every order and reject; exit 1 at the first difference\n");
@@ -1490,6 +1711,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "replay: --speed %s: use asap, real or xN\n", v);
 				return 2;
 			}
+		} else if (!strcmp(a, "--strategy")) {
+			NEED();
+			if (o->n_strategy == REPLAY_MAX_SPECS) {
+				fprintf(stderr, "replay: at most %d --strategy\n", REPLAY_MAX_SPECS);
+				return 2;
+			}
+			o->strategy[o->n_strategy++] = v;
 		} else if (!strcmp(a, "--verify")) {
 			o->verify = true;
 		} else if (!strcmp(a, "--touch-from-trades")) {
@@ -1572,6 +1800,13 @@ int replay_main(int argc, char **argv)
 		goto out;
 	}
 	replay_setup_from_config(s, cfg);
+	for (int i = 0; i < o->n_strategy; i++)
+		if (replay_setup_add_strategy(s, o->strategy[i], err, sizeof err)) {
+			fprintf(stderr, "replay: %s\n", err);
+			input_close(&in);
+			rc = 2;
+			goto out;
+		}
 	for (int i = 0; i < o->n_set; i++)
 		if (replay_setup_set(s, o->set_key[i], o->set_val[i], err, sizeof err)) {
 			fprintf(stderr, "replay: --set %s\n", err);

@@ -42,11 +42,34 @@
 
 /* What a replay runs with: the pipeline config and the knobs a config does
  * not have (fill model details, fees).  Plain data. */
+#define REPLAY_MAX_SPECS 8
+#define REPLAY_MAX_PARAMS 16
+
+/* One engine strategy, bound to every instrument of the config
+ * (`--strategy KIND[:key=value,...]`).  Its name is its kind, or kind#2,
+ * kind#3 for repeats; sweep and --set address its keys as NAME.key. */
+struct replay_strategy_spec {
+	char name[24];
+	char kind[24];
+	uint32_t n;
+	char key[REPLAY_MAX_PARAMS][24];
+	char val[REPLAY_MAX_PARAMS][40];
+};
+
 struct replay_setup {
 	struct fks_config cfg;
 	struct sim_venue_params venue;
 	uint32_t fee_ppm;
+	/* No specs: the config's ma_cross, as the live strategy stage runs it.
+	 * Specs: strategies/engine.h with these instances. */
+	uint32_t n_specs;
+	struct replay_strategy_spec spec[REPLAY_MAX_SPECS];
+	char equity[24];               /* engine start equity, decimal; "100000" */
 };
+
+/* Add an engine strategy from "KIND[:key=value,...]".  0, or -1 with a
+ * message. */
+int replay_setup_add_strategy(struct replay_setup *s, const char *text, char *err, size_t errlen);
 
 /* Fill a setup from a loaded config: the venue as the live gateway builds
  * it, fee REPORT_DEFAULT_FEE_PPM. */
@@ -61,6 +84,9 @@ void replay_setup_from_config(struct replay_setup *s, const struct fks_config *c
  *   slippage_bps        0..SIM_VENUE_MAX_SLIPPAGE_BPS
  *   slippage_ticks      price units, 0..10^9
  *   fee_ppm             0..10^6 (1000 = 0.1%)
+ *   equity              engine start equity (decimal, quote currency)
+ *   NAME.key            a parameter of engine strategy NAME (its kind, or
+ *                       kind#N); checked by the strategy when the core starts
  * 0, or -1 with a message naming the key (unknown key, bad value).
  */
 int replay_setup_set(struct replay_setup *s, const char *key, const char *value, char *err, size_t errlen);
