@@ -581,6 +581,19 @@ static int make_config(const char *base, uint64_t rate, struct layout *L, char *
 	return 0;
 }
 
+/* A journal directory holds only flat files (data.mdb, lock.mdb,
+ * writer.lock): remove them, then it. */
+static void remove_journal(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb", "writer.lock" };
+	char path[128];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* Write text to a new /tmp/fks-bench-XXXXXX.yaml; its name goes to g_tmp. */
 static int write_tmp_config(const char *text, char *why, size_t whycap)
 {
@@ -756,7 +769,13 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 	char events_s[32], prefix[32];
 	snprintf(events_s, sizeof events_s, "%" PRIu64, c->events);
 	snprintf(prefix, sizeof prefix, "fks-bench-%d", (int)getpid());
-	char *argv[] = { (char *)e->exe, "run", "-c", g_tmp, "--events", events_s, "--prefix", prefix, "--json", NULL };
+	/* Each run journals into a scratch directory, removed after it: the
+	 * journal is part of what is measured, its files are not kept. */
+	char journal[64];
+	snprintf(journal, sizeof journal, "/tmp/fks-bench-journal-%d", (int)getpid());
+	remove_journal(journal);
+	char *argv[] = { (char *)e->exe, "run", "-c", g_tmp, "--events", events_s, "--prefix", prefix,
+			 "--journal", journal, "--json", NULL };
 	if (c->rate)
 		fprintf(stderr, PROG ": [%u/%u] %s @ %s: %" PRIu64 " events (%.1f s at the offered rate)\n", idx, count,
 			wait_names[c->wait], rate_s, c->events, (double)c->events / (double)c->rate);
@@ -767,6 +786,7 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 	char why[256];
 	int rc = run_child(e->exe, argv, &co, why, sizeof why);
 	remove_tmp_config();
+	remove_journal(journal);
 	if (rc < 0) {
 		snprintf(c->why, sizeof c->why, "cannot run %.200s: %.200s", e->exe, why);
 		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
@@ -787,7 +807,8 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 	}
 	if (!c->ok) {
 		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
-		fprintf(stderr, "  command: %s run -c CONFIG --events %s --prefix %s --json\n", e->exe, events_s, prefix);
+		fprintf(stderr, "  command: %s run -c CONFIG --events %s --prefix %s --journal %s --json\n", e->exe,
+			events_s, prefix, journal);
 		show_text("stderr of fks run", co.err);
 		if (exited_ok(co.status))
 			show_text("stdout of fks run", co.out);

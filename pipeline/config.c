@@ -49,6 +49,8 @@
 #define DEFAULT_VOLATILITY_BPS_X100 100     /* 1 bps per step */
 #define DEFAULT_STALE_DATA_MS 1000
 #define DEFAULT_JOURNAL_PATH "fks-journal"
+#define DEFAULT_JOURNAL_BATCH_EVENTS 4096
+#define DEFAULT_JOURNAL_BATCH_US 1000
 #define DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
 #define DEFAULT_STATS_PREFIX "fks"
 
@@ -136,6 +138,9 @@ static const struct field stages_fields[] = {
 	STAGE("strategy", FKS_CFG_STRATEGY),
 	STAGE("risk", FKS_CFG_RISK),
 	STAGE("gateway", FKS_CFG_GATEWAY),
+	/* Optional: check_stages() gives it a core when the file does not. */
+	{ .key = "journal", .kind = FK_SECTION, AT(struct fks_config, stage[FKS_CFG_JOURNAL]),
+	  .sub = stage_fields },
 	{ .key = NULL },
 };
 
@@ -157,6 +162,7 @@ static const struct field rings_fields[] = {
 	RING("orders", FKS_RING_ORDERS),
 	RING("risk_out", FKS_RING_RISK_OUT),
 	RING("exec_reports", FKS_RING_EXEC_REPORTS),
+	RING("journal", FKS_RING_JOURNAL),
 	{ .key = NULL },
 };
 
@@ -216,6 +222,9 @@ static const struct field venue_fields[] = {
 static const struct field journal_fields[] = {
 	{ .key = "path", .kind = FK_STRING, AT(struct fks_journal_cfg, path) },
 	{ .key = "sync", .kind = FK_ENUM, AT(struct fks_journal_cfg, sync), .choices = sync_choices },
+	{ .key = "batch_events", .kind = FK_INT, AT(struct fks_journal_cfg, batch_events),
+	  .min = 1, .max = 1 << 20 },
+	{ .key = "batch_us", .kind = FK_INT, AT(struct fks_journal_cfg, batch_us), .min = 0, .max = 1000000 },
 	{ .key = NULL },
 };
 
@@ -809,8 +818,29 @@ static void format_cores(const cpu_set_t *set, char *buf, size_t cap)
 	}
 }
 
+/* Without stages.journal, the journal shares the core of the first stage
+ * that does not spin, gateway first: it mostly waits on the disk. */
+static int default_journal_stage(struct loader *ld, struct fks_config *cfg)
+{
+	struct fks_stage_cfg *j = &cfg->stage[FKS_CFG_JOURNAL];
+	if (j->core >= 0)
+		return 0;
+	static const enum fks_cfg_stage order[] = { FKS_CFG_GATEWAY, FKS_CFG_FEED, FKS_CFG_RISK, FKS_CFG_STRATEGY };
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (cfg->stage[order[i]].wait.kind != RING_WAIT_SPIN) {
+			j->core = cfg->stage[order[i]].core;
+			return 0;
+		}
+	}
+	return fail_field(ld, &cfg->stage[FKS_CFG_GATEWAY].core,
+			  "every stage spins on its own core, so the journal has none to share: "
+			  "give it one under stages.journal");
+}
+
 static int check_stages(struct loader *ld, struct fks_config *cfg)
 {
+	if (default_journal_stage(ld, cfg))
+		return -1;
 	cpu_set_t cores;
 	available_cores(&cores);
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
@@ -1070,6 +1100,8 @@ static void set_defaults(struct fks_config *c)
 	c->venue = (struct fks_venue_cfg){ FKS_VENUE_SIM, FKS_FILL_TOUCH, 0 };
 	strcpy(c->journal.path, DEFAULT_JOURNAL_PATH);
 	c->journal.sync = FKS_SYNC_DURABLE;
+	c->journal.batch_events = DEFAULT_JOURNAL_BATCH_EVENTS;
+	c->journal.batch_us = DEFAULT_JOURNAL_BATCH_US;
 	c->supervisor.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
 	strcpy(c->supervisor.stats_prefix, DEFAULT_STATS_PREFIX);
 }
@@ -1249,7 +1281,8 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 	fprintf(out, "venue:      %s fill %s latency_us %" PRIu32 "\n",
 		choice_name(venue_type_choices, cfg->venue.type), choice_name(fill_choices, cfg->venue.fill),
 		cfg->venue.latency_us);
-	fprintf(out, "journal:    %s sync %s\n", cfg->journal.path, choice_name(sync_choices, cfg->journal.sync));
+	fprintf(out, "journal:    %s sync %s batch_events %" PRIu32 " batch_us %" PRIu32 "\n", cfg->journal.path,
+		choice_name(sync_choices, cfg->journal.sync), cfg->journal.batch_events, cfg->journal.batch_us);
 	fprintf(out, "supervisor: heartbeat_timeout_ms %" PRIu32 " stats %s\n",
 		cfg->supervisor.heartbeat_timeout_ms, cfg->supervisor.stats_prefix);
 }

@@ -47,6 +47,7 @@ enum fks_cfg_stage {
 	FKS_CFG_STRATEGY = 1,
 	FKS_CFG_RISK = 2,
 	FKS_CFG_GATEWAY = 3,
+	FKS_CFG_JOURNAL = 4,        /* drains every stage's tap ring into LMDB */
 	FKS_CFG_STAGE_COUNT
 };
 
@@ -57,6 +58,7 @@ enum fks_ring_id {
 	FKS_RING_ORDERS = 1,        /* strategy -> risk */
 	FKS_RING_RISK_OUT = 2,      /* risk -> gateway */
 	FKS_RING_EXEC_REPORTS = 3,  /* gateway -> risk, gateway -> strategy */
+	FKS_RING_JOURNAL = 4,       /* each stage's tap -> journal: one setting, four rings */
 	FKS_RING_COUNT
 };
 
@@ -136,6 +138,8 @@ struct fks_venue_cfg {
 struct fks_journal_cfg {
 	char path[FKS_CONFIG_PATH_MAX];
 	enum fks_journal_sync sync;
+	uint32_t batch_events;      /* commit after this many events ... */
+	uint32_t batch_us;          /* ... or this long after the first pending one */
 };
 
 struct fks_supervisor_cfg {

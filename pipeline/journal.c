@@ -1233,3 +1233,103 @@ int journal_disk_usage(struct journal_reader *r, struct journal_disk *out)
 	out->entries = dst.ms_entries;
 	return JOURNAL_OK;
 }
+
+/* ---- rotation ------------------------------------------------------------ */
+
+/* Is a writer holding dir's writer.lock?  Returns JOURNAL_OK when not. */
+static int check_not_locked(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? JOURNAL_OK : fail(err, errlen, JOURNAL_E_SYS, "%s: %s", path, strerror(errno));
+	int rc = JOURNAL_OK;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[24] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		rc = fail(err, errlen, errno == EWOULDBLOCK ? JOURNAL_E_LOCKED : JOURNAL_E_SYS,
+			  "%s: a running process%s%s%s is writing this journal", dir, pid[0] ? " (pid " : "", pid,
+			  pid[0] ? ")" : "");
+	}
+	close(fd); /* drops the probe's lock, if it got one */
+	return rc;
+}
+
+static bool dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_t errlen)
+{
+	if (cap)
+		moved_to[0] = 0;
+	if (err && errlen)
+		err[0] = 0;
+	struct stat st;
+	if (!dir || !dir[0] || strlen(dir) >= PATH_MAX - 64)
+		return fail(err, errlen, JOURNAL_E_INVALID, "journal directory missing or too long");
+	if (stat(dir, &st))
+		return errno == ENOENT ? JOURNAL_OK : fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
+			    "%s exists and is not a directory: refusing to put a journal there", dir);
+	if (dir_is_empty(dir))
+		return JOURNAL_OK;
+	int rc = check_not_locked(dir, err, errlen);
+	if (rc)
+		return rc;
+
+	int64_t start_ns = 0;
+	struct journal_reader *r;
+	char rerr[512];
+	rc = journal_open_reader(dir, &r, rerr, sizeof rerr);
+	if (rc == JOURNAL_OK) {
+		start_ns = journal_reader_meta(r)->start_time_ns;
+		journal_reader_close(r);
+	} else if (rc == JOURNAL_E_VERSION || rc == JOURNAL_E_META) {
+		char data[PATH_MAX + 32];
+		snprintf(data, sizeof data, "%s/data.mdb", dir);
+		if (stat(data, &st) == 0)
+			start_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	} else {
+		return fail(err, errlen, rc == JOURNAL_E_NOT_JOURNAL ? JOURNAL_E_NOT_JOURNAL : rc,
+			    "%s holds something that is not an FKS journal (%s): refusing to move or overwrite it; "
+			    "remove it or choose another journal path", dir, rerr);
+	}
+	time_t secs = (time_t)(start_ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	/* Strip trailing slashes so "j/" moves to "j.<stamp>", not "j/.<stamp>". */
+	char base[PATH_MAX];
+	snprintf(base, sizeof base, "%s", dir);
+	for (size_t n = strlen(base); n > 1 && base[n - 1] == '/'; n--)
+		base[n - 1] = 0;
+	char target[PATH_MAX + 64];
+	for (int k = 1; k < 1000; k++) {
+		if (k == 1)
+			snprintf(target, sizeof target, "%s.%s", base, stamp);
+		else
+			snprintf(target, sizeof target, "%s.%s-%d", base, stamp, k);
+		if (lstat(target, &st) == 0)
+			continue;
+		if (rename(base, target) != 0)
+			return fail(err, errlen, JOURNAL_E_SYS, "cannot move %s to %s: %s", base, target, strerror(errno));
+		snprintf(moved_to, cap, "%s", target);
+		return JOURNAL_OK;
+	}
+	return fail(err, errlen, JOURNAL_E_SYS, "%s: no free name of the form %s.%s-N", dir, base, stamp);
+}

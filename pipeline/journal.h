@@ -267,6 +267,21 @@ const char *journal_error(const struct journal *j);
  * of the drain, or JOURNAL_OK; the handle is gone either way. */
 int journal_close(struct journal *j);
 
+/*
+ * Make room for a new run's journal at `dir`: if it holds a journal, rename
+ * it to "<dir>.<its start time, UTC, YYYYMMDDTHHMMSSZ>" (with "-2", "-3"
+ * ... if that name is taken) and write the new name into moved_to; if there
+ * is nothing at dir, or an empty directory, do nothing (moved_to "").  So
+ * `dir` always names the latest run's journal and no run ever overwrites
+ * another's.
+ *
+ * Refused: JOURNAL_E_LOCKED (a live writer; its pid is named),
+ * JOURNAL_E_NOT_JOURNAL (dir holds something else: never moved or touched).
+ * A journal of another layout version is still moved, dated by data.mdb's
+ * modification time.
+ */
+int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_t errlen);
+
 /* ---- reading ----------------------------------------------------------- */
 
 /* One record.  ev is a copy (aligned; bytes past ev_size are zero); payload

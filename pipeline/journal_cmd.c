@@ -18,11 +18,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,7 +131,7 @@ enum field_kind {
 	FK_QTY,          /* int64 at its qty_scale */
 	FK_RISK_AMOUNT,  /* risk reject limit/value: units depend on the reason */
 	FK_U64, FK_U32, FK_U16, FK_U8,
-	FK_SIDE, FK_BOOK_ACTION, FK_ORD_TYPE, FK_TIF, FK_RISK_REASON, FK_CTL_OP, FK_STAGE,
+	FK_SIDE, FK_BOOK_ACTION, FK_ORD_TYPE, FK_TIF, FK_RISK_REASON, FK_CTL_OP, FK_STAGE, FK_STAGE8, FK_EVTYPE8,
 	FK_CONF,         /* uint32, FKS_CONF_ONE is 1.0 */
 	FK_SYMBOL,       /* char[FKS_SYMBOL_MAX], NUL-padded */
 };
@@ -213,7 +215,7 @@ static const struct field instrument_def_fields[] = {
 	F(fks_ev_instrument_def, venue, FK_U16),
 };
 static const struct field applied_fields[] = {
-	F(fks_ev_applied, applied_source, FK_STAGE), F(fks_ev_applied, applied_type, FK_U8),
+	F(fks_ev_applied, applied_source, FK_STAGE8), F(fks_ev_applied, applied_type, FK_EVTYPE8),
 	F(fks_ev_applied, applied_seq, FK_U64), F(fks_ev_applied, input_pos, FK_U64),
 };
 
@@ -412,6 +414,8 @@ static void put_value(struct out *o, const union fks_event *ev, const struct jou
 		put_enum(o, fks_stage_name(v), v, st);
 		break;
 	}
+	case FK_STAGE8: put_enum(o, fks_stage_name(*p), *p, st); break;
+	case FK_EVTYPE8: put_enum(o, fks_event_type_name(*p), *p, st); break;
 	case FK_CONF: put_fx(o, (int64_t)load_uint(p, 4), 6); break;
 	case FK_SYMBOL: put_text(o, (const char *)p, FKS_SYMBOL_MAX, st); break;
 	}
@@ -873,6 +877,16 @@ static void tail_usage(FILE *out)
 	list_types(out);
 }
 
+/* The inode of dir/data.mdb (0 when there is none): a new run moves the old
+ * journal away and creates a new one under the same name. */
+static ino_t journal_inode(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
 /* In follow mode a journal may not exist yet: wait for it.  Returns the
  * open status; *waited says whether it had to wait. */
 static int tail_open(const char *dir, bool follow, struct journal_reader **r, bool *waited)
@@ -995,7 +1009,8 @@ int journal_cmd_tail(int argc, char **argv)
 		return 1;
 	}
 	struct journal_record rec;
-	uint64_t corrupt = 0;
+	uint64_t corrupt = 0, idle_polls = 0;
+	ino_t ino = journal_inode(dir);
 	while (!o->broken && !o->error && !stop_requested) {
 		rc = journal_read(r, &rec);
 		if (rc == 1) {
@@ -1023,13 +1038,29 @@ int journal_cmd_tail(int argc, char **argv)
 		if (!follow)
 			break;
 		sleep_ns(POLL_NS);
+		/* Every half second of quiet: has a new run replaced the journal? */
+		if (++idle_polls % 50 == 0 && journal_inode(dir) != ino) {
+			journal_reader_close(r);
+			r = NULL;
+			fprintf(stderr, "%s: %s was replaced (a new run started): following the new journal\n", cmd, dir);
+			if (tail_open(dir, true, &r, &waited)) {
+				status = stop_requested ? status : 1;
+				break;
+			}
+			ino = journal_inode(dir);
+			meta = journal_reader_meta(r);
+			sc.meta = meta;
+			f.meta = meta;
+			journal_seek(r, 1);
+		}
 	}
 	if (corrupt) {
 		fprintf(stderr, "%s: %" PRIu64 " corrupted record%s skipped\n", cmd, corrupt, corrupt == 1 ? "" : "s");
 		status = 1;
 	}
 	status = finish_output(cmd, o, status);
-	journal_reader_close(r);
+	if (r)
+		journal_reader_close(r);
 	free(o);
 	free(fl);
 	return status;

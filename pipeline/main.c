@@ -99,6 +99,7 @@ static int dispatch(const char *path, const struct command *cmds, int argc, char
 int main(int argc, char **argv)
 {
 	proctitle_init(argc, argv);
+	run_fks_version = FKS_VERSION;
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		printf("fks %s\n", FKS_VERSION);
 		return 0;

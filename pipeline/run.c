@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,15 @@
 
 #include "config.h"
 #include "fixed.h"
+#include "journal.h"
 #include "runseg.h"
 #include "stage.h"
 
 #define WATCH_NS 5000000ull        /* supervisor poll interval */
 #define DRAIN_TIMEOUT_NS 10000000000ull
+#define JOURNAL_START_TIMEOUT_NS 10000000000ull
+
+const char *run_fks_version = "unknown";
 
 static volatile sig_atomic_t got_signal;
 
@@ -49,23 +54,31 @@ struct run_opts {
 	double duration_s;
 	uint64_t events;
 	const char *prefix;
+	const char *journal;
 	bool json;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: fks run [-c FILE] [--duration SECONDS] [--events N] [--prefix NAME] [--json]\n"
+		"usage: fks run [-c FILE] [--duration SECONDS] [--events N] [--prefix NAME]\n"
+		"               [--journal DIR] [--json]\n"
 		"\n"
 		"Start the pipeline: feed -> strategy -> risk -> gateway, each stage a process\n"
-		"pinned to its configured core, connected by shared-memory rings.  Without -c\n"
-		"it runs the embedded default config (fks config default).\n"
+		"pinned to its configured core, connected by shared-memory rings, and a journal\n"
+		"stage that records every event in an LMDB journal.  Without -c it runs the\n"
+		"embedded default config (fks config default).\n"
+		"\n"
+		"The journal goes to DIR (default: the config's journal.path, fks-journal).  A\n"
+		"journal already there is first moved to DIR.<its start time>, so DIR always\n"
+		"holds the latest run: follow it with 'fks tail -f -j DIR'.\n"
 		"\n"
 		"  -c, --config FILE   pipeline config (YAML)\n"
 		"  --duration SECONDS  stop after this long (default: until SIGINT/SIGTERM)\n"
 		"  --events N          stop after the feed has produced N events\n"
 		"  --prefix NAME       shared-memory name prefix (default: the config's\n"
 		"                      supervisor.stats, \"fks\"); two runs need two prefixes\n"
+		"  --journal DIR       journal directory (overrides journal.path)\n"
 		"  --json              print the final summary as one JSON object\n"
 		"\n"
 		"Watch a running pipeline with 'fks status --watch' from another terminal.\n"
@@ -79,6 +92,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "prefix", required_argument, NULL, 'p' },
+		{ "journal", required_argument, NULL, 'J' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -105,6 +119,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		case 'p': o->prefix = optarg; break;
+		case 'J':
+			if (!optarg[0] || strlen(optarg) >= FKS_CONFIG_PATH_MAX) {
+				fprintf(stderr, "fks run: --journal: a directory of 1 to %d characters\n",
+					FKS_CONFIG_PATH_MAX - 1);
+				return 2;
+			}
+			o->journal = optarg;
+			break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -165,11 +187,15 @@ static const enum fks_cfg_stage ring_consumer_stage[RUN_RING_COUNT] = {
 	[RUN_RING_MD] = FKS_CFG_STRATEGY,     [RUN_RING_ORDERS] = FKS_CFG_RISK,
 	[RUN_RING_RISK_OUT] = FKS_CFG_GATEWAY, [RUN_RING_EXEC_RISK] = FKS_CFG_RISK,
 	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_STRATEGY,
+	[RUN_RING_TAP_FEED] = FKS_CFG_JOURNAL, [RUN_RING_TAP_STRATEGY] = FKS_CFG_JOURNAL,
+	[RUN_RING_TAP_RISK] = FKS_CFG_JOURNAL, [RUN_RING_TAP_GATEWAY] = FKS_CFG_JOURNAL,
 };
 static const enum fks_cfg_stage ring_producer_stage[RUN_RING_COUNT] = {
 	[RUN_RING_MD] = FKS_CFG_FEED,         [RUN_RING_ORDERS] = FKS_CFG_STRATEGY,
 	[RUN_RING_RISK_OUT] = FKS_CFG_RISK,    [RUN_RING_EXEC_RISK] = FKS_CFG_GATEWAY,
 	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_GATEWAY,
+	[RUN_RING_TAP_FEED] = FKS_CFG_FEED,    [RUN_RING_TAP_STRATEGY] = FKS_CFG_STRATEGY,
+	[RUN_RING_TAP_RISK] = FKS_CFG_RISK,    [RUN_RING_TAP_GATEWAY] = FKS_CFG_GATEWAY,
 };
 
 static int create_rings(const struct fks_config *cfg, const char *prefix)
@@ -240,8 +266,24 @@ static void fmt_fixed(int64_t v, unsigned scale, char *buf, size_t cap)
 		snprintf(buf, cap, "%" PRId64, v);
 }
 
-static void print_summary(const struct fks_config *cfg, const struct run_segment *rs, double secs, bool json)
+/* The inside of a JSON string: quotes, backslashes and control bytes escaped. */
+static void put_json_chars(const char *s)
 {
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+}
+
+static void print_summary(const struct fks_config *cfg, const struct run_segment *rs, double secs, bool json,
+			  const char *journal_dir)
+{
+	const struct stage_stats *jn = &rs->stage[FKS_CFG_JOURNAL];
 	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
 	const struct stage_stats *rk = &rs->stage[FKS_CFG_RISK];
 	const struct stage_stats *sg = &rs->stage[FKS_CFG_STRATEGY];
@@ -270,6 +312,12 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 			fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
 			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\"}", i ? "," : "", ic->symbol, pos, pnl);
 		}
+		printf("},\"journal\":{\"path\":\"");
+		put_json_chars(journal_dir);
+		printf("\",\"events\":%llu,\"commits\":%llu,\"map_grows\":%llu,\"commit_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}",
+		       C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
+		       (unsigned long long)hist_quantile(&jn->latency, 0.5),
+		       (unsigned long long)hist_quantile(&jn->latency, 0.99), E(&jn->latency, max));
 		printf("},\"tick_to_trade_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu}}\n",
 		       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
 		       (unsigned long long)p999, E(&gw->tick_to_trade, max));
@@ -310,10 +358,47 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 	printf("  tick-to-trade (feed receive -> order to venue), %llu orders: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns\n",
 	       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
 	       (unsigned long long)p999, E(&gw->tick_to_trade, max));
+	unsigned long long lost = 0;
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
+		lost += C(&rs->stage[s], CTR_NOT_JOURNALED);
+	printf("  journal %s: %llu events in %llu commits (sync %s), commit p50 %llu us, p99 %llu us%s",
+	       journal_dir, C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), journal_sync_name(cfg->journal.sync),
+	       (unsigned long long)hist_quantile(&jn->latency, 0.5) / 1000,
+	       (unsigned long long)hist_quantile(&jn->latency, 0.99) / 1000, lost ? "" : "\n");
+	if (lost)
+		printf("; %llu events NOT journaled (the journal stage died)\n", lost);
 	if (atomic_load(&rs->control.kill))
 		printf("  kill switch: tripped (%s)\n", rs->control.kill_reason);
 #undef C
 #undef E
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+/* Wait until the journal stage has created its journal and attached its
+ * taps.  On failure (a journal locked by another run, a disk error) set
+ * `stop` and return nonzero: nothing else is started, and supervise()
+ * reports the journal's error. */
+static int wait_journal_ready(struct run_segment *rs, struct child *c)
+{
+	uint64_t until = now_ns() + JOURNAL_START_TIMEOUT_NS;
+	for (;;) {
+		uint32_t st = atomic_load(&rs->stage[FKS_CFG_JOURNAL].state);
+		if (st == STAGE_RUNNING)
+			return 0;
+		int status;
+		if (st == STAGE_FAILED || waitpid(c->pid, &status, WNOHANG) == c->pid || now_ns() > until) {
+			if (st != STAGE_FAILED && now_ns() > until)
+				fprintf(stderr, "fks run: the journal stage did not start within %llu s\n",
+					JOURNAL_START_TIMEOUT_NS / 1000000000ull);
+			/* Its error is already on stderr; nothing else was started. */
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			return 1;
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* ---- the watch loop ---------------------------------------------------- */
@@ -426,6 +511,14 @@ int run_main(int argc, char **argv)
 	}
 	if (claim_prefix(prefix))
 		return 1;
+	const char *journal_dir = o.journal ? o.journal : cfg.journal.path;
+	char moved[PATH_MAX + 64];
+	if (journal_rotate(journal_dir, moved, sizeof moved, err, sizeof err)) {
+		fprintf(stderr, "fks run: journal: %s\n", err);
+		return 1;
+	}
+	if (moved[0])
+		fprintf(stderr, "fks run: the previous journal in %s moved to %s\n", journal_dir, moved);
 
 	struct run_segment *rs;
 	rc = runseg_create(prefix, &rs);
@@ -453,10 +546,14 @@ int run_main(int argc, char **argv)
 	struct child ch[FKS_CFG_STAGE_COUNT] = { 0 };
 	struct stage_args args[FKS_CFG_STAGE_COUNT];
 	/* Consumers first, so the feed never publishes into a ring nobody
-	 * reads yet (it would only wait; this just avoids the wait). */
+	 * reads yet (it would only wait; this just avoids the wait).  The
+	 * journal is the first, and must be running before anything else
+	 * starts: an event that cannot be journaled must never be produced. */
 	for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
-		args[s] = (struct stage_args){ .id = (enum fks_cfg_stage)s, .cfg = &cfg, .max_events = o.events };
+		args[s] = (struct stage_args){ .id = (enum fks_cfg_stage)s, .cfg = &cfg, .max_events = o.events,
+					       .version = run_fks_version };
 		snprintf(args[s].prefix, sizeof args[s].prefix, "%s", prefix);
+		snprintf(args[s].journal_dir, sizeof args[s].journal_dir, "%s", journal_dir);
 		/* Start the stall clock at spawn, not at zero. */
 		atomic_store(&rs->stage[s].heartbeat_ns, now_ns());
 		ch[s].pid = spawn_stage(&args[s]);
@@ -466,9 +563,15 @@ int run_main(int argc, char **argv)
 			ch[s].exited = true;
 			ch[s].pid = 0;
 		}
+		if (s == FKS_CFG_JOURNAL && ch[s].pid > 0 && wait_journal_ready(rs, &ch[s])) {
+			fprintf(stderr, "fks run: no journal, so nothing was started\n");
+			runseg_close(rs);
+			unlink_all(prefix);
+			return 1;
+		}
 	}
 	int failed = supervise(&cfg, rs, ch, &o, t0);
-	print_summary(&cfg, rs, (double)(now_ns() - t0) / 1e9, o.json);
+	print_summary(&cfg, rs, (double)(now_ns() - t0) / 1e9, o.json, journal_dir);
 	fflush(stdout);
 	runseg_close(rs);
 	unlink_all(prefix);

@@ -3,6 +3,9 @@
 #define FKS_PIPELINE_RUN_H
 
 int run_main(int argc, char **argv);
+/* The version `fks run` writes into each journal's metadata; main() sets it
+ * (version.h belongs to the executable, not to this library). */
+extern const char *run_fks_version;
 int status_main(int argc, char **argv);
 int kill_main(int argc, char **argv);
 

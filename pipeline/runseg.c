@@ -25,6 +25,11 @@ const char *runseg_counter_name(enum stage_counter c)
 		[CTR_DROPPED] = "dropped",
 		[CTR_TERMINAL] = "terminal",
 		[CTR_ORDERS_AT_KILL] = "orders_at_kill",
+		[CTR_TAPPED] = "tapped",
+		[CTR_NOT_JOURNALED] = "not_journaled",
+		[CTR_JOURNALED] = "journaled",
+		[CTR_COMMITS] = "commits",
+		[CTR_MAP_GROWS] = "map_grows",
 	};
 	return c < CTR_COUNT ? names[c] : "?";
 }
@@ -54,6 +59,10 @@ void runseg_ring_name(const char *prefix, enum run_ring r, char *buf, size_t cap
 		[RUN_RING_RISK_OUT] = "risk_out",
 		[RUN_RING_EXEC_RISK] = "exec_risk",
 		[RUN_RING_EXEC_STRATEGY] = "exec_strategy",
+		[RUN_RING_TAP_FEED] = "tap_feed",
+		[RUN_RING_TAP_STRATEGY] = "tap_strategy",
+		[RUN_RING_TAP_RISK] = "tap_risk",
+		[RUN_RING_TAP_GATEWAY] = "tap_gateway",
 	};
 	snprintf(buf, cap, "%s.%s", prefix, names[r]);
 }

@@ -19,7 +19,7 @@
 #include "hist.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
-#define RUNSEG_VERSION 1u
+#define RUNSEG_VERSION 2u
 #define RUNSEG_NAME_MAX 64
 
 enum stage_state {
@@ -48,6 +48,11 @@ enum stage_counter {
 	CTR_DROPPED,         /* feed: market data dropped by conflation */
 	CTR_TERMINAL,        /* gateway: orders that reached filled, canceled or rejected */
 	CTR_ORDERS_AT_KILL,  /* gateway: orders sent to the venue when it first saw the kill switch */
+	CTR_TAPPED,          /* events this stage handed to its journal tap */
+	CTR_NOT_JOURNALED,   /* events its tap could not take: the journal stage had died */
+	CTR_JOURNALED,       /* journal: events committed */
+	CTR_COMMITS,         /* journal: LMDB transactions committed */
+	CTR_MAP_GROWS,       /* journal: times the map doubled on MDB_MAP_FULL */
 	CTR_COUNT
 };
 
@@ -84,7 +89,7 @@ struct run_segment {
 	uint32_t pad0;
 	int64_t start_realtime_ns;
 	char prefix[FKS_STATS_PREFIX_MAX];
-	char ring_name[FKS_RING_COUNT + 1][RUNSEG_NAME_MAX]; /* + the second exec ring */
+	char ring_name[9][RUNSEG_NAME_MAX]; /* by enum run_ring */
 	struct run_control control;
 	struct stage_stats stage[FKS_CFG_STAGE_COUNT];
 };
@@ -96,8 +101,15 @@ enum run_ring {
 	RUN_RING_RISK_OUT = 2,      /* risk -> gateway: market data forwarded + checked orders */
 	RUN_RING_EXEC_RISK = 3,     /* gateway -> risk: execution reports */
 	RUN_RING_EXEC_STRATEGY = 4, /* gateway -> strategy: execution reports */
+	/* Taps: what each stage originates, on its way to the journal. */
+	RUN_RING_TAP_FEED = 5,      /* market data */
+	RUN_RING_TAP_STRATEGY = 6,  /* orders, APPLIED markers */
+	RUN_RING_TAP_RISK = 7,      /* risk rejects, APPLIED markers */
+	RUN_RING_TAP_GATEWAY = 8,   /* execution reports */
 	RUN_RING_COUNT
 };
+_Static_assert(RUN_RING_COUNT == sizeof(((struct run_segment *)0)->ring_name) / RUNSEG_NAME_MAX,
+	       "one ring name per physical ring");
 
 const char *runseg_counter_name(enum stage_counter c);
 const char *runseg_state_name(enum stage_state s);

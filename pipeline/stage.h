@@ -12,6 +12,13 @@
  * forward it), so the gateway's simulated venue sees quotes and orders in
  * exactly the order the strategy acted on them.  Execution reports come
  * back on their own rings and are applied before the next main-line batch.
+ *
+ * Every stage also has a tap ring to the journal stage, carrying the events
+ * it originates and nothing it only forwards: the feed its market data, the
+ * strategy its orders, risk its rejects, the gateway its execution reports,
+ * and strategy and risk an FKS_EV_APPLIED marker for every report they
+ * apply.  So the journal holds every event exactly once, and where each
+ * report took effect.  A full tap blocks its stage: back-pressure, no drops.
  */
 #ifndef FKS_PIPELINE_STAGE_H
 #define FKS_PIPELINE_STAGE_H
@@ -28,6 +35,8 @@ struct stage_args {
 	 * pointer: the process title is written over argv. */
 	char prefix[FKS_STATS_PREFIX_MAX];
 	uint64_t max_events;     /* feed: stop after this many events; 0 = no limit */
+	char journal_dir[FKS_CONFIG_PATH_MAX]; /* journal: the directory to create */
+	const char *version;     /* journal: the fks version for the run metadata */
 };
 
 /* Runs one stage to completion in the calling process (a forked child).

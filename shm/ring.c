@@ -544,9 +544,11 @@ static void waiter_start_clock(struct waiter *wt, uint64_t now)
 /* Periodic slow check.  Returns WAIT_AGAIN, or a negative status to stop. */
 static int waiter_check(struct waiter *wt, uint64_t now)
 {
-	if (wt->w->deadline_ns && now >= wt->w->deadline_ns)
-		return RING_E_TIMEOUT;
-	if (now < wt->next_check)
+	/* A deadline ends the wait, but not before one look at the peer: a
+	 * caller that waits in short slices (to do other work in between)
+	 * would otherwise never hear that its peer is dead. */
+	bool timed_out = wt->w->deadline_ns && now >= wt->w->deadline_ns;
+	if (!timed_out && now < wt->next_check)
 		return WAIT_AGAIN;
 	wt->next_check = now + interval_ns(wt);
 	ring_side_beat(wt->shm, wt->me, now);
@@ -555,11 +557,11 @@ static int waiter_check(struct waiter *wt, uint64_t now)
 	uint64_t beat = atomic_load_explicit(&wt->shm->side[wt->peer].heartbeat_ns, memory_order_relaxed);
 	uint32_t state = atomic_load_explicit(&wt->shm->side[wt->peer].state, memory_order_acquire);
 	if (state == RING_SIDE_ATTACHED && now > beat && now - beat < interval_ns(wt))
-		return WAIT_AGAIN;
+		return timed_out ? RING_E_TIMEOUT : WAIT_AGAIN;
 	enum ring_peer_state ps = ring_side_state(wt->shm, wt->peer, now, 0);
 	if (ps == RING_PEER_DEAD || ps == RING_PEER_LEFT)
 		return RING_E_PEER_DEAD;
-	return WAIT_AGAIN;
+	return timed_out ? RING_E_TIMEOUT : WAIT_AGAIN;
 }
 
 /* Test-only hook, see ring_testing.h. */

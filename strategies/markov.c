@@ -12,6 +12,7 @@ static int markov_init(void *state, const struct strategy_ctx *ctx,
 {
 	static const char *const sources[] = { "quote", "trade" };
 	struct markov *m = state;
+	uint32_t bar_ms = 0;
 
 	memset(m, 0, sizeof *m);
 	m->ctx = *ctx;
@@ -35,11 +36,25 @@ static int markov_init(void *state, const struct strategy_ctx *ctx,
 
 			rc = strategy_parse_enum(p, sources, 2, &v, err);
 			m->on = (enum strategy_source)v;
+		} else if (strcmp(p->key, "bar_ms") == 0) {
+			rc = strategy_parse_u32(p, 1, 86400000, &bar_ms, err);
 		} else {
 			return strategy_fail(err, p->key, "markov: unknown key '%s'", p->key);
 		}
 		if (rc)
 			return -1;
+	}
+	if (bar_ms) {
+		const struct bars_params bp = {
+			.kind = BARS_TIME,
+			.use_quote_mids = m->on == STRATEGY_ON_QUOTE,
+			.instrument = ctx->instrument,
+			.interval_ns = (int64_t)bar_ms * 1000000,
+		};
+
+		if (bars_init(&m->bars, &bp) != BARS_OK)
+			return strategy_fail(err, "bar_ms", "markov: bar_ms: %s", "bad interval");
+		m->use_bars = true;
 	}
 	return 0;
 }
@@ -62,8 +77,15 @@ static bool markov_on_market(void *state, const union fks_event *md, struct fks_
 	struct strategy_sample s;
 
 	(void)out;
-	if (!strategy_sample(md, m->on, &s))
+	if (m->use_bars) {
+		struct bar b;
+
+		if (!bars_on_event(&m->bars, md, &b))
+			return false;
+		s.px2 = 2 * b.close;
+	} else if (!strategy_sample(md, m->on, &s)) {
 		return false;
+	}
 	if (m->in_window++ == 0)
 		m->first_px2 = s.px2;
 	if (m->in_window < m->window)

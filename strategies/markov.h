@@ -35,6 +35,12 @@
  *     bull       0.0001..1            default 0.02
  *     bear       0.0001..1            default 0.02  (a return below -bear)
  *     on         quote|trade          default quote
+ *     bar_ms     1..86400000          default none: samples are events
+ *
+ * Bars.  With bar_ms, the samples are the closes of epoch-aligned time
+ * bars of that length (strategies/bars.h): built from trades, plus quote
+ * mids when on = quote; a bar is taken when the first event past its end
+ * arrives; empty intervals make no bar.  `window` then counts bars.
  */
 #ifndef FKS_STRATEGIES_MARKOV_H
 #define FKS_STRATEGIES_MARKOV_H
@@ -42,12 +48,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bars.h"
 #include "strategy.h"
 
 struct markov {
 	struct strategy_ctx ctx;
 	uint32_t window, bull_ppm, bear_ppm;
 	enum strategy_source on;
+	bool use_bars;
+	struct bars bars;
 	int64_t first_px2;               /* first sample of the current window */
 	uint32_t in_window;              /* samples in the current window */
 	enum strategy_regime current;    /* regime of the last complete window */

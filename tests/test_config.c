@@ -171,6 +171,10 @@ Test(config_default, loads_with_the_values_written_in_the_yaml)
 	cr_assert_eq(cfg->venue.latency_us, 0);
 	cr_assert_str_eq(cfg->journal.path, "fks-journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
+	cr_assert_eq(cfg->journal.batch_events, 4096);
+	cr_assert_eq(cfg->journal.batch_us, 1000);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, cfg->stage[FKS_CFG_GATEWAY].core,
+		     "without stages.journal the journal shares the gateway's core");
 	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 1000);
 	cr_assert_str_eq(cfg->supervisor.stats_prefix, "fks");
 
@@ -688,6 +692,8 @@ Test(config_names, stage_and_ring_names_are_the_yaml_keys)
 	cr_assert_str_eq(config_ring_name(FKS_RING_ORDERS), "orders");
 	cr_assert_str_eq(config_ring_name(FKS_RING_RISK_OUT), "risk_out");
 	cr_assert_str_eq(config_ring_name(FKS_RING_EXEC_REPORTS), "exec_reports");
+	cr_assert_str_eq(config_ring_name(FKS_RING_JOURNAL), "journal");
+	cr_assert_str_eq(config_stage_name(FKS_CFG_JOURNAL), "journal");
 	cr_assert_str_eq(config_ring_name(FKS_RING_COUNT), "?");
 }
 
@@ -716,4 +722,65 @@ Test(config_cmd, check_exit_status, .init = quiet)
 	cr_assert_eq(config_cmd_check(3, ok_argv), 0);
 	cr_assert_eq(config_cmd_check(2, bad_argv), 1);
 	cr_assert_eq(config_cmd_check(1, usage_argv), 2);
+}
+
+/* The journal stage: optional, placed on the first non-spinning stage's
+ * core, and required only when there is none. */
+Test(config_journal, stage_core_defaults_and_overrides)
+{
+	static const char base[] =
+		"stages:\n"
+		"  feed: {core: 0, wait: %s}\n"
+		"  strategy: {core: 1, wait: %s}\n"
+		"  risk: {core: 1, wait: %s}\n"
+		"  gateway: {core: 0, wait: %s}\n"
+		"%s"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n"
+		"journal: {batch_events: 100, batch_us: 0}\n";
+	struct fks_config *cfg = new_config();
+	char text[1024], err[1024];
+	int n = snprintf(text, sizeof text, base, "park", "park", "park", "park", "  journal: {core: 1}\n");
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, 1, "an explicit core wins");
+	cr_assert_eq(cfg->journal.batch_events, 100);
+	cr_assert_eq(cfg->journal.batch_us, 0);
+	n = snprintf(text, sizeof text, base, "park", "park", "park", "yield", "");
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, 0, "the gateway's core");
+	free(cfg);
+}
+
+Test(config_journal, spinning_stages_leave_the_journal_no_core)
+{
+	/* Four spinning stages on four cores: the journal has nowhere to go.
+	 * Core checks come after this one, so cores 0-3 need not exist. */
+	static const char text[] =
+		"stages:\n"
+		"  feed: {core: 0, wait: spin}\n"
+		"  strategy: {core: 1, wait: spin}\n"
+		"  risk: {core: 2, wait: spin}\n"
+		"  gateway: {core: 3, wait: spin}\n"  /* 5 */
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n";
+	expect_string_error(text, 5, NEEDLES("stages.journal"));
+}
+
+Test(config_journal, batch_limits)
+{
+	static const char head[] =
+		"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n";
+	char text[1024];
+	snprintf(text, sizeof text, "%sjournal: {batch_events: 0}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.batch_events"));
+	snprintf(text, sizeof text, "%sjournal: {batch_us: 1000001}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.batch_us"));
 }

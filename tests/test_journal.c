@@ -976,6 +976,7 @@ static const char *const expected_keys[FKS_EV_TYPE_COUNT] = {
 	[FKS_EV_CONTROL] = "op reason stage",
 	[FKS_EV_HEARTBEAT] = "events_out",
 	[FKS_EV_INSTRUMENT_DEF] = "def_symbol px_scale qty_scale venue",
+	[FKS_EV_APPLIED] = "applied_source applied_type applied_seq input_pos",
 };
 
 /* How many distinct field names the types have between them. */
@@ -1202,4 +1203,80 @@ Test(journal, export_csv_and_jsonl_with_ranges_and_types, .timeout = 60)
 		 (unsigned long long)generated_of_type(N, FKS_EV_FILL));
 	cr_assert(strstr(res.out, line), "want '%s' in %s", line, res.out);
 	free(res.out);
+}
+
+/* ---- rotation: what `fks run` does to the journal of the previous run ---- */
+
+static int rotate_in_child(const char *dir, char *moved, size_t cap)
+{
+	/* In a child: the check must see the lock as another process would. */
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char m[512] = "", err[512];
+		int rc = journal_rotate(dir, m, sizeof m, err, sizeof err);
+		(void)!write(fds[1], m, strlen(m) + 1);
+		_exit(rc < 0 ? -rc : 0);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], moved, cap - 1);
+	moved[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	return -WEXITSTATUS(status);
+}
+
+Test(journal, rotate_moves_a_finished_journal_aside_by_its_start_time, .timeout = 60)
+{
+	char dir[128], moved[512], want[160];
+	path_in_root(dir, sizeof dir, "rot");
+	cr_assert_eq(rotate_in_child(dir, moved, sizeof moved), JOURNAL_OK, "nothing there: nothing to do");
+	cr_assert_str_empty(moved);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(rotate_in_child(dir, moved, sizeof moved), JOURNAL_OK, "an empty directory stays");
+	cr_assert_str_empty(moved);
+	rmdir(dir);
+
+	struct journal *j = create_or_die(dir, FKS_SYNC_DURABLE, 0);
+	write_generated(j, 50);
+	cr_assert_eq(rotate_in_child(dir, moved, sizeof moved), JOURNAL_E_LOCKED, "a live writer's journal stays");
+	cr_assert_eq(journal_close(j), JOURNAL_OK);
+
+	/* test_meta() starts at 1714564800 s: 2024-05-01T12:00:00Z */
+	cr_assert_eq(rotate_in_child(dir, moved, sizeof moved), JOURNAL_OK);
+	snprintf(want, sizeof want, "%s.20240501T120000Z", dir);
+	cr_assert_str_eq(moved, want);
+	struct stat st;
+	cr_assert_neq(stat(dir, &st), 0, "the path is free for the next run");
+	expect_generated(want, 50);
+
+	/* A second journal with the same start time gets the next free name. */
+	j = create_or_die(dir, FKS_SYNC_DURABLE, 0);
+	write_generated(j, 5);
+	cr_assert_eq(journal_close(j), JOURNAL_OK);
+	cr_assert_eq(rotate_in_child(dir, moved, sizeof moved), JOURNAL_OK);
+	snprintf(want, sizeof want, "%s.20240501T120000Z-2", dir);
+	cr_assert_str_eq(moved, want);
+	expect_generated(want, 5);
+}
+
+Test(journal, rotate_never_moves_what_is_not_a_journal, .timeout = 60)
+{
+	char dir[128], file[160], moved[512];
+	path_in_root(dir, sizeof dir, "notj");
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(file, sizeof file, "%s/notes.txt", dir);
+	FILE *f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fputs("mine\n", f);
+	fclose(f);
+	cr_assert_eq(rotate_in_child(dir, moved, sizeof moved), JOURNAL_E_NOT_JOURNAL);
+	struct stat st;
+	cr_assert_eq(stat(file, &st), 0, "left exactly where it was");
+	cr_assert_eq(rotate_in_child(file, moved, sizeof moved), JOURNAL_E_NOT_JOURNAL, "a plain file");
+	cr_assert_eq(stat(file, &st), 0);
 }

@@ -177,6 +177,39 @@ Test(markov, quotes_by_mid_and_unseen_rows_as_uniform)
 	cr_assert_eq(markov_vtbl.regime(&m), SI);   /* current BULL, row {SIDE 1} */
 }
 
+Test(markov, windows_of_time_bars)
+{
+	/* 1 s bars, windows of 2 bars, trades only.  Trades at seconds
+	 * 0, 0.5 | 1 | 2 | 3 | 4: bars close at the next bar's first trade, so
+	 * bar closes 100 (s0, the 0.5 s trade), 103 (s1), 103 (s2), 99 (s3).
+	 * Window 1 = bars s0, s1: 100 -> 103 = +3% bull.  Window 2 = s2, s3:
+	 * 103 -> 99 = -3.9% bear.  The trade at s4 closes bar s3. */
+	const struct strategy_param p[] = { { "window", "2" }, { "on", "trade" },
+					    { "bar_ms", "1000" } };
+	struct strategy_error err;
+	const int64_t t[] = { 0, 500, 1000, 2000, 3000, 4000 };
+	const int64_t px[] = { 101, 100, 103, 103, 99, 50 };
+
+	cr_assert_eq(markov_vtbl.init(&m, &ctx, p, 3, &err), 0, "%s", err.msg);
+	for (unsigned i = 0; i < 6; i++) {
+		union fks_event e;
+		struct fks_ev_signal s;
+
+		memset(&e, 0, sizeof e);
+		e.h.type = FKS_EV_TRADE;
+		e.h.instrument = INST;
+		e.h.event_time_ns = 1700000000000000000LL + t[i] * 1000000;
+		e.trade.px = px[i];
+		e.trade.qty = 1;
+		markov_vtbl.on_market(&m, &e, &s);
+		if (i == 3)
+			cr_assert_eq(m.current, BU, "window 1 ends with bar s1, closed at s2");
+	}
+	cr_assert_eq(m.windows, 2);
+	cr_assert_eq(m.current, BE);
+	cr_assert_eq(markov_count(&m, BU, BE), 1);
+}
+
 static void expect_bad(const char *key, const char *value)
 {
 	const struct strategy_param p[] = { { key, value } };
@@ -198,6 +231,8 @@ Test(markov, bad_params)
 	expect_bad("bear", "x");
 	expect_bad("on", "quotes");
 	expect_bad("gate", "m1");
+	expect_bad("bar_ms", "0");
+	expect_bad("bar_ms", "86400001");
 }
 
 Test(markov, two_closed_classes_have_no_unique_steady_state)

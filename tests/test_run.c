@@ -8,16 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "runseg.h"
 
 #define OUT_MAX (256 * 1024)
 
 struct proc {
 	pid_t pid;
+	bool own_group;          /* start in a process group of its own */
+	char journal[96];        /* `run`: the --journal it was given */
 	char out_path[64], err_path[64];
 	int status;
 	char out[OUT_MAX], err[OUT_MAX];
@@ -36,22 +40,69 @@ static void unique_prefix(char *buf, size_t cap, const char *tag)
 	snprintf(buf, cap, "fkst%d%s%d", (int)getpid() % 100000, tag, n++);
 }
 
-/* Start fks with argv (NULL-terminated, without the program name). */
+/* Every journal a test's runs write goes under one scratch directory,
+ * removed at the end of the test process. */
+static char scratch[64];
+
+static void remove_scratch(void)
+{
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	if (scratch[0] && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", scratch);
+}
+
+static const char *scratch_dir(void)
+{
+	if (!scratch[0]) {
+		snprintf(scratch, sizeof scratch, "/tmp/fks-test-run-%d", (int)getpid());
+		cr_assert_eq(mkdir(scratch, 0700), 0, "mkdir %s", scratch);
+		atexit(remove_scratch);
+	}
+	return scratch;
+}
+
+/* A fresh journal directory name under the scratch directory. */
+static void new_journal_dir(char *buf, size_t cap)
+{
+	static int n;
+	snprintf(buf, cap, "%s/j%d", scratch_dir(), n++);
+}
+
+/* Start fks with argv (NULL-terminated, without the program name).  A `run`
+ * without --journal gets one of its own, so tests never share a journal
+ * (or write one into the build directory). */
 static void start(struct proc *p, const char *const *args)
 {
 	static int n;
 	snprintf(p->out_path, sizeof p->out_path, "/tmp/fks-test-%d-%d.out", (int)getpid(), n);
 	snprintf(p->err_path, sizeof p->err_path, "/tmp/fks-test-%d-%d.err", (int)getpid(), n++);
+	p->journal[0] = 0;
+	bool is_run = args[0] && !strcmp(args[0], "run"), has_journal = false;
+	for (int i = 0; args[i]; i++)
+		if (!strcmp(args[i], "--journal")) {
+			has_journal = true;
+			snprintf(p->journal, sizeof p->journal, "%s", args[i + 1] ? args[i + 1] : "");
+		}
+	if (is_run && !has_journal)
+		new_journal_dir(p->journal, sizeof p->journal);
 	p->pid = fork();
 	cr_assert_geq(p->pid, 0);
 	if (p->pid == 0) {
+		if (p->own_group)
+			setpgid(0, 0);
 		int o = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int e = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(o, 1);
 		dup2(e, 2);
-		const char *argv[32] = { fks_bin() };
-		for (int i = 0; args[i] && i < 30; i++)
+		const char *argv[40] = { fks_bin() };
+		int i = 0;
+		for (; args[i] && i < 30; i++)
 			argv[i + 1] = args[i];
+		if (is_run && !has_journal) {
+			argv[++i] = "--journal";
+			argv[++i] = p->journal;
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -351,4 +402,230 @@ Test(run, operator_kill_switch_stops_orders_not_the_pipeline, .timeout = 120)
 		     "every order that reached the gateway is done");
 	const char *again[] = { "kill", "--prefix", prefix, NULL };
 	cr_assert_eq(run_to_end(&k, again), 1, "nothing left to kill");
+}
+
+/* ---- the journal of a run ------------------------------------------------ */
+
+/* What a journal holds, counted independently of `fks journal`. */
+struct census {
+	uint64_t total, last_key;
+	uint64_t by_source[FKS_STAGE_COUNT];
+	uint64_t by_type[FKS_EV_TYPE_COUNT];
+	uint64_t applied_by[FKS_STAGE_COUNT];   /* FKS_EV_APPLIED markers, by applying stage */
+	uint64_t next_seq[FKS_STAGE_COUNT];     /* per source: the seq expected next */
+	bool keys_dense, seqs_dense;
+};
+
+static void take_census(const char *dir, struct census *c)
+{
+	memset(c, 0, sizeof *c);
+	c->keys_dense = c->seqs_dense = true;
+	for (int s = 0; s < FKS_STAGE_COUNT; s++)
+		c->next_seq[s] = 1;
+	struct journal_reader *r;
+	char err[512];
+	cr_assert_eq(journal_open_reader(dir, &r, err, sizeof err), JOURNAL_OK, "%s", err);
+	journal_seek(r, 1);
+	static struct journal_record rec;
+	int rc;
+	while ((rc = journal_read(r, &rec)) == 1) {
+		c->total++;
+		if (rec.seq != c->total)
+			c->keys_dense = false;
+		c->last_key = rec.seq;
+		unsigned src = rec.ev.h.source, type = rec.ev.h.type;
+		cr_assert_lt(src, FKS_STAGE_COUNT, "key %llu: source %u", (unsigned long long)rec.seq, src);
+		cr_assert_lt(type, FKS_EV_TYPE_COUNT);
+		c->by_source[src]++;
+		c->by_type[type]++;
+		if (type == FKS_EV_APPLIED)
+			c->applied_by[src]++;
+		if (rec.ev.h.seq != c->next_seq[src])
+			c->seqs_dense = false;
+		c->next_seq[src] = rec.ev.h.seq + 1;
+	}
+	cr_assert_eq(rc, 0, "read: %s", journal_reader_error(r));
+	journal_reader_close(r);
+}
+
+static void expect_verify_ok(const char *dir)
+{
+	static struct proc v;
+	const char *args[] = { "journal", "verify", dir, NULL };
+	cr_assert_eq(run_to_end(&v, args), 0, "fks journal verify %s:\n%s%s", dir, v.out, v.err);
+}
+
+/* Every event of a run is in the journal exactly once: the journal's counts
+ * by source and type equal each stage's own counters, and every source's
+ * sequence is dense from 1. */
+Test(run, the_journal_holds_every_event_exactly_once, .timeout = 240)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jall");
+	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	const char *j = P.out;
+	expect_reconciled(j, 300000);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert(c.keys_dense, "keys 1..n without gaps");
+	cr_assert(c.seqs_dense, "every source's sequence is dense from 1");
+	cr_assert_eq(c.total, (uint64_t)json_num(j, "\"journal\"", "events"), "the summary counts what was committed");
+	cr_assert_eq(c.by_source[FKS_STAGE_FEED], 300000);
+	cr_assert_eq(c.by_type[FKS_EV_QUOTE], (uint64_t)json_num(j, "\"feed\"", "quotes"));
+	cr_assert_eq(c.by_type[FKS_EV_TRADE], (uint64_t)json_num(j, "\"feed\"", "trades"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_NEW], (uint64_t)json_num(j, "\"strategy\"", "orders"));
+	cr_assert_eq(c.by_type[FKS_EV_RISK_REJECT], (uint64_t)json_num(j, "\"risk\"", "risk_rejected"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_ACK], (uint64_t)json_num(j, "\"gateway\"", "acks"));
+	cr_assert_eq(c.by_type[FKS_EV_FILL], (uint64_t)json_num(j, "\"gateway\"", "fills"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_REJECT], (uint64_t)json_num(j, "\"gateway\"", "venue_rejects"));
+	cr_assert_eq(c.by_type[FKS_EV_CANCEL_ACK], (uint64_t)json_num(j, "\"gateway\"", "cancels"));
+	cr_assert_eq(c.applied_by[FKS_STAGE_STRATEGY], (uint64_t)json_num(j, "\"strategy\"", "exec_in"),
+		     "one marker per report the strategy applied");
+	cr_assert_eq(c.applied_by[FKS_STAGE_RISK], (uint64_t)json_num(j, "\"risk\"", "exec_in"),
+		     "one marker per report risk applied");
+	cr_assert_eq(c.by_source[FKS_STAGE_GATEWAY], c.by_type[FKS_EV_ORDER_ACK] + c.by_type[FKS_EV_FILL] +
+			     c.by_type[FKS_EV_ORDER_REJECT] + c.by_type[FKS_EV_CANCEL_ACK],
+		     "the gateway journals its reports once, not the risk rejects it forwards");
+	expect_verify_ok(P.journal);
+}
+
+/* The acknowledged-commit counter of a live run, once it is past n. */
+static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
+{
+	for (int i = 0; i < 3000; i++) {
+		uint64_t c = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
+		if (c >= n)
+			return c;
+		sleep_ms(10);
+	}
+	cr_assert_fail("the journal never committed %llu events", (unsigned long long)n);
+	return 0;
+}
+
+/* SIGKILL the journal stage mid-run: the kill switch trips and names it, and
+ * the journal left behind is valid (dense keys, whole batches) and holds at
+ * least every event whose commit had been acknowledged. */
+Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jkill");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	uint64_t acked = wait_committed(rs, 50000);
+	pid_t pid = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
+	acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	runseg_close(rs);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage journal"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert(c.keys_dense && c.seqs_dense);
+	cr_assert_geq(c.total, acked, "an acknowledged commit survives: %llu in the journal, %llu acknowledged",
+		      (unsigned long long)c.total, (unsigned long long)acked);
+	expect_verify_ok(P.journal);
+}
+
+/* SIGKILL every process of the run at once (supervisor and stages), as a
+ * crash would.  The journal stays valid with every acknowledged event; the
+ * next run on the same prefix and journal path cleans up the segments and
+ * moves the crashed journal aside. */
+Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jgrp");
+	char dir[96];
+	new_journal_dir(dir, sizeof dir);
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--journal", dir, NULL };
+	P.own_group = true;
+	start(&P, args);
+	P.own_group = false;
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	wait_committed(rs, 50000);
+	uint64_t acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
+	cr_assert_eq(kill(-P.pid, SIGKILL), 0);
+	runseg_close(rs);
+	finish(&P);
+	sleep_ms(200); /* let the kernel finish off the stages */
+	static struct census c;
+	take_census(dir, &c);
+	cr_assert(c.keys_dense && c.seqs_dense);
+	cr_assert_geq(c.total, acked, "%llu in the journal, %llu acknowledged", (unsigned long long)c.total,
+		      (unsigned long long)acked);
+	expect_verify_ok(dir);
+
+	static struct proc again;
+	const char *args2[] = { "run", "--events", "1000", "--prefix", prefix, "--journal", dir, NULL };
+	cr_assert_eq(run_to_end(&again, args2), 0, "restart: stderr:\n%s", again.err);
+	cr_assert_not_null(strstr(again.err, "crashed run"), "stderr:\n%s", again.err);
+	const char *moved = strstr(again.err, "moved to ");
+	cr_assert_not_null(moved, "the crashed journal was moved aside:\n%s", again.err);
+	char old[128];
+	cr_assert_eq(sscanf(moved, "moved to %127s", old), 1);
+	take_census(old, &c);
+	cr_assert_geq(c.total, acked, "the moved journal is the crashed one");
+	take_census(dir, &c);
+	cr_assert_eq(c.by_source[FKS_STAGE_FEED], 1000, "the new run has a journal of its own");
+}
+
+/* Count the lines of a file and check that each JSON line's "seq" is the
+ * previous one + 1, from 1. */
+static uint64_t count_tail_lines(const char *path, bool *in_order)
+{
+	FILE *f = fopen(path, "r");
+	*in_order = true;
+	if (!f)
+		return 0;
+	static char line[4096];
+	uint64_t n = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (!strchr(line, '\n'))
+			break; /* half-written last line */
+		n++;
+		unsigned long long seq = 0;
+		if (sscanf(line, "{\"seq\":%llu,", &seq) != 1 || seq != n)
+			*in_order = false;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Wait until the tail's output holds `want` lines, then stop it. */
+static void expect_tail_saw(struct proc *t, uint64_t want)
+{
+	bool in_order = false;
+	uint64_t n = 0;
+	for (int i = 0; i < 1000 && (n = count_tail_lines(t->out_path, &in_order)) < want; i++)
+		sleep_ms(20);
+	kill(t->pid, SIGTERM);
+	cr_assert_eq(finish(t), 0, "tail: stderr:\n%s", t->err);
+	cr_assert_eq(n, want, "the tail saw %llu of %llu events", (unsigned long long)n, (unsigned long long)want);
+	cr_assert(in_order, "the tail printed seq 1, 2, 3, ... in order");
+}
+
+/* `fks tail -f` started before the run (it waits for the journal to appear),
+ * and one started mid-run with --from 1, each print every event in order. */
+Test(run, tails_started_before_and_during_a_run_see_every_event, .timeout = 180)
+{
+	char prefix[48], dir[96];
+	unique_prefix(prefix, sizeof prefix, "jtail");
+	new_journal_dir(dir, sizeof dir);
+	static struct proc early, late;
+	const char *targs[] = { "tail", "-f", "-j", dir, "--json", NULL };
+	start(&early, targs);
+	sleep_ms(100);
+	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--journal", dir, NULL };
+	start(&P, args);
+	runseg_close(wait_for_orders(prefix, 5));
+	const char *largs[] = { "tail", "-f", "-j", dir, "--json", "--from", "1", NULL };
+	start(&late, largs);
+	cr_assert_eq(finish(&P), 0, "run: stderr:\n%s", P.err);
+	static struct census c;
+	take_census(dir, &c);
+	cr_assert_gt(c.total, 300000);
+	expect_tail_saw(&early, c.total);
+	expect_tail_saw(&late, c.total);
 }

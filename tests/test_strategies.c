@@ -234,7 +234,10 @@ Test(strategies, bad_params_name_their_key)
 	const struct strategy_param both[] = { { "slow", "3" }, { "fast", "3" } };
 	struct strategy_error err;
 
+	free(state);
+	state = calloc(1, sma_cross_vtbl.state_size);
 	cr_assert_eq(sma_cross_vtbl.init(state, &ctx, both, 2, &err), -1);
+	cr_assert_str_eq(err.key, "fast");
 }
 
 Test(strategies, registry)
