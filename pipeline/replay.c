@@ -1536,11 +1536,13 @@ static int do_sweep(const struct opts *o, const struct replay_setup *base)
 	/* Check every combination before starting any. */
 	for (int i = 0; i < n; i++) {
 		struct replay_setup *s = malloc(sizeof *s);
-		if (!s || sweep_setup(o, base, i, s, err, sizeof err)) {
+		struct replay_core *probe = NULL;
+		if (!s || sweep_setup(o, base, i, s, err, sizeof err) || replay_core_new(&probe, s, NULL, NULL, err, sizeof err)) {
 			fprintf(stderr, "replay: --sweep: %s\n", s ? err : "out of memory");
 			free(s);
 			return 2;
 		}
+		replay_core_free(probe);
 		free(s);
 	}
 	fflush(stdout);
