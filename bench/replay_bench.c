@@ -144,7 +144,7 @@ int bench_replay_main(int argc, char **argv)
 	struct peer peers[] = {
 		{ .name = "floor" },
 		{ .name = "ma_cross", .strategy = "" },
-		{ .name = "sma_cross", .strategy = "sma_cross:fast=10,slow=30,sizing=fixed,fraction=0.01" },
+		{ .name = "sma_cross", .strategy = "sma_cross:fast=10,slow=30,min_confidence=0,sizing=fixed,fraction=0.01" },
 		{ .name = "asmbtr", .strategy = "asmbtr:sizing=fixed,fraction=0.01" },
 	};
 	int64_t span = (int64_t)t * sp.step_ns;
