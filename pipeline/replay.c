@@ -1525,14 +1525,9 @@ static int do_sweep(const struct opts *o, const struct replay_setup *base)
 	int n = sweep_count(o);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = ncpu > 0 ? (int)ncpu : 1;
-	struct ranked *res = calloc((size_t)n, sizeof *res);
-	pid_t *pid = calloc((size_t)n, sizeof *pid);
-	int *fd = calloc((size_t)n, sizeof *fd);
 	char err[512];
 	int next = 0, running = 0, done = 0, failed = 0;
 
-	if (!res || !pid || !fd)
-		return 1;
 	/* Check every combination before starting any. */
 	for (int i = 0; i < n; i++) {
 		struct replay_setup *s = malloc(sizeof *s);
@@ -1545,6 +1540,12 @@ static int do_sweep(const struct opts *o, const struct replay_setup *base)
 		replay_core_free(probe);
 		free(s);
 	}
+	struct ranked *res = calloc((size_t)n, sizeof *res);
+	pid_t *pid = calloc((size_t)n, sizeof *pid);
+	int *fd = calloc((size_t)n, sizeof *fd);
+	int rc = 1;
+	if (!res || !pid || !fd)
+		goto out;
 	fflush(stdout);
 	fflush(stderr);
 	while (done < n) {
@@ -1552,12 +1553,14 @@ static int do_sweep(const struct opts *o, const struct replay_setup *base)
 			int p[2];
 			if (pipe(p)) {
 				perror("replay: pipe");
-				return 1;
+				goto out; /* the children already started are reaped by init */
 			}
 			pid_t c = fork();
 			if (c < 0) {
 				perror("replay: fork");
-				return 1;
+				close(p[0]);
+				close(p[1]);
+				goto out;
 			}
 			if (c == 0) {
 				close(p[0]);
@@ -1577,6 +1580,8 @@ static int do_sweep(const struct opts *o, const struct replay_setup *base)
 					fprintf(stderr, "replay: %s\n", err);
 				}
 				ssize_t w = write(p[1], &r, sizeof r);
+				free(s);
+				free(cfg);
 				_exit(w == (ssize_t)sizeof r && r.ok ? 0 : 1);
 			}
 			close(p[1]);
@@ -1624,10 +1629,12 @@ static int do_sweep(const struct opts *o, const struct replay_setup *base)
 		printf("  %14.6f %14.6f %10.4f %8" PRIu64 " %8.2f%% %14.6f\n", m->net, m->fees, m->sharpe, m->trades,
 		       m->win_rate * 100, m->max_drawdown);
 	}
+	rc = failed ? 1 : 0;
+out:
 	free(res);
 	free(pid);
 	free(fd);
-	return failed ? 1 : 0;
+	return rc;
 }
 
 /* ---- the command ----------------------------------------------------------- */
