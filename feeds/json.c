@@ -43,6 +43,7 @@ static const char *const err_names[JSON_E_COUNT_] = {
 	[-JSON_E_CHECKSUM] = "checksum",
 	[-JSON_E_TOO_LONG] = "too_long",
 	[-JSON_E_STALE_UPDATE] = "stale_update",
+	[-JSON_E_TOO_MANY_BOOKS] = "too_many_books",
 };
 
 const char *json_err_name(int err)
@@ -407,32 +408,50 @@ int json_level(const struct json_doc *d, int lv, unsigned px_scale, unsigned qty
 	return JSON_OK;
 }
 
+static void emit_delta(uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
+		       const struct fks_event_hdr *hdr, feed_emit_fn emit, void *ctx)
+{
+	union fks_event ev;
+
+	if (!emit)
+		return;
+	memset(&ev, 0, FKS_EVENT_LINE);
+	ev.h = *hdr;
+	ev.h.type = FKS_EV_BOOK_DELTA;
+	ev.book.px = px;
+	ev.book.qty = qty;
+	ev.book.update_id = update_id;
+	ev.book.side = side;
+	ev.book.action = qty ? FKS_BOOK_SET : FKS_BOOK_DELETE;
+	emit(ctx, &ev);
+}
+
 int json_book_set(struct book_l2 *b, uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
 		  const struct fks_event_hdr *hdr, feed_emit_fn emit, void *ctx)
 {
-	int64_t had = book_l2_qty(b, side, px);
-
-	if (had == qty)
+	if ((side != FKS_SIDE_BUY && side != FKS_SIDE_SELL) || px <= 0 || qty < 0)
+		return JSON_E_BAD_VALUE;
+	if (book_l2_qty(b, side, px) == qty)
 		return JSON_OK;   /* no change: a delete of an absent level, or a repeat */
 	int r = book_l2_set(b, side, px, qty);
 
-	if (r == BOOK_L2_E_FULL)
-		return JSON_E_BOOK_FULL;
-	if (r)
-		return JSON_E_BAD_VALUE;
-	if (emit) {
-		union fks_event ev;
+	if (r == BOOK_L2_E_FULL) {
+		const struct book_l2_side *s = side == FKS_SIDE_BUY ? &b->bid : &b->ask;
 
-		memset(&ev, 0, FKS_EVENT_LINE);
-		ev.h = *hdr;
-		ev.h.type = FKS_EV_BOOK_DELTA;
-		ev.book.px = px;
-		ev.book.qty = qty;
-		ev.book.update_id = update_id;
-		ev.book.side = side;
-		ev.book.action = qty ? FKS_BOOK_SET : FKS_BOOK_DELETE;
-		emit(ctx, &ev);
+		if (!s->cap)
+			return JSON_E_BOOK_FULL;
+		int64_t worst = s->lv[0].px;   /* worst first; full, so n > 0 */
+		bool better = side == FKS_SIDE_BUY ? px > worst : px < worst;
+
+		if (!better)
+			return JSON_E_BOOK_FULL;
+		book_l2_set(b, side, worst, 0);
+		emit_delta(side, worst, 0, update_id, hdr, emit, ctx);
+		r = book_l2_set(b, side, px, qty);
 	}
+	if (r)
+		return r == BOOK_L2_E_FULL ? JSON_E_BOOK_FULL : JSON_E_BAD_VALUE;
+	emit_delta(side, px, qty, update_id, hdr, emit, ctx);
 	return JSON_OK;
 }
 

@@ -51,7 +51,8 @@ enum json_err {
 	JSON_E_CHECKSUM = -17,       /* venue book checksum mismatch */
 	JSON_E_TOO_LONG = -18,       /* message longer than the decoder accepts */
 	JSON_E_STALE_UPDATE = -19,   /* update older than the book (dropped) */
-	JSON_E_COUNT_ = 20           /* number of codes, JSON_OK included */
+	JSON_E_TOO_MANY_BOOKS = -20, /* more instruments with books than the decoder holds */
+	JSON_E_COUNT_ = 21           /* number of codes, JSON_OK included */
 };
 
 /* Static name of an error ("truncated"), "ok" for 0, "unknown" otherwise. */
@@ -165,8 +166,13 @@ int json_level(const struct json_doc *d, int lv, unsigned px_scale, unsigned qty
 /*
  * Set a level of book and emit one FKS_EV_BOOK_DELTA (action SET, or
  * DELETE when qty is 0) with hdr (its type is overwritten) and update_id.
- * A delete of an absent level changes nothing and emits nothing.  Returns
- * JSON_OK, JSON_E_BOOK_FULL, or JSON_E_BAD_VALUE.
+ * A delete of an absent level, or a set to the quantity already there,
+ * changes nothing and emits nothing.  When the side is full, a new level
+ * better than the side's worst evicts the worst (emitting its DELETE):
+ * venue books are deeper than any snapshot, and the touch is what must stay
+ * right; a new level worse than all held is refused with JSON_E_BOOK_FULL.
+ * Returns JSON_OK, JSON_E_BOOK_FULL, or JSON_E_BAD_VALUE (px <= 0, qty < 0,
+ * bad side).
  */
 int json_book_set(struct book_l2 *b, uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
 		  const struct fks_event_hdr *hdr, feed_emit_fn emit, void *ctx);

@@ -248,4 +248,13 @@ Test(json, book_set_emits_deltas_and_quotes_only_on_change)
 		json_book_set(&b, FKS_SIDE_SELL, 200 + i, 1, 81, &h, NULL, NULL);
 	cr_assert_eq(json_book_set(&b, FKS_SIDE_SELL, 300, 1, 82, &h, collect, &s), JSON_E_BOOK_FULL);
 	cr_assert_eq(s.n, 3);
+	/* a better level evicts the worst one, and says so */
+	cr_assert_eq(json_book_set(&b, FKS_SIDE_SELL, 150, 9, 83, &h, collect, &s), JSON_OK);
+	cr_assert_eq(s.n, 5);
+	cr_assert_eq(s.ev[3].book.px, 204);
+	cr_assert_eq(s.ev[3].book.action, FKS_BOOK_DELETE);
+	cr_assert_eq(s.ev[4].book.px, 150);
+	cr_assert_eq(book_l2_best(&b, FKS_SIDE_SELL)->px, 150);
+	cr_assert_eq(book_l2_qty(&b, FKS_SIDE_SELL, 204), 0);
+	cr_assert_eq(b.ask.n, 4);
 }
