@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "engine.h"
 #include "ma_cross.h"
+#include "signal_logic.h"
 #include "risk.h"
 
 #include <jsmn.h>
@@ -38,6 +39,37 @@ void replay_setup_from_config(struct replay_setup *s, const struct fks_config *c
 		s->venue.instrument[i] = cfg->instrument[i].id;
 	s->fee_ppm = REPORT_DEFAULT_FEE_PPM;
 	snprintf(s->equity, sizeof s->equity, "100000");
+}
+
+static struct fks_strategy_inst *config_strategy_named(struct fks_config *cfg, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < cfg->n_strategies; i++)
+		if (strlen(cfg->strategies[i].name) == len && !memcmp(cfg->strategies[i].name, name, len))
+			return &cfg->strategies[i];
+	return NULL;
+}
+
+/* Set (or add) one parameter of a config strategy: the engine checks it
+ * when the replay starts, exactly as the loader would have. */
+static int config_strategy_set(struct fks_strategy_inst *si, const char *key, const char *val, char *err,
+			       size_t errlen)
+{
+	if (!*key || !*val || strlen(key) >= FKS_PARAM_KEY_MAX || strlen(val) >= FKS_PARAM_VALUE_MAX) {
+		snprintf(err, errlen, "%s.%s: key or value empty or too long", si->name, key);
+		return -1;
+	}
+	uint32_t i = 0;
+	while (i < si->n_params && strcmp(si->param[i].key, key))
+		i++;
+	if (i == si->n_params) {
+		if (si->n_params == FKS_PARAMS_MAX) {
+			snprintf(err, errlen, "%s: too many parameters", si->name);
+			return -1;
+		}
+		snprintf(si->param[si->n_params++].key, FKS_PARAM_KEY_MAX, "%s", key);
+	}
+	snprintf(si->param[i].value, FKS_PARAM_VALUE_MAX, "%s", val);
+	return 0;
 }
 
 static struct replay_strategy_spec *spec_named(struct replay_setup *s, const char *name, size_t len)
@@ -176,15 +208,24 @@ int replay_setup_set(struct replay_setup *s, const char *key, const char *value,
 	} else if (strchr(key, '.')) {
 		const char *dot = strchr(key, '.');
 		struct replay_strategy_spec *sp = spec_named(s, key, (size_t)(dot - key));
-		if (!sp)
-			BAD("unknown key '%s': no --strategy named '%.*s'", key, (int)(dot - key), key);
-		return spec_set(sp, dot + 1, value, err, errlen);
+		if (sp)
+			return spec_set(sp, dot + 1, value, err, errlen);
+		struct fks_strategy_inst *si = config_strategy_named(&s->cfg, key, (size_t)(dot - key));
+		if (!si)
+			BAD("unknown key '%s': no --strategy or config strategy named '%.*s'", key, (int)(dot - key), key);
+		return config_strategy_set(si, dot + 1, value, err, errlen);
 	} else {
 		BAD("unknown key '%s' (known: fast, slow, order_type, fill, latency_us, slippage_bps, "
 		    "slippage_ticks, fee_ppm, equity, NAME.key)", key);
 	}
 #undef BAD
 	return 0;
+}
+
+/* The single `strategy` crossover runs: no specs, and no config strategies. */
+static bool uses_crossover(const struct replay_setup *s)
+{
+	return s->n_specs == 0 && s->cfg.n_strategies == 0;
 }
 
 /* ---- the core ------------------------------------------------------------ */
@@ -201,9 +242,7 @@ struct replay_core {
 	struct replay_setup s;
 	replay_sink_fn sink;
 	void *ctx;
-	uint32_t n_strat;
-	struct ma_cross strat[FKS_MAX_INSTRUMENTS];
-	struct engine *eng;            /* the engine, when strategies are given */
+	struct signal_logic *sl;       /* the live strategy stage's own logic */
 	union fks_event out[REPLAY_MAX_OUT]; /* the strategy's answer to one event */
 	unsigned n_out;
 	uint64_t out_dropped;
@@ -289,12 +328,7 @@ static void emit_applied(struct replay_core *c, unsigned stage, uint64_t *seq, u
 	emit(c, &m);
 }
 
-static struct ma_cross *strat_for(struct replay_core *c, uint32_t instrument)
-{
-	return instrument >= 1 && instrument <= c->n_strat ? &c->strat[instrument - 1] : NULL;
-}
-
-static void engine_out(void *user, const union fks_event *ev)
+static void strat_out(void *user, const union fks_event *ev)
 {
 	struct replay_core *c = user;
 	if (c->n_out < REPLAY_MAX_OUT)
@@ -308,24 +342,12 @@ static void engine_out(void *user, const union fks_event *ev)
 static void strat_market(struct replay_core *c, const union fks_event *md)
 {
 	c->n_out = 0;
-	if (c->eng) {
-		engine_on_market(c->eng, md);
-		return;
-	}
-	struct ma_cross *m = strat_for(c, md->h.instrument);
-	if (m && ma_cross_on_market(m, md, &c->out[0].order_new))
-		c->n_out = 1;
+	signal_logic_on_market(c->sl, md);
 }
 
 static void strat_exec(struct replay_core *c, const union fks_event *rep)
 {
-	if (c->eng) {
-		engine_on_exec(c->eng, rep);
-		return;
-	}
-	struct ma_cross *m = strat_for(c, rep->h.instrument);
-	if (m)
-		ma_cross_on_exec(m, rep);
+	signal_logic_on_exec(c->sl, rep);
 }
 
 /* A report reaches the strategy (and, from the venue, risk). */
@@ -365,51 +387,48 @@ static void venue_emit(void *ctx, const union fks_event *in)
 	apply_report(c, &ev, true);
 }
 
-/* One engine; each spec becomes one instance per instrument, named
- * NAME@SYMBOL, with strategy id = the spec's index (so the report groups a
- * strategy across instruments).  A gate names a spec: it is resolved to
- * that spec's instance on the same instrument. */
-static int engine_setup(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
+/* The config the strategy logic runs: the setup's, with the --strategy
+ * specs (if any) in place of its own strategies.  Each spec becomes one
+ * instance per instrument, named NAME@SYMBOL; a gate names a spec and is
+ * resolved to that spec's instance on the same instrument. */
+static int strategy_config(const struct replay_setup *s, struct fks_config *cfg, char *err, size_t errlen)
 {
-	const struct fks_config *cfg = &s->cfg;
+	*cfg = s->cfg;
+	if (s->n_specs == 0)
+		return 0;
 	int64_t equity;
 	if (fx_parse(s->equity, strlen(s->equity), 2, &equity) != FX_OK || equity <= 0) {
 		snprintf(err, errlen, "equity: '%s' is not a positive amount", s->equity);
 		return -1;
 	}
-	c->eng = calloc(1, sizeof *c->eng);
-	struct engine_params ep = { .equity = equity, .equity_scale = 2, .order_id_base = 0 };
-	if (!c->eng || engine_init(c->eng, &ep, engine_out, c)) {
-		snprintf(err, errlen, "engine: cannot start");
-		return -1;
-	}
+	cfg->account.equity_cents = equity;
+	cfg->n_strategies = 0;
 	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		/* From the setup's copy: gcc cannot tell that it does not overlap. */
+		const struct fks_instrument_cfg *ic = &s->cfg.instrument[i];
 		for (uint32_t k = 0; k < s->n_specs; k++) {
 			const struct replay_strategy_spec *sp = &s->spec[k];
-			struct strategy_param prm[REPLAY_MAX_PARAMS];
-			char gate[ENGINE_NAME_MAX + 8], name[ENGINE_NAME_MAX + 8];
-			for (uint32_t j = 0; j < sp->n; j++) {
-				prm[j].key = sp->key[j];
-				prm[j].value = sp->val[j];
-				if (!strcmp(sp->key[j], "gate")) {
-					snprintf(gate, sizeof gate, "%s@%s", sp->val[j], ic->symbol);
-					prm[j].value = gate;
-				}
+			if (cfg->n_strategies == FKS_MAX_STRATEGIES) {
+				snprintf(err, errlen, "more than %d strategy instances", FKS_MAX_STRATEGIES);
+				return -1;
 			}
-			snprintf(name, sizeof name, "%s@%s", sp->name, ic->symbol);
-			if (strlen(name) >= ENGINE_NAME_MAX) {
+			struct fks_strategy_inst *si = &cfg->strategies[cfg->n_strategies++];
+			memset(si, 0, sizeof *si);
+			int n = snprintf(si->name, sizeof si->name, "%s@%s", sp->name, ic->symbol);
+			if (n < 0 || (size_t)n >= sizeof si->name) {
 				snprintf(err, errlen, "strategy %s on %s: name too long", sp->name, ic->symbol);
 				return -1;
 			}
-			struct strategy_ctx ctx = { .instrument = ic->id, .px_scale = ic->px_scale,
-						    .qty_scale = ic->qty_scale, .strategy_id = (uint16_t)k };
-			struct strategy_error se = { 0 };
-			if (engine_add(c->eng, name, sp->kind, &ctx, prm, sp->n, &se)) {
-				snprintf(err, errlen, "strategy %s%s%s: %s", sp->name, se.key ? "." : "", se.key ? se.key : "",
-					 se.msg);
-				return -1;
+			snprintf(si->kind, sizeof si->kind, "%s", sp->kind);
+			memcpy(si->instrument, ic->symbol, sizeof si->instrument);
+			for (uint32_t j = 0; j < sp->n && j < FKS_PARAMS_MAX; j++) {
+				snprintf(si->param[j].key, FKS_PARAM_KEY_MAX, "%s", sp->key[j]);
+				if (!strcmp(sp->key[j], "gate"))
+					snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s@%s", sp->val[j], ic->symbol);
+				else
+					snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s", sp->val[j]);
 			}
+			si->n_params = sp->n < FKS_PARAMS_MAX ? sp->n : FKS_PARAMS_MAX;
 		}
 	}
 	return 0;
@@ -429,33 +448,18 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 	c->s = *s;
 	c->sink = sink;
 	c->ctx = ctx;
-	if (s->n_specs > 0) {
-		if (engine_setup(c, s, err, errlen)) {
-			replay_core_free(c);
-			return -1;
-		}
-	} else {
-		c->n_strat = cfg->n_instruments;
-		for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-			const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-			/* Exactly as the live strategy stage builds them. */
-			struct ma_cross_params p = {
-				.instrument = ic->id,
-				.fast = cfg->strategy.fast,
-				.slow = cfg->strategy.slow,
-				.qty = ic->order_qty,
-				.order_type = (uint8_t)cfg->strategy.order_type,
-				.strategy_id = (uint16_t)i,
-				.order_id_base = (uint64_t)ic->id << 40,
-			};
-			int rc = ma_cross_init(&c->strat[i], &p);
-			if (rc) {
-				snprintf(err, errlen, "strategy for %s: %s", ic->symbol, ma_cross_strerror(rc));
-				free(c);
-				return -1;
-			}
-		}
+	struct fks_config *scfg = malloc(sizeof *scfg);
+	c->sl = malloc(sizeof *c->sl);
+	if (!scfg || !c->sl || strategy_config(s, scfg, err, errlen) ||
+	    signal_logic_init(c->sl, scfg, strat_out, c, err, errlen)) {
+		if (!scfg || !c->sl)
+			snprintf(err, errlen, "out of memory");
+		free(scfg);
+		free(c->sl);
+		free(c);
+		return -1;
 	}
+	free(scfg);
 	struct risk_params *rp = calloc(1, sizeof *rp);
 	if (!rp) {
 		free(c);
@@ -534,10 +538,15 @@ void replay_core_market(struct replay_core *c, const union fks_event *md)
 		emit(c, o);
 	}
 
-	/* risk: the event, then each strategy event after it */
+	/* risk: the event, then each strategy event after it (signals stay in
+	 * the strategy stage: they go to the journal, not to risk) */
 	c->risk_pos++;
 	for (unsigned i = 0; i < n; i++) {
 		union fks_event *o = &c->out[i];
+		if (o->h.type == FKS_EV_SIGNAL) {
+			pass[i] = false;
+			continue;
+		}
 		c->risk_pos++;
 		pass[i] = o->h.type == FKS_EV_ORDER_CANCEL || o->h.type == FKS_EV_ORDER_REPLACE;
 		if (o->h.type != FKS_EV_ORDER_NEW)
@@ -592,9 +601,9 @@ void replay_core_free(struct replay_core *c)
 	if (!c)
 		return;
 	report_free(&c->report);
-	if (c->eng) {
-		engine_free(c->eng);
-		free(c->eng);
+	if (c->sl) {
+		signal_logic_free(c->sl);
+		free(c->sl);
 	}
 	free(c);
 }
@@ -1417,6 +1426,8 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 					 " that is not in the journal", v->rmark.v[ri].ev.applied.applied_seq);
 		}
 		for (size_t oi = first_out[pos]; oi < first_out[pos + 1]; oi++) {
+			if (produced[oi].h.type == FKS_EV_SIGNAL)
+				continue; /* journaled, never sent to risk */
 			rpos++; /* each strategy event after it */
 			if (produced[oi].h.type == FKS_EV_ORDER_NEW)
 				verify_risk_order(v, risk, &produced[oi].order_new, oi, pos, &rk);
@@ -1494,7 +1505,7 @@ static int sweep_setup(const struct opts *o, const struct replay_setup *base, in
 	for (int a = 0; a < o->n_sweep; a++)
 		if (replay_setup_set(s, o->sweep[a].key, o->sweep[a].vals[pick[a]], err, errlen))
 			return -1;
-	if (s->cfg.strategy.fast >= s->cfg.strategy.slow) {
+	if (uses_crossover(s) && s->cfg.strategy.fast >= s->cfg.strategy.slow) {
 		snprintf(err, errlen, "fast %u must be below slow %u", s->cfg.strategy.fast, s->cfg.strategy.slow);
 		return -1;
 	}
@@ -1652,7 +1663,7 @@ static void usage(FILE *f)
 		"  --report DIR           write DIR/report.json and DIR/report.html\n"
 		"  --speed asap|real|xN   pacing by event time (default asap)\n"
 		"  --strategy KIND[:k=v,...]  run strategies/engine with this strategy on every\n"
-		"                         instrument (repeatable; default: the config's ma_cross)\n"
+		"                         instrument (repeatable; default: the config's strategies)\n"
 		"                         kinds: sma_cross rsi_mr bollinger asmbtr markov\n"
 		"  --set key=value        one knob (see --sweep keys)\n"
 		"  --sweep key=v1,v2,...  grid over knobs (repeatable), in parallel processes;\n"
@@ -1823,7 +1834,7 @@ int replay_main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-	if (s->cfg.strategy.fast >= s->cfg.strategy.slow) {
+	if (uses_crossover(s) && s->cfg.strategy.fast >= s->cfg.strategy.slow) {
 		fprintf(stderr, "replay: fast %u must be below slow %u\n", s->cfg.strategy.fast, s->cfg.strategy.slow);
 		input_close(&in);
 		rc = 2;
