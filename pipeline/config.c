@@ -1157,28 +1157,31 @@ static int check_feed(struct loader *ld, struct fks_config *cfg)
 	if (f->type == FKS_FEED_SYNTHETIC)
 		return 0;
 	bool itch = f->type == FKS_FEED_ITCH;
+	/* Errors about the source point at feed.source, or at feed.type when
+	 * the source is the default. */
+	const void *src = find_mark(ld, &f->source) ? (const void *)&f->source : (const void *)&f->type;
 	switch (f->source) {
 	case FKS_SOURCE_FILE:
 	case FKS_SOURCE_PCAP:
 		if (!f->path[0])
-			return fail_field(ld, &f->source, "feed.path is required for a %s source",
+			return fail_field(ld, src, "feed.path is required for a %s source",
 					  choice_name(feed_source_choices, f->source));
 		if (f->source == FKS_SOURCE_PCAP && !itch)
-			return fail_field(ld, &f->source, "pcap carries MoldUDP64, so only the itch feed reads it");
+			return fail_field(ld, src, "pcap carries MoldUDP64, so only the itch feed reads it");
 		break;
 	case FKS_SOURCE_UDP:
 	case FKS_SOURCE_DPDK:
 		if (!itch)
-			return fail_field(ld, &f->source, "%s carries MoldUDP64, so only the itch feed reads it",
+			return fail_field(ld, src, "%s carries MoldUDP64, so only the itch feed reads it",
 					  choice_name(feed_source_choices, f->source));
 		if (f->source == FKS_SOURCE_UDP && !f->address[0])
-			return fail_field(ld, &f->source, "feed.address (\"group-or-ip:port\") is required for udp");
+			return fail_field(ld, src, "feed.address (\"group-or-ip:port\") is required for udp");
 		if (f->source == FKS_SOURCE_DPDK && !f->dpdk_args[0])
-			return fail_field(ld, &f->source, "feed.dpdk_args (the EAL arguments) is required for dpdk");
+			return fail_field(ld, src, "feed.dpdk_args (the EAL arguments) is required for dpdk");
 		break;
 	case FKS_SOURCE_WEBSOCKET:
 		if (itch)
-			return fail_field(ld, &f->source, "ITCH does not come over a websocket: use file, pcap, udp or dpdk");
+			return fail_field(ld, src, "ITCH does not come over a websocket: use file, pcap, udp or dpdk");
 		break;
 	}
 	if (strcmp(f->speed, "asap")) {

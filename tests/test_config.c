@@ -370,7 +370,7 @@ FIXTURE_ERROR(document_is_a_list, "bad_root_list.yaml", 2, "expected a mapping, 
 FIXTURE_ERROR(unknown_wait_lists_choices, "bad_enum_wait.yaml", 4,
 	      "stages.strategy.wait: unknown value \"sleep\"; expected one of: spin, yield, park")
 FIXTURE_ERROR(unknown_feed_type_lists_types, "bad_feed_type.yaml", 8,
-	      "feed.type: unknown value \"binance\"; expected one of: synthetic")
+	      "feed.type: unknown value \"nasdaq_totalview\"; expected one of: synthetic, itch, binance, bybit, coinbase, kraken")
 
 FIXTURE_ERROR(capacity_not_power_of_two, "bad_capacity_pow2.yaml", 9,
 	      "rings.orders.capacity: 1000 is not a power of two (512 or 1024 are)")
