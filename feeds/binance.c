@@ -220,12 +220,15 @@ static void gap(struct binance *d, struct binance_book *bk, int64_t t, int64_t r
 	json_quote_if_changed(&bk->book, &bk->top, &h, emit, ctx);
 }
 
-/* Apply the levels in d->scratch: nb bids then na asks. */
+/* Apply the levels in d->scratch: nb bids then na asks.  A snapshot goes
+ * in reverse: Binance lists best first, the book keeps worst first, and
+ * appending at the end moves nothing. */
 static void apply_levels(struct binance *d, struct binance_book *bk, uint32_t nb, uint32_t na,
-			 uint64_t update_id, const struct fks_event_hdr *h,
+			 bool reverse, uint64_t update_id, const struct fks_event_hdr *h,
 			 feed_emit_fn emit, void *ctx)
 {
-	for (uint32_t k = 0; k < nb + na; k++) {
+	for (uint32_t i = 0; i < nb + na; i++) {
+		uint32_t k = !reverse ? i : i < nb ? nb - 1 - i : nb + na - 1 - (i - nb);
 		const struct book_level *l = &d->scratch[k];
 		int r = json_book_set(&bk->book, k < nb ? FKS_SIDE_BUY : FKS_SIDE_SELL, l->px, l->qty,
 				      update_id, h, emit, ctx);
@@ -321,7 +324,7 @@ static int do_depth(struct binance *d, const struct json_doc *j, int obj, const 
 
 	struct fks_event_hdr h;
 	json_hdr(&h, id, t, recv_ns, 0);
-	apply_levels(d, bk, nb, na, u, &h, emit, ctx);
+	apply_levels(d, bk, nb, na, false, u, &h, emit, ctx);
 	bk->book.last_update_id = u;
 	bk->sync = BINANCE_LIVE;
 	return JSON_OK;
@@ -443,7 +446,7 @@ static int apply_snapshot(struct binance *d, uint32_t id, uint64_t last_update_i
 		ev.book.update_id = last_update_id;
 		emit(ctx, &ev);
 	}
-	apply_levels(d, bk, nb, na, last_update_id, &h, emit, ctx);
+	apply_levels(d, bk, nb, na, true, last_update_id, &h, emit, ctx);
 	bk->book.last_update_id = last_update_id;
 	bk->book.stale = false;
 	bk->sync = BINANCE_WAIT_FIRST;

@@ -51,7 +51,7 @@
  * (executionReport, kline, ...) are "unknown_type"; subscription replies
  * ({"result":..., "id":...}) are counted as "response".
  *
- * struct binance is large (about 0.7 MB: tokens, books, the diff buffer):
+ * struct binance is large (about 0.75 MB: tokens, books, the diff buffer):
  * allocate it once; nothing is allocated after binance_init.
  */
 #ifndef FKS_FEEDS_BINANCE_H

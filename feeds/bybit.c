@@ -257,7 +257,11 @@ static int do_book(struct bybit *d, const struct json_doc *j, int root, int data
 		}
 		json_hdr(&h, id, ns, recv_ns, 0);
 	}
-	for (uint32_t k = 0; k < n; k++) {
+	/* A snapshot goes in reverse: Bybit lists best first, the book keeps
+	 * worst first, and appending at the end moves nothing. */
+	bool reverse = h.flags & FKS_EVF_SNAPSHOT;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = !reverse ? i : i < nb ? nb - 1 - i : n - 1 - (i - nb);
 		int e = json_book_set(&bk->book, k < nb ? FKS_SIDE_BUY : FKS_SIDE_SELL,
 				      d->scratch[k].px, d->scratch[k].qty, u, &h, emit, ctx);
 		if (e < 0)

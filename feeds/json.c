@@ -3,6 +3,10 @@
 #define JSMN_STATIC
 #endif
 #define JSMN_STRICT
+/* Without parent links jsmn finds the enclosing container by scanning back
+ * over every token at each ',' and closing bracket: quadratic in a
+ * 500-level book. */
+#define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
 #include "json.h"
@@ -18,6 +22,7 @@ _Static_assert(sizeof(struct json_tok) == sizeof(jsmntok_t), "json_tok mirrors j
 _Static_assert(offsetof(struct json_tok, start) == offsetof(jsmntok_t, start), "start");
 _Static_assert(offsetof(struct json_tok, end) == offsetof(jsmntok_t, end), "end");
 _Static_assert(offsetof(struct json_tok, size) == offsetof(jsmntok_t, size), "size");
+_Static_assert(offsetof(struct json_tok, parent) == offsetof(jsmntok_t, parent), "parent");
 _Static_assert((int)JSON_OBJECT == (int)JSMN_OBJECT && (int)JSON_ARRAY == (int)JSMN_ARRAY &&
 	       (int)JSON_STRING == (int)JSMN_STRING && (int)JSON_PRIMITIVE == (int)JSMN_PRIMITIVE,
 	       "types");

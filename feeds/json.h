@@ -70,6 +70,7 @@ struct json_tok {
 	int start;     /* byte offsets into the message; a string excludes quotes */
 	int end;
 	int size;      /* object: keys; array: elements; key string: 1 */
+	int parent;    /* index of the enclosing token, -1 for the root */
 };
 
 struct json_doc {
