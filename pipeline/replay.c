@@ -423,9 +423,15 @@ static int strategy_config(const struct replay_setup *s, struct fks_config *cfg,
 			memcpy(si->instrument, ic->symbol, sizeof si->instrument);
 			for (uint32_t j = 0; j < sp->n && j < FKS_PARAMS_MAX; j++) {
 				snprintf(si->param[j].key, FKS_PARAM_KEY_MAX, "%s", sp->key[j]);
-				if (!strcmp(sp->key[j], "gate"))
-					snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s@%s", sp->val[j], ic->symbol);
-				else
+				if (!strcmp(sp->key[j], "gate")) {
+					int g = snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s@%s", sp->val[j],
+							 ic->symbol);
+					if (g < 0 || g >= FKS_PARAM_VALUE_MAX) {
+						snprintf(err, errlen, "strategy %s: gate %s on %s: name too long", sp->name,
+							 sp->val[j], ic->symbol);
+						return -1;
+					}
+				} else
 					snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s", sp->val[j]);
 			}
 			si->n_params = sp->n < FKS_PARAMS_MAX ? sp->n : FKS_PARAMS_MAX;
