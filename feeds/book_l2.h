@@ -68,6 +68,15 @@ static inline const struct book_level *book_l2_best(const struct book_l2 *b, uin
 	return s->n ? &s->lv[s->n - 1] : NULL;
 }
 
+/* Quantity at px on side, 0 when there is no such level. */
+int64_t book_l2_qty(const struct book_l2 *b, uint8_t side, int64_t px);
+
+/* Levels held on side. */
+static inline uint32_t book_l2_levels(const struct book_l2 *b, uint8_t side)
+{
+	return side == FKS_SIDE_BUY ? b->bid.n : b->ask.n;
+}
+
 /* Copy up to n best levels of side into out; returns how many. */
 uint32_t book_l2_top(const struct book_l2 *b, uint8_t side, struct book_level *out, uint32_t n);
 

@@ -69,8 +69,9 @@ const char *sim_reject_reason_name(unsigned reason)
 int sim_venue_init(struct sim_venue *v, const struct sim_venue_params *p)
 {
 	memset(v, 0, sizeof *v);
-	if ((p->fill != SIM_FILL_TOUCH && p->fill != SIM_FILL_NONE) ||
-	    p->latency_us > SIM_VENUE_MAX_LATENCY_US || p->n_instruments == 0 ||
+	if ((p->fill != SIM_FILL_TOUCH && p->fill != SIM_FILL_NONE && p->fill != SIM_FILL_QUEUE) ||
+	    p->latency_us > SIM_VENUE_MAX_LATENCY_US || p->slippage_bps > SIM_VENUE_MAX_SLIPPAGE_BPS ||
+	    p->n_instruments == 0 ||
 	    p->n_instruments > SIM_VENUE_MAX_INSTRUMENTS)
 		return -1;
 	for (uint32_t i = 0; i < p->n_instruments; i++) {
@@ -85,6 +86,8 @@ int sim_venue_init(struct sim_venue *v, const struct sim_venue_params *p)
 	v->n_books = p->n_instruments;
 	v->fill = p->fill;
 	v->latency_ns = (int64_t)p->latency_us * 1000;
+	v->slippage_bps = p->slippage_bps;
+	v->slippage_ticks = p->slippage_ticks;
 	for (uint32_t i = 0; i < SIM_VENUE_MAX_ORDERS; i++)
 		v->rec[i].next = i + 1 < SIM_VENUE_MAX_ORDERS ? i + 1 : NIL;
 	v->free_head = 0;
@@ -263,6 +266,48 @@ static bool is_immediate(const struct sim_order *o)
 	return o->ord_type == FKS_ORD_MARKET || o->tif == FKS_TIF_IOC || o->tif == FKS_TIF_FOK;
 }
 
+static bool fills_passively(const struct sim_venue *v)
+{
+	return v->fill == SIM_FILL_QUEUE;
+}
+
+/* The price a market order pays at this touch (see the header).  In 128
+ * bits: touch * bps cannot overflow there, and the result is clamped. */
+static int64_t slipped_px(const struct sim_venue *v, const struct sim_order *o, int64_t touch)
+{
+	if (o->ord_type != FKS_ORD_MARKET || (v->slippage_bps == 0 && v->slippage_ticks == 0))
+		return touch;
+	__int128 slip = v->slippage_ticks + ((__int128)touch * v->slippage_bps + 9999) / 10000;
+	__int128 px = o->side == FKS_SIDE_BUY ? touch + slip : touch - slip;
+	if (px < 1)
+		px = 1;
+	if (px > INT64_MAX)
+		px = INT64_MAX;
+	return (int64_t)px;
+}
+
+/* Fill qty of open order r at px; retire it when done. */
+static void fill_order(struct sim_venue *v, uint32_t r, int64_t px, int64_t qty, int64_t event_time_ns,
+		       sim_emit_fn emit, void *ctx)
+{
+	struct sim_order *o = &v->rec[r];
+	union fks_event e;
+
+	o->leaves -= qty;
+	set_state(o, o->leaves == 0 ? SIM_ORD_FILLED : SIM_ORD_PARTIALLY_FILLED);
+	start_event(v, &e, FKS_EV_FILL, o->instrument, event_time_ns, o->recv_time_ns);
+	e.fill.order_id = o->order_id;
+	e.fill.px = px;
+	e.fill.qty = qty;
+	e.fill.leaves_qty = o->leaves;
+	v->c.fills++;
+	if (o->leaves == 0) {
+		open_unlink(v, &v->book[o->book], r);
+		done_append(v, r);
+	}
+	emit(ctx, &e);
+}
+
 /*
  * Give open order r its chance at the book's current quote, if that quote is
  * one it may see.  Fills carry event_time_ns (that of the cause).  An
@@ -287,33 +332,96 @@ static void try_match(struct sim_venue *v, uint32_t r, int64_t event_time_ns, si
 	if (o->tif == FKS_TIF_FOK && o->ord_type != FKS_ORD_MARKET && qty < o->leaves)
 		qty = 0;        /* all or nothing */
 	if (qty > 0) {
-		union fks_event e;
-
 		*avail -= qty;
-		o->leaves -= qty;
-		set_state(o, o->leaves == 0 ? SIM_ORD_FILLED : SIM_ORD_PARTIALLY_FILLED);
-		start_event(v, &e, FKS_EV_FILL, o->instrument, event_time_ns, o->recv_time_ns);
-		e.fill.order_id = o->order_id;
-		e.fill.px = touch;
-		e.fill.qty = qty;
-		e.fill.leaves_qty = o->leaves;
-		v->c.fills++;
-		if (o->leaves == 0) {
-			open_unlink(v, b, r);
-			done_append(v, r);
-		}
-		emit(ctx, &e);
+		fill_order(v, r, slipped_px(v, o, touch), qty, event_time_ns, emit, ctx);
 	}
 	if (o->leaves > 0 && is_immediate(o))
 		cancel_order(v, r, event_time_ns, o->recv_time_ns, emit, ctx);
 }
 
+/* ---- passive fills (SIM_FILL_QUEUE) -------------------------------------- */
+
+enum { QUEUE_UNSET = 0, QUEUE_UNKNOWN = 1, QUEUE_KNOWN = 2 };
+
+/* Estimate a resting limit order's queue position from the book's last
+ * quote, the first time it may see the market, or learn it once the best
+ * reaches its price.  Sizes are the quote's displayed ones, not what our own
+ * fills took from it: the queue is the resting volume ahead of us. */
+static void queue_update(struct sim_venue *v, struct sim_order *o, int64_t event_time_ns)
+{
+	const struct sim_book *b = &v->book[o->book];
+
+	if (o->ord_type != FKS_ORD_LIMIT || o->queue_state == QUEUE_KNOWN || event_time_ns < o->eligible_ns)
+		return;
+
+	bool buy = o->side == FKS_SIDE_BUY;
+	int64_t best = b->have_quote ? (buy ? b->bid_px : b->ask_px) : 0;
+	int64_t shown = buy ? b->bid_qty : b->ask_qty;
+
+	if (best > 0 && best == o->px) {
+		o->queue_state = QUEUE_KNOWN;
+		o->queue_ahead = shown > 0 ? shown : 0;
+	} else if (o->queue_state == QUEUE_UNSET) {
+		bool improves = best <= 0 || (buy ? o->px > best : o->px < best);
+		o->queue_state = improves ? QUEUE_KNOWN : QUEUE_UNKNOWN;
+		o->queue_ahead = 0;
+	}
+}
+
+static void on_trade(struct sim_venue *v, struct sim_book *b, const struct fks_ev_trade *t, sim_emit_fn emit,
+		     void *ctx)
+{
+	int64_t rem = t->qty;
+
+	if (t->px <= 0 || t->qty <= 0)
+		return;
+	for (uint32_t r = b->head, next; r != NIL; r = next) {
+		struct sim_order *o = &v->rec[r];
+
+		next = o->next;
+		if (o->ord_type != FKS_ORD_LIMIT || t->h.event_time_ns < o->eligible_ns)
+			continue;
+		queue_update(v, o, t->h.event_time_ns);
+
+		bool buy = o->side == FKS_SIDE_BUY;
+		bool through = buy ? t->px < o->px : t->px > o->px;
+		int64_t take = 0;
+
+		if (through) {
+			take = rem;
+		} else if (t->px == o->px && o->queue_state == QUEUE_KNOWN && t->aggressor != o->side) {
+			if (o->queue_ahead >= t->qty) {
+				o->queue_ahead -= t->qty;
+				continue;
+			}
+			take = t->qty - o->queue_ahead;
+			o->queue_ahead = 0;
+			if (take > rem)
+				take = rem;
+		}
+		if (take > o->leaves)
+			take = o->leaves;
+		if (take <= 0)
+			continue;
+		rem -= take;
+		v->c.trade_fills++;
+		fill_order(v, r, o->px, take, t->h.event_time_ns, emit, ctx);
+	}
+}
+
 void sim_venue_on_market(struct sim_venue *v, const union fks_event *ev, sim_emit_fn emit, void *ctx)
 {
-	int bi = ev->h.type == FKS_EV_QUOTE ? find_book(v, ev->h.instrument) : -1;
+	bool trade = ev->h.type == FKS_EV_TRADE && fills_passively(v);
+	int bi = ev->h.type == FKS_EV_QUOTE || trade ? find_book(v, ev->h.instrument) : -1;
 
 	if (bi < 0) {
 		v->c.ignored++;
+		return;
+	}
+	if (trade) {
+		if (ev->h.event_time_ns > v->clock_ns)
+			v->clock_ns = ev->h.event_time_ns;
+		on_trade(v, &v->book[bi], &ev->trade, emit, ctx);
 		return;
 	}
 
@@ -328,13 +436,18 @@ void sim_venue_on_market(struct sim_venue *v, const union fks_event *ev, sim_emi
 	b->ask_px = q->ask_px;
 	b->bid_avail = q->bid_px > 0 && q->bid_qty > 0 ? q->bid_qty : 0;
 	b->ask_avail = q->ask_px > 0 && q->ask_qty > 0 ? q->ask_qty : 0;
-	if (v->fill != SIM_FILL_TOUCH)
+	b->bid_qty = b->bid_avail;
+	b->ask_qty = b->ask_avail;
+	if (v->fill == SIM_FILL_NONE)
 		return;
 	/* Oldest first.  The next link is read before matching, which may
 	 * move the current order to the done list. */
 	for (uint32_t r = b->head, next; r != NIL; r = next) {
 		next = v->rec[r].next;
 		try_match(v, r, q->h.event_time_ns, emit, ctx);
+		if (fills_passively(v) && v->rec[r].state != SIM_ORD_FILLED &&
+		    v->rec[r].state != SIM_ORD_CANCELED)
+			queue_update(v, &v->rec[r], q->h.event_time_ns);
 	}
 }
 
@@ -410,9 +523,11 @@ static void on_new(struct sim_venue *v, const struct fks_ev_order_new *n, sim_em
 	v->c.acks++;
 	emit(ctx, &e);
 
-	if (v->fill == SIM_FILL_TOUCH)
+	if (v->fill != SIM_FILL_NONE) {
 		try_match(v, r, o->event_time_ns, emit, ctx);
-	else if (is_immediate(o))
+		if (fills_passively(v) && is_open(o) && v->book[bi].have_quote)
+			queue_update(v, o, v->book[bi].quote_time_ns);
+	} else if (is_immediate(o))
 		cancel_order(v, r, o->event_time_ns, o->recv_time_ns, emit, ctx);
 }
 

@@ -49,6 +49,33 @@
  * market orders are canceled right after their ack, since they could never
  * fill, and the others rest until canceled.
  *
+ * Fill model SIM_FILL_QUEUE: everything SIM_FILL_TOUCH does, and resting
+ * limit orders also fill passively from FKS_EV_TRADE events of their
+ * instrument (event time >= eligible, as for quotes):
+ *     trade-through  a trade strictly through the limit (below a buy's, above
+ *                    a sell's) fills at the limit price, for the smaller of
+ *                    the leaves and what is left of the trade's quantity
+ *     on touch       a trade at the limit price first eats the order's queue
+ *                    position; only what exceeds it fills (at the limit,
+ *                    within what is left of the trade).  A trade whose
+ *                    aggressor is the order's own side cannot hit it and is
+ *                    skipped; aggressor NONE counts.
+ * Queue position ("queue ahead") is estimated once, at the first quote or
+ * trade the order may see: the displayed size of the last quote at its
+ * price if its price is the same-side best, 0 if it improves on the best
+ * (or there is no best), unknown if it is behind the best.  An unknown
+ * queue becomes known, with that quote's displayed size, at the first quote
+ * whose same-side best is its price; until then only trade-through fills
+ * it.  Resting orders are matched against trades oldest first; each trade
+ * reduces every order's queue by its full quantity (the volume ahead of
+ * each was consumed) but its quantity is handed out to fills only once.
+ *
+ * Slippage (every fill model): a market order fills at the touch plus
+ * slippage for a buy, minus it for a sell, where slippage = slippage_ticks
+ * (integer units of the price scale) + ceil(touch * slippage_bps / 10^4).
+ * Limit orders never slip.  Both 0 (the default) is the behaviour above.
+ * A sell's slipped price is floored at 1.
+ *
  * Cancels (FKS_EV_ORDER_CANCEL) act at once, without latency: an open order
  * gets an FKS_EV_CANCEL_ACK for its leaves; an id never seen (or forgotten)
  * an ORDER_REJECT with UNKNOWN_ORDER; a done order (filled, canceled,
@@ -83,11 +110,13 @@
 #define SIM_VENUE_MAX_ORDERS 4096                /* order records: open + remembered */
 #define SIM_VENUE_ID_SLOTS (2 * SIM_VENUE_MAX_ORDERS) /* id index, at most half full */
 #define SIM_VENUE_MAX_LATENCY_US 10000000u
+#define SIM_VENUE_MAX_SLIPPAGE_BPS 10000u
 
 /* Same numbers as enum fks_fill_model in pipeline/config.h. */
 enum sim_fill_model {
 	SIM_FILL_TOUCH = 1,
 	SIM_FILL_NONE = 2,
+	SIM_FILL_QUEUE = 3,        /* touch + trade-through + queue position */
 };
 
 enum sim_order_state {
@@ -115,6 +144,8 @@ enum sim_reject_reason {
 struct sim_venue_params {
 	uint8_t fill;              /* enum sim_fill_model */
 	uint32_t latency_us;       /* 0..SIM_VENUE_MAX_LATENCY_US */
+	uint32_t slippage_bps;     /* market orders: 0..SIM_VENUE_MAX_SLIPPAGE_BPS */
+	uint32_t slippage_ticks;   /* market orders: price units added; 0: none */
 	uint32_t n_instruments;    /* 1..SIM_VENUE_MAX_INSTRUMENTS */
 	uint32_t instrument[SIM_VENUE_MAX_INSTRUMENTS]; /* ids traded here; not 0, unique */
 };
@@ -132,6 +163,8 @@ struct sim_order {
 	uint8_t side, ord_type, tif, state;
 	int64_t px, qty, leaves;
 	int64_t eligible_ns;       /* may match quotes at or after this event time */
+	int64_t queue_ahead;       /* SIM_FILL_QUEUE: volume ahead at its price */
+	uint8_t queue_state;       /* 0 not yet estimated, 1 unknown, 2 known */
 	int64_t event_time_ns, recv_time_ns;
 	uint32_t prev, next;       /* its book's open list, or the done/free lists */
 };
@@ -140,6 +173,7 @@ struct sim_book {
 	uint32_t id;
 	bool have_quote;
 	int64_t bid_px, ask_px;
+	int64_t bid_qty, ask_qty;  /* displayed sizes of the last quote */
 	int64_t bid_avail, ask_avail; /* displayed size not yet taken at this quote */
 	int64_t quote_time_ns;
 	uint32_t head, tail;       /* open orders, oldest first */
@@ -155,6 +189,7 @@ struct sim_venue_counters {
 	uint64_t orders;           /* new orders received */
 	uint64_t cancel_requests;
 	uint64_t acks, fills, rejects, cancels; /* events emitted, by type */
+	uint64_t trade_fills;      /* fills caused by trades (SIM_FILL_QUEUE) */
 	uint64_t open;             /* orders open now */
 	uint64_t recycled;         /* done records reused (their ids forgotten) */
 	uint64_t ignored;          /* inputs of no concern: unknown types, quotes
@@ -165,6 +200,7 @@ struct sim_venue_counters {
 struct sim_venue {
 	uint8_t fill;
 	int64_t latency_ns;
+	int64_t slippage_bps, slippage_ticks;
 	uint32_t n_books;
 	struct sim_book book[SIM_VENUE_MAX_INSTRUMENTS];
 	uint32_t free_head;        /* unused records, singly linked by next */
@@ -186,7 +222,8 @@ void sim_venue_on_order(struct sim_venue *v, const union fks_event *ev, sim_emit
 			void *ctx);
 
 /* A market-data event: quotes of traded instruments update the book and
- * match resting orders; anything else is ignored. */
+ * match resting orders; with SIM_FILL_QUEUE trades of traded instruments
+ * fill resting limit orders (see above); anything else is ignored. */
 void sim_venue_on_market(struct sim_venue *v, const union fks_event *ev, sim_emit_fn emit,
 			 void *ctx);
 

@@ -11,6 +11,7 @@
 #include "feed_source.h"
 #include "journal.h"
 #include "proctitle.h"
+#include "replay.h"
 #include "run.h"
 #include "version.h"
 
@@ -28,6 +29,8 @@ static const struct command bench_commands[] = {
 	  bench_pipeline_main, NULL },
 	{ "journal", "LMDB journal append rate and commit latency per sync mode and batch, beside raw LMDB",
 	  bench_journal_main, NULL },
+	{ "replay", "replay throughput in market events/s per strategy, beside a tape-iteration floor",
+	  bench_replay_main, NULL },
 	{ 0 },
 };
 
@@ -57,6 +60,8 @@ static const struct command top_commands[] = {
 	{ "kill", "trip the kill switch of a running pipeline: no new orders leave", kill_main, NULL },
 	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
 	{ "journal", "inspect a journal: stats, verify, export (fks journal --help)", NULL, journal_commands },
+	{ "replay", "backtest over a journal or recording, --report, --sweep, --verify (fks replay --help)",
+	  replay_main, NULL },
 	{ "feed", "market data tools: decode (fks feed --help)", NULL, feed_commands },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },

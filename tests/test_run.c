@@ -629,3 +629,49 @@ Test(run, tails_started_before_and_during_a_run_see_every_event, .timeout = 180)
 	expect_tail_saw(&early, c.total);
 	expect_tail_saw(&late, c.total);
 }
+
+/* Live/backtest parity: a run of the signal engine (several strategy kinds,
+ * a regime gate) is reproduced by `fks replay --verify` from its journal
+ * alone, decision for decision, with execution reports applied where the
+ * APPLIED markers say. */
+Test(run, replay_verify_reproduces_a_live_engine_run, .timeout = 240)
+{
+	static char cfg[20000], path[64];
+	const char *dump[] = { "config", "default", NULL };
+	cr_assert_eq(run_to_end(&P, dump), 0);
+	const char *st = strstr(P.out, "\nstrategy:\n");
+	cr_assert_not_null(st, "the default config has a strategy section");
+	const char *end = strstr(st + 1, "\n\n");
+	cr_assert_not_null(end);
+	snprintf(cfg, sizeof cfg,
+		 "%.*s\n"
+		 "strategies:\n"
+		 "  - {name: regime, kind: markov, instrument: BTCUSDT, params: {window: 50}}\n"
+		 "  - name: cross\n"
+		 "    kind: sma_cross\n"
+		 "    instrument: BTCUSDT\n"
+		 "    params: {fast: 10, slow: 30, min_confidence: 0.1, max_qty: \"0.05\"}\n"
+		 "  - {name: states, kind: asmbtr, instrument: ETHUSDT, params: {depth: 6, max_qty: \"0.5\"}}\n"
+		 "%s",
+		 (int)(st - P.out), P.out, end);
+	snprintf(path, sizeof path, "/tmp/fks-test-engine-%d.yaml", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "parity");
+	const char *args[] = { "run", "-c", path, "--events", "200000", "--prefix", prefix, "--json", NULL };
+	int rc = run_to_end(&P, args);
+	unlink(path);
+	cr_assert_eq(rc, 0, "fks run failed:\n%s", P.err);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert_gt(c.by_type[FKS_EV_SIGNAL], 0, "the engine signalled");
+	cr_assert_gt(c.by_type[FKS_EV_FILL], 0, "and traded");
+	static struct proc v;
+	const char *vargs[] = { "replay", "--input", P.journal, "--verify", NULL };
+	cr_assert_eq(run_to_end(&v, vargs), 0, "replay --verify:\n%s%s", v.out, v.err);
+	cr_assert_not_null(strstr(v.out, "all match"), "%s", v.out);
+}

@@ -826,3 +826,135 @@ Test(sim_venue, random_run_is_deterministic_and_conserves_quantity)
 			cr_assert_eq(filled[id], ordered[id]);
 	}
 }
+
+/* ---- fill model SIM_FILL_QUEUE and slippage ------------------------------ */
+
+static void setup_venue_ex(uint8_t fill, uint32_t latency_us, uint32_t slip_bps, uint32_t slip_ticks)
+{
+	struct sim_venue_params p = {
+		.fill = fill,
+		.latency_us = latency_us,
+		.slippage_bps = slip_bps,
+		.slippage_ticks = slip_ticks,
+		.n_instruments = 2,
+		.instrument = { I1, I2 },
+	};
+
+	cr_assert_eq(sim_venue_init(&venue, &p), 0);
+	memset(&cap, 0, sizeof cap);
+}
+
+static void trade(uint32_t inst, int64_t px, int64_t qty, uint8_t aggressor, int64_t t)
+{
+	union fks_event e;
+
+	memset(&e, 0, sizeof e);
+	e.h.type = FKS_EV_TRADE;
+	e.h.source = FKS_STAGE_FEED;
+	e.h.instrument = inst;
+	e.h.event_time_ns = t;
+	e.trade.px = px;
+	e.trade.qty = qty;
+	e.trade.aggressor = aggressor;
+	sim_venue_on_market(&venue, &e, capture_emit, &cap);
+}
+
+Test(sim_venue_queue, slippage_applies_to_market_orders_only)
+{
+	/* 10 bps of 10000 is 10, plus 2 ticks: buy at 10000 + 12, sell at
+	 * 9990 - ceil(9990 * 10 / 10^4) - 2 = 9990 - 10 - 2 = 9978. */
+	setup_venue_ex(SIM_FILL_TOUCH, 0, 10, 2);
+	quote(I1, 9990, 50, 10000, 50, 1000);
+	send(1, I1, FKS_SIDE_BUY, FKS_ORD_MARKET, FKS_TIF_IOC, 10000, 5, 1000);
+	expect_ack(0, 1, I1, 1000, 1, 5);
+	expect_fill(1, 1, I1, 1000, 10012, 5, 0);
+	send(2, I1, FKS_SIDE_SELL, FKS_ORD_MARKET, FKS_TIF_IOC, 9990, 5, 1000);
+	expect_fill(3, 2, I1, 1000, 9978, 5, 0);
+	/* a marketable limit fills at the touch, unslipped */
+	limit(3, I1, FKS_SIDE_BUY, 10005, 5, 1000);
+	expect_fill(5, 3, I1, 1000, 10000, 5, 0);
+	cr_assert_eq(cap.n, 6);
+}
+
+Test(sim_venue_queue, bad_slippage_refused)
+{
+	struct sim_venue_params p = { .fill = SIM_FILL_QUEUE, .slippage_bps = SIM_VENUE_MAX_SLIPPAGE_BPS + 1,
+				      .n_instruments = 1, .instrument = { I1 } };
+
+	cr_assert_eq(sim_venue_init(&venue, &p), -1);
+	p.fill = 4;
+	p.slippage_bps = 0;
+	cr_assert_eq(sim_venue_init(&venue, &p), -1);
+}
+
+Test(sim_venue_queue, touch_model_ignores_trades)
+{
+	setup_venue_ex(SIM_FILL_TOUCH, 0, 0, 0);
+	quote(I1, 9990, 50, 10000, 50, 1000);
+	limit(1, I1, FKS_SIDE_BUY, 9990, 5, 1000);
+	trade(I1, 9980, 100, FKS_SIDE_SELL, 2000);
+	cr_assert_eq(cap.n, 1, "ack only");
+	cr_assert_eq(venue.c.ignored, 1);
+}
+
+Test(sim_venue_queue, trade_through_fills_at_limit)
+{
+	setup_venue_ex(SIM_FILL_QUEUE, 0, 0, 0);
+	quote(I1, 9990, 50, 10000, 50, 1000);
+	limit(1, I1, FKS_SIDE_BUY, 9985, 8, 1000); /* behind the best: queue unknown */
+	expect_ack(0, 1, I1, 1000, 1, 8);
+	trade(I1, 9985, 100, FKS_SIDE_SELL, 1500);  /* at the limit, queue unknown: nothing */
+	cr_assert_eq(cap.n, 1);
+	trade(I1, 9984, 3, FKS_SIDE_SELL, 2000);    /* through: 3 at the limit */
+	expect_fill(1, 1, I1, 2000, 9985, 3, 5);
+	trade(I1, 9980, 10, FKS_SIDE_NONE, 3000);   /* through: the remaining 5 */
+	expect_fill(2, 1, I1, 3000, 9985, 5, 0);
+	cr_assert_eq(venue.c.trade_fills, 2);
+}
+
+Test(sim_venue_queue, queue_position_at_touch)
+{
+	setup_venue_ex(SIM_FILL_QUEUE, 0, 0, 0);
+	quote(I1, 9990, 50, 10000, 40, 1000);
+	limit(1, I1, FKS_SIDE_SELL, 10000, 10, 1000); /* joins the ask: 40 ahead */
+	limit(2, I1, FKS_SIDE_BUY, 9995, 10, 1000);   /* improves the bid: 0 ahead */
+	cap_reset();
+	trade(I1, 10000, 30, FKS_SIDE_SELL, 2000);    /* seller-initiated: cannot hit a sell */
+	cr_assert_eq(cap.n, 0);
+	trade(I1, 10000, 30, FKS_SIDE_BUY, 2100);     /* 40 -> 10 ahead */
+	cr_assert_eq(cap.n, 0);
+	trade(I1, 10000, 14, FKS_SIDE_BUY, 2200);     /* 10 ahead eaten, 4 fill */
+	expect_fill(0, 1, I1, 2200, 10000, 4, 6);
+	trade(I1, 9995, 4, FKS_SIDE_SELL, 2300);      /* order 2: nothing ahead, 4 fill */
+	expect_fill(1, 2, I1, 2300, 9995, 4, 6);
+	/* one trade's quantity is handed out once: 20 through both... only
+	 * order 1 (sell 10000) sees 10001 as through; order 2 does not. */
+	trade(I1, 10001, 20, FKS_SIDE_BUY, 2400);
+	expect_fill(2, 1, I1, 2400, 10000, 6, 0);
+	cr_assert_eq(cap.n, 3);
+}
+
+Test(sim_venue_queue, unknown_queue_learned_when_best_reaches_price)
+{
+	setup_venue_ex(SIM_FILL_QUEUE, 0, 0, 0);
+	quote(I1, 9990, 50, 10000, 40, 1000);
+	limit(1, I1, FKS_SIDE_BUY, 9980, 5, 1000);   /* behind: unknown */
+	cap_reset();
+	quote(I1, 9980, 7, 9990, 40, 1500);          /* best is now 9980 with 7 shown */
+	trade(I1, 9980, 7, FKS_SIDE_SELL, 1600);     /* eats the 7 ahead */
+	cr_assert_eq(cap.n, 0);
+	trade(I1, 9980, 2, FKS_SIDE_SELL, 1700);
+	expect_fill(0, 1, I1, 1700, 9980, 2, 3);
+}
+
+Test(sim_venue_queue, latency_delays_trade_fills)
+{
+	setup_venue_ex(SIM_FILL_QUEUE, 10, 0, 0);      /* eligible at 1000 + 10000 */
+	quote(I1, 9990, 50, 10000, 40, 1000);
+	limit(1, I1, FKS_SIDE_BUY, 9995, 5, 1000);
+	cap_reset();
+	trade(I1, 9990, 5, FKS_SIDE_SELL, 5000);       /* through, but too early */
+	cr_assert_eq(cap.n, 0);
+	trade(I1, 9990, 5, FKS_SIDE_SELL, 11000);
+	expect_fill(0, 1, I1, 11000, 9995, 5, 0);
+}

@@ -1,0 +1,175 @@
+/*
+ * fks bench replay: replay throughput on one core.
+ *
+ * A synthetic tape (feeds/synthetic.h, fixed seed 42, one instrument,
+ * 20% trades, 1 ms apart) of T events (default 1M, 128 MB) is generated into
+ * memory first, so that generation is not measured, and played P times
+ * (default 10: 10M events), each pass shifted in event time after the last,
+ * so the replay sees one long tape (the walk restarts at each pass).
+ * Every peer pays the same per-event copy and time shift.  Peers, in the
+ * same run, one after the other on one core:
+ *   floor      copy each event and sum a field (what any replay must do)
+ *   ma_cross   the replay core with the config's ma_cross (the live
+ *              strategy stage today): strategy, risk, venue, report
+ *   sma_cross  the same core with strategies/engine running sma_cross
+ *   asmbtr     the same core with strategies/engine running asmbtr
+ * reported as events/s and as the slowdown against the floor.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay.h"
+#include "synthetic.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct peer {
+	const char *name, *strategy; /* NULL: floor; "": ma_cross from the config */
+	double rate;
+	uint64_t orders, fills;
+};
+
+static int run_peer(struct peer *p, const struct fks_config *cfg, const union fks_event *tape, uint64_t t,
+		    unsigned passes, int64_t span)
+{
+	char err[512];
+	struct replay_core *core = NULL;
+	struct replay_setup *s = calloc(1, sizeof *s);
+	if (!s)
+		return -1;
+	if (p->strategy) {
+		replay_setup_from_config(s, cfg);
+		if (*p->strategy && replay_setup_add_strategy(s, p->strategy, err, sizeof err)) {
+			fprintf(stderr, "bench replay: %s\n", err);
+			free(s);
+			return -1;
+		}
+		if (replay_core_new(&core, s, NULL, NULL, err, sizeof err)) {
+			fprintf(stderr, "bench replay: %s\n", err);
+			free(s);
+			return -1;
+		}
+	}
+	union fks_event ev;
+	volatile int64_t sink = 0;
+	int64_t sum = 0;
+	double t0 = now_s();
+	for (unsigned k = 0; k < passes; k++)
+		for (uint64_t i = 0; i < t; i++) {
+			memcpy(&ev, &tape[i], 64);
+			ev.h.event_time_ns += (int64_t)k * span;
+			ev.h.seq += (uint64_t)k * t;
+			if (core)
+				replay_core_market(core, &ev);
+			else
+				sum += ev.h.event_time_ns & 0xff;
+		}
+	if (core)
+		replay_core_finish(core);
+	double dt = now_s() - t0;
+	sink = sum;
+	(void)sink;
+	p->rate = (double)t * passes / dt;
+	if (core) {
+		struct replay_counts c;
+		replay_core_counts(core, &c);
+		p->orders = c.orders;
+		p->fills = c.fills;
+		replay_core_free(core);
+	}
+	free(s);
+	return 0;
+}
+
+int bench_replay_main(int argc, char **argv)
+{
+	bool json = false;
+	uint64_t t = 1000000;
+	unsigned passes = 10;
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--tape") && i + 1 < argc) {
+			t = strtoull(argv[++i], &end, 10);
+			if (*end || t == 0 || t > 100000000) {
+				fprintf(stderr, "bench replay: --tape N, 1..10^8\n");
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--passes") && i + 1 < argc) {
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || v == 0 || v > 1000) {
+				fprintf(stderr, "bench replay: --passes N, 1..1000\n");
+				return 2;
+			}
+			passes = (unsigned)v;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: fks bench replay [--json] [--tape EVENTS] [--passes N]\n"
+			       "  replays TAPE synthetic events N times (default 1000000 x 10)\n");
+			return 0;
+		} else {
+			fprintf(stderr, "bench replay: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	struct fks_config *cfg = calloc(1, sizeof *cfg);
+	union fks_event *tape = malloc(t * sizeof *tape); /* 128-byte slots: 128 MB per 1M */
+	char err[512];
+	if (!cfg || !tape) {
+		fprintf(stderr, "bench replay: out of memory (%" PRIu64 " events)\n", t);
+		return 1;
+	}
+	if (config_load_default(cfg, err, sizeof err)) {
+		fprintf(stderr, "bench replay: %s\n", err);
+		return 1;
+	}
+	cfg->n_instruments = 1; /* one instrument: one core, one strategy */
+	struct synth_feed feed;
+	struct synth_params sp = { .seed = 42, .trade_ratio_ppm = 200000, .volatility_bps_x100 = 100,
+				   .start_time_ns = 1700000000000000000, .step_ns = 1000000, .n_instruments = 1 };
+	sp.instrument[0] = (struct synth_instrument){ .id = 1, .start_px = cfg->instrument[0].start_px,
+						      .px_scale = cfg->instrument[0].px_scale,
+						      .qty_scale = cfg->instrument[0].qty_scale };
+	synth_init(&feed, &sp);
+	for (uint64_t i = 0; i < t; i++)
+		synth_next(&feed, &tape[i]);
+	struct peer peers[] = {
+		{ .name = "floor" },
+		{ .name = "ma_cross", .strategy = "" },
+		{ .name = "sma_cross", .strategy = "sma_cross:fast=10,slow=30,min_confidence=0,sizing=fixed,fraction=0.01" },
+		{ .name = "asmbtr", .strategy = "asmbtr:sizing=fixed,fraction=0.01" },
+	};
+	int64_t span = (int64_t)t * sp.step_ns;
+	for (size_t k = 0; k < sizeof peers / sizeof peers[0]; k++)
+		if (run_peer(&peers[k], cfg, tape, t, passes, span))
+			return 1;
+	free(tape);
+	double floor_rate = peers[0].rate;
+	if (json) {
+		printf("{\"tape_events\": %" PRIu64 ", \"passes\": %u, \"events\": %" PRIu64 ", \"seed\": 42, \"peers\": [", t,
+		       passes, t * passes);
+		for (size_t k = 0; k < sizeof peers / sizeof peers[0]; k++)
+			printf("%s{\"name\": \"%s\", \"events_per_s\": %.0f, \"slowdown_vs_floor\": %.2f, \"orders\": %" PRIu64
+			       ", \"fills\": %" PRIu64 "}",
+			       k ? ", " : "", peers[k].name, peers[k].rate, floor_rate / peers[k].rate, peers[k].orders,
+			       peers[k].fills);
+		printf("]}\n");
+	} else {
+		printf("replay throughput: %" PRIu64 " synthetic events (tape %" PRIu64 " x %u, seed 42, 1 instrument, "
+		       "20%% trades), one core, peers in sequence\n",
+		       t * passes, t, passes);
+		for (size_t k = 0; k < sizeof peers / sizeof peers[0]; k++)
+			printf("  %-10s %14.0f events/s  %7.2fx floor time  (%" PRIu64 " orders, %" PRIu64 " fills)\n",
+			       peers[k].name, peers[k].rate, floor_rate / peers[k].rate, peers[k].orders, peers[k].fills);
+	}
+	free(cfg);
+	return 0;
+}
