@@ -15,8 +15,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "binance.h"
 #include "book_l3.h"
+#include "bybit.h"
+#include "coinbase.h"
 #include "itch.h"
+#include "kraken.h"
+#include "ws_client.h"
+#include "ws_venue.h"
 #include "moldudp.h"
 #include "xport_file.h"
 #include "xport_pcap.h"
@@ -27,10 +33,50 @@
 
 #define DPDK_MAX_ARGS 32
 
+/* The JSON venues behind one set of calls. */
+struct json_venue_ops {
+	int (*decode)(void *d, const char *msg, size_t len, int64_t recv_ns, feed_emit_fn emit, void *ctx);
+	size_t (*counts)(const void *d, const struct feed_counter **out);
+	size_t (*errors)(const void *d, const struct feed_counter **out);
+	const struct book_l2 *(*book)(const void *d, uint32_t instrument);
+	void (*reconnected)(void *d);  /* NULL: the venue resyncs by itself */
+	void (*free)(void *d);         /* NULL: plain free() */
+};
+
+#define JSON_OPS(X)                                                                              \
+	static int X##_decode_(void *d, const char *m, size_t l, int64_t r, feed_emit_fn e, void *c) \
+	{                                                                                        \
+		return X##_decode(d, m, l, r, e, c);                                             \
+	}                                                                                        \
+	static size_t X##_counts_(const void *d, const struct feed_counter **o) { return X##_counts(d, o); } \
+	static size_t X##_errors_(const void *d, const struct feed_counter **o) { return X##_errors(d, o); } \
+	static const struct book_l2 *X##_book_(const void *d, uint32_t i) { return X##_book(d, i); }
+
+JSON_OPS(binance)
+JSON_OPS(bybit)
+JSON_OPS(coinbase)
+JSON_OPS(kraken)
+
+static void coinbase_reconnected_(void *d) { coinbase_reconnect(d); }
+static void coinbase_free_(void *d) { coinbase_free(d); free(d); }
+static void kraken_free_(void *d) { kraken_free(d); free(d); }
+
+static const struct json_venue_ops ops_binance = { binance_decode_, binance_counts_, binance_errors_, binance_book_, NULL, NULL };
+static const struct json_venue_ops ops_bybit = { bybit_decode_, bybit_counts_, bybit_errors_, bybit_book_, NULL, NULL };
+static const struct json_venue_ops ops_coinbase = { coinbase_decode_, coinbase_counts_, coinbase_errors_, coinbase_book_,
+						    coinbase_reconnected_, coinbase_free_ };
+static const struct json_venue_ops ops_kraken = { kraken_decode_, kraken_counts_, kraken_errors_, kraken_book_, NULL,
+						  kraken_free_ };
+
 struct feed_source {
 	struct fks_feed_cfg cfg;
 	struct feed_symtab *symbols;
 	struct itch *itch;
+	const struct json_venue_ops *jops;
+	void *json;                    /* the JSON venue's decoder */
+	struct ws_client *ws;
+	struct ws_venue_plan plan;
+	uint64_t ws_reconnects;
 	struct moldudp mold;
 	struct xport_file file;
 	struct xport_pcap pcap;
@@ -208,6 +254,39 @@ static int deliver_mold(void *ctx, const uint8_t *pkt, size_t len, int64_t recv_
 	return s->polled >= s->budget;
 }
 
+static int deliver_json(void *ctx, const uint8_t *msg, size_t len, int64_t recv_ns)
+{
+	struct feed_source *s = ctx;
+	if (s->speed > 0 && s->file_open)
+		pace(s, xport_file_record_ns(&s->file));
+	s->jops->decode(s->json, (const char *)msg, len, recv_ns, s->emit, s->ctx);
+	s->messages++;
+	return ++s->polled >= s->budget;
+}
+
+/* A negative return would only be counted again by the client (the
+ * decoder counted the reason already): always go on. */
+static int deliver_ws(void *ctx, const uint8_t *msg, size_t len, int64_t recv_ns)
+{
+	struct feed_source *s = ctx;
+	s->jops->decode(s->json, (const char *)msg, len, recv_ns, s->emit, s->ctx);
+	s->messages++;
+	s->polled++;
+	return 0;
+}
+
+static void ws_state(void *ctx, enum ws_state st)
+{
+	struct feed_source *s = ctx;
+	if (st == WS_RECONNECTED) {
+		s->ws_reconnects++;
+		/* Coinbase restarts its sequence numbers; the others resync from
+		 * the snapshot that follows the resubscribe. */
+		if (s->jops->reconnected)
+			s->jops->reconnected(s->json);
+	}
+}
+
 /* Raw ITCH files are paced by the message's own timestamp: bytes 5..10,
  * big-endian ns since midnight. */
 static int64_t itch_record_ns(void *ctx, const uint8_t *msg, size_t len)
@@ -378,6 +457,99 @@ static int open_itch(struct feed_source *s, char *err, size_t errlen)
 	return -1;
 }
 
+static int open_json(struct feed_source *s, char *err, size_t errlen)
+{
+	const struct fks_feed_cfg *c = &s->cfg;
+	uint32_t nb = s->symbols->learn ? 64 : (s->symbols->n ? s->symbols->n : 1);
+	int rc = -1;
+	enum ws_venue v = WS_VENUE_BINANCE_SPOT;
+	unsigned channels = WS_CH_TRADE | WS_CH_BOOK;
+	bool futures = !strcmp(c->market, "futures");
+	switch (c->type) {
+	case FKS_FEED_BINANCE:
+		s->jops = &ops_binance;
+		if ((s->json = calloc(1, sizeof(struct binance))))
+			rc = binance_init(s->json, s->symbols);
+		v = futures ? WS_VENUE_BINANCE_FUTURES : WS_VENUE_BINANCE_SPOT;
+		/* depth diffs need a REST snapshot this source does not fetch:
+		 * live Binance is trades and the top of book */
+		channels = WS_CH_TRADE | WS_CH_TOP;
+		break;
+	case FKS_FEED_BYBIT:
+		s->jops = &ops_bybit;
+		if ((s->json = calloc(1, sizeof(struct bybit))))
+			rc = bybit_init(s->json, s->symbols);
+		v = futures ? WS_VENUE_BYBIT_LINEAR : WS_VENUE_BYBIT_SPOT;
+		break;
+	case FKS_FEED_COINBASE:
+		s->jops = &ops_coinbase;
+		if ((s->json = calloc(1, sizeof(struct coinbase))))
+			rc = coinbase_init(s->json, s->symbols, nb, 8192, 1 << 17);
+		v = WS_VENUE_COINBASE;
+		channels = WS_CH_TRADE | WS_CH_TOP | WS_CH_BOOK | WS_CH_HEARTBEAT;
+		break;
+	case FKS_FEED_KRAKEN:
+		s->jops = &ops_kraken;
+		if ((s->json = calloc(1, sizeof(struct kraken))))
+			rc = kraken_init(s->json, s->symbols, nb, c->depth ? c->depth : (s->symbols->learn ? 1000 : 10),
+					 1 << 16);
+		v = WS_VENUE_KRAKEN;
+		break;
+	default:
+		break;
+	}
+	if (rc) {
+		if (s->json && s->jops && s->jops->free)
+			s->jops->free(s->json);
+		else
+			free(s->json);
+		s->json = NULL;
+		set_err(err, errlen, "%s: cannot set up the decoder (out of memory)", feed_source_type_name(c->type));
+		return -1;
+	}
+	s->speed = speed_of(c->speed);
+	if (c->source == FKS_SOURCE_FILE) {
+		struct xport_file_opts o = { .format = XPORT_FILE_JSONL };
+		int e = xport_file_open(&s->file, c->path, &o);
+		if (e) {
+			set_err(err, errlen, "%s: %s", c->path, strerror(-e));
+			return -1;
+		}
+		s->file_open = true;
+		s->file_size = s->file.size;
+		return 0;
+	}
+	if (c->source != FKS_SOURCE_WEBSOCKET) {
+		set_err(err, errlen, "%s: only file (JSON lines) and websocket sources", feed_source_type_name(c->type));
+		return -1;
+	}
+	const char *syms[WS_VENUE_MAX_SYMBOLS];
+	size_t n = 0;
+	for (uint32_t id = 1; id <= s->symbols->n && n < WS_VENUE_MAX_SYMBOLS; id++) {
+		const struct feed_symbol *sym = feed_symtab_get(s->symbols, id);
+		syms[n++] = sym->name; /* NUL-padded: a C string */
+	}
+	int pv = ws_venue_plan(&s->plan, v, syms, n, channels, c->depth, c->url[0] ? c->url : NULL);
+	if (pv) {
+		set_err(err, errlen, "%s websocket: %s", ws_venue_name(v), ws_venue_strerror(pv));
+		return -1;
+	}
+	struct ws_config wc = { 0 };
+	ws_venue_apply(&s->plan, &wc);
+	wc.ca_file = c->ca_file[0] ? c->ca_file : NULL;
+	wc.deliver = deliver_ws;
+	wc.on_state = ws_state;
+	wc.ctx = s;
+	wc.seed = c->seed;
+	char e2[WS_ERROR_MAX];
+	s->ws = ws_client_new(&wc, e2, sizeof e2);
+	if (!s->ws) {
+		set_err(err, errlen, "%s websocket: %s", ws_venue_name(v), e2);
+		return -1;
+	}
+	return 0;
+}
+
 struct feed_source *feed_source_open(const struct fks_feed_cfg *cfg, struct feed_symtab *symbols,
 				     char *err, size_t errlen)
 {
@@ -393,6 +565,12 @@ struct feed_source *feed_source_open(const struct fks_feed_cfg *cfg, struct feed
 	switch (cfg->type) {
 	case FKS_FEED_ITCH:
 		rc = open_itch(s, err, errlen);
+		break;
+	case FKS_FEED_BINANCE:
+	case FKS_FEED_BYBIT:
+	case FKS_FEED_COINBASE:
+	case FKS_FEED_KRAKEN:
+		rc = open_json(s, err, errlen);
 		break;
 	default:
 		set_err(err, errlen, "feed.type %s: not supported by this build's feed stage",
@@ -425,6 +603,14 @@ void feed_source_close(struct feed_source *s)
 		itch_free(s->itch);
 		free(s->itch);
 	}
+	if (s->ws)
+		ws_client_free(s->ws);
+	if (s->json) {
+		if (s->jops->free)
+			s->jops->free(s->json);
+		else
+			free(s->json);
+	}
 	free(s);
 }
 
@@ -439,8 +625,12 @@ int feed_source_poll(struct feed_source *s, feed_emit_fn emit, void *ctx, uint32
 	s->budget = max_msgs ? max_msgs : 1;
 	s->polled = 0;
 	int rc = 0;
+	if (s->ws) {
+		ws_client_run(s->ws, timeout_ms > 0 ? timeout_ms : 1);
+		return (int)s->polled;
+	}
 	if (s->file_open) {
-		rc = xport_file_run(&s->file, deliver_itch, s);
+		rc = xport_file_run(&s->file, s->json ? deliver_json : deliver_itch, s);
 	} else if (s->pcap_open) {
 		rc = xport_pcap_run(&s->pcap, deliver_mold, s);
 	} else if (s->udp_open) {
@@ -484,6 +674,8 @@ size_t feed_source_counts(const struct feed_source *s, const struct feed_counter
 {
 	if (s->itch)
 		return itch_counts(s->itch, out);
+	if (s->json)
+		return s->jops->counts(s->json, out);
 	*out = NULL;
 	return 0;
 }
@@ -492,6 +684,8 @@ size_t feed_source_errors(const struct feed_source *s, const struct feed_counter
 {
 	if (s->itch)
 		return itch_errors(s->itch, out);
+	if (s->json)
+		return s->jops->errors(s->json, out);
 	*out = NULL;
 	return 0;
 }
@@ -552,6 +746,11 @@ size_t feed_source_xport_counters(const struct feed_source *s, struct feed_count
 		n = put(out, cap, n, "mold_malformed", m->malformed);
 		n = put(out, cap, n, "mold_session_changes", m->session_changes);
 	}
+	if (s->ws) {
+		struct feed_counter w[WS_STATS_COUNT];
+		size_t k = ws_client_counters(s->ws, w, WS_STATS_COUNT);
+		n = put_all(out, cap, n, w, k < WS_STATS_COUNT ? k : WS_STATS_COUNT, 0);
+	}
 	if (s->itch)
 		n = put(out, cap, n, "ignored_messages", itch_ignored(s->itch));
 	if (s->speed > 0) {
@@ -583,6 +782,15 @@ bool feed_source_book(const struct feed_source *s, uint32_t instrument, struct f
 		info->stale = b->stale;
 		return true;
 	}
+	if (s->json) {
+		const struct book_l2 *b = s->jops->book(s->json, instrument);
+		if (!b)
+			return false;
+		info->bid_levels = b->bid.n;
+		info->ask_levels = b->ask.n;
+		info->stale = b->stale;
+		return true;
+	}
 	return false;
 }
 
@@ -598,6 +806,10 @@ uint32_t feed_source_book_top(const struct feed_source *s, uint32_t instrument, 
 		for (; k < n && k < sd->n; k++)
 			out[k] = (struct book_level){ sd->lv[sd->n - 1 - k].px, sd->lv[sd->n - 1 - k].qty };
 		return k;
+	}
+	if (s->json) {
+		const struct book_l2 *b = s->jops->book(s->json, instrument);
+		return b ? book_l2_top(b, side, out, n) : 0;
 	}
 	return 0;
 }
