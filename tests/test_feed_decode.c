@@ -450,3 +450,105 @@ Test(feed_run, an_itch_feed_with_wrong_scales_is_refused, .timeout = 60)
 	cr_expect_neq(rc, 0, "a feed that cannot start fails the run");
 	cr_expect(strstr(err_buf, "px_scale 4") != NULL, "the reason is given: %s", err_buf);
 }
+
+/* ---- Bybit: a naive L2 replay of the ob500 recording ------------------- */
+
+/* "1.9531" -> 195310000 (8 decimals); digits and one dot only. */
+static int64_t dec8(const char *s, size_t n)
+{
+	int64_t v = 0;
+	int frac = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			frac = 0;
+			continue;
+		}
+		v = v * 10 + (s[i] - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	for (int f = frac < 0 ? 0 : frac; f < 8; f++)
+		v *= 10;
+	return v;
+}
+
+struct lvl { int64_t px, qty; };
+static struct lvl nb_bid[4096], nb_ask[4096];
+static size_t nb_nbid, nb_nask;
+
+static void nb_set(struct lvl *side, size_t *n, int64_t px, int64_t qty)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (side[i].px == px) {
+			if (qty)
+				side[i].qty = qty;
+			else
+				side[i] = side[--*n];
+			return;
+		}
+	if (qty) {
+		cr_assert_lt(*n, 4096);
+		side[(*n)++] = (struct lvl){ px, qty };
+	}
+}
+
+/* Apply the ["px","qty"] pairs of the array after key in line. */
+static void nb_apply(const char *line, const char *key, struct lvl *side, size_t *n)
+{
+	const char *p = strstr(line, key);
+	cr_assert_not_null(p, "%s", key);
+	p += strlen(key);
+	while (*p == '[' && p[1] == '"') {
+		const char *a = p + 2, *ae = strchr(a, '"');
+		const char *b = ae + 3, *be_ = strchr(b, '"');
+		nb_set(side, n, dec8(a, (size_t)(ae - a)), dec8(b, (size_t)(be_ - b)));
+		p = be_ + 2; /* past "] */
+		if (*p == ',')
+			p++;
+	}
+}
+
+Test(feed_decode, bybit_ob500_final_book_matches_a_naive_replay)
+{
+	const char *sh = getenv("FKS_SHARED");
+	cr_assert_not_null(sh);
+	char path[512];
+	snprintf(path, sizeof path, "%s/data/bybit/2024-12-01_XRPUSDT_ob500.data", sh);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	static char line[1 << 20];
+	int lines = 0;
+	while (fgets(line, sizeof line, f)) {
+		lines++;
+		if (strstr(line, "\"type\":\"snapshot\""))
+			nb_nbid = nb_nask = 0;
+		nb_apply(line, "\"b\":[", nb_bid, &nb_nbid);
+		nb_apply(line, "\"a\":[", nb_ask, &nb_nask);
+	}
+	fclose(f);
+	cr_assert_eq(lines, 50, "README: a snapshot and 49 deltas");
+	struct lvl bb = { 0, 0 }, ba = { INT64_MAX, 0 };
+	for (size_t i = 0; i < nb_nbid; i++)
+		if (nb_bid[i].px > bb.px)
+			bb = nb_bid[i];
+	for (size_t i = 0; i < nb_nask; i++)
+		if (nb_ask[i].px < ba.px)
+			ba = nb_ask[i];
+
+	const char *args[] = { "feed", "decode", "--venue", "bybit", path, "--json", NULL };
+	cr_assert_eq(run_fks(args), 0, "stderr: %s", err_buf);
+	cr_assert_eq(json_num(out_buf, NULL, "messages"), 50);
+	cr_assert_eq(json_num(out_buf, "\"counts\"", "snapshot"), 1);
+	cr_assert_eq(json_num(out_buf, "\"counts\"", "delta"), 49);
+	char got[32];
+	json_text(out_buf, "\"XRPUSDT\": {", "bid_px", got, sizeof got);
+	cr_expect_eq(dec8(got, strlen(got)), bb.px, "bid_px %s", got);
+	json_text(out_buf, "\"XRPUSDT\": {", "bid_qty", got, sizeof got);
+	cr_expect_eq(dec8(got, strlen(got)), bb.qty, "bid_qty %s", got);
+	json_text(out_buf, "\"XRPUSDT\": {", "ask_px", got, sizeof got);
+	cr_expect_eq(dec8(got, strlen(got)), ba.px, "ask_px %s", got);
+	json_text(out_buf, "\"XRPUSDT\": {", "ask_qty", got, sizeof got);
+	cr_expect_eq(dec8(got, strlen(got)), ba.qty, "ask_qty %s", got);
+	cr_expect_eq(json_num(out_buf, "\"XRPUSDT\": {", "bid_levels"), (long long)nb_nbid);
+	cr_expect_eq(json_num(out_buf, "\"XRPUSDT\": {", "ask_levels"), (long long)nb_nask);
+}
