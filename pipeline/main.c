@@ -8,6 +8,7 @@
 
 #include "bench.h"
 #include "config.h"
+#include "feed_source.h"
 #include "journal.h"
 #include "proctitle.h"
 #include "replay.h"
@@ -47,6 +48,12 @@ static const struct command journal_commands[] = {
 	{ 0 },
 };
 
+static const struct command feed_commands[] = {
+	{ "decode", "decode a recording and print counts and final books: fks feed decode --venue itch FILE",
+	  feed_cmd_decode, NULL },
+	{ 0 },
+};
+
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
@@ -55,6 +62,7 @@ static const struct command top_commands[] = {
 	{ "journal", "inspect a journal: stats, verify, export (fks journal --help)", NULL, journal_commands },
 	{ "replay", "backtest over a journal or recording, --report, --sweep, --verify (fks replay --help)",
 	  replay_main, NULL },
+	{ "feed", "market data tools: decode (fks feed --help)", NULL, feed_commands },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
 	{ 0 },

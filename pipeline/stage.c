@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feed_source.h"
 #include "fixed.h"
 #include "journal.h"
 #include "proctitle.h"
@@ -248,7 +249,179 @@ static void pace_sleep_until(uint64_t t, bool spin)
 		ring_cpu_relax();
 }
 
-static int run_feed(struct stage *s)
+/* ---- feed from a venue: a feed_source (feed_source.h) ------------------- */
+
+/* Events wait here between the decoder's emit and the ring: one venue
+ * message can emit many (a 500-level snapshot), so the buffer is flushed
+ * whenever it fills, and once per poll. */
+#define FEED_PUB_BUF 256
+#define FEED_POLL_MSGS 64     /* venue messages per poll */
+#define FEED_POLL_TIMEOUT_MS 10 /* live sources: longest wait for input */
+
+struct feed_pub {
+	struct stage *s;
+	struct ring_producer md;
+	struct tap tap;
+	bool conflate;
+	bool halted;             /* stop/kill, or the ring failed: emit discards */
+	int rc;
+	uint32_t claim_max;
+	uint64_t seq;            /* dense per-source sequence of what was published */
+	uint32_t n;
+	union fks_event buf[FEED_PUB_BUF];
+};
+
+static bool feed_should_stop(struct stage *s)
+{
+	return control_on(&s->run->control.stop) || control_on(&s->run->control.kill);
+}
+
+/* Publish the buffered events to the market data ring, then the journal,
+ * exactly as the synthetic path does.  Waits for room in slices of
+ * STAGE_TICK_NS, beating and watching the control words. */
+static void feed_pub_flush(struct feed_pub *p)
+{
+	struct stage *s = p->s;
+	uint32_t done = 0;
+	while (done < p->n && !p->halted) {
+		uint32_t want = p->n - done;
+		if (want > p->claim_max)
+			want = p->claim_max;
+		int k;
+		if (p->conflate) {
+			k = (int)ring_try_claim(&p->md, want);
+			if (k < (int)want) /* the consumer is behind: drop, and count it */
+				stats_add(&s->st->counter[CTR_DROPPED], want - (uint32_t)k);
+		} else {
+			struct ring_wait saved = p->md.wait;
+			p->md.wait.deadline_ns = now_ns() + STAGE_TICK_NS;
+			k = ring_claim(&p->md, want);
+			p->md.wait = saved;
+			if (k == RING_E_TIMEOUT) {
+				beat(s, now_ns());
+				if (feed_should_stop(s))
+					p->halted = true;
+				continue;
+			}
+		}
+		if (k < 0) {
+			/* The strategy died: the supervisor is already stopping us. */
+			if (!(k == RING_E_PEER_DEAD && feed_should_stop(s)))
+				p->rc = stage_fail(s, "market data ring: %s", ring_strerror(k));
+			p->halted = true;
+			break;
+		}
+		uint64_t quotes = 0, trades = 0;
+		for (int i = 0; i < k; i++) {
+			union fks_event *ev = &p->buf[done + (uint32_t)i];
+			ev->h.seq = ++p->seq;
+			copy_event(ring_wslot(&p->md, (uint32_t)i), ev);
+			tap_put(&p->tap, ev);
+			quotes += ev->h.type == FKS_EV_QUOTE;
+			trades += ev->h.type == FKS_EV_TRADE;
+		}
+		/* Published to the strategy first, to the journal right after. */
+		ring_publish(&p->md, (uint32_t)k);
+		tap_flush(&p->tap);
+		stats_add(&s->st->counter[CTR_QUOTES], quotes);
+		stats_add(&s->st->counter[CTR_TRADES], trades);
+		stats_add(&s->st->events_out, (uint64_t)k);
+		done += want;
+	}
+	p->n = 0;
+}
+
+static void feed_pub_emit(void *ctx, const union fks_event *ev)
+{
+	struct feed_pub *p = ctx;
+	if (p->halted)
+		return;
+	union fks_event *e = &p->buf[p->n++];
+	copy_event(e, ev);
+	e->h.source = FKS_STAGE_FEED;
+	if (!e->h.recv_time_ns)
+		e->h.recv_time_ns = (int64_t)now_ns();
+	if (p->n == FEED_PUB_BUF)
+		feed_pub_flush(p);
+}
+
+/* Called by a paced replay while it sleeps. */
+static int feed_pace_hook(void *ctx)
+{
+	struct feed_pub *p = ctx;
+	beat(p->s, now_ns());
+	return feed_should_stop(p->s);
+}
+
+/* Log the decoder's and transport's nonzero error counters at the end. */
+static void feed_log_counters(struct stage *s, const struct feed_source *src)
+{
+	const struct feed_counter *c;
+	size_t n = feed_source_errors(src, &c);
+	for (size_t i = 0; i < n; i++)
+		if (c[i].n)
+			fprintf(stderr, "fks:feed: decoder %s: %llu\n", c[i].name, (unsigned long long)c[i].n);
+	struct feed_counter x[FEED_SOURCE_MAX_XPORT_COUNTERS];
+	n = feed_source_xport_counters(src, x, FEED_SOURCE_MAX_XPORT_COUNTERS);
+	for (size_t i = 0; i < n && i < FEED_SOURCE_MAX_XPORT_COUNTERS; i++)
+		if (x[i].n)
+			fprintf(stderr, "fks:feed: transport %s: %llu\n", x[i].name, (unsigned long long)x[i].n);
+	(void)s;
+}
+
+static int run_feed_venue(struct stage *s)
+{
+	const struct fks_config *cfg = s->a->cfg;
+	/* A fixed table of the configured instruments: ids are config ids. */
+	static struct feed_symtab symbols;
+	feed_symtab_init(&symbols, false, 0, 0);
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *in = &cfg->instrument[i];
+		uint32_t id = feed_symtab_add(&symbols, in->symbol, strlen(in->symbol), in->px_scale, in->qty_scale);
+		if (id != in->id)
+			return stage_fail(s, "instrument %s: symbol table id %u, config id %u", in->symbol, id, in->id);
+	}
+	char err[512];
+	struct feed_source *src = feed_source_open(&cfg->feed, &symbols, err, sizeof err);
+	if (!src)
+		return stage_fail(s, "%s", err);
+	static struct feed_pub p;
+	memset(&p, 0, sizeof p);
+	p.s = s;
+	if (attach_out(s, &p.md, RUN_RING_MD) || tap_attach(s, &p.tap, RUN_RING_TAP_FEED)) {
+		feed_source_close(src);
+		return 1;
+	}
+	p.conflate = cfg->ring[FKS_RING_MARKET_DATA].overflow == FKS_OVERFLOW_CONFLATE;
+	uint32_t cap = stage_ring_capacity(cfg, RUN_RING_MD);
+	p.claim_max = cap < 64 ? cap : 64;
+	feed_source_set_wait_hook(src, feed_pace_hook, &p);
+	uint64_t limit = s->a->max_events;
+
+	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
+	while (!p.halted && !feed_should_stop(s) && (!limit || p.seq < limit)) {
+		uint64_t t_busy = now_ns();
+		int n = feed_source_poll(src, feed_pub_emit, &p, FEED_POLL_MSGS, FEED_POLL_TIMEOUT_MS);
+		if (n == FEED_SOURCE_END)
+			break; /* the recording is exhausted: close, like --events */
+		if (n < 0) {
+			p.rc = stage_fail(s, "feed: %s", feed_source_error(src));
+			break;
+		}
+		feed_pub_flush(&p);
+		uint64_t t_end = now_ns();
+		stats_add(n ? &s->st->busy_ns : &s->st->idle_ns, t_end - t_busy);
+		beat(s, t_end);
+	}
+	feed_log_counters(s, src);
+	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
+	ring_producer_detach(&p.md); /* closes: the cascade starts here */
+	tap_close(&p.tap);
+	feed_source_close(src);
+	return p.rc;
+}
+
+static int run_feed_synthetic(struct stage *s)
 {
 	const struct fks_config *cfg = s->a->cfg;
 	static struct synth_feed feed;
@@ -322,6 +495,13 @@ static int run_feed(struct stage *s)
 	ring_producer_detach(&md); /* closes: the cascade starts here */
 	tap_close(&tap);
 	return rc;
+}
+
+static int run_feed(struct stage *s)
+{
+	if (s->a->cfg->feed.type == FKS_FEED_SYNTHETIC)
+		return run_feed_synthetic(s);
+	return run_feed_venue(s);
 }
 
 /* ---- strategy and risk: a main input, a feedback input, a main output -- */
