@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "engine.h"
 #include "ma_cross.h"
+#include "feed_source.h"
 #include "signal_logic.h"
 #include "risk.h"
 
@@ -621,7 +622,7 @@ void replay_core_free(struct replay_core *c)
  * len, recv_ns, emit, ctx)) is the table `decoders` below; only "jsonl" is
  * built in so far. */
 
-enum { IN_JOURNAL = 1, IN_RECORDING = 2 };
+enum { IN_JOURNAL = 1, IN_RECORDING = 2, IN_VENUE = 3 };
 
 enum rec_error {
 	REC_BAD_JSON, REC_MISSING_FIELD, REC_BAD_NUMBER, REC_BAD_SIDE, REC_UNKNOWN_SYMBOL, REC_LINE_TOO_LONG,
@@ -656,16 +657,72 @@ struct input {
 	uint64_t err[REC_ERROR_COUNT];
 	union fks_event q[QUEUE_MAX];
 	unsigned qn, qi;
+	/* IN_VENUE: a venue recording read by the feed stage's own source
+	 * (transport + decoder); one message can make hundreds of events (a
+	 * book snapshot), so they queue in a buffer that grows. */
+	struct feed_source *src;
+	struct feed_symtab *symbols;
+	union fks_event *vq;
+	size_t vq_n, vq_i, vq_cap;
+	bool vq_oom;
 };
 
 static int dec_jsonl(struct input *in, const char *msg, size_t len);
 
+/* jsonl is replay's own trade/quote format; the venues' recordings go
+ * through pipeline/feed_source (decode NULL here), exactly as `fks run`
+ * reads them. */
 static const struct replay_decoder decoders[] = {
 	{ "jsonl", dec_jsonl },
-	/* Being written by the feed helpers; plug X_decode in here. */
 	{ "itch", NULL }, { "binance", NULL }, { "bybit", NULL }, { "coinbase", NULL }, { "kraken", NULL },
 	{ NULL, NULL },
 };
+
+static void venue_push(void *ctx, const union fks_event *ev)
+{
+	struct input *in = ctx;
+	if (in->vq_n == in->vq_cap) {
+		size_t cap = in->vq_cap ? 2 * in->vq_cap : 1024;
+		union fks_event *q = realloc(in->vq, cap * sizeof *q);
+		if (!q) {
+			in->vq_oom = true;
+			return;
+		}
+		in->vq = q;
+		in->vq_cap = cap;
+	}
+	union fks_event *e = &in->vq[in->vq_n++];
+	*e = *ev;
+	e->h.source = FKS_STAGE_FEED;
+	e->h.seq = ++in->seq; /* as the feed stage numbers them */
+}
+
+/* Open a venue recording with the config's instruments as a fixed symbol
+ * table, so ids are the config's, as in `fks run`. */
+static int venue_open(struct input *in, const char *venue, char *err, size_t errlen)
+{
+	const struct fks_config *cfg = in->cfg;
+	struct fks_feed_cfg fc = cfg->feed;
+	fc.type = feed_source_type_parse(venue);
+	fc.source = FKS_SOURCE_FILE;
+	snprintf(fc.path, sizeof fc.path, "%s", in->path);
+	snprintf(fc.speed, sizeof fc.speed, "asap"); /* replay paces by event time itself */
+	in->symbols = malloc(sizeof *in->symbols);
+	if (!in->symbols) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	feed_symtab_init(in->symbols, false, 0, 0);
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		if (feed_symtab_add(in->symbols, ic->symbol, strlen(ic->symbol), ic->px_scale, ic->qty_scale) != ic->id) {
+			snprintf(err, errlen, "instrument %s: cannot enter it in the symbol table", ic->symbol);
+			return -1;
+		}
+	}
+	in->src = feed_source_open(&fc, in->symbols, err, errlen);
+	return in->src ? 0 : -1;
+}
 
 static void in_push(struct input *in, const union fks_event *ev)
 {
@@ -809,6 +866,25 @@ static int input_next(struct input *in, union fks_event *ev, char *err, size_t e
 			return 1;
 		}
 		in->qi = in->qn = 0;
+		if (in->kind == IN_VENUE) {
+			if (in->vq_i < in->vq_n) {
+				*ev = in->vq[in->vq_i++];
+				return 1;
+			}
+			in->vq_i = in->vq_n = 0;
+			int rc = feed_source_poll(in->src, venue_push, in, 64, 0);
+			if (in->vq_oom) {
+				snprintf(err, errlen, "%s: out of memory", in->path);
+				return -1;
+			}
+			if (rc == FEED_SOURCE_END && in->vq_n == 0)
+				return 0;
+			if (rc < 0 && rc != FEED_SOURCE_END) {
+				snprintf(err, errlen, "%s: %s", in->path, feed_source_error(in->src));
+				return -1;
+			}
+			continue;
+		}
 		if (in->kind == IN_JOURNAL) {
 			struct journal_record rec;
 			int rc = journal_read(in->jr, &rec);
@@ -847,6 +923,10 @@ static int input_next(struct input *in, union fks_event *ev, char *err, size_t e
 
 static void input_close(struct input *in)
 {
+	if (in->src)
+		feed_source_close(in->src);
+	free(in->symbols);
+	free(in->vq);
 	if (in->jr)
 		journal_reader_close(in->jr);
 	if (in->f)
@@ -893,15 +973,15 @@ static int input_open(struct input *in, const char *path, const char *venue, con
 			snprintf(err, errlen, "--venue %s: unknown format (known: jsonl, itch, binance, bybit, coinbase, kraken)", v);
 			return -1;
 		}
-		if (!in->dec->decode) {
-			snprintf(err, errlen, "--venue %s: that decoder is not in this build yet (see docs/replay.md)", v);
-			return -1;
-		}
-		in->kind = IN_RECORDING;
-		in->f = fopen(path, "r");
-		if (!in->f) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -1;
+		if (in->dec->decode) {
+			in->kind = IN_RECORDING;
+			in->f = fopen(path, "r");
+			if (!in->f) {
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+				return -1;
+			}
+		} else {
+			in->kind = IN_VENUE; /* opened once the config is known */
 		}
 	}
 	int rc;
@@ -911,7 +991,7 @@ static int input_open(struct input *in, const char *path, const char *venue, con
 		rc = config_load_string(in->meta->config, in->meta->config_len, path, cfg, err, errlen);
 	else
 		rc = config_load_default(cfg, err, errlen);
-	if (rc) {
+	if (rc || (in->kind == IN_VENUE && venue_open(in, venue, err, errlen))) {
 		input_close(in);
 		return -1;
 	}
@@ -1661,7 +1741,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fks replay --input JOURNAL_DIR|RECORDING [options]\n"
 		"  --venue FORMAT         recording format: jsonl (default); itch, binance, bybit,\n"
-		"                         coinbase, kraken once their decoders are in\n"
+		"                         coinbase, kraken (read as fks run reads them; -c names\n"
+		"                         the instruments, at the venue's symbols and scales)\n"
 		"  --touch-from-trades    recording: after each trade, a quote at its price with\n"
 		"                         unlimited size (every order fills at the last price)\n"
 		"  -c, --config FILE      config (default: the journal's, else the built-in one)\n"
