@@ -17,46 +17,23 @@ int binance_init(struct binance *d, struct feed_symtab *symbols)
 	if (!d || !symbols)
 		return -1;
 	memset(d, 0, sizeof *d);
-	d->symbols = symbols;
-	for (int i = 0; i < BINANCE_MSG_COUNT_; i++)
-		d->counts[i].name = msg_names[i];
-	json_counters_init(d->errors);
+	json_venue_init(&d->v, symbols, d->tok, BINANCE_MAX_TOKENS, d->slots, d->lv,
+			BINANCE_MAX_BOOKS, BINANCE_BOOK_LEVELS, msg_names, BINANCE_MSG_COUNT_, NULL, 0);
 	return 0;
 }
 
 static int counted(struct binance *d, int r)
 {
-	if (r < 0 && -r < JSON_E_COUNT_)
-		d->errors[-r].n++;
-	return r;
+	return json_venue_fail(&d->v, r);
 }
 
 /* ---- the parts of a message --------------------------------------------- */
-
-static int symbol_of(struct binance *d, const struct json_doc *j, int obj, uint32_t *id,
-		     const struct feed_symbol **sym)
-{
-	int s = json_need(j, obj, "s", JSON_STRING);
-	const char *p;
-	size_t n;
-
-	if (s < 0)
-		return s;
-	int r = json_str(j, s, &p, &n);
-	if (r)
-		return r;
-	*id = feed_symtab_lookup(d->symbols, p, n);
-	if (!*id || !(*sym = feed_symtab_get(d->symbols, *id)))
-		return JSON_E_UNKNOWN_SYMBOL;
-	return JSON_OK;
-}
 
 /* Venue time: "T" (transaction/trade time) where present, else "E" (event
  * time); 0 when the message carries neither (raw spot bookTicker). */
 static int event_time(const struct json_doc *j, int obj, int64_t *ns)
 {
 	int v = json_get(j, obj, "T");
-	int64_t ms;
 
 	if (v < 0)
 		v = json_get(j, obj, "E");
@@ -64,8 +41,7 @@ static int event_time(const struct json_doc *j, int obj, int64_t *ns)
 		*ns = 0;
 		return JSON_OK;
 	}
-	int r = json_i64(j, v, &ms);
-	return r ? r : json_ms_to_ns(ms, ns);
+	return json_ms_tok_to_ns(j, v, ns);
 }
 
 static int do_trade(struct binance *d, const struct json_doc *j, int obj, bool agg,
@@ -78,7 +54,7 @@ static int do_trade(struct binance *d, const struct json_doc *j, int obj, bool a
 	bool maker;
 	int r;
 
-	if ((r = symbol_of(d, j, obj, &id, &sym)) ||
+	if ((r = json_venue_symbol(&d->v, j, obj, "s", &id, &sym)) ||
 	    (r = json_fx(j, json_get(j, obj, "p"), sym->px_scale, &px)) ||
 	    (r = json_fx(j, json_get(j, obj, "q"), sym->qty_scale, &qty)) ||
 	    (r = json_u64(j, json_get(j, obj, agg ? "a" : "t"), &tid)) ||
@@ -110,7 +86,7 @@ static int do_book_ticker(struct binance *d, const struct json_doc *j, int obj, 
 	int64_t bp, bq, ap, aq, t;
 	int r;
 
-	if ((r = symbol_of(d, j, obj, &id, &sym)) ||
+	if ((r = json_venue_symbol(&d->v, j, obj, "s", &id, &sym)) ||
 	    (r = json_fx(j, json_get(j, obj, "b"), sym->px_scale, &bp)) ||
 	    (r = json_fx(j, json_get(j, obj, "B"), sym->qty_scale, &bq)) ||
 	    (r = json_fx(j, json_get(j, obj, "a"), sym->px_scale, &ap)) ||
@@ -134,22 +110,6 @@ static int do_book_ticker(struct binance *d, const struct json_doc *j, int obj, 
 }
 
 /* ---- books, the diff buffer and sync ------------------------------------ */
-
-static struct binance_book *book_slot(struct binance *d, uint32_t id, bool create)
-{
-	if (id == 0 || id > FEED_MAX_SYMBOLS)
-		return NULL;
-	if (d->book_of[id])
-		return &d->book[d->book_of[id] - 1];
-	if (!create || d->nbooks == BINANCE_MAX_BOOKS)
-		return NULL;
-	struct binance_book *bk = &d->book[d->nbooks++];
-	d->book_of[id] = (uint8_t)d->nbooks;
-	book_l2_init(&bk->book, id, bk->lv, BINANCE_BOOK_LEVELS);
-	bk->book.stale = true;          /* no snapshot yet */
-	bk->sync = BINANCE_NEED_SNAPSHOT;
-	return bk;
-}
 
 /* Drop the buffered messages of instrument id, except those marked keep,
  * and close the holes: entries stay in arrival order. */
@@ -198,64 +158,23 @@ static int buffer_msg(struct binance *d, uint32_t id, const char *msg, size_t le
 }
 
 /* Out of sync: no book at all is better than a wrong one. */
-static void gap(struct binance *d, struct binance_book *bk, int64_t t, int64_t recv_ns,
+static void gap(struct binance *d, struct json_venue_book *bk, int64_t t, int64_t recv_ns,
 		feed_emit_fn emit, void *ctx)
 {
 	struct fks_event_hdr h;
 
-	book_l2_clear(&bk->book);
-	bk->book.stale = true;
+	json_hdr(&h, bk->book.instrument, t, recv_ns, FKS_EVF_STALE);
+	json_venue_book_lost(bk, 0, &h, emit, ctx);
 	bk->sync = BINANCE_NEED_SNAPSHOT;
 	d->resync_requests++;
-	json_hdr(&h, bk->book.instrument, t, recv_ns, FKS_EVF_STALE);
-	if (emit) {
-		union fks_event ev;
-
-		memset(&ev, 0, FKS_EVENT_LINE);
-		ev.h = h;
-		ev.h.type = FKS_EV_BOOK_DELTA;
-		ev.book.action = FKS_BOOK_CLEAR;
-		emit(ctx, &ev);
-	}
-	json_quote_if_changed(&bk->book, &bk->top, &h, emit, ctx);
-}
-
-/* Apply the levels in d->scratch: nb bids then na asks.  A snapshot goes
- * in reverse: Binance lists best first, the book keeps worst first, and
- * appending at the end moves nothing. */
-static void apply_levels(struct binance *d, struct binance_book *bk, uint32_t nb, uint32_t na,
-			 bool reverse, uint64_t update_id, const struct fks_event_hdr *h,
-			 feed_emit_fn emit, void *ctx)
-{
-	for (uint32_t i = 0; i < nb + na; i++) {
-		uint32_t k = !reverse ? i : i < nb ? nb - 1 - i : nb + na - 1 - (i - nb);
-		const struct book_level *l = &d->scratch[k];
-		int r = json_book_set(&bk->book, k < nb ? FKS_SIDE_BUY : FKS_SIDE_SELL, l->px, l->qty,
-				      update_id, h, emit, ctx);
-		counted(d, r);   /* only book_full can happen: levels were checked */
-	}
-	json_quote_if_changed(&bk->book, &bk->top, h, emit, ctx);
 }
 
 /* Parse the [price, qty] arrays of key into d->scratch from *n on. */
 static int parse_levels(struct binance *d, const struct json_doc *j, int obj, const char *key,
 			const struct feed_symbol *sym, uint32_t *n)
 {
-	int arr = json_need(j, obj, key, JSON_ARRAY);
-
-	if (arr < 0)
-		return arr;
-	JSON_FOR_EACH(j, arr, k, e) {
-		if (*n == sizeof d->scratch / sizeof d->scratch[0])
-			return JSON_E_TOO_MANY_TOKENS;
-		struct book_level *l = &d->scratch[*n];
-		int r = json_level(j, e, sym->px_scale, sym->qty_scale, &l->px, &l->qty);
-
-		if (r)
-			return r;
-		++*n;
-	}
-	return JSON_OK;
+	return json_venue_levels(j, obj, key, sym, d->scratch,
+				 sizeof d->scratch / sizeof d->scratch[0], n);
 }
 
 /* keep: non-NULL while replaying the buffer; set when the message must
@@ -269,7 +188,7 @@ static int do_depth(struct binance *d, const struct json_doc *j, int obj, const 
 	int64_t pu = 0, t;
 	int r;
 
-	if ((r = symbol_of(d, j, obj, &id, &sym)) ||
+	if ((r = json_venue_symbol(&d->v, j, obj, "s", &id, &sym)) ||
 	    (r = json_u64(j, json_get(j, obj, "U"), &U)) ||
 	    (r = json_u64(j, json_get(j, obj, "u"), &u)) ||
 	    (r = event_time(j, obj, &t)))
@@ -287,8 +206,8 @@ static int do_depth(struct binance *d, const struct json_doc *j, int obj, const 
 		return r;
 	na -= nb;
 
-	bool fresh = !d->book_of[id];
-	struct binance_book *bk = book_slot(d, id, true);
+	bool fresh = !json_venue_book(&d->v, id);
+	struct json_venue_book *bk = json_venue_slot(&d->v, id, true);
 	if (!bk)
 		return JSON_E_TOO_MANY_BOOKS;
 	if (fresh)
@@ -324,7 +243,7 @@ static int do_depth(struct binance *d, const struct json_doc *j, int obj, const 
 
 	struct fks_event_hdr h;
 	json_hdr(&h, id, t, recv_ns, 0);
-	apply_levels(d, bk, nb, na, false, u, &h, emit, ctx);
+	json_venue_apply(&d->v, bk, d->scratch, nb, na, false, u, &h, emit, ctx);
 	bk->book.last_update_id = u;
 	bk->sync = BINANCE_LIVE;
 	return JSON_OK;
@@ -344,7 +263,7 @@ static int decode_msg(struct binance *d, const char *msg, size_t len, int64_t re
 		      feed_emit_fn emit, void *ctx, bool *keep, int *type)
 {
 	struct json_doc j;
-	int r = json_parse(&j, msg, len, d->tok, BINANCE_MAX_TOKENS);
+	int r = json_venue_parse(&d->v, &j, msg, len);
 
 	if (r)
 		return r;
@@ -403,7 +322,7 @@ int binance_decode(struct binance *d, const char *msg, size_t len, int64_t recv_
 	int r = decode_msg(d, msg, len, recv_ns, emit, ctx, NULL, &type);
 
 	if (r == 0 && type >= 0)
-		d->counts[type].n++;
+		d->v.counts[type].n++;
 	return counted(d, r);
 }
 
@@ -429,28 +348,17 @@ static void replay(struct binance *d, uint32_t id, feed_emit_fn emit, void *ctx)
 static int apply_snapshot(struct binance *d, uint32_t id, uint64_t last_update_id, uint32_t nb,
 			  uint32_t na, int64_t t, int64_t recv_ns, feed_emit_fn emit, void *ctx)
 {
-	struct binance_book *bk = book_slot(d, id, true);
+	struct json_venue_book *bk = json_venue_slot(&d->v, id, true);
 	struct fks_event_hdr h;
 
 	if (!bk)
 		return JSON_E_TOO_MANY_BOOKS;
 	json_hdr(&h, id, t, recv_ns, FKS_EVF_SNAPSHOT);
-	book_l2_clear(&bk->book);
-	if (emit) {
-		union fks_event ev;
-
-		memset(&ev, 0, FKS_EVENT_LINE);
-		ev.h = h;
-		ev.h.type = FKS_EV_BOOK_DELTA;
-		ev.book.action = FKS_BOOK_CLEAR;
-		ev.book.update_id = last_update_id;
-		emit(ctx, &ev);
-	}
-	apply_levels(d, bk, nb, na, true, last_update_id, &h, emit, ctx);
+	json_venue_book_reset(bk, last_update_id, &h, emit, ctx);
+	json_venue_apply(&d->v, bk, d->scratch, nb, na, true, last_update_id, &h, emit, ctx);
 	bk->book.last_update_id = last_update_id;
-	bk->book.stale = false;
 	bk->sync = BINANCE_WAIT_FIRST;
-	d->counts[BINANCE_MSG_SNAPSHOT].n++;
+	d->v.counts[BINANCE_MSG_SNAPSHOT].n++;
 	replay(d, id, emit, ctx);
 	return JSON_OK;
 }
@@ -463,7 +371,7 @@ int binance_snapshot(struct binance *d, uint32_t instrument, uint64_t last_updat
 	const size_t cap = sizeof d->scratch / sizeof d->scratch[0];
 	uint32_t n = 0, nb = 0;
 
-	if (!feed_symtab_get(d->symbols, instrument))
+	if (!feed_symtab_get(d->v.symbols, instrument))
 		return counted(d, JSON_E_UNKNOWN_SYMBOL);
 	if ((size_t)nbids + nasks > cap)
 		return counted(d, JSON_E_TOO_MANY_TOKENS);
@@ -489,8 +397,8 @@ int binance_snapshot_json(struct binance *d, const char *symbol, size_t symbol_l
 			  feed_emit_fn emit, void *ctx)
 {
 	struct json_doc j;
-	uint32_t id = feed_symtab_lookup(d->symbols, symbol, symbol_len);
-	const struct feed_symbol *sym = feed_symtab_get(d->symbols, id);
+	uint32_t id = feed_symtab_lookup(d->v.symbols, symbol, symbol_len);
+	const struct feed_symbol *sym = feed_symtab_get(d->v.symbols, id);
 	uint64_t lid;
 	uint32_t nb = 0, n = 0;
 	int64_t t;
@@ -498,7 +406,7 @@ int binance_snapshot_json(struct binance *d, const char *symbol, size_t symbol_l
 
 	if (!sym)
 		return counted(d, JSON_E_UNKNOWN_SYMBOL);
-	if ((r = json_parse(&j, body, len, d->tok, BINANCE_MAX_TOKENS)))
+	if ((r = json_venue_parse(&d->v, &j, body, len)))
 		return counted(d, r);
 	if (j.tok[0].type != JSON_OBJECT)
 		return counted(d, JSON_E_WRONG_TYPE);
@@ -514,36 +422,25 @@ int binance_snapshot_json(struct binance *d, const char *symbol, size_t symbol_l
 
 bool binance_needs_snapshot(const struct binance *d, uint32_t instrument)
 {
-	if (instrument == 0 || instrument > FEED_MAX_SYMBOLS || !d->book_of[instrument])
-		return false;
-	return d->book[d->book_of[instrument] - 1].sync == BINANCE_NEED_SNAPSHOT;
+	return json_venue_needs_snapshot(&d->v, instrument);
 }
 
 size_t binance_pending_snapshots(const struct binance *d, uint32_t *ids, size_t cap)
 {
-	size_t n = 0;
-
-	for (uint32_t i = 0; i < d->nbooks; i++)
-		if (d->book[i].sync == BINANCE_NEED_SNAPSHOT && n < cap)
-			ids[n++] = d->book[i].book.instrument;
-	return n;
+	return json_venue_pending_snapshots(&d->v, ids, cap);
 }
 
 const struct book_l2 *binance_book(const struct binance *d, uint32_t instrument)
 {
-	if (instrument == 0 || instrument > FEED_MAX_SYMBOLS || !d->book_of[instrument])
-		return NULL;
-	return &d->book[d->book_of[instrument] - 1].book;
+	return json_venue_book(&d->v, instrument);
 }
 
 size_t binance_counts(const struct binance *d, const struct feed_counter **out)
 {
-	*out = d->counts;
-	return BINANCE_MSG_COUNT_;
+	return json_venue_counts(&d->v, out);
 }
 
 size_t binance_errors(const struct binance *d, const struct feed_counter **out)
 {
-	*out = d->errors + 1;   /* [0] is "ok" */
-	return JSON_E_COUNT_ - 1;
+	return json_venue_errors(&d->v, out);
 }

@@ -64,6 +64,7 @@
 #include "book_l2.h"
 #include "feed.h"
 #include "json.h"
+#include "json_venue.h"
 
 #define BINANCE_MAX_TOKENS 8192          /* a 1000+1000-level body is ~6000 */
 #define BINANCE_MAX_BOOKS 8              /* instruments with a depth book */
@@ -71,6 +72,7 @@
 #define BINANCE_BUF_BYTES (256 * 1024)   /* diffs buffered awaiting a snapshot */
 #define BINANCE_BUF_MSGS 512
 
+/* A book's json_venue sync; 0 is what json_venue_needs_snapshot looks for. */
 enum binance_sync { BINANCE_NEED_SNAPSHOT = 0, BINANCE_WAIT_FIRST = 1, BINANCE_LIVE = 2 };
 
 /* Message type counters (binance_counts), in this order. */
@@ -78,13 +80,6 @@ enum binance_msg {
 	BINANCE_MSG_TRADE, BINANCE_MSG_AGG_TRADE, BINANCE_MSG_BOOK_TICKER,
 	BINANCE_MSG_DEPTH_UPDATE, BINANCE_MSG_SNAPSHOT, BINANCE_MSG_RESPONSE,
 	BINANCE_MSG_COUNT_
-};
-
-struct binance_book {
-	struct book_l2 book;                 /* book.stale: not in sync */
-	struct json_top top;                 /* last quote emitted */
-	uint8_t sync;                        /* enum binance_sync */
-	struct book_level lv[2 * BINANCE_BOOK_LEVELS];
 };
 
 struct binance_pending {
@@ -95,23 +90,20 @@ struct binance_pending {
 };
 
 struct binance {
-	struct feed_symtab *symbols;
+	struct json_venue v;                 /* tokens, books, counters (json_venue.h);
+					      * a book's v sync is its enum binance_sync */
 	/* sync statistics (also in the error counters where they are errors) */
 	uint64_t resync_requests;            /* times a book entered NEED_SNAPSHOT */
 	uint64_t buffered;                   /* depthUpdates buffered */
 	uint64_t dropped_old;                /* buffered/new events older than a snapshot */
 
-	struct feed_counter counts[BINANCE_MSG_COUNT_];
-	struct feed_counter errors[JSON_E_COUNT_];
-
-	uint8_t book_of[FEED_MAX_SYMBOLS + 1];   /* instrument -> slot + 1 */
-	uint32_t nbooks;
-	struct binance_book book[BINANCE_MAX_BOOKS];
-
 	uint32_t npend, buf_used;
 	struct binance_pending pend[BINANCE_BUF_MSGS];
 	char buf[BINANCE_BUF_BYTES];
 
+	/* json_venue's fixed storage */
+	struct json_venue_book slots[BINANCE_MAX_BOOKS];
+	struct book_level lv[BINANCE_MAX_BOOKS * 2 * BINANCE_BOOK_LEVELS];
 	struct json_tok tok[BINANCE_MAX_TOKENS];
 	struct book_level scratch[BINANCE_MAX_TOKENS / 3];   /* one message's levels */
 };

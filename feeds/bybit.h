@@ -41,6 +41,7 @@
 #include "book_l2.h"
 #include "feed.h"
 #include "json.h"
+#include "json_venue.h"
 
 #define BYBIT_MAX_TOKENS 8192     /* a 1000+1000-level snapshot is ~6000 */
 #define BYBIT_MAX_BOOKS 8
@@ -51,24 +52,14 @@ enum bybit_msg {
 	BYBIT_MSG_COUNT_
 };
 
-struct bybit_book {
-	struct book_l2 book;      /* book.stale: no snapshot since the last gap */
-	struct json_top top;
-	bool synced;
-	struct book_level lv[2 * BYBIT_BOOK_LEVELS];
-};
-
 struct bybit {
-	struct feed_symtab *symbols;
+	struct json_venue v;      /* tokens, books, counters (json_venue.h); a
+				   * book's sync is 1 once a snapshot is in */
 	uint64_t resync_requests; /* times a book lost sync (gap) */
 
-	struct feed_counter counts[BYBIT_MSG_COUNT_];
-	struct feed_counter errors[JSON_E_COUNT_];
-
-	uint8_t book_of[FEED_MAX_SYMBOLS + 1];   /* instrument -> slot + 1 */
-	uint32_t nbooks;
-	struct bybit_book book[BYBIT_MAX_BOOKS];
-
+	/* json_venue's fixed storage */
+	struct json_venue_book slots[BYBIT_MAX_BOOKS];
+	struct book_level lv[BYBIT_MAX_BOOKS * 2 * BYBIT_BOOK_LEVELS];
 	struct json_tok tok[BYBIT_MAX_TOKENS];
 	struct book_level scratch[BYBIT_MAX_TOKENS / 3];
 };

@@ -1,8 +1,9 @@
 /* Coinbase Advanced Trade websocket decoder (coinbase.h). */
 #include "coinbase.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+#include "timefmt.h"
 
 static const char *const count_names[CB_N_COUNT] = {
 	[CB_N_L2_SNAPSHOT] = "l2_data.snapshot",
@@ -17,92 +18,9 @@ static const char *const extra_names[CB_E_COUNT - JSON_E_COUNT_] = {
 	"bad_time", "bad_sequence", "unknown_channel", "no_book", "venue_error",
 };
 
-/* ---- RFC 3339 time ----------------------------------------------------- */
-
-/* n decimal digits at s as an unsigned value, or -1. */
-static int64_t digits(const char *s, size_t n)
-{
-	int64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const int64_t yoe = y - era * 400;
-	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int64_t y, int64_t m)
-{
-	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return dim[m - 1] + (m == 2 && leap);
-}
-
 int coinbase_parse_time(const char *s, size_t len, int64_t *ns)
 {
-	/* YYYY-MM-DDThh:mm:ss is 19 bytes, then fraction and zone */
-	if (len < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
-		return -1;
-	if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
-		return -1;
-	int64_t y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-	int64_t h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
-	if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
-	    mi > 59 || se < 0 || se > 59)
-		return -1;
-	if (d > days_in_month(y, mo))
-		return -1;
-	size_t i = 19;
-	int64_t frac = 0;
-	if (s[i] == '.') {
-		size_t k = 0;
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, k++) {
-			if (k == 9)
-				return -1; /* more than ns: not exact */
-			frac = frac * 10 + (s[i] - '0');
-		}
-		if (k == 0)
-			return -1;
-		for (; k < 9; k++)
-			frac *= 10;
-	}
-	if (i >= len)
-		return -1;
-	int64_t offset_s = 0;
-	if (s[i] == 'Z' || s[i] == 'z') {
-		i++;
-	} else if (s[i] == '+' || s[i] == '-') {
-		if (len - i < 6 || s[i + 3] != ':')
-			return -1;
-		int64_t oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
-		if (oh < 0 || oh > 23 || om < 0 || om > 59)
-			return -1;
-		offset_s = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != len)
-		return -1;
-	/* local time minus its offset is UTC */
-	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
-	/* INT64_MAX ns is 2262-04-11T23:47:16.854775807Z */
-	if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
-		return -1;
-	*ns = secs * 1000000000 + frac;
-	return 0;
+	return timefmt_rfc3339_ns(s, len, ns);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -114,67 +32,42 @@ int coinbase_init(struct coinbase *d, struct feed_symtab *symbols, uint32_t max_
 	if (!symbols || max_books == 0 || max_books > FEED_MAX_SYMBOLS || max_levels == 0 ||
 	    max_levels > (1u << 20) || max_tokens < 16 || max_tokens > (1u << 24))
 		return -1;
-	d->symbols = symbols;
-	d->max_books = max_books;
-	d->max_levels = max_levels;
-	d->max_tokens = max_tokens;
-	d->books = calloc(max_books + 1, sizeof *d->books);
-	d->tops = calloc(max_books + 1, sizeof *d->tops);
-	d->levels = calloc((size_t)max_books * 2 * max_levels, sizeof *d->levels);
-	d->tokens = calloc(max_tokens, sizeof *d->tokens);
-	if (!d->books || !d->tops || !d->levels || !d->tokens) {
-		coinbase_free(d);
-		return -1;
-	}
-	for (uint32_t id = 1; id <= max_books; id++)
-		book_l2_init(&d->books[id], id, d->levels + (size_t)(id - 1) * 2 * max_levels,
-			     max_levels);
-	for (int i = 0; i < CB_N_COUNT; i++)
-		d->counts[i].name = count_names[i];
-	json_counters_init(d->errors);
-	for (int i = JSON_E_COUNT_; i < CB_E_COUNT; i++)
-		d->errors[i].name = extra_names[i - JSON_E_COUNT_];
-	return 0;
+	return json_venue_alloc(&d->v, symbols, max_tokens, max_books, max_levels, count_names,
+				CB_N_COUNT, extra_names, CB_E_COUNT - JSON_E_COUNT_);
 }
 
 void coinbase_free(struct coinbase *d)
 {
-	free(d->books);
-	free(d->tops);
-	free(d->levels);
-	free(d->tokens);
-	d->books = NULL;
-	d->tops = NULL;
-	d->levels = NULL;
-	d->tokens = NULL;
+	json_venue_free(&d->v);
 }
 
 size_t coinbase_counts(const struct coinbase *d, const struct feed_counter **out)
 {
-	*out = d->counts;
-	return CB_N_COUNT;
+	return json_venue_counts(&d->v, out);
 }
 
+/* Lists the unused "ok" entry [0] too, as it always has (json_venue_errors
+ * leaves it out). */
 size_t coinbase_errors(const struct coinbase *d, const struct feed_counter **out)
 {
-	*out = d->errors;
+	*out = d->v.errors;
 	return CB_E_COUNT;
 }
 
 uint64_t coinbase_error_count(const struct coinbase *d, int reason)
 {
-	return reason < 0 && reason > -CB_E_COUNT ? d->errors[-reason].n : 0;
+	return json_venue_error_count(&d->v, reason);
 }
 
 const struct book_l2 *coinbase_book(const struct coinbase *d, uint32_t instrument)
 {
-	return instrument >= 1 && instrument <= d->max_books ? &d->books[instrument] : NULL;
+	return json_venue_book(&d->v, instrument);
 }
 
 static void mark_all_stale(struct coinbase *d)
 {
-	for (uint32_t id = 1; id <= d->max_books; id++)
-		d->books[id].stale = true;
+	for (uint32_t i = 0; i < d->v.nbooks; i++)
+		d->v.slot[i].book.stale = true;
 	d->resync = true;
 }
 
@@ -189,28 +82,7 @@ void coinbase_reconnect(struct coinbase *d)
 
 static int fail(struct coinbase *d, int reason)
 {
-	d->errors[-reason].n++;
-	return reason;
-}
-
-/* Events go through here so that the last of a call can carry
- * FKS_EVF_LAST: each is held until the next one (or the end) comes. */
-static void stage(void *ctx, const union fks_event *ev)
-{
-	struct coinbase *d = ctx;
-	if (d->has_pending)
-		d->emit(d->ctx, &d->pending);
-	memcpy(&d->pending, ev, FKS_EVENT_LINE);
-	d->has_pending = true;
-}
-
-static void flush(struct coinbase *d)
-{
-	if (d->has_pending) {
-		d->pending.h.flags |= FKS_EVF_LAST;
-		d->emit(d->ctx, &d->pending);
-		d->has_pending = false;
-	}
+	return json_venue_fail(&d->v, reason);
 }
 
 /* A required string member's bytes. */
@@ -243,39 +115,10 @@ static int need_time(const struct json_doc *doc, int obj, const char *key, int64
 	return coinbase_parse_time(s, n, ns) ? CB_E_BAD_TIME : JSON_OK;
 }
 
-/* The instrument of a product_id (0: skip it, *skip says why), its book
- * (NULL if none) and scales. */
-struct product {
-	uint32_t id;
-	unsigned px_scale, qty_scale;
-	struct book_l2 *book;
-	struct json_top *top;
-};
-
 static int product_of(struct coinbase *d, const struct json_doc *doc, int obj,
-		      struct product *p, int *skip)
+		      struct json_instr *p, int *skip)
 {
-	const char *s;
-	size_t n;
-	int r = need_str(doc, obj, "product_id", &s, &n);
-	if (r)
-		return r;
-	*p = (struct product){0};
-	*skip = 0;
-	p->id = feed_symtab_lookup(d->symbols, s, n);
-	const struct feed_symbol *e = feed_symtab_get(d->symbols, p->id);
-	if (!p->id || !e) {
-		p->id = 0;
-		*skip = JSON_E_UNKNOWN_SYMBOL;
-		return JSON_OK;
-	}
-	p->px_scale = e->px_scale;
-	p->qty_scale = e->qty_scale;
-	if (p->id <= d->max_books) {
-		p->book = &d->books[p->id];
-		p->top = &d->tops[p->id];
-	}
-	return JSON_OK;
+	return json_venue_instr(&d->v, doc, obj, "product_id", p, skip);
 }
 
 static int side_of_l2(const struct json_doc *doc, int u, uint8_t *side)
@@ -293,7 +136,7 @@ static int side_of_l2(const struct json_doc *doc, int u, uint8_t *side)
 }
 
 /* One element of "updates": validated and converted. */
-static int l2_level(const struct json_doc *doc, int u, const struct product *p, uint8_t *side,
+static int l2_level(const struct json_doc *doc, int u, const struct json_instr *p, uint8_t *side,
 		    int64_t *px, int64_t *qty, int64_t *ns)
 {
 	if (doc->tok[u].type != JSON_OBJECT)
@@ -333,7 +176,7 @@ static int l2_validate(struct coinbase *d, const struct json_doc *doc, int event
 		int kind = l2_kind(doc, ev);
 		if (kind < 0)
 			return kind;
-		struct product p;
+		struct json_instr p;
 		int skip;
 		int r = product_of(d, doc, ev, &p, &skip);
 		if (r)
@@ -350,8 +193,8 @@ static int l2_validate(struct coinbase *d, const struct json_doc *doc, int event
 			}
 		}
 		if (r) {
-			if (p.book) {
-				p.book->stale = true;
+			if (p.bk) {
+				p.bk->book.stale = true;
 				d->resync = true;
 			}
 			return r;
@@ -366,8 +209,8 @@ static int l2_apply(struct coinbase *d, const struct json_doc *doc, int events, 
 	int rc = JSON_OK;
 	JSON_FOR_EACH(doc, events, k, ev) {
 		int kind = l2_kind(doc, ev);
-		d->counts[kind == 1 ? CB_N_L2_SNAPSHOT : CB_N_L2_UPDATE].n++;
-		struct product p;
+		d->v.counts[kind == 1 ? CB_N_L2_SNAPSHOT : CB_N_L2_UPDATE].n++;
+		struct json_instr p;
 		int skip;
 		product_of(d, doc, ev, &p, &skip);
 		/* not ours: counted, and the rest of the message is used */
@@ -375,24 +218,17 @@ static int l2_apply(struct coinbase *d, const struct json_doc *doc, int events, 
 			fail(d, skip);
 			continue;
 		}
-		if (!p.book) {
+		if (!p.bk) {
 			fail(d, CB_E_NO_BOOK);
 			continue;
 		}
-		struct book_l2 *b = p.book;
+		struct book_l2 *b = &p.bk->book;
 		struct fks_event_hdr h;
 		uint16_t flags = kind == 1 ? FKS_EVF_SNAPSHOT : 0;
 		int64_t ns = msg_ns;
 		if (kind == 1) {
-			book_l2_clear(b);
-			b->stale = false;
 			json_hdr(&h, p.id, msg_ns, recv_ns, flags);
-			union fks_event e;
-			memset(&e, 0, FKS_EVENT_LINE);
-			e.book.h = h;
-			e.book.h.type = FKS_EV_BOOK_DELTA;
-			e.book.action = FKS_BOOK_CLEAR;
-			stage(d, &e);
+			json_venue_book_reset(p.bk, 0, &h, json_stage_emit, &d->v.stage);
 		}
 		int ups = json_get(doc, ev, "updates");
 		JSON_FOR_EACH(doc, ups, j, u) {
@@ -400,12 +236,11 @@ static int l2_apply(struct coinbase *d, const struct json_doc *doc, int events, 
 			int64_t px, qty;
 			l2_level(doc, u, &p, &side, &px, &qty, &ns);
 			json_hdr(&h, p.id, ns, recv_ns, flags | (b->stale ? FKS_EVF_STALE : 0));
-			int r = json_book_set(b, side, px, qty, 0, &h, stage, d);
+			int r = json_book_set(b, side, px, qty, 0, &h, json_stage_emit, &d->v.stage);
 			if (r)
 				rc = fail(d, r); /* book_full: a level beyond what we keep */
 		}
-		json_hdr(&h, p.id, ns, recv_ns, b->stale ? FKS_EVF_STALE : 0);
-		json_quote_if_changed(b, p.top, &h, stage, d);
+		json_venue_quote(p.bk, ns, recv_ns, json_stage_emit, &d->v.stage);
 	}
 	return rc;
 }
@@ -416,20 +251,19 @@ static uint64_t trade_id_of(const struct json_doc *doc, int i)
 	uint64_t id;
 	if (json_u64(doc, i, &id) == JSON_OK)
 		return id;
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
-	for (int k = doc->tok[i].start; k < doc->tok[i].end; k++)
-		h = (h ^ (uint8_t)doc->js[k]) * 1099511628211ull;
-	return h;
+	return json_fnv1a(doc->js + doc->tok[i].start,
+			  (size_t)(doc->tok[i].end - doc->tok[i].start));
 }
 
 /* One trade, validated and converted into *e (header without flags).
  * *skip is set (and 0 returned) for a product that is not ours. */
-static int trade_of(struct coinbase *d, const struct json_doc *doc, int t, int64_t recv_ns,
-		    union fks_event *e, int *skip)
+static int trade_of(struct coinbase *d, const struct json_doc *doc, int t, int64_t msg_ns,
+		    int64_t recv_ns, union fks_event *e, int *skip)
 {
+	(void)msg_ns;   /* a trade has its own time */
 	if (doc->tok[t].type != JSON_OBJECT)
 		return JSON_E_WRONG_TYPE;
-	struct product p;
+	struct json_instr p;
 	int r = product_of(d, doc, t, &p, skip);
 	if (r)
 		return r;
@@ -461,39 +295,12 @@ static int trade_of(struct coinbase *d, const struct json_doc *doc, int t, int64
 	return JSON_OK;
 }
 
-static int trades(struct coinbase *d, const struct json_doc *doc, int events, int64_t recv_ns,
-		  bool apply)
-{
-	int rc = JSON_OK;
-	JSON_FOR_EACH(doc, events, k, ev) {
-		if (doc->tok[ev].type != JSON_OBJECT)
-			return JSON_E_WRONG_TYPE;
-		int ts = json_need(doc, ev, "trades", JSON_ARRAY);
-		if (ts < 0)
-			return ts;
-		JSON_FOR_EACH(doc, ts, j, t) {
-			union fks_event e;
-			int skip;
-			int r = trade_of(d, doc, t, recv_ns, &e, &skip);
-			if (r)
-				return r;
-			if (!apply)
-				continue;
-			if (skip)
-				fail(d, skip);
-			else
-				stage(d, &e);
-		}
-	}
-	return rc;
-}
-
 static int ticker_of(struct coinbase *d, const struct json_doc *doc, int t, int64_t ns,
 		     int64_t recv_ns, union fks_event *e, int *skip)
 {
 	if (doc->tok[t].type != JSON_OBJECT)
 		return JSON_E_WRONG_TYPE;
-	struct product p;
+	struct json_instr p;
 	int r = product_of(d, doc, t, &p, skip);
 	if (r || *skip)
 		return r;
@@ -511,20 +318,25 @@ static int ticker_of(struct coinbase *d, const struct json_doc *doc, int t, int6
 	return JSON_OK;
 }
 
-static int tickers(struct coinbase *d, const struct json_doc *doc, int events, int64_t ns,
-		   int64_t recv_ns, bool apply)
+typedef int (*entry_fn)(struct coinbase *d, const struct json_doc *doc, int t, int64_t msg_ns,
+			int64_t recv_ns, union fks_event *e, int *skip);
+
+/* market_trades and ticker: the entries of every event's array `key`,
+ * each checked by fn; with apply, each is emitted (or counted, when its
+ * product is not ours). */
+static int entries(struct coinbase *d, const struct json_doc *doc, int events, const char *key,
+		   entry_fn fn, int64_t msg_ns, int64_t recv_ns, bool apply)
 {
-	int rc = JSON_OK;
 	JSON_FOR_EACH(doc, events, k, ev) {
 		if (doc->tok[ev].type != JSON_OBJECT)
 			return JSON_E_WRONG_TYPE;
-		int ts = json_need(doc, ev, "tickers", JSON_ARRAY);
+		int ts = json_need(doc, ev, key, JSON_ARRAY);
 		if (ts < 0)
 			return ts;
 		JSON_FOR_EACH(doc, ts, j, t) {
 			union fks_event e;
 			int skip;
-			int r = ticker_of(d, doc, t, ns, recv_ns, &e, &skip);
+			int r = fn(d, doc, t, msg_ns, recv_ns, &e, &skip);
 			if (r)
 				return r;
 			if (!apply)
@@ -532,10 +344,10 @@ static int tickers(struct coinbase *d, const struct json_doc *doc, int events, i
 			if (skip)
 				fail(d, skip);
 			else
-				stage(d, &e);
+				json_stage_emit(&d->v.stage, &e);
 		}
 	}
-	return rc;
+	return JSON_OK;
 }
 
 static int heartbeats(struct coinbase *d, const struct json_doc *doc, int events)
@@ -578,7 +390,7 @@ static int decode(struct coinbase *d, const char *msg, size_t len, int64_t recv_
 	if (!json_utf8_valid(msg, len))
 		return fail(d, JSON_E_BAD_UTF8);
 	struct json_doc doc;
-	int r = json_parse(&doc, msg, len, d->tokens, (int)d->max_tokens);
+	int r = json_venue_parse(&d->v, &doc, msg, len);
 	if (r)
 		return fail(d, r);
 	if (doc.tok[0].type != JSON_OBJECT)
@@ -616,7 +428,7 @@ static int decode(struct coinbase *d, const char *msg, size_t len, int64_t recv_
 	if (c == CH_UNKNOWN)
 		return fail(d, CB_E_UNKNOWN_CHANNEL);
 	if (c == CH_SUBSCRIPTIONS) {
-		d->counts[CB_N_SUBSCRIPTIONS].n++;
+		d->v.counts[CB_N_SUBSCRIPTIONS].n++;
 		return rc;
 	}
 	int events = json_need(&doc, 0, "events", JSON_ARRAY);
@@ -630,21 +442,21 @@ static int decode(struct coinbase *d, const char *msg, size_t len, int64_t recv_
 		r = l2_apply(d, &doc, events, msg_ns, recv_ns);
 		break;
 	case CH_TRADES:
-		if ((r = trades(d, &doc, events, recv_ns, false)))
+		if ((r = entries(d, &doc, events, "trades", trade_of, msg_ns, recv_ns, false)))
 			return fail(d, r);
-		d->counts[CB_N_MARKET_TRADES].n++;
-		r = trades(d, &doc, events, recv_ns, true);
+		d->v.counts[CB_N_MARKET_TRADES].n++;
+		r = entries(d, &doc, events, "trades", trade_of, msg_ns, recv_ns, true);
 		break;
 	case CH_TICKER:
-		if ((r = tickers(d, &doc, events, msg_ns, recv_ns, false)))
+		if ((r = entries(d, &doc, events, "tickers", ticker_of, msg_ns, recv_ns, false)))
 			return fail(d, r);
-		d->counts[CB_N_TICKER].n++;
-		r = tickers(d, &doc, events, msg_ns, recv_ns, true);
+		d->v.counts[CB_N_TICKER].n++;
+		r = entries(d, &doc, events, "tickers", ticker_of, msg_ns, recv_ns, true);
 		break;
 	case CH_HEARTBEATS:
 		if ((r = heartbeats(d, &doc, events)))
 			return fail(d, r);
-		d->counts[CB_N_HEARTBEATS].n++;
+		d->v.counts[CB_N_HEARTBEATS].n++;
 		break;
 	default:
 		break;
@@ -655,10 +467,8 @@ static int decode(struct coinbase *d, const char *msg, size_t len, int64_t recv_
 int coinbase_decode(struct coinbase *d, const char *msg, size_t len, int64_t recv_ns,
 		    feed_emit_fn emit, void *ctx)
 {
-	d->emit = emit;
-	d->ctx = ctx;
-	d->has_pending = false;
+	json_stage_begin(&d->v.stage, emit, ctx);
 	int r = decode(d, msg, len, recv_ns);
-	flush(d);
+	json_stage_flush(&d->v.stage);
 	return r;
 }

@@ -29,7 +29,7 @@
  * Keys may come in any order with any whitespace; unknown keys are ignored.
  * Prices and sizes are decimal strings, converted exactly at the
  * instrument's scales (feed_symtab); a digit beyond the scale is an error,
- * never rounded.  Timestamps are RFC 3339 (see coinbase_parse_time).
+ * never rounded.  Timestamps are RFC 3339 (timefmt.h).
  *
  * Sequence: sequence_num counts every message of one connection, all
  * channels together.  A jump forward is a gap (counted "sequence_gap"): a
@@ -61,6 +61,7 @@
 #include "book_l2.h"
 #include "feed.h"
 #include "json.h"
+#include "json_venue.h"
 
 /* Message kinds, counted in coinbase_counts() under these names. */
 enum coinbase_count {
@@ -107,28 +108,12 @@ enum coinbase_error {
 #define CB_E_COUNT (JSON_E_COUNT_ + 5)
 
 struct coinbase {
-	struct feed_symtab *symbols;
-	struct book_l2 *books;          /* [max_books + 1], by instrument id */
-	struct book_level *levels;      /* storage of all books */
-	struct json_tok *tokens;        /* [max_tokens] */
-	uint32_t max_tokens;
-	uint32_t max_books, max_levels;
-
+	struct json_venue v;            /* tokens, books (slot id-1 is instrument
+					 * id), counters, FKS_EVF_LAST staging */
 	uint64_t last_seq;              /* sequence_num of the last message */
 	bool have_seq;                  /* last_seq is set (per connection) */
 	bool resync;                    /* books need snapshots: resubscribe */
 	uint64_t last_heartbeat;        /* heartbeat_counter last seen */
-
-	struct feed_counter counts[CB_N_COUNT];
-	struct feed_counter errors[CB_E_COUNT];  /* [-reason]; [0] unused */
-	struct json_top *tops;          /* [max_books + 1]: last quote emitted */
-
-	/* Event staging: the previous event is held so that the last one of a
-	 * call can be flagged FKS_EVF_LAST. */
-	union fks_event pending;
-	bool has_pending;
-	feed_emit_fn emit;              /* of the current call */
-	void *ctx;
 };
 
 /*
@@ -157,16 +142,10 @@ const struct book_l2 *coinbase_book(const struct coinbase *d, uint32_t instrumen
  * until its snapshot arrives. */
 void coinbase_reconnect(struct coinbase *d);
 
-/*
- * RFC 3339 / ISO 8601 UTC time to ns since the Unix epoch, exactly:
- *
- *   YYYY-MM-DD ('T'|'t'|' ') hh:mm:ss [ '.' 1-9 digits ] ( 'Z'|'z'|(+|-)hh:mm )
- *
- * Years 1970..2261 (an int64 of ns ends in 2262), real calendar days, no
- * leap second (60), the offset subtracted to give UTC.  Both venues use it
- * (Coinbase also writes "2026-04-07 14:30:10.000000000+00:00").  Returns 0,
- * or -1 with *ns unchanged.
- */
+/* RFC 3339 time to ns since the epoch: timefmt_rfc3339_ns (timefmt.h),
+ * which Kraken uses too; Coinbase also writes
+ * "2026-04-07 14:30:10.000000000+00:00".  Returns 0, or -1 with *ns
+ * unchanged. */
 int coinbase_parse_time(const char *s, size_t len, int64_t *ns);
 
 #endif

@@ -413,8 +413,25 @@ int json_level(const struct json_doc *d, int lv, unsigned px_scale, unsigned qty
 	return JSON_OK;
 }
 
-static void emit_delta(uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
-		       const struct fks_event_hdr *hdr, feed_emit_fn emit, void *ctx)
+int json_ms_tok_to_ns(const struct json_doc *d, int i, int64_t *ns)
+{
+	int64_t ms;
+	int r = json_i64(d, i, &ms);
+
+	return r ? r : json_ms_to_ns(ms, ns);
+}
+
+uint64_t json_fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ (uint8_t)s[k]) * 1099511628211ull;
+	return h;
+}
+
+void json_emit_delta(uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
+		     const struct fks_event_hdr *hdr, feed_emit_fn emit, void *ctx)
 {
 	union fks_event ev;
 
@@ -428,6 +445,21 @@ static void emit_delta(uint8_t side, int64_t px, int64_t qty, uint64_t update_id
 	ev.book.update_id = update_id;
 	ev.book.side = side;
 	ev.book.action = qty ? FKS_BOOK_SET : FKS_BOOK_DELETE;
+	emit(ctx, &ev);
+}
+
+void json_emit_clear(uint64_t update_id, const struct fks_event_hdr *hdr, feed_emit_fn emit,
+		     void *ctx)
+{
+	union fks_event ev;
+
+	if (!emit)
+		return;
+	memset(&ev, 0, FKS_EVENT_LINE);
+	ev.h = *hdr;
+	ev.h.type = FKS_EV_BOOK_DELTA;
+	ev.book.action = FKS_BOOK_CLEAR;
+	ev.book.update_id = update_id;
 	emit(ctx, &ev);
 }
 
@@ -451,12 +483,12 @@ int json_book_set(struct book_l2 *b, uint8_t side, int64_t px, int64_t qty, uint
 		if (!better)
 			return JSON_E_BOOK_FULL;
 		book_l2_set(b, side, worst, 0);
-		emit_delta(side, worst, 0, update_id, hdr, emit, ctx);
+		json_emit_delta(side, worst, 0, update_id, hdr, emit, ctx);
 		r = book_l2_set(b, side, px, qty);
 	}
 	if (r)
 		return r == BOOK_L2_E_FULL ? JSON_E_BOOK_FULL : JSON_E_BAD_VALUE;
-	emit_delta(side, px, qty, update_id, hdr, emit, ctx);
+	json_emit_delta(side, px, qty, update_id, hdr, emit, ctx);
 	return JSON_OK;
 }
 

@@ -134,6 +134,14 @@ int json_bool(const struct json_doc *d, int i, bool *out);
  * or beyond int64 ns (year 2262). */
 int json_ms_to_ns(int64_t ms, int64_t *ns);
 
+/* Token i (integer ms since the epoch, string or bare) -> ns: json_i64
+ * then json_ms_to_ns. */
+int json_ms_tok_to_ns(const struct json_doc *d, int i, int64_t *ns);
+
+/* 64-bit FNV-1a of s[0..n): a stable trade id for venues whose ids are not
+ * numbers (UUIDs). */
+uint64_t json_fnv1a(const char *s, size_t n);
+
 /* Iterate the elements of the array at arr; declares k (0, 1, ...) and elem
  * (each element's token index).  Usage: JSON_FOR_EACH(d, arr, k, e) { ... } */
 #define JSON_FOR_EACH(d, arr, k, elem)                                         \
@@ -163,6 +171,16 @@ static inline void json_hdr(struct fks_event_hdr *h, uint32_t instrument, int64_
  */
 int json_level(const struct json_doc *d, int lv, unsigned px_scale, unsigned qty_scale,
 	       int64_t *px, int64_t *qty);
+
+/* Emit one FKS_EV_BOOK_DELTA with hdr (its type is overwritten): action
+ * SET, or DELETE when qty is 0.  Nothing when emit is NULL. */
+void json_emit_delta(uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
+		     const struct fks_event_hdr *hdr, feed_emit_fn emit, void *ctx);
+
+/* Emit one FKS_BOOK_CLEAR delta with hdr and update_id (a snapshot starts
+ * with one; a lost book ends with one).  Nothing when emit is NULL. */
+void json_emit_clear(uint64_t update_id, const struct fks_event_hdr *hdr, feed_emit_fn emit,
+		     void *ctx);
 
 /*
  * Set a level of book and emit one FKS_EV_BOOK_DELTA (action SET, or

@@ -1,12 +1,11 @@
 /* Kraken websocket v2 decoder (kraken.h). */
 #include "kraken.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "coinbase.h" /* coinbase_parse_time: RFC 3339, shared */
 #include "fixed.h"
+#include "timefmt.h"
 
 static const char *const count_names[KR_N_COUNT] = {
 	[KR_N_BOOK_SNAPSHOT] = "book.snapshot",
@@ -69,90 +68,46 @@ int kraken_init(struct kraken *d, struct feed_symtab *symbols, uint32_t max_book
 	if (!symbols || max_books == 0 || max_books > FEED_MAX_SYMBOLS || depth == 0 ||
 	    depth > (1u << 16) || max_tokens < 16 || max_tokens > (1u << 24))
 		return -1;
-	d->symbols = symbols;
-	d->max_books = max_books;
 	d->depth = depth;
 	/* room for the levels one update adds before it is cut back to depth */
-	d->max_levels = depth + (depth > 64 ? depth : 64);
-	d->max_tokens = max_tokens;
-	d->books = calloc(max_books + 1, sizeof *d->books);
-	d->tops = calloc(max_books + 1, sizeof *d->tops);
-	d->levels = calloc((size_t)max_books * 2 * d->max_levels, sizeof *d->levels);
-	d->tokens = calloc(max_tokens, sizeof *d->tokens);
-	if (!d->books || !d->tops || !d->levels || !d->tokens) {
-		kraken_free(d);
-		return -1;
-	}
-	for (uint32_t id = 1; id <= max_books; id++)
-		book_l2_init(&d->books[id], id, d->levels + (size_t)(id - 1) * 2 * d->max_levels,
-			     d->max_levels);
-	for (int i = 0; i < KR_N_COUNT; i++)
-		d->counts[i].name = count_names[i];
-	json_counters_init(d->errors);
-	for (int i = JSON_E_COUNT_; i < KR_E_COUNT; i++)
-		d->errors[i].name = extra_names[i - JSON_E_COUNT_];
-	return 0;
+	uint32_t max_levels = depth + (depth > 64 ? depth : 64);
+	return json_venue_alloc(&d->v, symbols, max_tokens, max_books, max_levels, count_names,
+				KR_N_COUNT, extra_names, KR_E_COUNT - JSON_E_COUNT_);
 }
 
 void kraken_free(struct kraken *d)
 {
-	free(d->books);
-	free(d->tops);
-	free(d->levels);
-	free(d->tokens);
-	d->books = NULL;
-	d->tops = NULL;
-	d->levels = NULL;
-	d->tokens = NULL;
+	json_venue_free(&d->v);
 }
 
 size_t kraken_counts(const struct kraken *d, const struct feed_counter **out)
 {
-	*out = d->counts;
-	return KR_N_COUNT;
+	return json_venue_counts(&d->v, out);
 }
 
+/* Lists the unused "ok" entry [0] too, as it always has (json_venue_errors
+ * leaves it out). */
 size_t kraken_errors(const struct kraken *d, const struct feed_counter **out)
 {
-	*out = d->errors;
+	*out = d->v.errors;
 	return KR_E_COUNT;
 }
 
 uint64_t kraken_error_count(const struct kraken *d, int reason)
 {
-	return reason < 0 && reason > -KR_E_COUNT ? d->errors[-reason].n : 0;
+	return json_venue_error_count(&d->v, reason);
 }
 
 const struct book_l2 *kraken_book(const struct kraken *d, uint32_t instrument)
 {
-	return instrument >= 1 && instrument <= d->max_books ? &d->books[instrument] : NULL;
+	return json_venue_book(&d->v, instrument);
 }
 
 /* ---- decoding ---------------------------------------------------------- */
 
 static int fail(struct kraken *d, int reason)
 {
-	d->errors[-reason].n++;
-	return reason;
-}
-
-/* Hold each event until the next, so the last of a call gets FKS_EVF_LAST. */
-static void stage(void *ctx, const union fks_event *ev)
-{
-	struct kraken *d = ctx;
-	if (d->has_pending)
-		d->emit(d->ctx, &d->pending);
-	memcpy(&d->pending, ev, FKS_EVENT_LINE);
-	d->has_pending = true;
-}
-
-static void flush(struct kraken *d)
-{
-	if (d->has_pending) {
-		d->pending.h.flags |= FKS_EVF_LAST;
-		d->emit(d->ctx, &d->pending);
-		d->has_pending = false;
-	}
+	return json_venue_fail(&d->v, reason);
 }
 
 /* A required JSON number member at scale.  Kraken writes numbers bare; the
@@ -186,42 +141,16 @@ static int opt_time(const struct json_doc *doc, int obj, int64_t *ns)
 		return JSON_E_WRONG_TYPE;
 	const char *s = doc->js + doc->tok[i].start;
 	size_t n = (size_t)(doc->tok[i].end - doc->tok[i].start);
-	return coinbase_parse_time(s, n, ns) ? KR_E_BAD_TIME : JSON_OK;
+	return timefmt_rfc3339_ns(s, n, ns) ? KR_E_BAD_TIME : JSON_OK;
 }
 
-struct pair {
-	uint32_t id;                 /* 0: not ours, skip */
-	unsigned px_scale, qty_scale;
-	struct book_l2 *book;        /* NULL: no book for this id */
-	struct json_top *top;
-};
-
-static int pair_of(struct kraken *d, const struct json_doc *doc, int obj, struct pair *p,
+static int pair_of(struct kraken *d, const struct json_doc *doc, int obj, struct json_instr *p,
 		   int *skip)
 {
-	int i = json_need(doc, obj, "symbol", JSON_STRING);
-	if (i < 0)
-		return i;
-	*p = (struct pair){0};
-	*skip = 0;
-	p->id = feed_symtab_lookup(d->symbols, doc->js + doc->tok[i].start,
-				   (size_t)(doc->tok[i].end - doc->tok[i].start));
-	const struct feed_symbol *e = feed_symtab_get(d->symbols, p->id);
-	if (!p->id || !e) {
-		p->id = 0;
-		*skip = JSON_E_UNKNOWN_SYMBOL;
-		return JSON_OK;
-	}
-	p->px_scale = e->px_scale;
-	p->qty_scale = e->qty_scale;
-	if (p->id <= d->max_books) {
-		p->book = &d->books[p->id];
-		p->top = &d->tops[p->id];
-	}
-	return JSON_OK;
+	return json_venue_instr(&d->v, doc, obj, "symbol", p, skip);
 }
 
-static int level_of(const struct json_doc *doc, int lv, const struct pair *p, int64_t *px,
+static int level_of(const struct json_doc *doc, int lv, const struct json_instr *p, int64_t *px,
 		    int64_t *qty)
 {
 	if (doc->tok[lv].type != JSON_OBJECT)
@@ -235,7 +164,7 @@ static int level_of(const struct json_doc *doc, int lv, const struct pair *p, in
 }
 
 /* One data entry of a book message, checked in full. */
-static int book_entry_check(const struct json_doc *doc, int e, const struct pair *p,
+static int book_entry_check(const struct json_doc *doc, int e, const struct json_instr *p,
 			    uint32_t *checksum, int64_t *ns)
 {
 	static const char *const sides[2] = {"bids", "asks"};
@@ -274,26 +203,13 @@ static int book_kind(const struct json_doc *doc)
 	return JSON_E_UNKNOWN_TYPE;
 }
 
-static void emit_delete(struct kraken *d, const struct fks_event_hdr *h, uint8_t side,
-			int64_t px)
-{
-	union fks_event e;
-	memset(&e, 0, FKS_EVENT_LINE);
-	e.book.h = *h;
-	e.book.h.type = FKS_EV_BOOK_DELTA;
-	e.book.px = px;
-	e.book.side = side;
-	e.book.action = FKS_BOOK_DELETE;
-	stage(d, &e);
-}
-
 /* Cut a side back to the subscribed depth, deleting (with events) the
  * levels that fell out: Kraken sends nothing for them. */
 static void cut_side(struct kraken *d, struct book_l2_side *s, uint8_t side,
 		     const struct fks_event_hdr *h)
 {
-	for (uint32_t i = 0; i + d->depth < s->n; i++)
-		emit_delete(d, h, side, s->lv[i].px); /* worst first */
+	for (uint32_t i = 0; i + d->depth < s->n; i++)   /* worst first */
+		json_emit_delta(side, s->lv[i].px, 0, 0, h, json_stage_emit, &d->v.stage);
 }
 
 static int book_apply(struct kraken *d, const struct json_doc *doc, int data, int kind,
@@ -301,8 +217,8 @@ static int book_apply(struct kraken *d, const struct json_doc *doc, int data, in
 {
 	int rc = JSON_OK;
 	JSON_FOR_EACH(doc, data, k, e) {
-		d->counts[kind == 1 ? KR_N_BOOK_SNAPSHOT : KR_N_BOOK_UPDATE].n++;
-		struct pair p;
+		d->v.counts[kind == 1 ? KR_N_BOOK_SNAPSHOT : KR_N_BOOK_UPDATE].n++;
+		struct json_instr p;
 		int skip;
 		uint32_t want = 0;
 		int64_t ns = 0;
@@ -311,24 +227,17 @@ static int book_apply(struct kraken *d, const struct json_doc *doc, int data, in
 			fail(d, skip);
 			continue;
 		}
-		if (!p.book) {
+		if (!p.bk) {
 			fail(d, KR_E_NO_BOOK);
 			continue;
 		}
 		book_entry_check(doc, e, &p, &want, &ns);
-		struct book_l2 *b = p.book;
+		struct book_l2 *b = &p.bk->book;
 		struct fks_event_hdr h;
 		uint16_t flags = kind == 1 ? FKS_EVF_SNAPSHOT : 0;
 		if (kind == 1) {
-			book_l2_clear(b);
-			b->stale = false;
 			json_hdr(&h, p.id, ns, recv_ns, flags);
-			union fks_event ev;
-			memset(&ev, 0, FKS_EVENT_LINE);
-			ev.book.h = h;
-			ev.book.h.type = FKS_EV_BOOK_DELTA;
-			ev.book.action = FKS_BOOK_CLEAR;
-			stage(d, &ev);
+			json_venue_book_reset(p.bk, 0, &h, json_stage_emit, &d->v.stage);
 		}
 		json_hdr(&h, p.id, ns, recv_ns, flags | (b->stale ? FKS_EVF_STALE : 0));
 		static const char *const sides[2] = {"bids", "asks"};
@@ -338,7 +247,7 @@ static int book_apply(struct kraken *d, const struct json_doc *doc, int data, in
 			JSON_FOR_EACH(doc, arr, j, lv) {
 				int64_t px, qty;
 				level_of(doc, lv, &p, &px, &qty);
-				int r = json_book_set(b, side, px, qty, 0, &h, stage, d);
+				int r = json_book_set(b, side, px, qty, 0, &h, json_stage_emit, &d->v.stage);
 				if (r)
 					rc = fail(d, r); /* book_full: worse than all we hold */
 			}
@@ -351,8 +260,7 @@ static int book_apply(struct kraken *d, const struct json_doc *doc, int data, in
 			b->stale = true;
 			d->resync = true;
 		}
-		json_hdr(&h, p.id, ns, recv_ns, b->stale ? FKS_EVF_STALE : 0);
-		json_quote_if_changed(b, p.top, &h, stage, d);
+		json_venue_quote(p.bk, ns, recv_ns, json_stage_emit, &d->v.stage);
 	}
 	return rc;
 }
@@ -368,7 +276,7 @@ static int book(struct kraken *d, const struct json_doc *doc, int64_t recv_ns)
 	JSON_FOR_EACH(doc, data, k, e) {
 		if (doc->tok[e].type != JSON_OBJECT)
 			return fail(d, JSON_E_WRONG_TYPE);
-		struct pair p = {0};
+		struct json_instr p = {0};
 		int skip = 0;
 		int r = pair_of(d, doc, e, &p, &skip);
 		uint32_t want;
@@ -376,9 +284,9 @@ static int book(struct kraken *d, const struct json_doc *doc, int64_t recv_ns)
 		if (!r)
 			r = book_entry_check(doc, e, &p, &want, &ns);
 		if (r) {
-			if (p.book && !skip) {
+			if (p.bk && !skip) {
 				/* the update is lost: the book can no longer be trusted */
-				p.book->stale = true;
+				p.bk->book.stale = true;
 				d->resync = true;
 			}
 			return fail(d, r);
@@ -392,7 +300,7 @@ static int trade_of(struct kraken *d, const struct json_doc *doc, int t, int64_t
 {
 	if (doc->tok[t].type != JSON_OBJECT)
 		return JSON_E_WRONG_TYPE;
-	struct pair p;
+	struct json_instr p;
 	int r = pair_of(d, doc, t, &p, skip);
 	if (r)
 		return r;
@@ -434,7 +342,7 @@ static int ticker_of(struct kraken *d, const struct json_doc *doc, int t, int64_
 {
 	if (doc->tok[t].type != JSON_OBJECT)
 		return JSON_E_WRONG_TYPE;
-	struct pair p;
+	struct json_instr p;
 	int r = pair_of(d, doc, t, &p, skip);
 	if (r || *skip)
 		return r;
@@ -472,13 +380,13 @@ static int entries(struct kraken *d, const struct json_doc *doc, entry_fn fn, in
 		if (r)
 			return fail(d, r);
 	}
-	d->counts[counter].n++;
+	d->v.counts[counter].n++;
 	JSON_FOR_EACH(doc, data, k, t) {
 		fn(d, doc, t, recv_ns, &e, &skip);
 		if (skip)
 			fail(d, skip); /* not ours: counted, the rest is used */
 		else
-			stage(d, &e);
+			json_stage_emit(&d->v.stage, &e);
 	}
 	return JSON_OK;
 }
@@ -488,7 +396,7 @@ static int decode(struct kraken *d, const char *msg, size_t len, int64_t recv_ns
 	if (!json_utf8_valid(msg, len)) /* RFC 8259: JSON text is UTF-8 */
 		return fail(d, JSON_E_BAD_UTF8);
 	struct json_doc doc;
-	int r = json_parse(&doc, msg, len, d->tokens, (int)d->max_tokens);
+	int r = json_venue_parse(&d->v, &doc, msg, len);
 	if (r)
 		return fail(d, r);
 	if (doc.tok[0].type != JSON_OBJECT)
@@ -496,7 +404,7 @@ static int decode(struct kraken *d, const char *msg, size_t len, int64_t recv_ns
 
 	/* {"method":"subscribe","result":{...},"success":true,...} and pong */
 	if (json_get(&doc, 0, "method") >= 0) {
-		d->counts[KR_N_METHOD].n++;
+		d->v.counts[KR_N_METHOD].n++;
 		int ok = json_get(&doc, 0, "success");
 		bool success = true;
 		if (ok >= 0 && json_bool(&doc, ok, &success))
@@ -515,11 +423,11 @@ static int decode(struct kraken *d, const char *msg, size_t len, int64_t recv_ns
 	if (json_eq(&doc, ch, "ticker"))
 		return entries(d, &doc, ticker_of, KR_N_TICKER, recv_ns);
 	if (json_eq(&doc, ch, "heartbeat")) {
-		d->counts[KR_N_HEARTBEAT].n++;
+		d->v.counts[KR_N_HEARTBEAT].n++;
 		return JSON_OK;
 	}
 	if (json_eq(&doc, ch, "status")) {
-		d->counts[KR_N_STATUS].n++;
+		d->v.counts[KR_N_STATUS].n++;
 		return JSON_OK;
 	}
 	return fail(d, KR_E_UNKNOWN_CHANNEL);
@@ -528,10 +436,8 @@ static int decode(struct kraken *d, const char *msg, size_t len, int64_t recv_ns
 int kraken_decode(struct kraken *d, const char *msg, size_t len, int64_t recv_ns,
 		  feed_emit_fn emit, void *ctx)
 {
-	d->emit = emit;
-	d->ctx = ctx;
-	d->has_pending = false;
+	json_stage_begin(&d->v.stage, emit, ctx);
 	int r = decode(d, msg, len, recv_ns);
-	flush(d);
+	json_stage_flush(&d->v.stage);
 	return r;
 }

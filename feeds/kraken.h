@@ -63,6 +63,7 @@
 #include "book_l2.h"
 #include "feed.h"
 #include "json.h"
+#include "json_venue.h"
 
 /* Depth Kraken covers with its checksum. */
 #define KRAKEN_CHECKSUM_DEPTH 10
@@ -105,22 +106,10 @@ enum kraken_error {
 #define KR_E_COUNT (JSON_E_COUNT_ + 6)
 
 struct kraken {
-	struct feed_symtab *symbols;
-	struct book_l2 *books;          /* [max_books + 1], by instrument id */
-	struct book_level *levels;
-	struct json_tok *tokens;        /* [max_tokens] */
-	uint32_t max_tokens;
-	uint32_t max_books, depth, max_levels;
+	struct json_venue v;            /* tokens, books (slot id-1 is instrument
+					 * id), counters, FKS_EVF_LAST staging */
+	uint32_t depth;                 /* subscribed depth: books are cut to it */
 	bool resync;                    /* a book needs a fresh snapshot */
-
-	struct feed_counter counts[KR_N_COUNT];
-	struct feed_counter errors[KR_E_COUNT];  /* [-reason]; [0] unused */
-	struct json_top *tops;          /* [max_books + 1]: last quote emitted */
-
-	union fks_event pending;
-	bool has_pending;
-	feed_emit_fn emit;              /* of the current call */
-	void *ctx;
 };
 
 /*

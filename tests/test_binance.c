@@ -11,24 +11,9 @@
 
 #include "binance.h"
 #include "fixed.h"
+#include "venue_test_util.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-struct sink {
-	union fks_event *ev;
-	size_t n, cap;
-};
-
-static void collect(void *ctx, const union fks_event *ev)
-{
-	struct sink *s = ctx;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->ev = realloc(s->ev, s->cap * sizeof *s->ev);
-		cr_assert_not_null(s->ev);
-	}
-	s->ev[s->n++] = *ev;
-}
 
 static size_t count_type(const struct sink *s, unsigned type)
 {
@@ -38,45 +23,18 @@ static size_t count_type(const struct sink *s, unsigned type)
 	return n;
 }
 
-static char *slurp(const char *rel, size_t *len)
-{
-	const char *root = getenv("FKS_SHARED");
-	cr_assert_not_null(root, "FKS_SHARED must point at the shared directory");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/data/%s", root, rel);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static uint64_t err_count(const struct binance *d, const char *name)
 {
 	const struct feed_counter *c;
 	size_t n = binance_errors(d, &c);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(c[i].name, name) == 0)
-			return c[i].n;
-	cr_assert_fail("no error counter %s", name);
-	return 0;
+	return counter(c, n, name);
 }
 
 static uint64_t msg_count(const struct binance *d, const char *name)
 {
 	const struct feed_counter *c;
 	size_t n = binance_counts(d, &c);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(c[i].name, name) == 0)
-			return c[i].n;
-	cr_assert_fail("no message counter %s", name);
-	return 0;
+	return counter(c, n, name);
 }
 
 static struct binance *dec;

@@ -11,24 +11,13 @@
 #include <string.h>
 
 #include "coinbase.h"
+#include "venue_test_util.h"
 
 #define RECV 777
 
 /* 2026-04-07T14:30:00Z is 1775572200 s since the epoch. */
 #define T_2026_04_07_143000 1775572200LL
 #define NS 1000000000LL
-
-struct sink {
-	union fks_event ev[256];
-	size_t n;
-};
-
-static void collect(void *ctx, const union fks_event *ev)
-{
-	struct sink *s = ctx;
-	cr_assert_lt(s->n, 256);
-	s->ev[s->n++] = *ev;
-}
 
 static struct feed_symtab tab;
 static struct coinbase dec;
@@ -47,21 +36,15 @@ static void setup(void)
 static void teardown(void)
 {
 	coinbase_free(&dec);
+	free(sink.ev);
 }
 
+/* A fixture of data/coinbase/, malloc'ed (slurp). */
 static char *load(const char *name, size_t *len)
 {
-	const char *root = getenv("FKS_SHARED");
-	cr_assert_not_null(root, "FKS_SHARED must point at the shared directory");
-	char path[512];
-	snprintf(path, sizeof path, "%s/data/coinbase/%s", root, name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	static char buf[8192];
-	*len = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	cr_assert_lt(*len, sizeof buf);
-	return buf;
+	char rel[256];
+	snprintf(rel, sizeof rel, "coinbase/%s", name);
+	return slurp(rel, len);
 }
 
 static int feed(const char *msg, size_t len)
@@ -77,19 +60,17 @@ static int feed_str(const char *msg)
 static int feed_file(const char *name)
 {
 	size_t len;
-	const char *m = load(name, &len);
-	return feed(m, len);
+	char *m = load(name, &len);
+	int r = feed(m, len);
+	free(m);
+	return r;
 }
 
 static uint64_t counted(const char *name, bool errors)
 {
 	const struct feed_counter *c;
 	size_t n = errors ? coinbase_errors(&dec, &c) : coinbase_counts(&dec, &c);
-	for (size_t i = 0; i < n; i++)
-		if (c[i].name && strcmp(c[i].name, name) == 0)
-			return c[i].n;
-	cr_assert_fail("no counter named %s", name);
-	return 0;
+	return counter(c, n, name);
 }
 
 static void check_hdr(const union fks_event *e, uint8_t type, int64_t t, uint16_t flags)
@@ -377,7 +358,7 @@ Test(coinbase, every_truncation_of_every_fixture_is_an_error)
 				      "ws_heartbeats.json"};
 	for (size_t f = 0; f < 5; f++) {
 		size_t len;
-		const char *m = load(files[f], &len);
+		char *m = load(files[f], &len);
 		while (len && (m[len - 1] == '\n' || m[len - 1] == ' '))
 			len--;
 		static char copy[8192];
@@ -386,6 +367,7 @@ Test(coinbase, every_truncation_of_every_fixture_is_an_error)
 			int rc = feed(copy, cut);
 			cr_assert_lt(rc, 0, "%s cut at %zu accepted", files[f], cut);
 		}
+		free(m);
 	}
 	cr_assert_eq(sink.n, 0);
 	cr_assert_gt(counted("truncated", true), 0);

@@ -14,24 +14,13 @@
 #include <zlib.h>
 
 #include "kraken.h"
+#include "venue_test_util.h"
 
 #define RECV 4242
 #define NS 1000000000LL
 /* 2023-10-06T17:35:55.440295Z: `date -u -d 2023-10-06T17:35:55Z +%s` is
  * 1696613755 */
 #define T_BOOK (1696613755LL * NS + 440295000)
-
-struct sink {
-	union fks_event ev[512];
-	size_t n;
-};
-
-static void collect(void *ctx, const union fks_event *ev)
-{
-	struct sink *s = ctx;
-	cr_assert_lt(s->n, 512);
-	s->ev[s->n++] = *ev;
-}
 
 static struct feed_symtab tab;
 static struct kraken dec;
@@ -51,23 +40,17 @@ static void setup(void)
 static void teardown(void)
 {
 	kraken_free(&dec);
+	free(sink.ev);
 }
 
 TestSuite(kraken, .init = setup, .fini = teardown);
 
+/* A fixture of data/kraken/, malloc'ed (slurp). */
 static char *load(const char *name, size_t *len)
 {
-	const char *root = getenv("FKS_SHARED");
-	cr_assert_not_null(root, "FKS_SHARED must point at the shared directory");
-	char path[512];
-	snprintf(path, sizeof path, "%s/data/kraken/%s", root, name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	static char buf[8192];
-	*len = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	cr_assert_lt(*len, sizeof buf);
-	return buf;
+	char rel[256];
+	snprintf(rel, sizeof rel, "kraken/%s", name);
+	return slurp(rel, len);
 }
 
 static int feed(const char *msg, size_t len)
@@ -83,19 +66,17 @@ static int feed_str(const char *msg)
 static int feed_file(const char *name)
 {
 	size_t len;
-	const char *m = load(name, &len);
-	return feed(m, len);
+	char *m = load(name, &len);
+	int r = feed(m, len);
+	free(m);
+	return r;
 }
 
 static uint64_t counted(const char *name, bool errors)
 {
 	const struct feed_counter *c;
 	size_t n = errors ? kraken_errors(&dec, &c) : kraken_counts(&dec, &c);
-	for (size_t i = 0; i < n; i++)
-		if (c[i].name && strcmp(c[i].name, name) == 0)
-			return c[i].n;
-	cr_assert_fail("no counter named %s", name);
-	return 0;
+	return counter(c, n, name);
 }
 
 static void check_hdr(const union fks_event *e, uint8_t type, uint32_t id, int64_t t,
@@ -419,7 +400,7 @@ Test(kraken, every_truncation_of_every_fixture_is_an_error)
 				      "ws_trade_update.json", "ws_ticker_snapshot.json"};
 	for (size_t f = 0; f < 4; f++) {
 		size_t len;
-		const char *m = load(files[f], &len);
+		char *m = load(files[f], &len);
 		while (len && (m[len - 1] == '\n' || m[len - 1] == ' '))
 			len--;
 		for (size_t cut = 0; cut < len; cut++) {
@@ -430,6 +411,7 @@ Test(kraken, every_truncation_of_every_fixture_is_an_error)
 			cr_assert_lt(rc, 0, "%s cut at %zu accepted", files[f], cut);
 			cr_assert_neq(rc, JSON_E_CHECKSUM, "%s cut at %zu was applied", files[f], cut);
 		}
+		free(m);
 	}
 	cr_assert_eq(sink.n, 0);
 	cr_assert_gt(counted("truncated", true), 0);

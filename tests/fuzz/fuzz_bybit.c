@@ -1,62 +1,19 @@
-/*
- * bybit_decode on arbitrary bytes: the whole input as one message, then
- * each line as a message (the recordings are JSON lines).  Properties: no
- * crash or overread (ASan/UBSan), only market-data events come out, and
- * every book stays sorted worst first.
- */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+/* bybit_decode on arbitrary bytes (fuzz_venue.h). */
 #include "bybit.h"
+#include "fuzz_venue.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct bybit dec;
-static struct feed_symtab syms;
-
-static void check_event(void *ctx, const union fks_event *ev)
+static int decode(void *d, const char *m, size_t n)
 {
-	(void)ctx;
-	if (ev->h.source != FKS_STAGE_FEED || ev->h.seq != 0 ||
-	    (ev->h.type != FKS_EV_QUOTE && ev->h.type != FKS_EV_TRADE && ev->h.type != FKS_EV_BOOK_DELTA))
-		abort();
-}
-
-static void check_books(void)
-{
-	for (uint32_t i = 0; i < dec.nbooks; i++) {
-		const struct book_l2 *b = &dec.book[i].book;
-		for (uint32_t k = 1; k < b->bid.n; k++)
-			if (b->bid.lv[k - 1].px >= b->bid.lv[k].px || b->bid.lv[k].qty <= 0)
-				abort();
-		for (uint32_t k = 1; k < b->ask.n; k++)
-			if (b->ask.lv[k - 1].px <= b->ask.lv[k].px || b->ask.lv[k].qty <= 0)
-				abort();
-	}
-}
-
-static void decode(const uint8_t *p, size_t n)
-{
-	char *m = malloc(n ? n : 1);   /* exact size: ASan sees overreads */
-	if (!m)
-		return;
-	memcpy(m, p, n);
-	bybit_decode(&dec, m, n, 1, check_event, NULL);
-	free(m);
-	check_books();
+	return bybit_decode(d, m, n, 1, fuzz_check_event, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct bybit dec;
+	static struct feed_symtab syms;
+
 	feed_symtab_init(&syms, true, 4, 3);
 	bybit_init(&dec, &syms);
-
-	decode(data, size);
-	for (size_t i = 0, start = 0; i <= size; i++)
-		if (i == size || data[i] == '\n') {
-			decode(data + start, i - start);
-			start = i + 1;
-		}
+	fuzz_venue_run(&dec, &dec.v, BYBIT_BOOK_LEVELS, decode, NULL, data, size);
 	return 0;
 }
