@@ -43,6 +43,8 @@ static int bollinger_init(void *state, const struct strategy_ctx *ctx,
 		if (rc)
 			return -1;
 	}
+	if (strategy_common_finish(&s->c, err))
+		return -1;
 	ind_bollinger_init(&s->bb, s->period, s->k_ppm / 1e6);
 	return 0;
 }

@@ -40,6 +40,8 @@ static int rsi_mr_init(void *state, const struct strategy_ctx *ctx,
 		if (rc)
 			return -1;
 	}
+	if (strategy_common_finish(&s->c, err))
+		return -1;
 	if (s->oversold_ppm >= s->overbought_ppm)
 		return strategy_fail(err, level_key ? level_key : "oversold",
 				     "rsi_mr: oversold must be below overbought");

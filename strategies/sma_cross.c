@@ -46,6 +46,8 @@ static int sma_cross_init(void *state, const struct strategy_ctx *ctx,
 		if (rc)
 			return -1;
 	}
+	if (strategy_common_finish(&s->c, err))
+		return -1;
 	if (s->fast >= s->slow)
 		return strategy_fail(err, fast_key ? fast_key : "slow",
 				     "sma_cross: fast (%u) must be below slow (%u)", s->fast, s->slow);

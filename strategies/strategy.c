@@ -224,6 +224,7 @@ int strategy_common_param(struct strategy_common *c, const struct strategy_param
 			  struct strategy_error *err)
 {
 	static const char *const sources[] = { "quote", "trade" };
+	static const char *const bar_kinds[] = { "time", "volume" };
 
 	if (strcmp(p->key, "on") == 0) {
 		unsigned v;
@@ -231,6 +232,28 @@ int strategy_common_param(struct strategy_common *c, const struct strategy_param
 		if (strategy_parse_enum(p, sources, 2, &v, err))
 			return -1;
 		c->on = (enum strategy_source)v;
+		c->on_given = true;
+		return 1;
+	}
+	if (strcmp(p->key, "bar") == 0) {
+		unsigned v;
+
+		if (strategy_parse_enum(p, bar_kinds, 2, &v, err))
+			return -1;
+		c->bar_kind = v == 0 ? BARS_TIME : BARS_VOLUME;
+		return 1;
+	}
+	if (strcmp(p->key, "bar_ms") == 0)
+		return strategy_parse_u32(p, 1, 86400000, &c->bar_ms, err) ? -1 : 1;
+	if (strcmp(p->key, "bar_volume") == 0) {
+		int64_t v;
+
+		if (parse_fixed(p, c->ctx.qty_scale, &v, err))
+			return -1;
+		if (v <= 0)
+			return strategy_fail(err, p->key, "%s: %s is not above 0", p->key,
+					     p->value);
+		c->bar_volume = v;
 		return 1;
 	}
 	if (strcmp(p->key, "bracket_atr") == 0) {
@@ -244,9 +267,52 @@ int strategy_common_param(struct strategy_common *c, const struct strategy_param
 	return strategy_bracket_param(&c->bracket, p, true, err);
 }
 
+int strategy_common_finish(struct strategy_common *c, struct strategy_error *err)
+{
+	/* Keys may come in any order, so their combinations are checked here. */
+	if (c->bar_ms && c->bar_kind != BARS_TIME)
+		return strategy_fail(err, "bar_ms", "bar_ms: needs bar: time");
+	if (c->bar_volume && c->bar_kind != BARS_VOLUME)
+		return strategy_fail(err, "bar_volume", "bar_volume: needs bar: volume");
+	if (c->bar_kind == 0)
+		return 0;
+	if (c->bar_kind == BARS_TIME && !c->bar_ms)
+		return strategy_fail(err, "bar", "bar: time needs bar_ms");
+	if (c->bar_kind == BARS_VOLUME && !c->bar_volume)
+		return strategy_fail(err, "bar", "bar: volume needs bar_volume");
+	/* Bars are made of trades; a quote source would be silently ignored. */
+	if (c->on_given && c->on == STRATEGY_ON_QUOTE)
+		return strategy_fail(err, "on", "on: bars are built from trades; use on: trade "
+					    "or leave on out");
+	c->on = STRATEGY_ON_TRADE;
+
+	const struct bars_params bp = {
+		.kind = c->bar_kind,
+		.use_quote_mids = false,
+		.instrument = c->ctx.instrument,
+		.interval_ns = (int64_t)c->bar_ms * 1000000,
+		.threshold = c->bar_volume,
+	};
+	int rc = bars_init(&c->bars, &bp);
+
+	if (rc != BARS_OK)
+		return strategy_fail(err, "bar", "bar: %s", bars_strerror(rc));
+	return 0;
+}
+
 bool strategy_common_sample(struct strategy_common *c, const union fks_event *md,
 			    struct strategy_sample *s)
 {
+	if (c->bar_kind) {
+		struct bar b;
+
+		if (!bars_on_event(&c->bars, md, &b))
+			return false;
+		s->px2 = 2 * b.close;
+		s->buy_px = s->sell_px = b.close;
+		ind_atr_update(&c->atr, 2 * b.high, 2 * b.low, 2 * b.close);
+		return true;
+	}
 	if (!strategy_sample(md, c->on, s))
 		return false;
 	ind_atr_update(&c->atr, s->px2, s->px2, s->px2);

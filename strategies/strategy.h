@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bars.h"
 #include "event.h"
 #include "indicators.h"
 
@@ -152,22 +153,46 @@ void strategy_signal_init(struct fks_ev_signal *out, const union fks_event *md,
 
 /*
  * What the indicator strategies (sma_cross, rsi_mr, bollinger) share: the
- * source (`on`: quote|trade, default quote), the bracket keys, and for ATR
- * brackets a Wilder ATR over samples (`bracket_atr`: its period, 1..1000,
- * default 14; each sample is one bar with high = low = close, so the true
- * range is the absolute change between samples).
+ * source (`on`: quote|trade, default quote), optional bars, the bracket
+ * keys, and for ATR brackets a Wilder ATR over samples (`bracket_atr`: its
+ * period, 1..1000, default 14).
+ *
+ * Without bars (the default) every valid event of the source is a sample,
+ * and the ATR sees it as a bar with high = low = close (so the true range is
+ * the absolute change between samples).
+ *
+ * With bars (`bar: time` with `bar_ms` 1..86400000, or `bar: volume` with
+ * `bar_volume`, a quantity > 0 at the instrument's qty_scale, exact), the
+ * bars of strategies/bars.h are built from the instrument's TRADES only:
+ * quotes never open, move or close a volume bar, and only advance time for
+ * time bars (a quote timed at or past a time bar's end closes it).  A sample
+ * is produced only on the event that closes a bar: px2 = 2 * close, and both
+ * entry prices are the close (a price that traded; the engine's limit entry
+ * then never pays more than it).  The ATR gets the bar's true high, low and
+ * close.  `on: quote` together with `bar` is an error (naming `on`);
+ * `bar_ms` or `bar_volume` without the matching `bar` is an error naming it.
  */
 struct strategy_common {
 	struct strategy_ctx ctx;
 	enum strategy_source on;
 	struct strategy_bracket bracket;
-	struct ind_atr atr;      /* over 2 * mid */
+	struct ind_atr atr;      /* over doubled prices */
+	/* bars: kind 0 = none (ticks); the rest only matter while parsing */
+	uint8_t bar_kind;        /* enum bars_kind, or 0 */
+	bool on_given;
+	uint32_t bar_ms;         /* 0 = not given */
+	int64_t bar_volume;      /* 0 = not given */
+	struct bars bars;
 };
 void strategy_common_init(struct strategy_common *c, const struct strategy_ctx *ctx);
 /* 1 if p was a common key (parsed), 0 if not one, -1 on a bad value. */
 int strategy_common_param(struct strategy_common *c, const struct strategy_param *p,
 			  struct strategy_error *err);
-/* strategy_sample(), and the ATR fed with it. */
+/* After the last parameter: checks the keys that depend on each other (the
+ * bar keys) and sets up the bars.  0, or -1 with *err naming the key. */
+int strategy_common_finish(struct strategy_common *c, struct strategy_error *err);
+/* Without bars: strategy_sample(), and the ATR fed with it.  With bars: true
+ * only when md closes a bar, with that bar's close (see above). */
 bool strategy_common_sample(struct strategy_common *c, const union fks_event *md,
 			    struct strategy_sample *s);
 /* A signal on side at the sample's entry price, bracket applied.  False
