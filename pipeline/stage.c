@@ -1017,7 +1017,14 @@ static int run_gateway(struct stage *s)
 		beat(s, t_busy);
 		if (k == RING_E_TIMEOUT)
 			continue;
-		if (k == RING_E_CLOSED || k == RING_E_PEER_DEAD)
+		if (k == RING_E_PEER_DEAD) {
+			/* Risk died: whatever it had not checked must never leave.
+			 * Act as the kill switch at once, without waiting for the
+			 * supervisor to notice and trip it. */
+			gateway_kill(&g);
+			break;
+		}
+		if (k == RING_E_CLOSED)
 			break;
 		if (k < 0) {
 			rc = stage_fail(s, "input: %s", ring_strerror(k));
