@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "binance.h"
 #include "book_l3.h"
 #include "bybit.h"
+#include "https_get.h"
 #include "coinbase.h"
 #include "itch.h"
 #include "kraken.h"
@@ -32,6 +34,14 @@
 #endif
 
 #define DPDK_MAX_ARGS 32
+
+/* Live Binance depth: REST snapshot fetches (docs/feeds.md). */
+#define REST_TIMEOUT_MS 3000             /* one blocking fetch, connect to last byte */
+#define REST_MAX_BODY (4u << 20)         /* a 1000+1000-level body is ~60 KB */
+#define REST_BACKOFF_MIN_NS 250000000LL  /* after a failed or rejected snapshot */
+#define REST_BACKOFF_MAX_NS 30000000000LL
+#define REST_MIN_INTERVAL_NS 1000000000LL /* per book, between fetches: Binance's request weight */
+#define REST_BASE_MAX 256
 
 /* The JSON venues behind one set of calls. */
 struct json_venue_ops {
@@ -77,6 +87,14 @@ struct feed_source {
 	struct ws_client *ws;
 	struct ws_venue_plan plan;
 	uint64_t ws_reconnects;
+	/* live Binance depth books: the REST snapshot client and its schedule */
+	struct https_client *rest;
+	char rest_base[REST_BASE_MAX];     /* "https://api.binance.com" */
+	bool rest_futures;
+	int64_t rest_next_ns[BINANCE_MAX_BOOKS];  /* per book slot: earliest next fetch */
+	uint8_t rest_fails[BINANCE_MAX_BOOKS];    /* consecutive failures: the back-off */
+	uint32_t rest_inst[BINANCE_MAX_BOOKS];    /* instrument of the slot */
+	uint64_t rest_snapshots, rest_failures, rest_rejected;
 	struct moldudp mold;
 	struct xport_file file;
 	struct xport_pcap pcap;
@@ -272,6 +290,133 @@ static int deliver_ws(void *ctx, const uint8_t *msg, size_t len, int64_t recv_ns
 	s->jops->decode(s->json, (const char *)msg, len, recv_ns, s->emit, s->ctx);
 	s->messages++;
 	s->polled++;
+	return 0;
+}
+
+/* ---- live Binance depth: REST snapshots ------------------------------------ */
+
+/* The schedule slot of instrument (the decoder has at most
+ * BINANCE_MAX_BOOKS depth books, so a slot is always found). */
+static size_t rest_slot(struct feed_source *s, uint32_t inst)
+{
+	for (size_t i = 0; i < BINANCE_MAX_BOOKS; i++)
+		if (s->rest_inst[i] == inst)
+			return i;
+	for (size_t i = 0; i < BINANCE_MAX_BOOKS; i++)
+		if (!s->rest_inst[i]) {
+			s->rest_inst[i] = inst;
+			return i;
+		}
+	return 0;
+}
+
+/* Exponential back-off after a failed or rejected snapshot, so a venue
+ * that answers 429/418 or a stream that keeps gapping is not hammered. */
+static void rest_backoff(struct feed_source *s, size_t k, int64_t now)
+{
+	int64_t d = REST_BACKOFF_MIN_NS;
+	for (unsigned i = 0; i < s->rest_fails[k] && d < REST_BACKOFF_MAX_NS; i++)
+		d *= 2;
+	s->rest_next_ns[k] = now + (d < REST_BACKOFF_MAX_NS ? d : REST_BACKOFF_MAX_NS);
+	if (s->rest_fails[k] < 255)
+		s->rest_fails[k]++;
+}
+
+/*
+ * Fetch the REST snapshot of every depth book the decoder lists as waiting
+ * for one (first depthUpdate seen, a gap, a buffer overflow) and whose
+ * back-off has passed, and hand it to the decoder, which replays the
+ * buffered diffs.  Blocking, up to REST_TIMEOUT_MS per fetch: this runs
+ * only on a resync.  Until a snapshot lands the book stays stale and its
+ * diffs stay buffered (feeds/binance.h).
+ */
+static void binance_rest_sync(struct feed_source *s)
+{
+	uint32_t ids[BINANCE_MAX_BOOKS];
+	size_t n = binance_pending_snapshots(s->json, ids, BINANCE_MAX_BOOKS);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = rest_slot(s, ids[i]);
+		if (mono_ns() < s->rest_next_ns[k])
+			continue;
+		const struct feed_symbol *sym = feed_symtab_get(s->symbols, ids[i]);
+		if (!sym)
+			continue;
+		size_t nl = strnlen(sym->name, sizeof sym->name);
+		char up[sizeof sym->name + 1];
+		for (size_t j = 0; j < nl; j++) /* REST wants BTCUSDT, the streams btcusdt */
+			up[j] = (char)(sym->name[j] >= 'a' && sym->name[j] <= 'z' ? sym->name[j] - 32 : sym->name[j]);
+		up[nl] = 0;
+		char url[REST_BASE_MAX + 128];
+		snprintf(url, sizeof url, "%s%s?symbol=%s&limit=1000", s->rest_base,
+			 s->rest_futures ? "/fapi/v1/depth" : "/api/v3/depth", up);
+		struct https_response r;
+		int rc = https_get(s->rest, url, &r);
+		int64_t now = mono_ns();
+		if (rc) {
+			s->rest_failures++;
+			rest_backoff(s, k, now);
+			continue;
+		}
+		int e = binance_snapshot_json(s->json, sym->name, nl, r.body, r.len, now, s->emit, s->ctx);
+		s->messages++;
+		s->polled++;
+		if (e || binance_needs_snapshot(s->json, ids[i])) {
+			/* a bad body, or one older than the buffered diffs (they
+			 * gap against it): the decoder asked again */
+			s->rest_rejected++;
+			rest_backoff(s, k, now);
+		} else {
+			s->rest_snapshots++;
+			s->rest_fails[k] = 0;
+			s->rest_next_ns[k] = now + REST_MIN_INTERVAL_NS;
+		}
+	}
+}
+
+/* REST base URL for a Binance websocket URL override: a loopback test
+ * server (127.0.0.1, localhost, [::1]) serves REST on the same host and
+ * port; anything else (and no override) gets the production REST host. */
+static void binance_rest_base(char *out, size_t cap, const char *ws_url, bool futures)
+{
+	const char *def = futures ? "https://fapi.binance.com" : "https://api.binance.com";
+	snprintf(out, cap, "%s", def);
+	if (!ws_url || strncasecmp(ws_url, "wss://", 6))
+		return;
+	const char *h = ws_url + 6;
+	size_t hl = strcspn(h, "/?");
+	static const char *const loop[] = { "127.0.0.1", "localhost", "[::1]" };
+	for (size_t i = 0; i < 3; i++) {
+		size_t l = strlen(loop[i]);
+		if (hl >= l && !strncasecmp(h, loop[i], l) && (hl == l || h[l] == ':')) {
+			snprintf(out, cap, "https://%.*s", (int)hl, h);
+			return;
+		}
+	}
+}
+
+int feed_source_set_binance_rest(struct feed_source *s, const char *base_url, const char *ca_file, char *err,
+				 size_t errlen)
+{
+	if (!s->rest) {
+		set_err(err, errlen, "not a live Binance source");
+		return -1;
+	}
+	if (!base_url || strncasecmp(base_url, "https://", 8) || strlen(base_url) >= sizeof s->rest_base) {
+		set_err(err, errlen, "REST base must be https://host[:port], under %d bytes", REST_BASE_MAX);
+		return -1;
+	}
+	if (ca_file) {
+		struct https_config hc = { .ca_file = ca_file, .timeout_ms = REST_TIMEOUT_MS, .max_body = REST_MAX_BODY };
+		struct https_client *h = https_client_new(&hc, err, errlen);
+		if (!h)
+			return -1;
+		https_client_free(s->rest);
+		s->rest = h;
+	}
+	snprintf(s->rest_base, sizeof s->rest_base, "%s", base_url);
+	size_t l = strlen(s->rest_base);
+	while (l && s->rest_base[l - 1] == '/')
+		s->rest_base[--l] = 0;
 	return 0;
 }
 
@@ -471,9 +616,10 @@ static int open_json(struct feed_source *s, char *err, size_t errlen)
 		if ((s->json = calloc(1, sizeof(struct binance))))
 			rc = binance_init(s->json, s->symbols);
 		v = futures ? WS_VENUE_BINANCE_FUTURES : WS_VENUE_BINANCE_SPOT;
-		/* depth diffs need a REST snapshot this source does not fetch:
-		 * live Binance is trades and the top of book */
-		channels = WS_CH_TRADE | WS_CH_TOP;
+		/* trades and depth diffs; the quotes come from the synced book
+		 * (binance_rest_sync fetches its snapshots), not bookTicker,
+		 * so there is one top of book, never two disagreeing ones */
+		channels = WS_CH_TRADE | WS_CH_BOOK;
 		break;
 	case FKS_FEED_BYBIT:
 		s->jops = &ops_bybit;
@@ -547,6 +693,17 @@ static int open_json(struct feed_source *s, char *err, size_t errlen)
 		set_err(err, errlen, "%s websocket: %s", ws_venue_name(v), e2);
 		return -1;
 	}
+	if (c->type == FKS_FEED_BINANCE) {
+		struct https_config hc = { .ca_file = wc.ca_file, .timeout_ms = REST_TIMEOUT_MS,
+					   .max_body = REST_MAX_BODY };
+		s->rest = https_client_new(&hc, e2, sizeof e2);
+		if (!s->rest) {
+			set_err(err, errlen, "%s REST: %s", ws_venue_name(v), e2);
+			return -1;
+		}
+		s->rest_futures = futures;
+		binance_rest_base(s->rest_base, sizeof s->rest_base, c->url[0] ? c->url : NULL, futures);
+	}
 	return 0;
 }
 
@@ -605,6 +762,7 @@ void feed_source_close(struct feed_source *s)
 	}
 	if (s->ws)
 		ws_client_free(s->ws);
+	https_client_free(s->rest);
 	if (s->json) {
 		if (s->jops->free)
 			s->jops->free(s->json);
@@ -627,6 +785,8 @@ int feed_source_poll(struct feed_source *s, feed_emit_fn emit, void *ctx, uint32
 	int rc = 0;
 	if (s->ws) {
 		ws_client_run(s->ws, timeout_ms > 0 ? timeout_ms : 1);
+		if (s->rest)
+			binance_rest_sync(s);
 		return (int)s->polled;
 	}
 	if (s->file_open) {
@@ -750,6 +910,14 @@ size_t feed_source_xport_counters(const struct feed_source *s, struct feed_count
 		struct feed_counter w[WS_STATS_COUNT];
 		size_t k = ws_client_counters(s->ws, w, WS_STATS_COUNT);
 		n = put_all(out, cap, n, w, k < WS_STATS_COUNT ? k : WS_STATS_COUNT, 0);
+	}
+	if (s->rest) {
+		n = put(out, cap, n, "rest_snapshots", s->rest_snapshots);
+		n = put(out, cap, n, "rest_failures", s->rest_failures);
+		n = put(out, cap, n, "rest_rejected", s->rest_rejected);
+		struct feed_counter h[HTTPS_STATS_COUNT];
+		size_t k = https_client_counters(s->rest, h, HTTPS_STATS_COUNT);
+		n = put_all(out, cap, n, h, k < HTTPS_STATS_COUNT ? k : HTTPS_STATS_COUNT, 0);
 	}
 	if (s->itch)
 		n = put(out, cap, n, "ignored_messages", itch_ignored(s->itch));

@@ -121,6 +121,17 @@ bool feed_source_book(const struct feed_source *s, uint32_t instrument, struct f
 uint32_t feed_source_book_top(const struct feed_source *s, uint32_t instrument, uint8_t side,
 			      struct book_level *out, uint32_t n);
 
+/*
+ * Live Binance (websocket) only: where depth snapshots are fetched from,
+ * base_url "https://host[:port]" (the path /api/v3/depth or /fapi/v1/depth
+ * is added), and, if ca_file is not NULL, the trust anchors for it.  The
+ * default is the production REST host of cfg.market, or the websocket
+ * url's host and port when that is a loopback test server.  0, or -1 with
+ * the reason in err (not a live Binance source, a bad URL or CA file).
+ */
+int feed_source_set_binance_rest(struct feed_source *s, const char *base_url, const char *ca_file, char *err,
+				 size_t errlen);
+
 /* ITCH session midnight, epoch ns, for "YYYY-MM-DD" at utc_offset_min;
  * -1 on a malformed date. */
 int64_t feed_source_session_midnight(const char *date, int32_t utc_offset_min);

@@ -62,8 +62,9 @@ static const uint8_t ping_payload[] = "wsts-ping";
 
 /* ---- certificate ---- */
 
-static int make_cert(struct wsts *s, char *err, size_t errlen)
+int wsts_make_cert(void *ctx_, bool san_localhost, char *ca_path, size_t ca_cap, char *err, size_t errlen)
 {
+	SSL_CTX *ctx = ctx_;
 	EVP_PKEY *pkey = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
 	int ok = 0;
@@ -86,7 +87,7 @@ static int make_cert(struct wsts *s, char *err, size_t errlen)
 	X509V3_set_ctx_nodb(&v3);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
 	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
-						  s->cfg.san_localhost ? "IP:127.0.0.1,DNS:localhost" : "IP:127.0.0.1");
+						  san_localhost ? "IP:127.0.0.1,DNS:localhost" : "IP:127.0.0.1");
 	if (!ext)
 		goto out;
 	X509_add_ext(x, ext, -1);
@@ -94,8 +95,8 @@ static int make_cert(struct wsts *s, char *err, size_t errlen)
 	if (!X509_sign(x, pkey, EVP_sha256()))
 		goto out;
 
-	snprintf(s->ca_path, sizeof s->ca_path, "/tmp/fks-wstest-XXXXXX");
-	int fd = mkstemp(s->ca_path);
+	snprintf(ca_path, ca_cap, "/tmp/fks-wstest-XXXXXX");
+	int fd = mkstemp(ca_path);
 	if (fd < 0)
 		goto out;
 	FILE *f = fdopen(fd, "w");
@@ -106,13 +107,18 @@ static int make_cert(struct wsts *s, char *err, size_t errlen)
 	ok = PEM_write_X509(f, x) == 1;
 	ok = fclose(f) == 0 && ok;
 	if (ok)
-		ok = SSL_CTX_use_certificate(s->ctx, x) == 1 && SSL_CTX_use_PrivateKey(s->ctx, pkey) == 1;
+		ok = SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_use_PrivateKey(ctx, pkey) == 1;
 out:
 	if (!ok)
 		snprintf(err, errlen, "test server: making the certificate failed");
 	X509_free(x);
 	EVP_PKEY_free(pkey);
 	return ok ? 0 : -1;
+}
+
+static int make_cert(struct wsts *s, char *err, size_t errlen)
+{
+	return wsts_make_cert(s->ctx, s->cfg.san_localhost, s->ca_path, sizeof s->ca_path, err, errlen);
 }
 
 /* ---- blocking-with-deadline I/O on the non-blocking socket ---- */

@@ -85,6 +85,13 @@ struct wsts_conn_log {
 
 struct wsts;
 
+/* The certificate half of wsts_start, shared with the HTTPS test server:
+ * a fresh P-256 key and self-signed certificate (SAN IP:127.0.0.1, plus
+ * DNS:localhost if asked) installed in ctx (an SSL_CTX *) and written as
+ * PEM to a new temporary file whose name goes to ca_path (>= 32 bytes; the
+ * caller removes it).  0 or -1 with err set. */
+int wsts_make_cert(void *ctx, bool san_localhost, char *ca_path, size_t ca_cap, char *err, size_t errlen);
+
 struct wsts *wsts_start(const struct wsts_config *cfg, char *err, size_t errlen);
 uint16_t wsts_port(const struct wsts *s);
 const char *wsts_ca_file(const struct wsts *s);
