@@ -201,6 +201,7 @@ static const struct field feed_fields[] = {
 	{ .key = "interface", .kind = FK_STRING, AT(struct fks_feed_cfg, interface) },
 	{ .key = "dpdk_args", .kind = FK_STRING, AT(struct fks_feed_cfg, dpdk_args) },
 	{ .key = "url", .kind = FK_STRING, AT(struct fks_feed_cfg, url) },
+	{ .key = "rest_url", .kind = FK_STRING, AT(struct fks_feed_cfg, rest_url) },
 	{ .key = "ca_file", .kind = FK_STRING, AT(struct fks_feed_cfg, ca_file) },
 	{ .key = "market", .kind = FK_STRING, AT(struct fks_feed_cfg, market) },
 	{ .key = "depth", .kind = FK_INT, AT(struct fks_feed_cfg, depth), .min = 0, .max = 5000 },
@@ -1191,6 +1192,10 @@ static int check_feed(struct loader *ld, struct fks_config *cfg)
 			return fail_field(ld, f->speed, "\"%s\": expected asap or a speed factor > 0 (1 is real time)",
 					  f->speed);
 	}
+	if (f->rest_url[0] && (f->type != FKS_FEED_BINANCE || f->source != FKS_SOURCE_WEBSOCKET))
+		return fail_field(ld, f->rest_url, "rest_url is for the binance websocket feed (its depth snapshots)");
+	if (f->rest_url[0] && strncmp(f->rest_url, "https://", 8))
+		return fail_field(ld, f->rest_url, "\"%s\": expected https://host[:port]", f->rest_url);
 	if (strcmp(f->market, "spot") && strcmp(f->market, "futures"))
 		return fail_field(ld, f->market, "\"%s\": expected spot or futures", f->market);
 	if (itch && f->session_date[0]) {

@@ -131,6 +131,7 @@ struct fks_feed_cfg {
 	char interface[64];           /* udp: local address joining the group ("" any) */
 	char dpdk_args[FKS_FEED_TEXT_MAX]; /* dpdk: EAL arguments */
 	char url[FKS_FEED_TEXT_MAX];  /* websocket: overrides the venue's default */
+	char rest_url[FKS_FEED_TEXT_MAX]; /* binance websocket: where depth snapshots come from */
 	char ca_file[FKS_CONFIG_PATH_MAX]; /* websocket: extra trusted CAs */
 	char market[16];              /* binance, bybit: "spot" (default) or "futures" */
 	uint32_t depth;               /* websocket book depth; 0: the venue's default */

@@ -702,7 +702,10 @@ static int open_json(struct feed_source *s, char *err, size_t errlen)
 			return -1;
 		}
 		s->rest_futures = futures;
-		binance_rest_base(s->rest_base, sizeof s->rest_base, c->url[0] ? c->url : NULL, futures);
+		if (c->rest_url[0])
+			snprintf(s->rest_base, sizeof s->rest_base, "%s", c->rest_url);
+		else
+			binance_rest_base(s->rest_base, sizeof s->rest_base, c->url[0] ? c->url : NULL, futures);
 	}
 	return 0;
 }
