@@ -2,10 +2,10 @@
  * fks bench replay: replay throughput on one core.
  *
  * A synthetic tape (feeds/synthetic.h, fixed seed 42, one instrument,
- * 20% trades, 1 ms apart) of T events (default 1M, 128 MB) is generated into
- * memory first, so that generation is not measured, and played P times
- * (default 10: 10M events), each pass shifted in event time after the last,
- * so the replay sees one long tape (the walk restarts at each pass).
+ * 20% trades, 1 ms apart) of T events (default 10M, 1.28 GB in 128-byte
+ * slots) is generated into memory first, so that generation is not
+ * measured, and played P times (default 1), each pass shifted in event time
+ * after the last, so the replay sees one long tape.
  * Every peer pays the same per-event copy and time shift.  Peers, in the
  * same run, one after the other on one core:
  *   floor      copy each event and sum a field (what any replay must do)
@@ -92,8 +92,8 @@ static int run_peer(struct peer *p, const struct fks_config *cfg, const union fk
 int bench_replay_main(int argc, char **argv)
 {
 	bool json = false;
-	uint64_t t = 1000000;
-	unsigned passes = 10;
+	uint64_t t = 10000000;
+	unsigned passes = 1;
 	for (int i = 1; i < argc; i++) {
 		char *end;
 		if (!strcmp(argv[i], "--json"))
@@ -113,7 +113,7 @@ int bench_replay_main(int argc, char **argv)
 			passes = (unsigned)v;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: fks bench replay [--json] [--tape EVENTS] [--passes N]\n"
-			       "  replays TAPE synthetic events N times (default 1000000 x 10)\n");
+			       "  replays TAPE synthetic events N times (default 10000000 x 1)\n");
 			return 0;
 		} else {
 			fprintf(stderr, "bench replay: unknown option '%s'\n", argv[i]);
