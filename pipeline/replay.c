@@ -616,11 +616,10 @@ void replay_core_free(struct replay_core *c)
 }
 
 /* ---- inputs ---------------------------------------------------------------
- * A journal directory (its market events, in journal order), or a recording
- * read by a venue decoder.  Decoders are line-oriented: one venue message
- * per line.  The hook for the feed decoders (feeds/feed.h shape: decode(msg,
- * len, recv_ns, emit, ctx)) is the table `decoders` below; only "jsonl" is
- * built in so far. */
+ * A journal directory (its market events, in journal order), a recording in
+ * replay's own JSON-lines format (dec_jsonl, one event per line), or a venue
+ * recording read through pipeline/feed_source exactly as `fks run` reads
+ * it (IN_VENUE). */
 
 enum { IN_JOURNAL = 1, IN_RECORDING = 2, IN_VENUE = 3 };
 
