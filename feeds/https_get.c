@@ -108,25 +108,9 @@ struct https_client *https_client_new(const struct https_config *cfg, char *err,
 	}
 	c->timeout_ms = cfg && cfg->timeout_ms > 0 ? cfg->timeout_ms : 5000;
 	c->max_body = cfg && cfg->max_body ? cfg->max_body : 8u << 20;
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	if (!c->ctx) {
-		snprintf(err, errlen, "SSL_CTX_new failed");
+	c->ctx = tls_client_ctx_new(cfg ? cfg->ca_file : NULL, err, errlen);
+	if (!c->ctx)
 		goto bad;
-	}
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-	/* Servers closing after the body often skip close_notify; the body's
-	 * framing, not the TLS close, says whether we got everything. */
-	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	const char *ca = cfg ? cfg->ca_file : NULL;
-	int ok = ca ? SSL_CTX_load_verify_locations(c->ctx, ca, NULL) : SSL_CTX_set_default_verify_paths(c->ctx);
-	if (ok != 1) {
-		char buf[160];
-		ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-		snprintf(err, errlen, "loading trust anchors%s: %s", ca ? " from ca_file" : "", buf);
-		ERR_clear_error();
-		goto bad;
-	}
 	return c;
 bad:
 	https_client_free(c);

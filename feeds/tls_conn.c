@@ -58,6 +58,28 @@ void tls_error_text(const SSL *ssl, const char *what, char *err, size_t errlen)
 	ERR_clear_error();
 }
 
+SSL_CTX *tls_client_ctx_new(const char *ca_file, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx) {
+		say(err, errlen, "SSL_CTX_new failed");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) : SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		char buf[160];
+		ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+		say(err, errlen, "loading trust anchors%s: %s", ca_file ? " from ca_file" : "", buf);
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 /* ---- URL ---- */
 
 int tls_url_split(const char *url, const char *scheme, int default_port, struct tls_target *out, char *err,

@@ -60,6 +60,13 @@ struct tls_target {
 
 int64_t tls_mono_ns(void);
 
+/* A client context: TLS 1.2 or newer, peer verification on, trust anchors
+ * from the PEM file ca_file or (NULL) the system store, and an EOF without
+ * close_notify reported as a plain EOF (servers often skip it; the
+ * caller's framing says whether anything was missing).  NULL with the
+ * reason in err ("loading trust anchors from ca_file: ..."). */
+SSL_CTX *tls_client_ctx_new(const char *ca_file, char *err, size_t errlen);
+
 /* Split url, whose scheme must be `scheme` (case-insensitive, e.g. "wss" or
  * "https"); a missing port is default_port (1..65535).  0, or -1 with the reason in
  * err ("url must start with wss:// (TLS only)", "url: bad port", ...). */

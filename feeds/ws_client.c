@@ -209,26 +209,11 @@ struct ws_client *ws_client_new(const struct ws_config *cfg, char *err, size_t e
 	if (c->cfg.max_msg_size == 0) c->cfg.max_msg_size = 16u << 20;
 	c->rng = cfg->seed;
 
-	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
-	if (!c->ssl_ctx) {
-		snprintf(err, errlen, "SSL_CTX_new failed");
+	c->ssl_ctx = tls_client_ctx_new(c->ca_file, err, errlen);
+	if (!c->ssl_ctx)
 		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
-	/* Many servers drop TCP without close_notify; that is an EOF to us,
-	 * not a TLS error (the websocket close frame is the real end marker). */
-	SSL_CTX_set_options(c->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* wslay may retry a partial write with another buffer */
 	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	int ok = c->ca_file ? SSL_CTX_load_verify_locations(c->ssl_ctx, c->ca_file, NULL)
-			    : SSL_CTX_set_default_verify_paths(c->ssl_ctx);
-	if (ok != 1) {
-		char buf[160];
-		ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-		snprintf(err, errlen, "loading trust anchors%s: %s", c->ca_file ? " from ca_file" : "", buf);
-		ERR_clear_error();
-		goto fail;
-	}
 	return c;
 fail:
 	ws_client_free(c);
