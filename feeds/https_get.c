@@ -3,28 +3,19 @@
  */
 #include "https_get.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
-#define HOST_MAX 256
+#include "tls_conn.h"
+
 #define RBUF 16384
 #define NS_PER_MS 1000000ll
 
@@ -41,11 +32,7 @@ struct https_client {
 /* One request in flight. */
 struct req {
 	struct https_client *c;
-	char host[HOST_MAX];
-	char port[8];
-	char host_header[HOST_MAX + 16];
-	bool host_is_ip;
-	const char *path;       /* "/..." or "" (then "/" is sent) */
+	struct tls_target t;    /* t.path: "/...", "?..." or "" (then "/" is sent) */
 	bool path_is_query;     /* path starts with '?' */
 	int fd;
 	SSL *ssl;
@@ -55,13 +42,6 @@ struct req {
 	char hdr[HTTPS_HEADER_MAX + 1];
 	size_t hdr_len;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 static void set_error(struct https_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(struct https_client *c, const char *fmt, ...)
@@ -90,22 +70,6 @@ static int fail(struct https_client *c, int status)
 	default: s->nomem++; break;
 	}
 	return status;
-}
-
-static void set_tls_error(struct req *r, const char *what)
-{
-	char buf[160] = "";
-	unsigned long e = ERR_peek_last_error();
-	if (e)
-		ERR_error_string_n(e, buf, sizeof buf);
-	else
-		snprintf(buf, sizeof buf, "%s", errno ? strerror(errno) : "connection closed");
-	long v = r->ssl ? SSL_get_verify_result(r->ssl) : X509_V_OK;
-	if (v != X509_V_OK)
-		set_error(r->c, "tls: %s: %s (%s)", what, buf, X509_verify_cert_error_string(v));
-	else
-		set_error(r->c, "tls: %s: %s", what, buf);
-	ERR_clear_error();
 }
 
 const char *https_strerror(int status)
@@ -144,25 +108,9 @@ struct https_client *https_client_new(const struct https_config *cfg, char *err,
 	}
 	c->timeout_ms = cfg && cfg->timeout_ms > 0 ? cfg->timeout_ms : 5000;
 	c->max_body = cfg && cfg->max_body ? cfg->max_body : 8u << 20;
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	if (!c->ctx) {
-		snprintf(err, errlen, "SSL_CTX_new failed");
+	c->ctx = tls_client_ctx_new(cfg ? cfg->ca_file : NULL, err, errlen);
+	if (!c->ctx)
 		goto bad;
-	}
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-	/* Servers closing after the body often skip close_notify; the body's
-	 * framing, not the TLS close, says whether we got everything. */
-	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	const char *ca = cfg ? cfg->ca_file : NULL;
-	int ok = ca ? SSL_CTX_load_verify_locations(c->ctx, ca, NULL) : SSL_CTX_set_default_verify_paths(c->ctx);
-	if (ok != 1) {
-		char buf[160];
-		ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-		snprintf(err, errlen, "loading trust anchors%s: %s", ca ? " from ca_file" : "", buf);
-		ERR_clear_error();
-		goto bad;
-	}
 	return c;
 bad:
 	https_client_free(c);
@@ -201,207 +149,46 @@ size_t https_client_counters(const struct https_client *c, struct feed_counter *
 
 /* ---- URL ---- */
 
+_Static_assert(HTTPS_URL_MAX == TLS_URL_MAX, "one URL limit for both clients");
+
 static int parse_url(struct req *r, const char *url)
 {
-	size_t n = strlen(url);
-	if (n >= HTTPS_URL_MAX)
+	if (tls_url_split(url, "https", 443, &r->t, NULL, 0) != 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)url[i];
-		if (ch <= 0x20 || ch >= 0x7f) /* no request splitting through the URL */
-			return -1;
-	}
-	if (strncasecmp(url, "https://", 8) != 0)
-		return -1;
-	const char *p = url + 8, *h, *he;
-	if (*p == '[') {
-		h = p + 1;
-		he = strchr(h, ']');
-		if (!he)
-			return -1;
-		p = he + 1;
-	} else {
-		h = p;
-		he = h + strcspn(h, ":/?");
-		p = he;
-	}
-	if (he == h || (size_t)(he - h) >= HOST_MAX)
-		return -1;
-	memcpy(r->host, h, (size_t)(he - h));
-	r->host[he - h] = 0;
-	long port = 443;
-	if (*p == ':') {
-		char *end;
-		errno = 0;
-		port = strtol(p + 1, &end, 10);
-		if (end == p + 1 || errno || port < 1 || port > 65535 || (*end && *end != '/' && *end != '?'))
-			return -1;
-		p = end;
-	} else if (*p && *p != '/' && *p != '?') {
-		return -1;
-	}
-	snprintf(r->port, sizeof r->port, "%ld", port);
-	unsigned char addr[16];
-	r->host_is_ip = inet_pton(AF_INET, r->host, addr) == 1 || inet_pton(AF_INET6, r->host, addr) == 1;
-	bool v6 = strchr(r->host, ':') != NULL;
-	if (port == 443)
-		snprintf(r->host_header, sizeof r->host_header, v6 ? "[%s]" : "%s", r->host);
-	else
-		snprintf(r->host_header, sizeof r->host_header, v6 ? "[%s]:%ld" : "%s:%ld", r->host, port);
-	r->path = p;
-	r->path_is_query = *p == '?';
+	r->path_is_query = *r->t.path == '?';
 	return 0;
 }
 
 /* ---- I/O with the request's deadline ---- */
 
-enum { WT_OK = 0, WT_TIMEOUT = -1, WT_ERROR = -2 };
-
-static int wait_fd(struct req *r, short events)
+/* The shared connection's statuses as ours. */
+static int from_tls(int status)
 {
-	for (;;) {
-		int64_t now = mono_ns();
-		if (now >= r->deadline)
-			return WT_TIMEOUT;
-		int64_t ms = (r->deadline - now + NS_PER_MS - 1) / NS_PER_MS;
-		struct pollfd p = { .fd = r->fd, .events = events };
-		int k = poll(&p, 1, ms > INT_MAX ? INT_MAX : (int)ms);
-		if (k > 0)
-			return WT_OK;
-		if (k < 0 && errno != EINTR)
-			return WT_ERROR;
+	switch (status) {
+	case TLSC_OK: return HTTPS_OK;
+	case TLSC_RESOLVE: return HTTPS_E_RESOLVE;
+	case TLSC_TCP: return HTTPS_E_TCP;
+	case TLSC_TIMEOUT: return HTTPS_E_TIMEOUT;
+	case TLSC_TLS: return HTTPS_E_TLS;
+	default: return HTTPS_E_IO; /* TLSC_IO; no stop flag here */
 	}
 }
 
-static int tcp_connect(struct req *r)
+static int connect_tls(struct req *r)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = r->host_is_ip ? AI_NUMERICHOST : 0 };
-	struct addrinfo *res = NULL;
-	int gr = getaddrinfo(r->host, r->port, &hints, &res);
-	if (gr != 0) {
-		set_error(r->c, "resolve %s: %s", r->host, gai_strerror(gr));
-		return HTTPS_E_RESOLVE;
-	}
-	int last_errno = ECONNREFUSED;
-	bool timed_out = false;
-	for (struct addrinfo *a = res; a && !timed_out; a = a->ai_next) {
-		r->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-		if (r->fd < 0) {
-			last_errno = errno;
-			continue;
-		}
-		int k = connect(r->fd, a->ai_addr, a->ai_addrlen);
-		if (k != 0 && errno == EINPROGRESS) {
-			int w = wait_fd(r, POLLOUT);
-			if (w == WT_OK) {
-				int soerr = 0;
-				socklen_t sl = sizeof soerr;
-				getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-				k = soerr ? -1 : 0;
-				errno = soerr;
-			} else {
-				timed_out = w == WT_TIMEOUT;
-				k = -1;
-			}
-		}
-		if (k == 0) {
-			int one = 1;
-			setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-			freeaddrinfo(res);
-			return 0;
-		}
-		last_errno = errno;
-		close(r->fd);
-		r->fd = -1;
-	}
-	freeaddrinfo(res);
-	if (timed_out) {
-		set_error(r->c, "tcp connect %s port %s: timed out", r->host, r->port);
-		return HTTPS_E_TIMEOUT;
-	}
-	set_error(r->c, "tcp connect %s port %s: %s", r->host, r->port, strerror(last_errno));
-	return HTTPS_E_TCP;
-}
-
-static int tls_handshake(struct req *r)
-{
-	r->ssl = SSL_new(r->c->ctx);
-	if (!r->ssl || SSL_set_fd(r->ssl, r->fd) != 1) {
-		set_tls_error(r, "setup");
-		return HTTPS_E_TLS;
-	}
-	int ok;
-	if (r->host_is_ip) /* RFC 6066: no IP literals in SNI; match an IP SAN */
-		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(r->ssl), r->host);
-	else
-		ok = SSL_set_tlsext_host_name(r->ssl, r->host) == 1 && SSL_set1_host(r->ssl, r->host) == 1;
-	if (ok != 1) {
-		set_tls_error(r, "setting the expected host");
-		return HTTPS_E_TLS;
-	}
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		int k = SSL_connect(r->ssl);
-		if (k == 1)
-			return 0;
-		int e = SSL_get_error(r->ssl, k);
-		int w;
-		if (e == SSL_ERROR_WANT_READ)
-			w = wait_fd(r, POLLIN);
-		else if (e == SSL_ERROR_WANT_WRITE)
-			w = wait_fd(r, POLLOUT);
-		else {
-			set_tls_error(r, "handshake");
-			return HTTPS_E_TLS;
-		}
-		if (w == WT_TIMEOUT) {
-			set_error(r->c, "tls: handshake timed out");
-			return HTTPS_E_TIMEOUT;
-		}
-		if (w != WT_OK) {
-			set_error(r->c, "tls: poll: %s", strerror(errno));
-			return HTTPS_E_IO;
-		}
-	}
+	struct https_client *c = r->c;
+	int rc = tls_tcp_connect(&r->t, r->deadline, NULL, &r->fd, c->last_error, sizeof c->last_error);
+	if (rc == TLSC_OK)
+		rc = tls_client_handshake(c->ctx, r->fd, &r->t, r->deadline, NULL, &r->ssl, c->last_error,
+					  sizeof c->last_error);
+	return from_tls(rc);
 }
 
 /* One SSL_read/SSL_write: bytes (> 0), 0 on EOF, or a negative status. */
 static int ssl_io(struct req *r, bool rd, void *buf, int len)
 {
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		int k = rd ? SSL_read(r->ssl, buf, len) : SSL_write(r->ssl, buf, len);
-		if (k > 0)
-			return k;
-		int e = SSL_get_error(r->ssl, k);
-		int w;
-		if (e == SSL_ERROR_WANT_READ)
-			w = wait_fd(r, POLLIN);
-		else if (e == SSL_ERROR_WANT_WRITE)
-			w = wait_fd(r, POLLOUT);
-		else if (e == SSL_ERROR_ZERO_RETURN)
-			return 0;
-		else if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-			ERR_clear_error();
-			return 0;
-		} else if (e == SSL_ERROR_SYSCALL && errno == 0) {
-			return 0;
-		} else {
-			set_tls_error(r, rd ? "read" : "write");
-			return HTTPS_E_TLS;
-		}
-		if (w == WT_TIMEOUT) {
-			set_error(r->c, "%s timed out", rd ? "read" : "write");
-			return HTTPS_E_TIMEOUT;
-		}
-		if (w != WT_OK) {
-			set_error(r->c, "poll: %s", strerror(errno));
-			return HTTPS_E_IO;
-		}
-	}
+	int k = tls_io(r->ssl, r->fd, rd, buf, len, r->deadline, NULL, r->c->last_error, sizeof r->c->last_error);
+	return k >= 0 ? k : from_tls(k);
 }
 
 /* Refill rbuf; 1 on data, 0 on EOF, < 0 a status. */
@@ -680,7 +467,7 @@ static int read_response(struct req *r, struct https_response *resp)
 
 static int send_request(struct req *r)
 {
-	char buf[HTTPS_URL_MAX + HOST_MAX + 256];
+	char buf[HTTPS_URL_MAX + TLS_HOST_MAX + 256];
 	int n = snprintf(buf, sizeof buf,
 			 "GET %s%s HTTP/1.1\r\n"
 			 "Host: %s\r\n"
@@ -688,7 +475,7 @@ static int send_request(struct req *r)
 			 "Accept: application/json\r\n"
 			 "Connection: close\r\n"
 			 "\r\n",
-			 *r->path && !r->path_is_query ? "" : "/", r->path, r->host_header);
+			 *r->t.path && !r->path_is_query ? "" : "/", r->t.path, r->t.host_header);
 	if (n < 0 || (size_t)n >= sizeof buf) {
 		set_error(r->c, "request too long");
 		return HTTPS_E_URL;
@@ -721,12 +508,12 @@ int https_get(struct https_client *c, const char *url, struct https_response *re
 	r->fd = -1;
 	r->ssl = NULL;
 	r->roff = r->rlen = r->hdr_len = 0;
-	r->deadline = mono_ns() + (int64_t)c->timeout_ms * NS_PER_MS;
+	r->deadline = tls_mono_ns() + (int64_t)c->timeout_ms * NS_PER_MS;
 	int rc;
 	if (!url || parse_url(r, url)) {
 		set_error(c, "url must be https://host[:port][/path] without spaces or control characters");
 		rc = HTTPS_E_URL;
-	} else if (!(rc = tcp_connect(r)) && !(rc = tls_handshake(r)) && !(rc = send_request(r))) {
+	} else if (!(rc = connect_tls(r)) && !(rc = send_request(r))) {
 		rc = read_response(r, resp);
 	}
 	if (r->ssl) {

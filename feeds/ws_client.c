@@ -4,12 +4,8 @@
  */
 #include "ws_client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,20 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <wslay/wslay.h>
+
+#include "tls_conn.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define HTTP_RESPONSE_MAX 8192
-#define HOST_MAX 256
 #define NS_PER_MS 1000000ll
 
 /* Why the current connection ended, as seen by the I/O callbacks. */
@@ -44,11 +38,8 @@ enum conn_end {
 
 struct ws_client {
 	struct ws_config cfg;          /* string pointers refer to the copies below */
-	char host[HOST_MAX];           /* without brackets */
-	char port[8];
+	struct tls_target t;           /* host, port, Host: value; t.path is not kept */
 	char *path;                    /* request target, "/..." */
-	char host_header[HOST_MAX + 16];
-	bool host_is_ip;
 	char *ca_file;
 	char *sub[WS_MAX_SUBSCRIBE];
 	size_t sub_len[WS_MAX_SUBSCRIBE];
@@ -81,13 +72,6 @@ struct ws_client {
 	char last_error[WS_ERROR_MAX];
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 /* Milliseconds from now to deadline, rounded up so that a poll() that
  * times out is past the deadline (no 0 ms wake-up loop just before it). */
 static int ms_until(int64_t now, int64_t deadline)
@@ -112,18 +96,7 @@ static void set_error(struct ws_client *c, const char *fmt, ...)
  * when verification is what failed. */
 static void set_tls_error(struct ws_client *c, const char *what)
 {
-	char buf[160] = "";
-	unsigned long e = ERR_peek_last_error();
-	if (e)
-		ERR_error_string_n(e, buf, sizeof buf);
-	else
-		snprintf(buf, sizeof buf, "%s", errno ? strerror(errno) : "connection closed");
-	long v = c->ssl ? SSL_get_verify_result(c->ssl) : X509_V_OK;
-	if (v != X509_V_OK)
-		set_error(c, "tls: %s: %s (%s)", what, buf, X509_verify_cert_error_string(v));
-	else
-		set_error(c, "tls: %s: %s", what, buf);
-	ERR_clear_error();
+	tls_error_text(c->ssl, what, c->last_error, sizeof c->last_error);
 }
 
 /* splitmix64: the seeded jitter source. */
@@ -146,76 +119,21 @@ static void schedule_retry(struct ws_client *c)
 	 * venue at the same moment do not come back in lockstep */
 	int64_t half = d / 2;
 	int64_t wait_ms = half + (int64_t)(rng_next(&c->rng) % (uint64_t)(d - half + 1));
-	c->next_attempt_ns = mono_ns() + wait_ms * NS_PER_MS;
+	c->next_attempt_ns = tls_mono_ns() + wait_ms * NS_PER_MS;
 	if (c->backoff_k < 62)
 		c->backoff_k++;
 }
 
 /* ---- URL ---- */
 
+_Static_assert(WS_URL_MAX == TLS_URL_MAX, "the URL limit is tls_conn's");
+
 static int parse_url(struct ws_client *c, const char *url, char *err, size_t errlen)
 {
-	size_t n = strlen(url);
-	if (n >= WS_URL_MAX) {
-		snprintf(err, errlen, "url longer than %d bytes", WS_URL_MAX - 1);
+	if (tls_url_split(url, "wss", 443, &c->t, err, errlen) != 0)
 		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)url[i];
-		/* no request splitting through the URL */
-		if (ch <= 0x20 || ch >= 0x7f) {
-			snprintf(err, errlen, "url contains a space or control character");
-			return -1;
-		}
-	}
-	if (strncasecmp(url, "wss://", 6) != 0) {
-		snprintf(err, errlen, "url must start with wss:// (TLS only)");
-		return -1;
-	}
-	const char *p = url + 6, *h, *he;
-	if (*p == '[') {
-		h = p + 1;
-		he = strchr(h, ']');
-		if (!he) {
-			snprintf(err, errlen, "url: unterminated [ipv6] host");
-			return -1;
-		}
-		p = he + 1;
-	} else {
-		h = p;
-		he = h + strcspn(h, ":/?");
-		p = he;
-	}
-	if (he == h || (size_t)(he - h) >= HOST_MAX) {
-		snprintf(err, errlen, "url: empty or too long host");
-		return -1;
-	}
-	memcpy(c->host, h, (size_t)(he - h));
-	c->host[he - h] = 0;
-	long port = 443;
-	if (*p == ':') {
-		char *end;
-		errno = 0;
-		port = strtol(p + 1, &end, 10);
-		if (end == p + 1 || errno || port < 1 || port > 65535 || (*end && *end != '/' && *end != '?')) {
-			snprintf(err, errlen, "url: bad port");
-			return -1;
-		}
-		p = end;
-	} else if (*p && *p != '/' && *p != '?') {
-		snprintf(err, errlen, "url: junk after host");
-		return -1;
-	}
-	snprintf(c->port, sizeof c->port, "%ld", port);
-
-	unsigned char addr[16];
-	c->host_is_ip = inet_pton(AF_INET, c->host, addr) == 1 || inet_pton(AF_INET6, c->host, addr) == 1;
-	bool v6 = strchr(c->host, ':') != NULL;
-	if (port == 443)
-		snprintf(c->host_header, sizeof c->host_header, v6 ? "[%s]" : "%s", c->host);
-	else
-		snprintf(c->host_header, sizeof c->host_header, v6 ? "[%s]:%ld" : "%s:%ld", c->host, port);
-
+	const char *p = c->t.path;
+	c->t.path = NULL; /* it points into the caller's url */
 	size_t pl = strlen(p);
 	c->path = malloc(pl + 2);
 	if (!c->path) {
@@ -291,26 +209,11 @@ struct ws_client *ws_client_new(const struct ws_config *cfg, char *err, size_t e
 	if (c->cfg.max_msg_size == 0) c->cfg.max_msg_size = 16u << 20;
 	c->rng = cfg->seed;
 
-	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
-	if (!c->ssl_ctx) {
-		snprintf(err, errlen, "SSL_CTX_new failed");
+	c->ssl_ctx = tls_client_ctx_new(c->ca_file, err, errlen);
+	if (!c->ssl_ctx)
 		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
-	/* Many servers drop TCP without close_notify; that is an EOF to us,
-	 * not a TLS error (the websocket close frame is the real end marker). */
-	SSL_CTX_set_options(c->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* wslay may retry a partial write with another buffer */
 	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	int ok = c->ca_file ? SSL_CTX_load_verify_locations(c->ssl_ctx, c->ca_file, NULL)
-			    : SSL_CTX_set_default_verify_paths(c->ssl_ctx);
-	if (ok != 1) {
-		char buf[160];
-		ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-		snprintf(err, errlen, "loading trust anchors%s: %s", c->ca_file ? " from ca_file" : "", buf);
-		ERR_clear_error();
-		goto fail;
-	}
 	return c;
 fail:
 	ws_client_free(c);
@@ -375,166 +278,41 @@ static void conn_drop(struct ws_client *c)
 
 /* ---- blocking-with-deadline helpers for the connect phase ---- */
 
-enum { WAIT_OK = 0, WAIT_TIMEOUT = -1, WAIT_STOPPED = -2, WAIT_ERROR = -3 };
-
-static int wait_fd(struct ws_client *c, short events, int64_t deadline)
-{
-	for (;;) {
-		if (c->stop)
-			return WAIT_STOPPED;
-		int64_t now = mono_ns();
-		if (now >= deadline)
-			return WAIT_TIMEOUT;
-		struct pollfd p = {.fd = c->fd, .events = events};
-		int r = poll(&p, 1, ms_until(now, deadline));
-		if (r > 0)
-			return WAIT_OK;
-		if (r < 0 && errno != EINTR)
-			return WAIT_ERROR;
-	}
-}
-
+/* The shared connect path, mapped onto our counters: 0, -1 (counted,
+ * last_error set) or TLSC_STOPPED. */
 static int tcp_connect(struct ws_client *c, int64_t deadline)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = c->host_is_ip ? AI_NUMERICHOST : 0};
-	struct addrinfo *res = NULL;
-	int gr = getaddrinfo(c->host, c->port, &hints, &res);
-	if (gr != 0) {
+	int r = tls_tcp_connect(&c->t, deadline, &c->stop, &c->fd, c->last_error, sizeof c->last_error);
+	if (r == TLSC_OK || r == TLSC_STOPPED)
+		return r;
+	if (r == TLSC_RESOLVE)
 		c->st.resolve_errors++;
-		set_error(c, "resolve %s: %s", c->host, gai_strerror(gr));
-		return -1;
-	}
-	int n_addr = 0;
-	for (struct addrinfo *a = res; a; a = a->ai_next)
-		n_addr++;
-	int last_errno = 0, left = n_addr;
-	bool timed_out = false;
-	for (struct addrinfo *a = res; a; a = a->ai_next, left--) {
-		/* each remaining address gets a fair share of what is left, so
-		 * one black-holed address family cannot eat the whole budget */
-		int64_t now = mono_ns();
-		if (now >= deadline) {
-			timed_out = true;
-			break;
-		}
-		int64_t my_deadline = now + (deadline - now) / left;
-		c->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-		if (c->fd < 0) {
-			last_errno = errno;
-			continue;
-		}
-		int r = connect(c->fd, a->ai_addr, a->ai_addrlen);
-		if (r != 0 && errno == EINPROGRESS) {
-			int w = wait_fd(c, POLLOUT, my_deadline);
-			if (w == WAIT_STOPPED) {
-				close(c->fd);
-				c->fd = -1;
-				freeaddrinfo(res);
-				return WAIT_STOPPED;
-			}
-			if (w == WAIT_OK) {
-				int soerr = 0;
-				socklen_t sl = sizeof soerr;
-				getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-				r = soerr ? -1 : 0;
-				errno = soerr;
-			} else {
-				timed_out = w == WAIT_TIMEOUT;
-				r = -1;
-				errno = ETIMEDOUT;
-			}
-		}
-		if (r == 0) {
-			int one = 1;
-			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-			freeaddrinfo(res);
-			return 0;
-		}
-		last_errno = errno;
-		close(c->fd);
-		c->fd = -1;
-	}
-	freeaddrinfo(res);
-	c->st.tcp_errors++;
-	set_error(c, "tcp connect %s port %s: %s", c->host, c->port,
-		  timed_out && last_errno == ETIMEDOUT ? "timed out" : strerror(last_errno ? last_errno : ETIMEDOUT));
+	else
+		c->st.tcp_errors++; /* refused, unreachable or timed out */
 	return -1;
 }
 
 static int tls_handshake(struct ws_client *c, int64_t deadline)
 {
-	c->ssl = SSL_new(c->ssl_ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+	int r = tls_client_handshake(c->ssl_ctx, c->fd, &c->t, deadline, &c->stop, &c->ssl, c->last_error,
+				     sizeof c->last_error);
+	if (r == TLSC_OK || r == TLSC_STOPPED)
+		return r;
+	if (r == TLSC_TLS)
 		c->st.tls_errors++;
-		set_tls_error(c, "setup");
-		return -1;
-	}
-	int ok;
-	if (c->host_is_ip) {
-		/* RFC 6066: no IP literals in SNI; match the certificate's IP SAN */
-		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host);
-	} else {
-		ok = SSL_set_tlsext_host_name(c->ssl, c->host) == 1 && SSL_set1_host(c->ssl, c->host) == 1;
-	}
-	if (ok != 1) {
-		c->st.tls_errors++;
-		set_tls_error(c, "setting the expected host");
-		return -1;
-	}
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		int r = SSL_connect(c->ssl);
-		if (r == 1)
-			return 0;
-		int e = SSL_get_error(c->ssl, r);
-		int w;
-		if (e == SSL_ERROR_WANT_READ)
-			w = wait_fd(c, POLLIN, deadline);
-		else if (e == SSL_ERROR_WANT_WRITE)
-			w = wait_fd(c, POLLOUT, deadline);
-		else {
-			c->st.tls_errors++;
-			set_tls_error(c, "handshake");
-			return -1;
-		}
-		if (w == WAIT_STOPPED)
-			return WAIT_STOPPED;
-		if (w != WAIT_OK) {
-			c->st.handshake_timeouts++;
-			set_error(c, "tls: handshake timed out");
-			return -1;
-		}
-	}
+	else
+		c->st.handshake_timeouts++; /* timed out, or poll failed while waiting */
+	return -1;
 }
 
-/* One SSL_read or SSL_write with a deadline: returns bytes (> 0), 0 on
- * EOF, or a WAIT_* / -4 (TLS error, already recorded). */
+/* One SSL_read or SSL_write with a deadline: bytes (> 0), 0 on EOF, or a
+ * TLSC_* status (TLSC_TLS already counted). */
 static int ssl_io_deadline(struct ws_client *c, bool rd, void *buf, int len, int64_t deadline)
 {
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		int r = rd ? SSL_read(c->ssl, buf, len) : SSL_write(c->ssl, buf, len);
-		if (r > 0)
-			return r;
-		int e = SSL_get_error(c->ssl, r);
-		int w;
-		if (e == SSL_ERROR_WANT_READ)
-			w = wait_fd(c, POLLIN, deadline);
-		else if (e == SSL_ERROR_WANT_WRITE)
-			w = wait_fd(c, POLLOUT, deadline);
-		else if (e == SSL_ERROR_ZERO_RETURN)
-			return 0;
-		else {
-			c->st.tls_errors++;
-			set_tls_error(c, rd ? "read" : "write");
-			return -4;
-		}
-		if (w != WAIT_OK)
-			return w;
-	}
+	int r = tls_io(c->ssl, c->fd, rd, buf, len, deadline, &c->stop, c->last_error, sizeof c->last_error);
+	if (r == TLSC_TLS)
+		c->st.tls_errors++;
+	return r;
 }
 
 /* Header value of `name` in the response block, trimmed; NULL if absent.
@@ -607,7 +385,7 @@ static int http_upgrade(struct ws_client *c, int64_t deadline)
 		set_tls_error(c, "key generation");
 		return -1;
 	}
-	size_t req_cap = strlen(c->path) + sizeof c->host_header + 256;
+	size_t req_cap = strlen(c->path) + sizeof c->t.host_header + 256;
 	char *req = malloc(req_cap);
 	if (!req) {
 		set_error(c, "out of memory");
@@ -622,7 +400,7 @@ static int http_upgrade(struct ws_client *c, int64_t deadline)
 			  "Sec-WebSocket-Version: 13\r\n"
 			  "User-Agent: fks\r\n"
 			  "\r\n",
-			  c->path, c->host_header, key);
+			  c->path, c->t.host_header, key);
 	int off = 0, r = 1;
 	while (off < rl && r > 0) {
 		r = ssl_io_deadline(c, false, req + off, rl - off, deadline);
@@ -631,12 +409,12 @@ static int http_upgrade(struct ws_client *c, int64_t deadline)
 	}
 	free(req);
 	if (r <= 0) {
-		if (r == WAIT_STOPPED)
-			return WAIT_STOPPED;
-		if (r == WAIT_TIMEOUT) {
+		if (r == TLSC_STOPPED)
+			return TLSC_STOPPED;
+		if (r == TLSC_TIMEOUT) {
 			c->st.handshake_timeouts++;
 			set_error(c, "handshake: timed out sending the upgrade request");
-		} else if (r != -4) {
+		} else if (r != TLSC_TLS) {
 			c->st.handshake_errors++;
 			set_error(c, "handshake: connection closed while sending the upgrade request");
 		}
@@ -654,12 +432,12 @@ static int http_upgrade(struct ws_client *c, int64_t deadline)
 		}
 		r = ssl_io_deadline(c, true, resp + have, (int)(HTTP_RESPONSE_MAX - have), deadline);
 		if (r <= 0) {
-			if (r == WAIT_STOPPED)
-				return WAIT_STOPPED;
-			if (r == WAIT_TIMEOUT) {
+			if (r == TLSC_STOPPED)
+				return TLSC_STOPPED;
+			if (r == TLSC_TIMEOUT) {
 				c->st.handshake_timeouts++;
 				set_error(c, "handshake: timed out waiting for the upgrade response");
-			} else if (r != -4) {
+			} else if (r != TLSC_TLS) {
 				c->st.handshake_errors++;
 				set_error(c, "handshake: connection closed before the upgrade response");
 			}
@@ -735,14 +513,14 @@ static ssize_t cb_recv(wslay_event_context_ptr ws, uint8_t *buf, size_t len, int
 			n = len;
 		memcpy(buf, c->pend + c->pend_off, n);
 		c->pend_off += n;
-		c->last_read_ns = mono_ns();
+		c->last_read_ns = tls_mono_ns();
 		return (ssize_t)n;
 	}
 	ERR_clear_error();
 	errno = 0;
 	int r = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
 	if (r > 0) {
-		c->last_read_ns = mono_ns();
+		c->last_read_ns = tls_mono_ns();
 		return r;
 	}
 	switch (SSL_get_error(c->ssl, r)) {
@@ -873,9 +651,9 @@ static void queue_subscribes(struct ws_client *c)
 static void connect_once(struct ws_client *c)
 {
 	c->st.connect_attempts++;
-	int64_t t0 = mono_ns();
+	int64_t t0 = tls_mono_ns();
 	int r = tcp_connect(c, t0 + (int64_t)c->cfg.connect_timeout_ms * NS_PER_MS);
-	int64_t hs_deadline = mono_ns() + (int64_t)c->cfg.handshake_timeout_ms * NS_PER_MS;
+	int64_t hs_deadline = tls_mono_ns() + (int64_t)c->cfg.handshake_timeout_ms * NS_PER_MS;
 	if (r == 0)
 		r = tls_handshake(c, hs_deadline);
 	if (r == 0)
@@ -893,7 +671,7 @@ static void connect_once(struct ws_client *c)
 			r = -1;
 		}
 	}
-	if (r == WAIT_STOPPED) {
+	if (r == TLSC_STOPPED) {
 		/* not a failure: try again as soon as we run again */
 		conn_release(c);
 		c->next_attempt_ns = 0;
@@ -905,7 +683,7 @@ static void connect_once(struct ws_client *c)
 		return;
 	}
 	wslay_event_config_set_max_recv_msg_length(c->ws, c->cfg.max_msg_size);
-	int64_t now = mono_ns();
+	int64_t now = tls_mono_ns();
 	c->next_ping_ns = now + (int64_t)c->cfg.ping_interval_ms * NS_PER_MS;
 	c->awaiting_pong = false;
 	c->st.connects++;
@@ -954,7 +732,7 @@ static void classify_end(struct ws_client *c)
 
 static void conn_service(struct ws_client *c, int64_t end_ns)
 {
-	int64_t now = mono_ns();
+	int64_t now = tls_mono_ns();
 	if (c->cfg.ping_interval_ms > 0) {
 		if (c->awaiting_pong && now >= c->pong_deadline_ns) {
 			c->st.pong_timeouts++;
@@ -1024,13 +802,13 @@ static void conn_service(struct ws_client *c, int64_t end_ns)
 
 int ws_client_run(struct ws_client *c, int timeout_ms)
 {
-	int64_t end = timeout_ms < 0 ? INT64_MAX : mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
+	int64_t end = timeout_ms < 0 ? INT64_MAX : tls_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
 	for (;;) {
 		if (c->stop) {
 			c->stop = 0;
 			return WS_RUN_STOPPED;
 		}
-		int64_t now = mono_ns();
+		int64_t now = tls_mono_ns();
 		if (now >= end)
 			return WS_RUN_TIMEOUT;
 		if (c->ws) {

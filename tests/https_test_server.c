@@ -3,10 +3,8 @@
  */
 #include "https_test_server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -175,16 +173,9 @@ struct hts *hts_start(const struct hts_config *cfg, char *err, size_t errlen)
 		goto fail;
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		goto fail_sys;
-	s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	s->listen_fd = wsts_listen_loopback(false, &s->port);
 	if (s->listen_fd < 0)
 		goto fail_sys;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	if (bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->listen_fd, 8) != 0 ||
-	    getsockname(s->listen_fd, (struct sockaddr *)&a, &al) != 0)
-		goto fail_sys;
-	s->port = ntohs(a.sin_port);
 	if (pthread_create(&s->thread, NULL, server_main, s) != 0)
 		goto fail_sys;
 	s->thread_started = true;
@@ -206,21 +197,7 @@ void hts_stop(struct hts *s)
 {
 	if (!s)
 		return;
-	if (s->thread_started) {
-		if (write(s->wake[1], "x", 1) < 0) {
-			/* one byte into an empty pipe cannot fail */
-		}
-		pthread_join(s->thread, NULL);
-		s->thread_started = false;
-	}
-	if (s->listen_fd >= 0) {
-		close(s->listen_fd);
-		s->listen_fd = -1;
-	}
-	if (s->ca_path[0]) {
-		unlink(s->ca_path);
-		s->ca_path[0] = 0;
-	}
+	wsts_shutdown(s->thread, &s->thread_started, s->wake[1], &s->listen_fd, s->ca_path);
 }
 
 void hts_free(struct hts *s)

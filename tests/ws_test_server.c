@@ -544,16 +544,9 @@ struct wsts *wsts_start(const struct wsts_config *cfg, char *err, size_t errlen)
 	SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		goto fail_sys;
-	s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->listen_fd = wsts_listen_loopback(true, &s->port);
 	if (s->listen_fd < 0)
 		goto fail_sys;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	if (bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->listen_fd, 8) != 0 ||
-	    getsockname(s->listen_fd, (struct sockaddr *)&a, &al) != 0)
-		goto fail_sys;
-	s->port = ntohs(a.sin_port);
 	if (pthread_create(&s->thread, NULL, server_main, s) != 0)
 		goto fail_sys;
 	s->thread_started = true;
@@ -579,20 +572,44 @@ void wsts_stop(struct wsts *s)
 {
 	if (!s)
 		return;
-	if (s->thread_started) {
-		if (write(s->wake[1], "x", 1) < 0) {
+	wsts_shutdown(s->thread, &s->thread_started, s->wake[1], &s->listen_fd, s->ca_path);
+}
+
+int wsts_listen_loopback(bool nonblock, uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t al = sizeof a;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+void wsts_shutdown(pthread_t thread, bool *thread_started, int wake_w, int *listen_fd, char *ca_path)
+{
+	if (*thread_started) {
+		if (write(wake_w, "x", 1) < 0) {
 			/* the pipe cannot be full: one byte is ever written */
 		}
-		pthread_join(s->thread, NULL);
-		s->thread_started = false;
+		pthread_join(thread, NULL);
+		*thread_started = false;
 	}
-	if (s->listen_fd >= 0) {
-		close(s->listen_fd);
-		s->listen_fd = -1;
+	if (*listen_fd >= 0) {
+		close(*listen_fd);
+		*listen_fd = -1;
 	}
-	if (s->ca_path[0]) {
-		unlink(s->ca_path);
-		s->ca_path[0] = 0;
+	if (ca_path[0]) {
+		unlink(ca_path);
+		ca_path[0] = 0;
 	}
 }
 

@@ -17,6 +17,7 @@
 #ifndef FKS_TESTS_WS_TEST_SERVER_H
 #define FKS_TESTS_WS_TEST_SERVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,17 @@ struct wsts;
  * PEM to a new temporary file whose name goes to ca_path (>= 32 bytes; the
  * caller removes it).  0 or -1 with err set. */
 int wsts_make_cert(void *ctx, bool san_localhost, char *ca_path, size_t ca_cap, char *err, size_t errlen);
+
+/* The listener half, shared with the HTTPS test server: a TCP socket
+ * listening on 127.0.0.1 at an ephemeral port (its number in *port),
+ * close-on-exec, non-blocking if asked.  The fd, or -1 with errno set. */
+int wsts_listen_loopback(bool nonblock, uint16_t *port);
+
+/* The stop half, shared likewise: if *thread_started, wake the serving
+ * thread through the pipe's write end wake_w and join it; then close
+ * *listen_fd and remove the certificate file ca_path (each once: they are
+ * reset to -1 / ""). */
+void wsts_shutdown(pthread_t thread, bool *thread_started, int wake_w, int *listen_fd, char *ca_path);
 
 struct wsts *wsts_start(const struct wsts_config *cfg, char *err, size_t errlen);
 uint16_t wsts_port(const struct wsts *s);
