@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "shm/event.h"
 
 /* Every transport carries the same 64-byte event, by value. */
 typedef struct fks_ev_quote bench_ev;

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <x86intrin.h>
 
-#include "bench_int.h"
+#include "bench/bench_int.h"
 
 #define HX_INLINE static inline __attribute__((always_inline))
 #define HX_ABORT_CHECK 0xffffu     /* spins between looks at x->abort */

@@ -50,8 +50,8 @@
  * (batch > 1) sustains >= 1,000,000 events/s; the journal reaches >= 70% of
  * the raw floor's rate in each cell.
  */
-#include "bench.h"
-#include "bench_util.h"
+#include "bench/bench.h"
+#include "bench/bench_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,8 +72,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "event.h"
-#include "journal.h"
+#include "shm/event.h"
+#include "pipeline/journal/journal.h"
 
 #define PROG "fks bench journal"
 

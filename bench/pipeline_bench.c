@@ -26,8 +26,8 @@
  * stage needs a core of its own) the bench uses the closest layout it
  * accepts on this machine's usable cores and says so: see spin_layout().
  */
-#include "bench.h"
-#include "bench_util.h"
+#include "bench/bench.h"
+#include "bench/bench_util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "replay.h"
-#include "synthetic.h"
+#include "pipeline/replay/replay.h"
+#include "feeds/synthetic.h"
 
 static double now_s(void)
 {

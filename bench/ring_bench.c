@@ -19,7 +19,7 @@
  * (or, if the parent is stuck inside a transport's own wait, removes the shm
  * names and exits).  SIGINT/SIGTERM/SIGHUP remove the shm names too.
  */
-#include "bench.h"
+#include "bench/bench.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_util.h"
-#include "harness.h"
+#include "bench/bench_util.h"
+#include "bench/harness.h"
 
 #define PROG "fks bench ring"
 

@@ -13,8 +13,8 @@
 
 #include <ck_ring.h>
 
-#include "harness.h"
-#include "ring.h"
+#include "bench/harness.h"
+#include "shm/ring.h"
 
 /* ---- floor: one counter per direction, each on its own cache line ------ *
  * The physical floor of a shared-memory hand-off: the sender stores the

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
+#include "bench/harness.h"
 
 #define RTE_ESIZE ((unsigned)sizeof(bench_ev))
 

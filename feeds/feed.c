@@ -1,5 +1,5 @@
 /* The venue symbol table (feed.h). */
-#include "feed.h"
+#include "feeds/feed.h"
 
 #include <string.h>
 

@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "feeds/net/counter.h"
+#include "shm/event.h"
 
 typedef void (*feed_emit_fn)(void *ctx, const union fks_event *ev);
 
@@ -30,17 +31,13 @@ typedef void (*feed_emit_fn)(void *ctx, const union fks_event *ev);
  *            one venue message (one websocket frame, one JSON line, one
  *            ITCH message); returns 0, or a negative reason that is also
  *            counted; a bad message never stops the next one
- *   size_t X_counts(const struct X *d, const struct feed_counter **out);
+ *   size_t X_counts(const struct X *d, const struct named_counter **out);
  *            messages decoded by venue message type ("A", "depthUpdate")
- *   size_t X_errors(const struct X *d, const struct feed_counter **out);
+ *   size_t X_errors(const struct X *d, const struct named_counter **out);
  *            errors by reason ("truncated", "bad_number", ...)
  *
  * and a way to reach the book of each instrument for its final state.
  */
-struct feed_counter {
-	const char *name;    /* static string */
-	uint64_t n;
-};
 
 #define FEED_MAX_SYMBOLS 1024
 #define FEED_SYMBOL_MAX FKS_SYMBOL_MAX  /* bytes of a venue symbol we keep */

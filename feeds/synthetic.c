@@ -1,5 +1,5 @@
-#include "synthetic.h"
-#include "fixed.h"
+#include "feeds/synthetic.h"
+#include "shm/fixed.h"
 
 #include <string.h>
 

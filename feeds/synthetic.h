@@ -34,7 +34,7 @@
 
 #include <stdint.h>
 
-#include "event.h"
+#include "shm/event.h"
 
 #define SYNTH_MAX_INSTRUMENTS 64
 #define SYNTH_MAX_SCALE 18

@@ -1,4 +1,4 @@
-#include "event.h"
+#include "shm/event.h"
 
 #include <string.h>
 

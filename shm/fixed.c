@@ -1,7 +1,7 @@
 /*
  * Exact decimal <-> int64 fixed point.  See fixed.h for the contract.
  */
-#include "fixed.h"
+#include "shm/fixed.h"
 
 #include <stdbool.h>
 #include <string.h>

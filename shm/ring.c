@@ -23,9 +23,9 @@
  * (the word is no longer 1).  A parked side also wakes every
  * park_timeout_us on its own, to beat its heartbeat and check its peer.
  */
-#include "ring.h"
-#include "ring_testing.h"
-#include "segment.h"
+#include "shm/ring.h"
+#include "shm/ring_testing.h"
+#include "shm/segment.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #ifndef FKS_SHM_RING_TESTING_H
 #define FKS_SHM_RING_TESTING_H
 
-#include "ring.h"
+#include "shm/ring.h"
 
 /* Called by a waiter after its last failed attempt and before it raises its
  * park flag: the exact window in which a peer's publish or release must not

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ring.h" /* the RING_E_* status codes are shared by every segment */
+#include "shm/ring.h" /* the RING_E_* status codes are shared by every segment */
 
 #define SEG_NAME_MAX RING_NAME_MAX
 

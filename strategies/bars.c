@@ -1,4 +1,4 @@
-#include "bars.h"
+#include "strategies/bars.h"
 
 #include <string.h>
 

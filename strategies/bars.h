@@ -42,7 +42,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "shm/event.h"
 
 struct bar {
 	int64_t start_ns;           /* time bar: interval start; volume bar: first event */

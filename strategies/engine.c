@@ -1,13 +1,13 @@
 /*
  * The signal-to-order engine: see engine.h for the contract.
  */
-#include "engine.h"
+#include "strategies/engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixed.h"
+#include "shm/fixed.h"
 
 int engine_init(struct engine *e, const struct engine_params *p, engine_emit_fn emit,
 		void *user)

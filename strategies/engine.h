@@ -81,10 +81,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "event.h"
-#include "indicators.h"
-#include "sizing.h"
-#include "strategy.h"
+#include "shm/event.h"
+#include "strategies/indicators.h"
+#include "strategies/sizing.h"
+#include "strategies/strategy.h"
 
 #define ENGINE_MAX_INSTANCES 32
 #define ENGINE_MAX_INSTRUMENTS 64

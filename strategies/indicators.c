@@ -1,4 +1,4 @@
-#include "indicators.h"
+#include "strategies/indicators.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * Position sizing: see sizing.h.
  */
-#include "sizing.h"
+#include "strategies/sizing.h"
 
 #include <stdbool.h>
 

@@ -1,13 +1,13 @@
 /*
  * The strategy registry and the helpers every implementation shares.
  */
-#include "strategy.h"
+#include "strategies/strategy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "fixed.h"
+#include "shm/fixed.h"
 
 extern const struct strategy_vtbl asmbtr_vtbl;
 extern const struct strategy_vtbl markov_vtbl;

@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bars.h"
-#include "event.h"
-#include "indicators.h"
+#include "strategies/bars.h"
+#include "shm/event.h"
+#include "strategies/indicators.h"
 
 struct strategy_param {
 	const char *key;

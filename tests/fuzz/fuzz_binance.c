@@ -3,8 +3,8 @@
  * for the first two instruments between the whole input and its lines, so
  * that buffered diffs are replayed.
  */
-#include "binance.h"
-#include "fuzz_venue.h"
+#include "feeds/decoders/binance.h"
+#include "tests/fuzz/fuzz_venue.h"
 
 static int decode(void *d, const char *m, size_t n)
 {

@@ -1,6 +1,6 @@
 /* bybit_decode on arbitrary bytes (fuzz_venue.h). */
-#include "bybit.h"
-#include "fuzz_venue.h"
+#include "feeds/decoders/bybit.h"
+#include "tests/fuzz/fuzz_venue.h"
 
 static int decode(void *d, const char *m, size_t n)
 {

@@ -1,6 +1,6 @@
 /* coinbase_decode on arbitrary bytes (fuzz_venue.h): 4 books of 32 levels. */
-#include "coinbase.h"
-#include "fuzz_venue.h"
+#include "feeds/decoders/coinbase.h"
+#include "tests/fuzz/fuzz_venue.h"
 
 static int decode(void *d, const char *m, size_t n)
 {

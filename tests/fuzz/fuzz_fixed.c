@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixed.h"
+#include "shm/fixed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

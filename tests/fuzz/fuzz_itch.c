@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "itch.h"
+#include "feeds/decoders/itch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

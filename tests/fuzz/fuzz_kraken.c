@@ -1,7 +1,7 @@
 /* kraken_decode on arbitrary bytes (fuzz_venue.h): after every message each
  * book is within the subscribed depth. */
-#include "fuzz_venue.h"
-#include "kraken.h"
+#include "tests/fuzz/fuzz_venue.h"
+#include "feeds/decoders/kraken.h"
 
 #define DEPTH 10
 

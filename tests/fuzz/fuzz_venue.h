@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_venue.h"
+#include "feeds/decoders/json_venue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

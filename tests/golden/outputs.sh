@@ -44,7 +44,7 @@ replay() {
     sed -E 's/"recv_time_ns":[0-9]+,//' >"$out/replay-$name.journal.jsonl"
 }
 
-"$py" "$here/../replay_ref.py" convert-kraken "$shared/data/kraken/http_trades.json" "$work/kraken-trades.jsonl"
+"$py" "$here/../pipeline/replay/replay_ref.py" convert-kraken "$shared/data/kraken/http_trades.json" "$work/kraken-trades.jsonl"
 replay kraken-ma --input "$work/kraken-trades.jsonl" -c "$here/kraken.yaml" --touch-from-trades
 replay kraken-engine --input "$work/kraken-trades.jsonl" -c "$here/kraken-engine.yaml" --touch-from-trades
 sed "s|@ITCH@|$shared/data/itch/ex20101224.TEST_ITCH_50|" "$here/itch.yaml" >"$work/itch.yaml"

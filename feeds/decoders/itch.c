@@ -1,0 +1,456 @@
+/* Nasdaq TotalView-ITCH 5.0 decoder (itch.h). */
+#include "feeds/decoders/itch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCATE_IGNORED UINT32_MAX
+
+/* Spec order; the index is the counter's position.  Lengths include the
+ * type byte (ITCH 5.0, section 4). */
+static const struct {
+	char type;
+	uint8_t len;
+	const char *name;
+} msg_types[ITCH_N_TYPES] = {
+	{'S', 12, "S"},  /* system event */
+	{'R', 39, "R"},  /* stock directory */
+	{'H', 25, "H"},  /* stock trading action */
+	{'Y', 20, "Y"},  /* Reg SHO restriction */
+	{'L', 26, "L"},  /* market participant position */
+	{'V', 35, "V"},  /* MWCB decline level */
+	{'W', 12, "W"},  /* MWCB status */
+	{'K', 28, "K"},  /* IPO quoting period update */
+	{'J', 35, "J"},  /* LULD auction collar */
+	{'h', 21, "h"},  /* operational halt */
+	{'A', 36, "A"},  /* add order */
+	{'F', 40, "F"},  /* add order with MPID attribution */
+	{'E', 31, "E"},  /* order executed */
+	{'C', 36, "C"},  /* order executed with price */
+	{'X', 23, "X"},  /* order cancel */
+	{'D', 19, "D"},  /* order delete */
+	{'U', 35, "U"},  /* order replace */
+	{'P', 44, "P"},  /* trade (non-cross) */
+	{'Q', 40, "Q"},  /* cross trade */
+	{'B', 19, "B"},  /* broken trade */
+	{'I', 50, "I"},  /* net order imbalance indicator */
+	{'N', 20, "N"},  /* retail price improvement indicator */
+	{'O', 48, "O"},  /* direct listing with capital raise price discovery */
+};
+
+static const char *const error_names[ITCH_N_ERRORS] = {
+	"empty", "unknown_type", "bad_length", "bad_side", "bad_price", "bad_qty",
+	"bad_symbol", "unknown_symbol", "symtab_full", "books_full", "unknown_locate",
+	"unknown_ref", "duplicate_ref", "orders_full", "levels_full", "over_qty",
+	"truncated", "unframeable",
+};
+
+/* type byte -> msg_types index + 1; 0 for unknown.  Built at compile time. */
+static const uint8_t type_slot[256] = {
+	['S'] = 1, ['R'] = 2, ['H'] = 3, ['Y'] = 4, ['L'] = 5, ['V'] = 6,
+	['W'] = 7, ['K'] = 8, ['J'] = 9, ['h'] = 10, ['A'] = 11, ['F'] = 12,
+	['E'] = 13, ['C'] = 14, ['X'] = 15, ['D'] = 16, ['U'] = 17, ['P'] = 18,
+	['Q'] = 19, ['B'] = 20, ['I'] = 21, ['N'] = 22, ['O'] = 23,
+};
+
+size_t itch_msg_len(uint8_t type)
+{
+	return type_slot[type] ? msg_types[type_slot[type] - 1].len : 0;
+}
+
+/* ---- big-endian fields ------------------------------------------------ */
+
+static inline uint16_t be16(const char *p)
+{
+	const uint8_t *u = (const uint8_t *)p;
+	return (uint16_t)(u[0] << 8 | u[1]);
+}
+
+static inline uint32_t be32(const char *p)
+{
+	const uint8_t *u = (const uint8_t *)p;
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+static inline uint64_t be48(const char *p)
+{
+	return (uint64_t)be16(p) << 32 | be32(p + 2);
+}
+
+static inline uint64_t be64(const char *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+int itch_init(struct itch *d, struct feed_symtab *symbols, const struct itch_cfg *cfg)
+{
+	memset(d, 0, sizeof *d);
+	/* midnight + 2^48 ns must fit: refuse anything near INT64_MAX. */
+	if (cfg->session_midnight_ns < 0 || cfg->session_midnight_ns > INT64_MAX / 2)
+		return -1;
+	struct book_l3_cfg bc = {
+		.max_books = cfg->max_books ? cfg->max_books : 256,
+		.max_levels = cfg->max_levels ? cfg->max_levels : 2048,
+		.max_orders = cfg->max_orders ? cfg->max_orders : 1u << 20,
+	};
+	if (bc.max_books > FEED_MAX_SYMBOLS)
+		return -1;
+	d->book_of_locate = calloc(65536, sizeof *d->book_of_locate);
+	if (!d->book_of_locate || book_l3_pool_init(&d->pool, &bc) != BOOK_L3_OK) {
+		free(d->book_of_locate);
+		d->book_of_locate = NULL;
+		return -1;
+	}
+	d->symbols = symbols;
+	d->midnight_ns = cfg->session_midnight_ns;
+	for (int i = 0; i < ITCH_N_TYPES; i++)
+		d->counts[i].name = msg_types[i].name;
+	for (int i = 0; i < ITCH_N_ERRORS; i++)
+		d->errors[i].name = error_names[i];
+	return 0;
+}
+
+void itch_free(struct itch *d)
+{
+	book_l3_pool_free(&d->pool);
+	free(d->book_of_locate);
+	d->book_of_locate = NULL;
+}
+
+size_t itch_counts(const struct itch *d, const struct named_counter **out)
+{
+	*out = d->counts;
+	return ITCH_N_TYPES;
+}
+
+size_t itch_errors(const struct itch *d, const struct named_counter **out)
+{
+	*out = d->errors;
+	return ITCH_N_ERRORS;
+}
+
+uint64_t itch_messages(const struct itch *d)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < ITCH_N_TYPES; i++)
+		n += d->counts[i].n;
+	return n;
+}
+
+const struct book_l3 *itch_book(const struct itch *d, uint32_t instrument)
+{
+	if (instrument == 0 || instrument > FEED_MAX_SYMBOLS || !d->book_of_inst[instrument])
+		return NULL;
+	return &d->pool.books[d->book_of_inst[instrument] - 1];
+}
+
+void itch_mark_stale(struct itch *d)
+{
+	d->stale = true;
+	for (uint32_t i = 0; i < d->pool.n_books; i++)
+		d->pool.books[i].stale = true;
+}
+
+void itch_reset_books(struct itch *d)
+{
+	book_l3_pool_clear(&d->pool);
+	d->stale = false;
+}
+
+static int fail(struct itch *d, int e)
+{
+	d->errors[-e - 1].n++;
+	return e;
+}
+
+/* ---- instruments ------------------------------------------------------ */
+
+/* Bind locate to the stock in an 8-byte, space-padded field. */
+static int bind_locate(struct itch *d, uint16_t locate, const char *stock)
+{
+	size_t n = 8;
+	while (n && stock[n - 1] == ' ')
+		n--;
+	if (n == 0)
+		return fail(d, ITCH_E_SYMBOL);
+	uint32_t id;
+	if (d->symbols->learn) {
+		/* ITCH scales are fixed: don't depend on the table's defaults. */
+		id = feed_symtab_add(d->symbols, stock, n, ITCH_PX_SCALE, ITCH_QTY_SCALE);
+		if (!id)
+			return fail(d, ITCH_E_SYMTAB_FULL);
+	} else {
+		id = feed_symtab_lookup(d->symbols, stock, n);
+		if (!id) {
+			d->book_of_locate[locate] = LOCATE_IGNORED;
+			return fail(d, ITCH_E_UNKNOWN_SYMBOL);
+		}
+	}
+	if (id > FEED_MAX_SYMBOLS)
+		return fail(d, ITCH_E_SYMTAB_FULL);
+	if (!d->book_of_inst[id]) {
+		struct book_l3 *b = book_l3_new(&d->pool, id);
+		if (!b) {
+			d->book_of_locate[locate] = LOCATE_IGNORED;
+			return fail(d, ITCH_E_BOOKS_FULL);
+		}
+		b->stale = d->stale;
+		d->book_of_inst[id] = b->index + 1;
+	}
+	d->book_of_locate[locate] = d->book_of_inst[id];
+	return ITCH_OK;
+}
+
+/*
+ * The book of a message's locate.  stock (or NULL) binds an unbound locate.
+ * Returns the book, or NULL with *rc set: ITCH_OK for an ignored stock
+ * (counted in d->ignored), else the counted error.
+ */
+static struct book_l3 *book_for(struct itch *d, uint16_t locate, const char *stock, int *rc)
+{
+	uint32_t k = d->book_of_locate[locate];
+	if (k == 0) {
+		if (!stock) {
+			*rc = fail(d, ITCH_E_UNKNOWN_LOCATE);
+			return NULL;
+		}
+		if ((*rc = bind_locate(d, locate, stock)) != ITCH_OK)
+			return NULL;
+		k = d->book_of_locate[locate];
+	}
+	if (k == LOCATE_IGNORED) {
+		d->ignored++;
+		*rc = ITCH_OK;
+		return NULL;
+	}
+	return &d->pool.books[k - 1];
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+struct out {
+	int n;
+	union fks_event ev[4];
+};
+
+static union fks_event *push(struct out *o, uint8_t type, const struct book_l3 *b,
+			     int64_t event_ns, int64_t recv_ns)
+{
+	union fks_event *e = &o->ev[o->n++];
+	memset(e, 0, sizeof *e);
+	e->h.type = type;
+	e->h.source = FKS_STAGE_FEED;
+	e->h.flags = b->stale ? FKS_EVF_STALE : 0;
+	e->h.instrument = b->instrument;
+	e->h.event_time_ns = event_ns;
+	e->h.recv_time_ns = recv_ns;
+	return e;
+}
+
+static void push_trade(struct out *o, const struct book_l3 *b, int64_t t, int64_t recv,
+		       int64_t px, int64_t qty, uint64_t match, uint8_t aggressor)
+{
+	union fks_event *e = push(o, FKS_EV_TRADE, b, t, recv);
+	e->trade.px = px;
+	e->trade.qty = qty;
+	e->trade.trade_id = match;
+	e->trade.aggressor = aggressor;
+}
+
+static void push_book(struct out *o, const struct book_l3 *b, int64_t t, int64_t recv,
+		      const struct book_l3_change *ch)
+{
+	for (int k = 0; k < ch->n; k++) {
+		union fks_event *e = push(o, FKS_EV_BOOK_DELTA, b, t, recv);
+		e->book.px = ch->lv[k].px;
+		e->book.qty = ch->lv[k].qty;
+		e->book.side = ch->lv[k].side;
+		e->book.action = ch->lv[k].qty ? FKS_BOOK_SET : FKS_BOOK_DELETE;
+	}
+	if (ch->top_changed) {
+		union fks_event *e = push(o, FKS_EV_QUOTE, b, t, recv);
+		const struct book_l3_level *x = book_l3_best(b, FKS_SIDE_BUY);
+		if (x)
+			e->quote.bid_px = x->px, e->quote.bid_qty = x->qty;
+		x = book_l3_best(b, FKS_SIDE_SELL);
+		if (x)
+			e->quote.ask_px = x->px, e->quote.ask_qty = x->qty;
+	}
+}
+
+static void flush(struct out *o, feed_emit_fn emit, void *ctx)
+{
+	if (!o->n)
+		return;
+	o->ev[o->n - 1].h.flags |= FKS_EVF_LAST;
+	for (int k = 0; k < o->n; k++)
+		emit(ctx, &o->ev[k]);
+}
+
+static int book_error(struct itch *d, int rc)
+{
+	switch (rc) {
+	case BOOK_L3_OK: return ITCH_OK;
+	case BOOK_L3_E_UNKNOWN_REF: return fail(d, ITCH_E_UNKNOWN_REF);
+	case BOOK_L3_E_DUP_REF: return fail(d, ITCH_E_DUP_REF);
+	case BOOK_L3_E_ORDERS_FULL: return fail(d, ITCH_E_ORDERS_FULL);
+	case BOOK_L3_E_LEVELS_FULL: return fail(d, ITCH_E_LEVELS_FULL);
+	case BOOK_L3_E_OVER_QTY: return fail(d, ITCH_E_OVER_QTY);
+	case BOOK_L3_E_SIDE: return fail(d, ITCH_E_SIDE);
+	case BOOK_L3_E_PRICE: return fail(d, ITCH_E_PRICE);
+	default: return fail(d, ITCH_E_QTY);
+	}
+}
+
+static uint8_t side_of(char c)
+{
+	return c == 'B' ? FKS_SIDE_BUY : c == 'S' ? FKS_SIDE_SELL : FKS_SIDE_NONE;
+}
+
+static uint8_t opposite(uint8_t side)
+{
+	return side == FKS_SIDE_BUY ? FKS_SIDE_SELL : FKS_SIDE_BUY;
+}
+
+/* ---- decode ----------------------------------------------------------- */
+
+int itch_decode(struct itch *d, const char *msg, size_t len, int64_t recv_ns,
+		feed_emit_fn emit, void *ctx)
+{
+	if (len == 0)
+		return fail(d, ITCH_E_EMPTY);
+	uint8_t slot = type_slot[(uint8_t)msg[0]];
+	if (!slot)
+		return fail(d, ITCH_E_UNKNOWN_TYPE);
+	if (len != msg_types[slot - 1].len)
+		return fail(d, ITCH_E_LENGTH);
+	d->counts[slot - 1].n++;
+
+	uint16_t locate = be16(msg + 1);
+	int64_t t = d->midnight_ns + (int64_t)be48(msg + 5);
+	struct book_l3_change ch;
+	struct out o;
+	o.n = 0;
+	struct book_l3 *b;
+	int rc = ITCH_OK;
+
+	switch (msg[0]) {
+	case 'R':
+		return bind_locate(d, locate, msg + 11);
+	case 'A':
+	case 'F': {
+		uint8_t side = side_of(msg[19]);
+		uint32_t qty = be32(msg + 20);
+		int64_t px = be32(msg + 32);
+		if (!side)
+			return fail(d, ITCH_E_SIDE);
+		if (!(b = book_for(d, locate, msg + 24, &rc)))
+			return rc;
+		rc = book_error(d, book_l3_add(&d->pool, b, be64(msg + 11), side, px, qty, &ch));
+		break;
+	}
+	case 'E':
+	case 'C': {
+		uint32_t qty = be32(msg + 19);
+		if (!(b = book_for(d, locate, NULL, &rc)))
+			return rc;
+		rc = book_error(d, book_l3_reduce(&d->pool, b, be64(msg + 11), qty, &ch));
+		if (ch.n == 0)
+			return rc;
+		/* An execution beyond the order (over_qty) trades what rested. */
+		bool print = msg[0] == 'E' || msg[31] == 'Y';
+		if (print)
+			push_trade(&o, b, t, recv_ns, msg[0] == 'E' ? ch.px : (int64_t)be32(msg + 32),
+				   ch.qty, be64(msg + 23), opposite(ch.side));
+		break;
+	}
+	case 'X':
+		if (!(b = book_for(d, locate, NULL, &rc)))
+			return rc;
+		rc = book_error(d, book_l3_reduce(&d->pool, b, be64(msg + 11), be32(msg + 19), &ch));
+		break;
+	case 'D':
+		if (!(b = book_for(d, locate, NULL, &rc)))
+			return rc;
+		rc = book_error(d, book_l3_delete(&d->pool, b, be64(msg + 11), &ch));
+		break;
+	case 'U':
+		if (!(b = book_for(d, locate, NULL, &rc)))
+			return rc;
+		rc = book_error(d, book_l3_replace(&d->pool, b, be64(msg + 11), be64(msg + 19),
+						   be32(msg + 31), be32(msg + 27), &ch));
+		break;
+	case 'P': {
+		uint32_t qty = be32(msg + 20);
+		if (qty == 0)
+			return fail(d, ITCH_E_QTY);
+		if (!(b = book_for(d, locate, msg + 24, &rc)))
+			return rc;
+		/* Non-displayed liquidity: the book does not change. */
+		push_trade(&o, b, t, recv_ns, be32(msg + 32), qty, be64(msg + 36), FKS_SIDE_NONE);
+		flush(&o, emit, ctx);
+		return ITCH_OK;
+	}
+	case 'Q': {
+		uint64_t qty = be64(msg + 11);
+		if (qty > INT64_MAX)
+			return fail(d, ITCH_E_QTY);
+		if (!(b = book_for(d, locate, msg + 19, &rc)))
+			return rc;
+		/* A cross that did not happen is published with 0 shares. */
+		if (qty) {
+			push_trade(&o, b, t, recv_ns, be32(msg + 27), (int64_t)qty, be64(msg + 31),
+				   FKS_SIDE_NONE);
+			flush(&o, emit, ctx);
+		}
+		return ITCH_OK;
+	}
+	default:
+		return ITCH_OK; /* validated and counted; nothing to emit */
+	}
+	push_book(&o, b, t, recv_ns, &ch);
+	flush(&o, emit, ctx);
+	return rc;
+}
+
+/* ---- framing ---------------------------------------------------------- */
+
+int itch_frame_next(const char *buf, size_t len, size_t *off, const char **msg, size_t *msg_len)
+{
+	size_t at = *off;
+	if (at >= len)
+		return ITCH_FRAME_END;
+	if (len - at < 3)
+		return ITCH_FRAME_PARTIAL;
+	size_t n = be16(buf + at);
+	if (n == 0) {
+		/* Zero prefix (the shared sample): the type says how long. */
+		n = itch_msg_len((uint8_t)buf[at + 2]);
+		if (n == 0)
+			return ITCH_FRAME_LOST;
+	}
+	if (len - at - 2 < n)
+		return ITCH_FRAME_PARTIAL;
+	*msg = buf + at + 2;
+	*msg_len = n;
+	*off = at + 2 + n;
+	return ITCH_FRAME_OK;
+}
+
+size_t itch_decode_stream(struct itch *d, const char *buf, size_t len, int64_t recv_ns,
+			  feed_emit_fn emit, void *ctx)
+{
+	size_t off = 0;
+	const char *m;
+	size_t n;
+	int st;
+	while ((st = itch_frame_next(buf, len, &off, &m, &n)) == ITCH_FRAME_OK)
+		itch_decode(d, m, n, recv_ns, emit, ctx);
+	if (st == ITCH_FRAME_PARTIAL)
+		fail(d, ITCH_E_TRUNCATED);
+	else if (st == ITCH_FRAME_LOST)
+		fail(d, ITCH_E_UNFRAMEABLE);
+	return off;
+}

@@ -1,0 +1,607 @@
+#include "gateway/venues/sim/sim_venue.h"
+
+#include <assert.h>
+#include <string.h>
+
+_Static_assert((SIM_VENUE_ID_SLOTS & (SIM_VENUE_ID_SLOTS - 1)) == 0, "id slots: a power of two");
+_Static_assert(SIM_VENUE_MAX_ORDERS < UINT32_MAX, "record indexes are uint32_t");
+
+#define NIL UINT32_MAX
+#define ID_MASK (SIM_VENUE_ID_SLOTS - 1u)
+
+/* ---- the state machine ------------------------------------------------- */
+
+bool sim_order_transition_ok(enum sim_order_state from, enum sim_order_state to)
+{
+	switch (from) {
+	case SIM_ORD_NEW:
+		return to == SIM_ORD_ACKED || to == SIM_ORD_REJECTED;
+	case SIM_ORD_ACKED:
+	case SIM_ORD_PARTIALLY_FILLED:
+		return to == SIM_ORD_PARTIALLY_FILLED || to == SIM_ORD_FILLED || to == SIM_ORD_CANCELED;
+	default:
+		return false;   /* FILLED, CANCELED, REJECTED are final */
+	}
+}
+
+/* The only writer of a state after a record is set up as NEW. */
+static void set_state(struct sim_order *o, enum sim_order_state to)
+{
+	assert(sim_order_transition_ok(o->state, to));
+	o->state = (uint8_t)to;
+}
+
+static bool is_open(const struct sim_order *o)
+{
+	return o->state == SIM_ORD_ACKED || o->state == SIM_ORD_PARTIALLY_FILLED;
+}
+
+const char *sim_order_state_name(enum sim_order_state s)
+{
+	static const char *const names[SIM_ORD_STATE_COUNT] = {
+		[SIM_ORD_UNKNOWN] = "unknown",
+		[SIM_ORD_NEW] = "new",
+		[SIM_ORD_ACKED] = "acked",
+		[SIM_ORD_PARTIALLY_FILLED] = "partially_filled",
+		[SIM_ORD_FILLED] = "filled",
+		[SIM_ORD_CANCELED] = "canceled",
+		[SIM_ORD_REJECTED] = "rejected",
+	};
+	return (unsigned)s < SIM_ORD_STATE_COUNT ? names[s] : "?";
+}
+
+const char *sim_reject_reason_name(unsigned reason)
+{
+	switch (reason) {
+	case SIM_REJ_UNKNOWN_INSTRUMENT: return "unknown_instrument";
+	case SIM_REJ_DUPLICATE_ORDER_ID: return "duplicate_order_id";
+	case SIM_REJ_BAD_ORDER: return "bad_order";
+	case SIM_REJ_VENUE_FULL: return "venue_full";
+	case SIM_REJ_UNKNOWN_ORDER: return "unknown_order";
+	case SIM_REJ_ORDER_DONE: return "order_done";
+	case SIM_REJ_UNSUPPORTED: return "unsupported";
+	}
+	return "?";
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+int sim_venue_init(struct sim_venue *v, const struct sim_venue_params *p)
+{
+	memset(v, 0, sizeof *v);
+	if ((p->fill != SIM_FILL_TOUCH && p->fill != SIM_FILL_NONE && p->fill != SIM_FILL_QUEUE) ||
+	    p->latency_us > SIM_VENUE_MAX_LATENCY_US || p->slippage_bps > SIM_VENUE_MAX_SLIPPAGE_BPS ||
+	    p->n_instruments == 0 ||
+	    p->n_instruments > SIM_VENUE_MAX_INSTRUMENTS)
+		return -1;
+	for (uint32_t i = 0; i < p->n_instruments; i++) {
+		if (p->instrument[i] == 0)
+			return -1;
+		for (uint32_t j = 0; j < i; j++)
+			if (p->instrument[j] == p->instrument[i])
+				return -1;
+		v->book[i].id = p->instrument[i];
+		v->book[i].head = v->book[i].tail = NIL;
+	}
+	v->n_books = p->n_instruments;
+	v->fill = p->fill;
+	v->latency_ns = (int64_t)p->latency_us * 1000;
+	v->slippage_bps = p->slippage_bps;
+	v->slippage_ticks = p->slippage_ticks;
+	for (uint32_t i = 0; i < SIM_VENUE_MAX_ORDERS; i++)
+		v->rec[i].next = i + 1 < SIM_VENUE_MAX_ORDERS ? i + 1 : NIL;
+	v->free_head = 0;
+	v->done_head = v->done_tail = NIL;
+	v->clock_ns = INT64_MIN;
+	return 0;
+}
+
+static int find_book(const struct sim_venue *v, uint32_t id)
+{
+	if (id >= 1 && id <= v->n_books && v->book[id - 1].id == id)
+		return (int)(id - 1);
+	for (uint32_t i = 0; i < v->n_books; i++)
+		if (v->book[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* ---- the id index: order_id -> record -----------------------------------
+ * Linear probing, backward-shift deletion.  Looked up by key only; nothing
+ * ever walks it, so its layout cannot reach the output. */
+
+static uint32_t id_home(uint64_t order_id)
+{
+	return (uint32_t)((order_id * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(SIM_VENUE_ID_SLOTS)));
+}
+
+static uint32_t id_find(const struct sim_venue *v, uint64_t order_id)
+{
+	for (uint32_t i = id_home(order_id);; i = (i + 1) & ID_MASK) {
+		if (v->index[i].order_id == order_id)
+			return v->index[i].rec;
+		if (v->index[i].order_id == 0)
+			return NIL;
+	}
+}
+
+static void id_insert(struct sim_venue *v, uint64_t order_id, uint32_t rec)
+{
+	uint32_t i = id_home(order_id);
+
+	while (v->index[i].order_id != 0)
+		i = (i + 1) & ID_MASK;
+	v->index[i].order_id = order_id;
+	v->index[i].rec = rec;
+}
+
+static void id_remove(struct sim_venue *v, uint64_t order_id)
+{
+	uint32_t hole = id_home(order_id);
+
+	while (v->index[hole].order_id != order_id)
+		hole = (hole + 1) & ID_MASK;
+	for (uint32_t j = (hole + 1) & ID_MASK; v->index[j].order_id != 0; j = (j + 1) & ID_MASK) {
+		uint32_t home = id_home(v->index[j].order_id);
+		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+
+		if (!stays) {
+			v->index[hole] = v->index[j];
+			hole = j;
+		}
+	}
+	memset(&v->index[hole], 0, sizeof v->index[hole]);
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+/* A record for a new order: a never-used one, else the oldest done one
+ * (its id is forgotten).  NIL when every record holds an open order. */
+static uint32_t rec_alloc(struct sim_venue *v)
+{
+	uint32_t r = v->free_head;
+
+	if (r != NIL) {
+		v->free_head = v->rec[r].next;
+		return r;
+	}
+	r = v->done_head;
+	if (r == NIL)
+		return NIL;
+	v->done_head = v->rec[r].next;
+	if (v->done_head == NIL)
+		v->done_tail = NIL;
+	id_remove(v, v->rec[r].order_id);
+	v->c.recycled++;
+	return r;
+}
+
+static void done_append(struct sim_venue *v, uint32_t r)
+{
+	v->rec[r].prev = v->done_tail;
+	v->rec[r].next = NIL;
+	if (v->done_tail != NIL)
+		v->rec[v->done_tail].next = r;
+	else
+		v->done_head = r;
+	v->done_tail = r;
+}
+
+static void open_append(struct sim_venue *v, struct sim_book *b, uint32_t r)
+{
+	v->rec[r].prev = b->tail;
+	v->rec[r].next = NIL;
+	if (b->tail != NIL)
+		v->rec[b->tail].next = r;
+	else
+		b->head = r;
+	b->tail = r;
+	v->c.open++;
+}
+
+static void open_unlink(struct sim_venue *v, struct sim_book *b, uint32_t r)
+{
+	struct sim_order *o = &v->rec[r];
+
+	if (o->prev != NIL)
+		v->rec[o->prev].next = o->next;
+	else
+		b->head = o->next;
+	if (o->next != NIL)
+		v->rec[o->next].prev = o->prev;
+	else
+		b->tail = o->prev;
+	v->c.open--;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void start_event(struct sim_venue *v, union fks_event *e, unsigned type, uint32_t instrument,
+			int64_t event_time_ns, int64_t recv_time_ns)
+{
+	memset(e, 0, sizeof *e);
+	e->h.type = (uint8_t)type;
+	e->h.source = FKS_STAGE_GATEWAY;
+	e->h.instrument = instrument;
+	e->h.seq = ++v->seq;
+	e->h.event_time_ns = event_time_ns;
+	e->h.recv_time_ns = recv_time_ns;
+}
+
+static void emit_reject(struct sim_venue *v, const struct fks_event_hdr *cause, uint64_t order_id,
+			unsigned reason, sim_emit_fn emit, void *ctx)
+{
+	union fks_event e;
+
+	start_event(v, &e, FKS_EV_ORDER_REJECT, cause->instrument, cause->event_time_ns,
+		    cause->recv_time_ns);
+	e.order_reject.order_id = order_id;
+	e.order_reject.reason = reason;
+	v->c.rejects++;
+	emit(ctx, &e);
+}
+
+/* Cancel what is left of an open order and retire it. */
+static void cancel_order(struct sim_venue *v, uint32_t r, int64_t event_time_ns, int64_t recv_time_ns,
+			 sim_emit_fn emit, void *ctx)
+{
+	struct sim_order *o = &v->rec[r];
+	union fks_event e;
+
+	start_event(v, &e, FKS_EV_CANCEL_ACK, o->instrument, event_time_ns, recv_time_ns);
+	e.cancel_ack.order_id = o->order_id;
+	e.cancel_ack.canceled_qty = o->leaves;
+	set_state(o, SIM_ORD_CANCELED);
+	o->leaves = 0;
+	open_unlink(v, &v->book[o->book], r);
+	done_append(v, r);
+	v->c.cancels++;
+	emit(ctx, &e);
+}
+
+/* ---- matching ---------------------------------------------------------- */
+
+static bool is_immediate(const struct sim_order *o)
+{
+	return o->ord_type == FKS_ORD_MARKET || o->tif == FKS_TIF_IOC || o->tif == FKS_TIF_FOK;
+}
+
+static bool fills_passively(const struct sim_venue *v)
+{
+	return v->fill == SIM_FILL_QUEUE;
+}
+
+/* The price a market order pays at this touch (see the header).  In 128
+ * bits: touch * bps cannot overflow there, and the result is clamped. */
+static int64_t slipped_px(const struct sim_venue *v, const struct sim_order *o, int64_t touch)
+{
+	if (o->ord_type != FKS_ORD_MARKET || (v->slippage_bps == 0 && v->slippage_ticks == 0))
+		return touch;
+	__int128 slip = v->slippage_ticks + ((__int128)touch * v->slippage_bps + 9999) / 10000;
+	__int128 px = o->side == FKS_SIDE_BUY ? touch + slip : touch - slip;
+	if (px < 1)
+		px = 1;
+	if (px > INT64_MAX)
+		px = INT64_MAX;
+	return (int64_t)px;
+}
+
+/* Fill qty of open order r at px; retire it when done. */
+static void fill_order(struct sim_venue *v, uint32_t r, int64_t px, int64_t qty, int64_t event_time_ns,
+		       sim_emit_fn emit, void *ctx)
+{
+	struct sim_order *o = &v->rec[r];
+	union fks_event e;
+
+	o->leaves -= qty;
+	set_state(o, o->leaves == 0 ? SIM_ORD_FILLED : SIM_ORD_PARTIALLY_FILLED);
+	start_event(v, &e, FKS_EV_FILL, o->instrument, event_time_ns, o->recv_time_ns);
+	e.fill.order_id = o->order_id;
+	e.fill.px = px;
+	e.fill.qty = qty;
+	e.fill.leaves_qty = o->leaves;
+	v->c.fills++;
+	if (o->leaves == 0) {
+		open_unlink(v, &v->book[o->book], r);
+		done_append(v, r);
+	}
+	emit(ctx, &e);
+}
+
+/*
+ * Give open order r its chance at the book's current quote, if that quote is
+ * one it may see.  Fills carry event_time_ns (that of the cause).  An
+ * immediate order that had its chance is canceled for what is left.
+ */
+static void try_match(struct sim_venue *v, uint32_t r, int64_t event_time_ns, sim_emit_fn emit,
+		      void *ctx)
+{
+	struct sim_order *o = &v->rec[r];
+	struct sim_book *b = &v->book[o->book];
+
+	if (!b->have_quote || b->quote_time_ns < o->eligible_ns)
+		return;
+
+	bool buy = o->side == FKS_SIDE_BUY;
+	int64_t touch = buy ? b->ask_px : b->bid_px;
+	int64_t *avail = buy ? &b->ask_avail : &b->bid_avail;
+	bool crosses = touch > 0 &&
+		       (o->ord_type == FKS_ORD_MARKET || (buy ? touch <= o->px : touch >= o->px));
+	int64_t qty = crosses ? (o->leaves < *avail ? o->leaves : *avail) : 0;
+
+	if (o->tif == FKS_TIF_FOK && o->ord_type != FKS_ORD_MARKET && qty < o->leaves)
+		qty = 0;        /* all or nothing */
+	if (qty > 0) {
+		*avail -= qty;
+		fill_order(v, r, slipped_px(v, o, touch), qty, event_time_ns, emit, ctx);
+	}
+	if (o->leaves > 0 && is_immediate(o))
+		cancel_order(v, r, event_time_ns, o->recv_time_ns, emit, ctx);
+}
+
+/* ---- passive fills (SIM_FILL_QUEUE) -------------------------------------- */
+
+enum { QUEUE_UNSET = 0, QUEUE_UNKNOWN = 1, QUEUE_KNOWN = 2 };
+
+/* Estimate a resting limit order's queue position from the book's last
+ * quote, the first time it may see the market, or learn it once the best
+ * reaches its price.  Sizes are the quote's displayed ones, not what our own
+ * fills took from it: the queue is the resting volume ahead of us. */
+static void queue_update(struct sim_venue *v, struct sim_order *o, int64_t event_time_ns)
+{
+	const struct sim_book *b = &v->book[o->book];
+
+	if (o->ord_type != FKS_ORD_LIMIT || o->queue_state == QUEUE_KNOWN || event_time_ns < o->eligible_ns)
+		return;
+
+	bool buy = o->side == FKS_SIDE_BUY;
+	int64_t best = b->have_quote ? (buy ? b->bid_px : b->ask_px) : 0;
+	int64_t shown = buy ? b->bid_qty : b->ask_qty;
+
+	if (best > 0 && best == o->px) {
+		o->queue_state = QUEUE_KNOWN;
+		o->queue_ahead = shown > 0 ? shown : 0;
+	} else if (o->queue_state == QUEUE_UNSET) {
+		bool improves = best <= 0 || (buy ? o->px > best : o->px < best);
+		o->queue_state = improves ? QUEUE_KNOWN : QUEUE_UNKNOWN;
+		o->queue_ahead = 0;
+	}
+}
+
+static void on_trade(struct sim_venue *v, struct sim_book *b, const struct fks_ev_trade *t, sim_emit_fn emit,
+		     void *ctx)
+{
+	int64_t rem = t->qty;
+
+	if (t->px <= 0 || t->qty <= 0)
+		return;
+	for (uint32_t r = b->head, next; r != NIL; r = next) {
+		struct sim_order *o = &v->rec[r];
+
+		next = o->next;
+		if (o->ord_type != FKS_ORD_LIMIT || t->h.event_time_ns < o->eligible_ns)
+			continue;
+		queue_update(v, o, t->h.event_time_ns);
+
+		bool buy = o->side == FKS_SIDE_BUY;
+		bool through = buy ? t->px < o->px : t->px > o->px;
+		int64_t take = 0;
+
+		if (through) {
+			take = rem;
+		} else if (t->px == o->px && o->queue_state == QUEUE_KNOWN && t->aggressor != o->side) {
+			if (o->queue_ahead >= t->qty) {
+				o->queue_ahead -= t->qty;
+				continue;
+			}
+			take = t->qty - o->queue_ahead;
+			o->queue_ahead = 0;
+			if (take > rem)
+				take = rem;
+		}
+		if (take > o->leaves)
+			take = o->leaves;
+		if (take <= 0)
+			continue;
+		rem -= take;
+		v->c.trade_fills++;
+		fill_order(v, r, o->px, take, t->h.event_time_ns, emit, ctx);
+	}
+}
+
+void sim_venue_on_market(struct sim_venue *v, const union fks_event *ev, sim_emit_fn emit, void *ctx)
+{
+	bool trade = ev->h.type == FKS_EV_TRADE && fills_passively(v);
+	int bi = ev->h.type == FKS_EV_QUOTE || trade ? find_book(v, ev->h.instrument) : -1;
+
+	if (bi < 0) {
+		v->c.ignored++;
+		return;
+	}
+	if (trade) {
+		if (ev->h.event_time_ns > v->clock_ns)
+			v->clock_ns = ev->h.event_time_ns;
+		on_trade(v, &v->book[bi], &ev->trade, emit, ctx);
+		return;
+	}
+
+	const struct fks_ev_quote *q = &ev->quote;
+	struct sim_book *b = &v->book[bi];
+
+	if (q->h.event_time_ns > v->clock_ns)
+		v->clock_ns = q->h.event_time_ns;
+	b->have_quote = true;
+	b->quote_time_ns = q->h.event_time_ns;
+	b->bid_px = q->bid_px;
+	b->ask_px = q->ask_px;
+	b->bid_avail = q->bid_px > 0 && q->bid_qty > 0 ? q->bid_qty : 0;
+	b->ask_avail = q->ask_px > 0 && q->ask_qty > 0 ? q->ask_qty : 0;
+	b->bid_qty = b->bid_avail;
+	b->ask_qty = b->ask_avail;
+	if (v->fill == SIM_FILL_NONE)
+		return;
+	/* Oldest first.  The next link is read before matching, which may
+	 * move the current order to the done list. */
+	for (uint32_t r = b->head, next; r != NIL; r = next) {
+		next = v->rec[r].next;
+		try_match(v, r, q->h.event_time_ns, emit, ctx);
+		if (fills_passively(v) && v->rec[r].state != SIM_ORD_FILLED &&
+		    v->rec[r].state != SIM_ORD_CANCELED)
+			queue_update(v, &v->rec[r], q->h.event_time_ns);
+	}
+}
+
+/* ---- the order path ---------------------------------------------------- */
+
+static bool fields_ok(const struct fks_ev_order_new *o)
+{
+	return (o->side == FKS_SIDE_BUY || o->side == FKS_SIDE_SELL) &&
+	       (o->ord_type == FKS_ORD_LIMIT || o->ord_type == FKS_ORD_MARKET) &&
+	       o->tif >= FKS_TIF_DAY && o->tif <= FKS_TIF_FOK && o->qty > 0 &&
+	       (o->ord_type == FKS_ORD_MARKET || o->px > 0);
+}
+
+static void on_new(struct sim_venue *v, const struct fks_ev_order_new *n, sim_emit_fn emit, void *ctx)
+{
+	v->c.orders++;
+	if (n->order_id == 0) {
+		emit_reject(v, &n->h, 0, SIM_REJ_BAD_ORDER, emit, ctx);
+		return;
+	}
+	if (id_find(v, n->order_id) != NIL) {
+		emit_reject(v, &n->h, n->order_id, SIM_REJ_DUPLICATE_ORDER_ID, emit, ctx);
+		return;
+	}
+
+	int bi = find_book(v, n->h.instrument);
+	unsigned reason = bi < 0 ? SIM_REJ_UNKNOWN_INSTRUMENT : !fields_ok(n) ? SIM_REJ_BAD_ORDER : 0;
+	uint32_t r = rec_alloc(v);
+
+	if (r == NIL) {
+		/* Everything held is open: reject, and remember nothing. */
+		emit_reject(v, &n->h, n->order_id, reason ? reason : SIM_REJ_VENUE_FULL, emit, ctx);
+		return;
+	}
+
+	struct sim_order *o = &v->rec[r];
+
+	memset(o, 0, sizeof *o);
+	o->order_id = n->order_id;
+	o->instrument = n->h.instrument;
+	o->book = (uint16_t)(bi < 0 ? 0 : bi);
+	o->side = n->side;
+	o->ord_type = n->ord_type;
+	o->tif = n->tif;
+	o->state = SIM_ORD_NEW;
+	o->px = n->px;
+	o->qty = n->qty;
+	o->event_time_ns = n->h.event_time_ns;
+	o->recv_time_ns = n->h.recv_time_ns;
+	o->eligible_ns = n->h.event_time_ns > INT64_MAX - v->latency_ns ? INT64_MAX
+									  : n->h.event_time_ns + v->latency_ns;
+	id_insert(v, o->order_id, r);
+
+	if (reason) {
+		/* Remembered, so a resend of the id is a duplicate and a cancel
+		 * of it hears ORDER_DONE. */
+		set_state(o, SIM_ORD_REJECTED);
+		done_append(v, r);
+		emit_reject(v, &n->h, n->order_id, reason, emit, ctx);
+		return;
+	}
+
+	union fks_event e;
+
+	o->leaves = o->qty;
+	o->venue_order_id = ++v->arrivals;
+	set_state(o, SIM_ORD_ACKED);
+	open_append(v, &v->book[bi], r);
+	start_event(v, &e, FKS_EV_ORDER_ACK, o->instrument, o->event_time_ns, o->recv_time_ns);
+	e.order_ack.order_id = o->order_id;
+	e.order_ack.venue_order_id = o->venue_order_id;
+	e.order_ack.leaves_qty = o->leaves;
+	v->c.acks++;
+	emit(ctx, &e);
+
+	if (v->fill != SIM_FILL_NONE) {
+		try_match(v, r, o->event_time_ns, emit, ctx);
+		if (fills_passively(v) && is_open(o) && v->book[bi].have_quote)
+			queue_update(v, o, v->book[bi].quote_time_ns);
+	} else if (is_immediate(o))
+		cancel_order(v, r, o->event_time_ns, o->recv_time_ns, emit, ctx);
+}
+
+static void on_cancel(struct sim_venue *v, const struct fks_ev_order_cancel *c, sim_emit_fn emit,
+		      void *ctx)
+{
+	uint32_t r = c->order_id ? id_find(v, c->order_id) : NIL;
+
+	v->c.cancel_requests++;
+	if (r == NIL) {
+		emit_reject(v, &c->h, c->order_id, SIM_REJ_UNKNOWN_ORDER, emit, ctx);
+		return;
+	}
+	if (!is_open(&v->rec[r])) {
+		struct fks_event_hdr h = c->h;
+
+		h.instrument = v->rec[r].instrument;
+		emit_reject(v, &h, c->order_id, SIM_REJ_ORDER_DONE, emit, ctx);
+		return;
+	}
+	cancel_order(v, r, c->h.event_time_ns, c->h.recv_time_ns, emit, ctx);
+}
+
+void sim_venue_on_order(struct sim_venue *v, const union fks_event *ev, sim_emit_fn emit, void *ctx)
+{
+	/* Orders advance the venue clock too: cancel_all needs a time even
+	 * when no quote ever came. */
+	if (ev->h.type == FKS_EV_ORDER_NEW || ev->h.type == FKS_EV_ORDER_CANCEL ||
+	    ev->h.type == FKS_EV_ORDER_REPLACE) {
+		if (ev->h.event_time_ns > v->clock_ns)
+			v->clock_ns = ev->h.event_time_ns;
+	}
+	switch (ev->h.type) {
+	case FKS_EV_ORDER_NEW:
+		on_new(v, &ev->order_new, emit, ctx);
+		break;
+	case FKS_EV_ORDER_CANCEL:
+		on_cancel(v, &ev->order_cancel, emit, ctx);
+		break;
+	case FKS_EV_ORDER_REPLACE:
+		/* The id of the refused request, never the live order's: risk
+		 * and strategy end whatever order an ORDER_REJECT names. */
+		emit_reject(v, &ev->h, ev->order_replace.new_order_id, SIM_REJ_UNSUPPORTED, emit, ctx);
+		break;
+	default:
+		v->c.ignored++;
+		break;
+	}
+}
+
+void sim_venue_cancel_all(struct sim_venue *v, sim_emit_fn emit, void *ctx)
+{
+	int64_t now = v->clock_ns == INT64_MIN ? 0 : v->clock_ns;
+
+	for (uint32_t i = 0; i < v->n_books; i++)
+		while (v->book[i].head != NIL)
+			cancel_order(v, v->book[i].head, now, v->rec[v->book[i].head].recv_time_ns, emit,
+				     ctx);
+}
+
+enum sim_order_state sim_venue_order_state(const struct sim_venue *v, uint64_t order_id,
+					   int64_t *leaves)
+{
+	uint32_t r = order_id ? id_find(v, order_id) : NIL;
+
+	if (leaves)
+		*leaves = r == NIL ? 0 : v->rec[r].leaves;
+	return r == NIL ? SIM_ORD_UNKNOWN : (enum sim_order_state)v->rec[r].state;
+}
+
+bool sim_venue_order_side(const struct sim_venue *v, uint64_t order_id, uint8_t *side)
+{
+	uint32_t r = order_id ? id_find(v, order_id) : NIL;
+
+	*side = r == NIL ? FKS_SIDE_NONE : v->rec[r].side;
+	return r != NIL;
+}

@@ -1,0 +1,116 @@
+/*
+ * fks: the one executable.  Each subcommand is a row in a table; groups
+ * (`fks bench ...`) are tables of their own.  Every command and group answers
+ * --help, and an unknown word is an error naming what is known.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "pipeline/config/config.h"
+#include "pipeline/runtime/feed_source.h"
+#include "pipeline/journal/journal.h"
+#include "pipeline/runtime/proctitle.h"
+#include "pipeline/replay/replay.h"
+#include "pipeline/runtime/run.h"
+#include "version.h"
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the command's own name */
+	const struct command *sub;         /* a group: subcommands instead of run */
+};
+
+static const struct command bench_commands[] = {
+	{ "ring", "SPSC ring latency and throughput beside floor, rte_ring, ck_ring, unix, pipe",
+	  bench_ring_main, NULL },
+	{ "pipeline", "end-to-end throughput and tick-to-trade per wait strategy and offered rate",
+	  bench_pipeline_main, NULL },
+	{ "journal", "LMDB journal append rate and commit latency per sync mode and batch, beside raw LMDB",
+	  bench_journal_main, NULL },
+	{ "replay", "replay throughput in market events/s per strategy, beside a tape-iteration floor",
+	  bench_replay_main, NULL },
+	{ 0 },
+};
+
+static const struct command config_commands[] = {
+	{ "default", "print the embedded default config", config_cmd_default, NULL },
+	{ "check", "validate a config and print it resolved: fks config check FILE", config_cmd_check, NULL },
+	{ 0 },
+};
+
+static const struct command journal_commands[] = {
+	{ "stats", "events by type and stage, sequence range, size and run metadata", journal_cmd_stats, NULL },
+	{ "verify", "check keys, records, per-stage sequences and metadata; exit 1 on the first problem",
+	  journal_cmd_verify, NULL },
+	{ "export", "write events as JSON lines or CSV: fks journal export DIR --format csv", journal_cmd_export, NULL },
+	{ 0 },
+};
+
+static const struct command feed_commands[] = {
+	{ "decode", "decode a recording and print counts and final books: fks feed decode --venue itch FILE",
+	  feed_cmd_decode, NULL },
+	{ 0 },
+};
+
+static const struct command top_commands[] = {
+	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
+	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
+	{ "kill", "trip the kill switch of a running pipeline: no new orders leave", kill_main, NULL },
+	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
+	{ "journal", "inspect a journal: stats, verify, export (fks journal --help)", NULL, journal_commands },
+	{ "replay", "backtest over a journal or recording, --report, --sweep, --verify (fks replay --help)",
+	  replay_main, NULL },
+	{ "feed", "market data tools: decode (fks feed --help)", NULL, feed_commands },
+	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
+	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
+	{ 0 },
+};
+
+static void print_group_help(FILE *out, const char *path, const struct command *cmds)
+{
+	fprintf(out, "usage: %s <command> [options]\n\ncommands:\n", path);
+	for (const struct command *c = cmds; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun '%s <command> --help' for a command's options.\n", path);
+}
+
+static int is_help(const char *a) { return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help"); }
+
+/* Walk the table: argv[0] names the current group, argv[1] its child. */
+static int dispatch(const char *path, const struct command *cmds, int argc, char **argv)
+{
+	if (argc < 2) {
+		print_group_help(stderr, path, cmds);
+		return 2;
+	}
+	if (is_help(argv[1])) {
+		print_group_help(stdout, path, cmds);
+		return 0;
+	}
+	for (const struct command *c = cmds; c->name; c++) {
+		if (strcmp(c->name, argv[1]))
+			continue;
+		if (c->sub) {
+			char sub_path[128];
+			snprintf(sub_path, sizeof sub_path, "%s %s", path, c->name);
+			return dispatch(sub_path, c->sub, argc - 1, argv + 1);
+		}
+		return c->run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", path, argv[1]);
+	print_group_help(stderr, path, cmds);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	proctitle_init(argc, argv);
+	run_fks_version = FKS_VERSION;
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("fks %s\n", FKS_VERSION);
+		return 0;
+	}
+	return dispatch("fks", top_commands, argc, argv);
+}

@@ -1,0 +1,151 @@
+/*
+ * `fks status`: per-stage counters of a running pipeline, read from shared
+ * memory only.  It maps the run segment and the rings read-only, so it can
+ * neither slow nor disturb a stage.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline/config/config.h"
+#include "pipeline/runtime/run.h"
+#include "pipeline/runtime/runseg.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: fks status [--prefix NAME] [--watch] [--interval SECONDS]\n"
+		"\n"
+		"Per-stage counters of a running pipeline, with rates over the interval:\n"
+		"state, pid, heartbeat age, events in/out and per second, busy share,\n"
+		"receive-to-emit latency, ring depths and producer blocked time.\n"
+		"Reads shared memory only; it never touches the stages.\n"
+		"\n"
+		"  --prefix NAME        the run's shared-memory prefix (default \"fks\")\n"
+		"  -w, --watch          refresh until interrupted\n"
+		"  --interval SECONDS   sampling interval (default 1)\n");
+}
+
+struct sample {
+	uint64_t t;
+	uint64_t in[FKS_CFG_STAGE_COUNT], out[FKS_CFG_STAGE_COUNT];
+	uint64_t busy[FKS_CFG_STAGE_COUNT], idle[FKS_CFG_STAGE_COUNT];
+};
+
+static void take(const struct run_segment *rs, struct sample *s)
+{
+	s->t = now_ns();
+	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
+		s->in[i] = atomic_load(&rs->stage[i].events_in);
+		s->out[i] = atomic_load(&rs->stage[i].events_out);
+		s->busy[i] = atomic_load(&rs->stage[i].busy_ns);
+		s->idle[i] = atomic_load(&rs->stage[i].idle_ns);
+	}
+}
+
+static void show(const struct run_segment *rs, const struct sample *a, const struct sample *b)
+{
+	double dt = (double)(b->t - a->t) / 1e9;
+	printf("pipeline '%s' (supervisor pid %d)%s\n", rs->prefix, rs->supervisor_pid,
+	       atomic_load(&rs->control.kill) ? "  KILL SWITCH TRIPPED" : "");
+	printf("%-9s %-9s %7s %8s %12s %12s %11s %11s %6s %9s %9s\n", "stage", "state", "pid", "beat ms", "events in",
+	       "events out", "in/s", "out/s", "busy", "lat p50", "lat p99");
+	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
+		const struct stage_stats *st = &rs->stage[i];
+		uint64_t beat = atomic_load(&st->heartbeat_ns);
+		uint64_t db = b->busy[i] - a->busy[i], di = b->idle[i] - a->idle[i];
+		printf("%-9s %-9s %7d %8.1f %12" PRIu64 " %12" PRIu64 " %11.0f %11.0f %5.1f%% %8" PRIu64 "ns %8" PRIu64 "ns\n",
+		       config_stage_name((enum fks_cfg_stage)i), runseg_state_name(atomic_load(&st->state)),
+		       (int)atomic_load(&st->pid), beat && b->t > beat ? (double)(b->t - beat) / 1e6 : 0.0,
+		       b->in[i], b->out[i], (double)(b->in[i] - a->in[i]) / dt, (double)(b->out[i] - a->out[i]) / dt,
+		       db + di ? 100.0 * (double)db / (double)(db + di) : 0.0, hist_quantile(&st->latency, 0.5),
+		       hist_quantile(&st->latency, 0.99));
+	}
+	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
+	printf("gateway: %llu orders, %llu fills; tick-to-trade p50 %" PRIu64 " ns, p99 %" PRIu64 " ns, p99.9 %" PRIu64 " ns\n",
+	       (unsigned long long)atomic_load(&gw->counter[CTR_ORDERS]),
+	       (unsigned long long)atomic_load(&gw->counter[CTR_FILLS]), hist_quantile(&gw->tick_to_trade, 0.5),
+	       hist_quantile(&gw->tick_to_trade, 0.99), hist_quantile(&gw->tick_to_trade, 0.999));
+	printf("%-24s %10s %10s %14s %8s %8s\n", "ring", "depth", "capacity", "blocked ms", "waits", "parks");
+	for (int r = 0; r < RUN_RING_COUNT; r++) {
+		const struct ring_shared *shm;
+		size_t len;
+		if (ring_observe(rs->ring_name[r], &shm, &len) != RING_OK) {
+			printf("%-24s (not available)\n", rs->ring_name[r]);
+			continue;
+		}
+		const struct ring_side_info *p = &shm->side[RING_PRODUCER], *c = &shm->side[RING_CONSUMER];
+		printf("%-24s %10" PRIu64 " %10" PRIu64 " %14.1f %8llu %8llu\n", rs->ring_name[r], ring_depth(shm),
+		       shm->capacity, (double)atomic_load(&p->blocked_ns) / 1e6,
+		       (unsigned long long)atomic_load(&p->waits),
+		       (unsigned long long)(atomic_load(&p->parks) + atomic_load(&c->parks)));
+		ring_unobserve(shm, len);
+	}
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+int status_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *prefix = "fks";
+	bool watch = false;
+	double interval = 1.0;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "wh", longopts, NULL)) != -1) {
+		char *end;
+		switch (ch) {
+		case 'p': prefix = optarg; break;
+		case 'w': watch = true; break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || interval <= 0) {
+				fprintf(stderr, "fks status: --interval: expected seconds > 0, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	struct run_segment *rs;
+	int rc = runseg_open(prefix, false, &rs);
+	if (rc) {
+		fprintf(stderr, "fks status: no running pipeline with prefix '%s' (%s)\n", prefix, ring_strerror(rc));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	struct sample a, b;
+	take(rs, &a);
+	do {
+		struct timespec ts = { (time_t)interval, (long)((interval - (double)(time_t)interval) * 1e9) };
+		nanosleep(&ts, NULL);
+		take(rs, &b);
+		if (watch)
+			printf("\033[H\033[2J");
+		show(rs, &a, &b);
+		a = b;
+	} while (watch && !stop);
+	runseg_close(rs);
+	return 0;
+}

@@ -1,0 +1,285 @@
+/*
+ * The pipeline config: what `fks run -c config.yaml` reads before it starts
+ * anything.  docs/config.md is the reference for every key; this header is
+ * the C view of the same model.
+ *
+ * Loading either succeeds completely or fails with one message of the form
+ *
+ *     file:line:column: key.path: what is wrong
+ *
+ * and a non-zero status, so a bad config never starts half a pipeline.
+ *
+ * struct fks_config is plain data: fixed arrays, no pointers, no handle to
+ * free.  It can be copied, kept in a forked child or written out as is.  It
+ * keeps the raw text it was loaded from (for the journal's run metadata).
+ *
+ * Decimal values (prices, quantities, limits) are read as exact decimal text
+ * and converted with fx_parse, never through a double.  Those whose scale
+ * depends on the instrument are kept as text in their section and resolved
+ * at load time into every fks_instrument_cfg, at that instrument's scale; a
+ * value that is not exact at some instrument's scale is a load error that
+ * names the key and the instrument.
+ *
+ * No global state: every function is reentrant.
+ */
+#ifndef FKS_PIPELINE_CONFIG_H
+#define FKS_PIPELINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pipeline/journal/journal.h"
+#include "shm/event.h"
+#include "shm/ring.h"
+
+#define FKS_MAX_INSTRUMENTS 64
+#define FKS_CONFIG_TEXT_MAX JOURNAL_CONFIG_MAX /* bytes of YAML; larger is refused */
+#define FKS_CONFIG_NAME_MAX 256         /* file name kept for messages */
+#define FKS_DECIMAL_TEXT_MAX 32         /* a decimal as written, with its NUL */
+#define FKS_CONFIG_PATH_MAX 256
+#define FKS_STATS_PREFIX_MAX 32
+#define FKS_PX_SCALE_MAX 9              /* px_scale and qty_scale: 0..9 */
+
+/* The stages the config places on cores, in pipeline order. */
+enum fks_cfg_stage {
+	FKS_CFG_FEED = 0,
+	FKS_CFG_STRATEGY = 1,
+	FKS_CFG_RISK = 2,
+	FKS_CFG_GATEWAY = 3,
+	FKS_CFG_JOURNAL = 4,        /* drains every stage's tap ring into LMDB */
+	FKS_CFG_STAGE_COUNT
+};
+
+/* Logical rings.  exec_reports is one setting for both physical rings that
+ * carry execution reports back (gateway->risk and gateway->strategy). */
+enum fks_ring_id {
+	FKS_RING_MARKET_DATA = 0,   /* feed -> strategy */
+	FKS_RING_ORDERS = 1,        /* strategy -> risk */
+	FKS_RING_RISK_OUT = 2,      /* risk -> gateway */
+	FKS_RING_EXEC_REPORTS = 3,  /* gateway -> risk, gateway -> strategy */
+	FKS_RING_JOURNAL = 4,       /* each stage's tap -> journal: one setting, four rings */
+	FKS_RING_COUNT
+};
+
+enum fks_overflow {
+	FKS_OVERFLOW_BLOCK = 0,     /* a full ring blocks the producer */
+	FKS_OVERFLOW_CONFLATE = 1,  /* market_data only: drop and count */
+};
+
+/* Where market data comes from: the synthetic walk, or one venue's format
+ * (decoded by feeds/) over one transport. */
+enum fks_feed_type {
+	FKS_FEED_SYNTHETIC = 1,
+	FKS_FEED_ITCH = 2,
+	FKS_FEED_BINANCE = 3,
+	FKS_FEED_BYBIT = 4,
+	FKS_FEED_COINBASE = 5,
+	FKS_FEED_KRAKEN = 6,
+};
+enum fks_feed_source {
+	FKS_SOURCE_FILE = 1,       /* a recording: raw ITCH, or JSON lines */
+	FKS_SOURCE_PCAP = 2,       /* a capture of MoldUDP64 packets (ITCH) */
+	FKS_SOURCE_UDP = 3,        /* live MoldUDP64, multicast or unicast (ITCH) */
+	FKS_SOURCE_DPDK = 4,       /* live MoldUDP64 through a DPDK port (ITCH) */
+	FKS_SOURCE_WEBSOCKET = 5,  /* live venue websocket over TLS (JSON venues) */
+};
+#define FKS_FEED_TEXT_MAX 256
+enum fks_strategy_type { FKS_STRATEGY_MA_CROSS = 1 };
+enum fks_venue_type { FKS_VENUE_SIM = 1 };
+enum fks_fill_model {
+	FKS_FILL_TOUCH = 1,         /* fill when the opposite touch reaches the limit */
+	FKS_FILL_NONE = 2,          /* never fill: acks only */
+};
+
+struct fks_stage_cfg {
+	int32_t core;               /* CPU id; checked against this process's affinity */
+	struct ring_wait wait;      /* ring_wait_default() with kind/spin_iters from the file */
+};
+
+struct fks_ring_cfg {
+	uint32_t capacity;          /* slots, power of two, 16..2^24 */
+	enum fks_overflow overflow;
+};
+
+struct fks_instrument_cfg {
+	uint32_t id;                /* index + 1: the symbol-table id */
+	char symbol[FKS_SYMBOL_MAX];/* 1..15 chars of [A-Z0-9._/-], NUL-terminated */
+	uint8_t px_scale;           /* 0..9 */
+	uint8_t qty_scale;          /* 0..9 */
+	char start_px_text[FKS_DECIMAL_TEXT_MAX];
+	/* Resolved at this instrument's scales at load time. */
+	int64_t start_px;           /* px_scale */
+	int64_t order_qty;          /* strategy.qty, qty_scale */
+	int64_t max_order_qty;      /* risk.max_order_qty, qty_scale */
+	int64_t max_position;       /* risk.max_position, qty_scale */
+	int64_t max_notional;       /* risk.max_notional, px_scale: compare it with
+	                               px * qty / 10^qty_scale, in 128-bit arithmetic */
+};
+
+struct fks_feed_cfg {
+	enum fks_feed_type type;
+	enum fks_feed_source source;  /* not synthetic; default file */
+	char path[FKS_CONFIG_PATH_MAX];   /* file, pcap */
+	char speed[16];               /* file, pcap: "asap" (default) or a factor: "1", "10", "0.5" */
+	char address[64];             /* udp: "239.1.1.1:26400" or "0.0.0.0:26400" */
+	char interface[64];           /* udp: local address joining the group ("" any) */
+	char dpdk_args[FKS_FEED_TEXT_MAX]; /* dpdk: EAL arguments */
+	char url[FKS_FEED_TEXT_MAX];  /* websocket: overrides the venue's default */
+	char rest_url[FKS_FEED_TEXT_MAX]; /* binance websocket: where depth snapshots come from */
+	char ca_file[FKS_CONFIG_PATH_MAX]; /* websocket: extra trusted CAs */
+	char market[16];              /* binance, bybit: "spot" (default) or "futures" */
+	uint32_t depth;               /* websocket book depth; 0: the venue's default */
+	char session_date[16];        /* itch: "YYYY-MM-DD", the session's date */
+	int32_t utc_offset_min;       /* itch: the session's UTC offset; default -300 (New York, EST) */
+	uint64_t seed;
+	uint64_t rate;                /* events/s; 0: as fast as possible */
+	uint32_t trade_ratio_ppm;     /* trade_ratio * 10^6: 0..1000000 */
+	uint32_t volatility_bps_x100; /* volatility_bps * 100 (0.01 bps steps) */
+};
+
+struct fks_strategy_cfg {
+	enum fks_strategy_type type;
+	uint32_t fast, slow;          /* moving-average windows, 1 <= fast < slow */
+	char qty[FKS_DECIMAL_TEXT_MAX]; /* as written; resolved as order_qty */
+	enum fks_order_type order_type; /* from event.h */
+};
+
+/* Limits as written; each instrument holds them resolved at its scales. */
+struct fks_risk_cfg {
+	char max_order_qty[FKS_DECIMAL_TEXT_MAX];
+	char max_notional[FKS_DECIMAL_TEXT_MAX];
+	char max_position[FKS_DECIMAL_TEXT_MAX];
+	uint32_t stale_data_ms;
+	bool kill_switch;             /* start with the kill switch engaged */
+};
+
+struct fks_venue_cfg {
+	enum fks_venue_type type;
+	enum fks_fill_model fill;
+	uint32_t latency_us;
+};
+
+struct fks_journal_cfg {
+	char path[FKS_CONFIG_PATH_MAX];
+	enum fks_journal_sync sync;
+	uint32_t batch_events;      /* commit after this many events ... */
+	uint32_t batch_us;          /* ... or this long after the first pending one */
+};
+
+/*
+ * Strategy instances run by the signal engine (strategies/engine.h).  When
+ * `strategies` is present it replaces the single `strategy` crossover.
+ * Parameters are kept as text, exactly as written, and each strategy (and
+ * the engine) parses its own: the loader checks them by building the
+ * engine once, and reports a refused value at its own line and column.
+ */
+#define FKS_MAX_STRATEGIES 32
+#define FKS_PARAMS_MAX 24
+#define FKS_PARAM_KEY_MAX 32
+#define FKS_PARAM_VALUE_MAX 48
+#define FKS_STRATEGY_NAME_MAX 32
+#define FKS_DEFAULT_EQUITY_CENTS 10000000  /* account.equity: 100000.00 */
+
+struct fks_param {
+	char key[FKS_PARAM_KEY_MAX];
+	char value[FKS_PARAM_VALUE_MAX];
+};
+
+struct fks_strategy_inst {
+	char name[FKS_STRATEGY_NAME_MAX]; /* unique; what `gate:` refers to */
+	char kind[FKS_STRATEGY_NAME_MAX]; /* ma_cross, rsi, bollinger, asmbtr, markov */
+	char instrument[FKS_SYMBOL_MAX];  /* a symbol of `instruments` */
+	uint32_t n_params;
+	struct fks_param param[FKS_PARAMS_MAX];
+};
+
+struct fks_account_cfg {
+	char equity[FKS_DECIMAL_TEXT_MAX]; /* as written, in the quote currency */
+	int64_t equity_cents;              /* resolved at scale 2 */
+};
+
+struct fks_supervisor_cfg {
+	uint32_t heartbeat_timeout_ms;
+	char stats_prefix[FKS_STATS_PREFIX_MAX]; /* shared-memory name prefix */
+};
+
+struct fks_config {
+	char name[FKS_CONFIG_NAME_MAX]; /* what errors were reported against */
+	struct fks_stage_cfg stage[FKS_CFG_STAGE_COUNT];
+	struct fks_ring_cfg ring_default; /* rings.capacity / rings.overflow */
+	struct fks_ring_cfg ring[FKS_RING_COUNT]; /* effective, defaults applied */
+	uint32_t n_instruments;
+	struct fks_instrument_cfg instrument[FKS_MAX_INSTRUMENTS];
+	struct fks_feed_cfg feed;
+	struct fks_strategy_cfg strategy;
+	struct fks_risk_cfg risk;
+	struct fks_venue_cfg venue;
+	struct fks_journal_cfg journal;
+	struct fks_supervisor_cfg supervisor;
+	struct fks_account_cfg account;
+	uint32_t n_strategies;           /* 0: the `strategy` crossover runs */
+	struct fks_strategy_inst strategies[FKS_MAX_STRATEGIES];
+	size_t text_len;
+	char text[FKS_CONFIG_TEXT_MAX + 1]; /* the YAML as loaded, NUL-terminated */
+};
+
+/*
+ * Load and validate a config.  Return 0, or -1 with a NUL-terminated message
+ * in err (truncated to errlen).  On failure *out holds partial data: use
+ * nothing from it.  On success err is "".
+ *
+ * config_load_file reports a file it cannot read as "path: strerror".
+ * config_load_string names the text `name` in messages; text need not be
+ * NUL-terminated.  Both refuse more than FKS_CONFIG_TEXT_MAX bytes.
+ *
+ * Cores are checked against the calling process's CPU affinity, so load the
+ * config on the machine (and in the cpuset) that will run it.
+ */
+int config_load_file(const char *path, struct fks_config *out, char *err, size_t errlen);
+int config_load_string(const char *text, size_t len, const char *name,
+		       struct fks_config *out, char *err, size_t errlen);
+
+/* The embedded default config (pipeline/default_config.yaml), NUL-terminated. */
+const char *config_default_text(void);
+/* config_load_string of the default, named "(default config)". */
+int config_load_default(struct fks_config *out, char *err, size_t errlen);
+
+/* Index of the instrument with this symbol, or -1. */
+int config_find_instrument(const struct fks_config *cfg, const char *symbol);
+
+/* The YAML key of a stage or ring ("feed", "market_data"); "?" if unknown. */
+const char *config_stage_name(enum fks_cfg_stage s);
+const char *config_ring_name(enum fks_ring_id r);
+
+/* A human-readable summary of the effective config, resolved values included. */
+void config_describe(const struct fks_config *cfg, FILE *out);
+
+/*
+ * `fks config default`: print the embedded default.
+ * `fks config check [-c] FILE`: load FILE, print the summary or the error;
+ * exit status 0 when valid, 1 when not, 2 on usage errors.
+ * argv[0] is the command's own name, as in pipeline/main.c's table.
+ */
+int config_cmd_default(int argc, char **argv);
+int config_cmd_check(int argc, char **argv);
+
+/* Build the signal engine of cfg's `strategies` into e (engine_init, then
+ * engine_add per instance, in order, so a `gate` may name an earlier
+ * instance).  On failure *bad is the instance at fault, err says why (and
+ * which parameter), and e is freed.  Used by the loader to check the
+ * parameters, and by the strategy stage and `fks replay` to run them. */
+struct engine;
+struct strategy_error;
+int config_build_engine(const struct fks_config *cfg, struct engine *e,
+			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,
+			struct strategy_error *err);
+
+/* Fill a journal's metadata from a loaded config: its text and instruments,
+ * the version string (FKS_VERSION lives with the executable, so the caller
+ * passes it), the host and the current time (pipeline/config/journal_meta.c). */
+void journal_meta_from_config(struct journal_meta *meta, const struct fks_config *cfg,
+			      const char *fks_version);
+
+#endif

@@ -1,0 +1,1311 @@
+/*
+ * The event journal on LMDB; the contract, the on-disk layout and the crash
+ * guarantees of each sync mode are in journal.h.
+ *
+ * The writer never puts into LMDB from journal_append.  Events are copied
+ * into a batch buffer, and journal_commit writes the whole batch in one
+ * short write transaction.  Keeping the batch in our own memory is what
+ * makes MDB_MAP_FULL harmless: LMDB aborts the transaction that hit it, so
+ * the only way to lose nothing is to write the batch again after growing the
+ * map.  It also keeps LMDB's writer lock held for microseconds, not for the
+ * caller's whole batching interval.
+ */
+#include "pipeline/journal/journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm/fixed.h"
+
+/* Keys are native uint64 in a MDB_INTEGERKEY database, which LMDB accepts
+ * only at the size of an unsigned int or a size_t. */
+_Static_assert(sizeof(uint64_t) == sizeof(size_t), "MDB_INTEGERKEY keys are size_t");
+
+#define EVENTS_DB "events"
+#define META_DB "meta"
+#define LOCK_FILE "writer.lock"
+
+#define MSG_MAX 512
+#define DEFAULT_BATCH_HINT 4096
+#define MAX_MAP_GROWS 48                 /* doublings; the address space ends first */
+#define READ_CHUNK 65536                 /* records per read snapshot */
+#define ASYNC_HIGH_WATER ((size_t)64 << 20) /* pending bytes before async commit blocks */
+#define READER_CHECK_NS 1000000000ll     /* how often the writer clears dead readers */
+
+/* Each record in a batch buffer: this header, the value, padding to 8. */
+struct batch_rec {
+	uint32_t value_len;
+	uint32_t reserved;
+};
+
+struct batch {
+	unsigned char *buf;
+	size_t len, cap;
+	uint64_t first_seq;                  /* valid while count > 0 */
+	uint64_t count;
+};
+
+struct journal {
+	MDB_env *env;
+	MDB_dbi events;
+	int lock_fd;
+	enum fks_journal_sync sync;
+	bool failed;                         /* sync modes: a commit failed */
+
+	struct batch fill;                   /* the appending thread's */
+	uint64_t appended_seq;
+	_Atomic uint64_t committed_seq;
+	_Atomic size_t map_size;
+	_Atomic unsigned map_grows;
+	int64_t last_reader_check_ns;        /* the committing thread's */
+
+	/* Async mode: a committer thread owns `inflight` while `busy`. */
+	bool async;
+	bool thread_started;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work, idle;
+	struct batch inflight;
+	bool busy, stop;
+	int async_rc;
+	char async_err[MSG_MAX];
+
+	char err[MSG_MAX];
+	char dir[PATH_MAX];
+};
+
+struct journal_reader {
+	MDB_env *env;
+	MDB_dbi events, meta_dbi;
+	MDB_txn *txn;                        /* one read handle, renewed and reset */
+	MDB_cursor *cur;
+	bool live;                           /* txn renewed, cursor positioned */
+	uint32_t in_snapshot;
+	uint64_t next_seq;
+	char err[MSG_MAX];
+	char dir[PATH_MAX];
+	struct journal_meta meta;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+const char *journal_strerror(int status)
+{
+	switch (status) {
+	case JOURNAL_OK: return "ok";
+	case JOURNAL_E_SYS: return "system error";
+	case JOURNAL_E_NOENT: return "no such directory";
+	case JOURNAL_E_NOT_JOURNAL: return "not an FKS journal";
+	case JOURNAL_E_EXISTS: return "journal already exists";
+	case JOURNAL_E_LOCKED: return "journal is being written by another process";
+	case JOURNAL_E_VERSION: return "journal written with another format or event layout";
+	case JOURNAL_E_META: return "journal metadata missing or malformed";
+	case JOURNAL_E_CORRUPT: return "corrupted record";
+	case JOURNAL_E_LMDB: return "LMDB error";
+	case JOURNAL_E_INVALID: return "invalid argument";
+	case JOURNAL_E_FAILED: return "an earlier commit failed";
+	}
+	return "unknown journal error";
+}
+
+static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+/* LMDB returns errno values (ENOSPC, EIO, ...) and its own negative codes. */
+static int lmdb_status(int rc)
+{
+	return rc > 0 ? JOURNAL_E_SYS : JOURNAL_E_LMDB;
+}
+
+static int64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+const char *journal_sync_name(enum fks_journal_sync sync)
+{
+	switch (sync) {
+	case FKS_SYNC_DURABLE: return "durable";
+	case FKS_SYNC_NOMETASYNC: return "nometasync";
+	case FKS_SYNC_ASYNC: return "async";
+	}
+	return "?";
+}
+
+static bool sync_from_name(const char *s, size_t n, enum fks_journal_sync *out)
+{
+	static const enum fks_journal_sync all[] = { FKS_SYNC_DURABLE, FKS_SYNC_NOMETASYNC, FKS_SYNC_ASYNC };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		const char *name = journal_sync_name(all[i]);
+		if (strlen(name) == n && !memcmp(name, s, n)) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool symbol_valid(const struct journal_symbol *s)
+{
+	size_t n = strnlen(s->symbol, FKS_SYMBOL_MAX);
+	return n >= 1 && n < FKS_SYMBOL_MAX && s->px_scale <= FX_MAX_SCALE && s->qty_scale <= FX_MAX_SCALE;
+}
+
+const struct journal_symbol *journal_meta_symbol(const struct journal_meta *meta, uint32_t id)
+{
+	/* Config ids are index + 1, so this is almost always the hit. */
+	if (id >= 1 && id <= meta->n_symbols && meta->symbol[id - 1].id == id)
+		return &meta->symbol[id - 1];
+	for (uint32_t i = 0; i < meta->n_symbols; i++)
+		if (meta->symbol[i].id == id)
+			return &meta->symbol[i];
+	return NULL;
+}
+
+/* ---- the record format ------------------------------------------------- */
+
+int journal_decode(const void *value, size_t len, struct journal_record *rec, char *why, size_t whylen)
+{
+	const unsigned char *v = value;
+	if (len < FKS_EVENT_LINE)
+		return fail(why, whylen, JOURNAL_E_CORRUPT, "value of %zu bytes is shorter than any event", len);
+	unsigned type = v[0];
+	size_t esz = fks_event_size(type);
+	if (!esz)
+		return fail(why, whylen, JOURNAL_E_CORRUPT, "unknown event type %u", type);
+	if (len < esz)
+		return fail(why, whylen, JOURNAL_E_CORRUPT, "value of %zu bytes is too short for a %s event (%zu bytes)",
+			    len, fks_event_type_name(type), esz);
+	rec->payload = NULL;
+	rec->payload_len = 0;
+	if (len > esz) {
+		struct journal_payload_hdr ph;
+		if (len < esz + sizeof ph)
+			return fail(why, whylen, JOURNAL_E_CORRUPT,
+				    "value of %zu bytes does not fit a %s event (%zu bytes, or more with a payload)",
+				    len, fks_event_type_name(type), esz);
+		memcpy(&ph, v + esz, sizeof ph);
+		if (ph.magic != JOURNAL_PAYLOAD_MAGIC)
+			return fail(why, whylen, JOURNAL_E_CORRUPT,
+				    "value of %zu bytes does not fit a %s event (%zu bytes) and has no payload header",
+				    len, fks_event_type_name(type), esz);
+		if (ph.len == 0 || ph.len != len - esz - sizeof ph)
+			return fail(why, whylen, JOURNAL_E_CORRUPT,
+				    "payload header says %" PRIu32 " bytes, the value holds %zu",
+				    ph.len, len - esz - sizeof ph);
+		rec->payload = v + esz + sizeof ph;
+		rec->payload_len = ph.len;
+	}
+	/* Values sit unaligned in LMDB's pages: copy the event out. */
+	memcpy(rec->ev.bytes, v, esz);
+	if (esz < sizeof rec->ev.bytes)
+		memset(rec->ev.bytes + esz, 0, sizeof rec->ev.bytes - esz);
+	rec->ev_size = esz;
+	return JOURNAL_OK;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+static size_t rec_stride(size_t value_len)
+{
+	return (sizeof(struct batch_rec) + value_len + 7) & ~(size_t)7;
+}
+
+static int batch_reserve(struct batch *b, size_t more)
+{
+	if (b->len + more <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more)
+		cap *= 2;
+	unsigned char *p = realloc(b->buf, cap);
+	if (!p)
+		return -1;
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void batch_clear(struct batch *b)
+{
+	b->len = 0;
+	b->count = 0;
+	b->first_seq = 0;
+}
+
+/* ---- the writer -------------------------------------------------------- */
+
+static int grow_map(struct journal *j, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	mdb_env_info(j->env, &info);
+	size_t next = info.me_mapsize * 2;
+	if (next < info.me_mapsize)
+		return fail(err, errlen, JOURNAL_E_LMDB, "%s: map size %zu cannot grow", j->dir, info.me_mapsize);
+	/* Legal only with no transaction active in this process: the one that
+	 * hit MDB_MAP_FULL is aborted, and nothing else here ever opens one. */
+	int rc = mdb_env_set_mapsize(j->env, next);
+	if (rc)
+		return fail(err, errlen, lmdb_status(rc), "%s: growing the map to %zu bytes: %s", j->dir, next,
+			    mdb_strerror(rc));
+	atomic_store_explicit(&j->map_size, next, memory_order_relaxed);
+	atomic_fetch_add_explicit(&j->map_grows, 1, memory_order_relaxed);
+	return JOURNAL_OK;
+}
+
+/* A reader killed with its snapshot open keeps that snapshot's pages from
+ * being reused until someone notices it is dead: the writer does, now and
+ * then. */
+static void clear_dead_readers(struct journal *j)
+{
+	int64_t now = clock_ns(CLOCK_MONOTONIC);
+	if (now - j->last_reader_check_ns < READER_CHECK_NS)
+		return;
+	j->last_reader_check_ns = now;
+	int dead;
+	mdb_reader_check(j->env, &dead);
+}
+
+/* Write a batch in one transaction, growing the map and starting over on
+ * MDB_MAP_FULL.  Called by the appending thread, or by the committer. */
+static int commit_batch(struct journal *j, struct batch *b, char *err, size_t errlen)
+{
+	if (!b->count)
+		return JOURNAL_OK;
+	clear_dead_readers(j);
+	for (int grows = 0;; grows++) {
+		MDB_txn *txn;
+		MDB_cursor *cur;
+		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
+		if (rc)
+			return fail(err, errlen, lmdb_status(rc), "%s: beginning a write transaction: %s", j->dir,
+				    mdb_strerror(rc));
+		rc = mdb_cursor_open(txn, j->events, &cur);
+		const unsigned char *p = b->buf;
+		uint64_t seq = b->first_seq;
+		for (uint64_t i = 0; !rc && i < b->count; i++, seq++) {
+			struct batch_rec h;
+			memcpy(&h, p, sizeof h);
+			MDB_val key = { sizeof seq, &seq };
+			MDB_val val = { h.value_len, (void *)(p + sizeof h) };
+			rc = mdb_cursor_put(cur, &key, &val, MDB_APPEND);
+			p += rec_stride(h.value_len);
+		}
+		if (!rc)
+			rc = mdb_txn_commit(txn); /* frees txn and cursor, also on failure */
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && grows < MAX_MAP_GROWS) {
+			int grc = grow_map(j, err, errlen);
+			if (grc)
+				return grc;
+			continue;
+		}
+		if (rc == MDB_KEYEXIST) /* the loop has already stepped past the key */
+			return fail(err, errlen, JOURNAL_E_LMDB,
+				    "%s: key %" PRIu64 " is not after the last key: was the journal written by someone else?",
+				    j->dir, seq - 1);
+		if (rc)
+			return fail(err, errlen, lmdb_status(rc), "%s: committing seq %" PRIu64 "..%" PRIu64 ": %s",
+				    j->dir, b->first_seq, b->first_seq + b->count - 1, mdb_strerror(rc));
+		atomic_store_explicit(&j->committed_seq, b->first_seq + b->count - 1, memory_order_release);
+		return JOURNAL_OK;
+	}
+}
+
+static void *committer_main(void *arg)
+{
+	struct journal *j = arg;
+	char err[MSG_MAX];
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		while (!j->busy && !j->stop)
+			pthread_cond_wait(&j->work, &j->mu);
+		if (!j->busy)
+			break;
+		pthread_mutex_unlock(&j->mu);
+		int rc = commit_batch(j, &j->inflight, err, sizeof err);
+		pthread_mutex_lock(&j->mu);
+		if (rc && !j->async_rc) {
+			j->async_rc = rc;
+			memcpy(j->async_err, err, sizeof err);
+		}
+		batch_clear(&j->inflight);
+		j->busy = false;
+		pthread_cond_broadcast(&j->idle);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+int journal_append(struct journal *j, const union fks_event *ev, const void *payload, size_t payload_len)
+{
+	if (j->failed)
+		return JOURNAL_E_FAILED;
+	size_t esz = fks_event_size(ev->h.type);
+	if (!esz)
+		return fail(j->err, sizeof j->err, JOURNAL_E_INVALID, "%s: append: unknown event type %u", j->dir,
+			    ev->h.type);
+	if (payload_len > JOURNAL_PAYLOAD_MAX || (payload_len && !payload))
+		return fail(j->err, sizeof j->err, JOURNAL_E_INVALID,
+			    "%s: append: payload of %zu bytes (at most %u, and not NULL)", j->dir, payload_len,
+			    JOURNAL_PAYLOAD_MAX);
+	size_t vlen = esz + (payload_len ? sizeof(struct journal_payload_hdr) + payload_len : 0);
+	size_t stride = rec_stride(vlen);
+	struct batch *b = &j->fill;
+	if (batch_reserve(b, stride))
+		return fail(j->err, sizeof j->err, JOURNAL_E_SYS, "%s: append: %s", j->dir, strerror(ENOMEM));
+	unsigned char *p = b->buf + b->len;
+	struct batch_rec h = { .value_len = (uint32_t)vlen };
+	memcpy(p, &h, sizeof h);
+	p += sizeof h;
+	memcpy(p, ev->bytes, esz);
+	if (payload_len) {
+		struct journal_payload_hdr ph = { .len = (uint32_t)payload_len, .magic = JOURNAL_PAYLOAD_MAGIC };
+		memcpy(p + esz, &ph, sizeof ph);
+		memcpy(p + esz + sizeof ph, payload, payload_len);
+	}
+	b->len += stride;
+	if (!b->count++)
+		b->first_seq = j->appended_seq + 1;
+	j->appended_seq++;
+	return JOURNAL_OK;
+}
+
+/* The committer failed: report its error, sticky. */
+static int async_failed(struct journal *j)
+{
+	memcpy(j->err, j->async_err, sizeof j->err);
+	return j->async_rc;
+}
+
+int journal_commit(struct journal *j)
+{
+	if (j->failed)
+		return JOURNAL_E_FAILED;
+	if (!j->async) {
+		int rc = commit_batch(j, &j->fill, j->err, sizeof j->err);
+		if (rc) {
+			/* The journal ends at the previous batch; the events of
+			 * this one were never acknowledged.  A later batch on top
+			 * of a hole would break density, so stop here. */
+			j->failed = true;
+			return rc;
+		}
+		batch_clear(&j->fill);
+		return JOURNAL_OK;
+	}
+	pthread_mutex_lock(&j->mu);
+	int rc = j->async_rc;
+	if (!rc && j->fill.count) {
+		while (j->busy && j->fill.len >= ASYNC_HIGH_WATER && !j->async_rc)
+			pthread_cond_wait(&j->idle, &j->mu);
+		rc = j->async_rc;
+		if (!rc && !j->busy) {
+			struct batch t = j->inflight;
+			j->inflight = j->fill;
+			j->fill = t;
+			j->busy = true;
+			pthread_cond_signal(&j->work);
+		}
+	}
+	if (rc)
+		rc = async_failed(j);
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+int journal_drain(struct journal *j)
+{
+	if (!j->async)
+		return journal_commit(j);
+	for (;;) {
+		int rc = journal_commit(j);
+		if (rc)
+			return rc;
+		pthread_mutex_lock(&j->mu);
+		while (j->busy)
+			pthread_cond_wait(&j->idle, &j->mu);
+		rc = j->async_rc ? async_failed(j) : 0;
+		bool empty = j->fill.count == 0;
+		pthread_mutex_unlock(&j->mu);
+		if (rc)
+			return rc;
+		if (empty)
+			return JOURNAL_OK;
+	}
+}
+
+int journal_sync(struct journal *j)
+{
+	if (j->sync != FKS_SYNC_NOMETASYNC)
+		return JOURNAL_OK;
+	int rc = mdb_env_sync(j->env, 1);
+	if (rc)
+		return fail(j->err, sizeof j->err, lmdb_status(rc), "%s: sync: %s", j->dir, mdb_strerror(rc));
+	return JOURNAL_OK;
+}
+
+uint64_t journal_committed_seq(const struct journal *j)
+{
+	return atomic_load_explicit(&j->committed_seq, memory_order_acquire);
+}
+
+uint64_t journal_appended_seq(const struct journal *j) { return j->appended_seq; }
+
+uint64_t journal_pending(const struct journal *j)
+{
+	return j->appended_seq - journal_committed_seq(j);
+}
+
+size_t journal_map_size(const struct journal *j)
+{
+	return atomic_load_explicit(&j->map_size, memory_order_relaxed);
+}
+
+unsigned journal_map_grows(const struct journal *j)
+{
+	return atomic_load_explicit(&j->map_grows, memory_order_relaxed);
+}
+
+const char *journal_error(const struct journal *j) { return j->err; }
+
+static void journal_free(struct journal *j)
+{
+	if (j->thread_started) {
+		pthread_mutex_lock(&j->mu);
+		j->stop = true;
+		pthread_cond_signal(&j->work);
+		pthread_mutex_unlock(&j->mu);
+		pthread_join(j->thread, NULL);
+	}
+	if (j->async) {
+		pthread_cond_destroy(&j->work);
+		pthread_cond_destroy(&j->idle);
+		pthread_mutex_destroy(&j->mu);
+	}
+	if (j->env)
+		mdb_env_close(j->env);
+	if (j->lock_fd >= 0)
+		close(j->lock_fd); /* releases the flock */
+	free(j->fill.buf);
+	free(j->inflight.buf);
+	free(j);
+}
+
+int journal_close(struct journal *j)
+{
+	if (!j)
+		return JOURNAL_OK;
+	int rc = j->failed ? JOURNAL_E_FAILED : journal_drain(j);
+	if (!rc)
+		rc = journal_sync(j);
+	journal_free(j);
+	return rc;
+}
+
+/* ---- creating a journal ------------------------------------------------ */
+
+static int validate_meta(const struct journal_meta *m, char *err, size_t errlen)
+{
+	if (m->n_symbols > JOURNAL_SYMBOLS_MAX)
+		return fail(err, errlen, JOURNAL_E_INVALID, "%" PRIu32 " symbols, at most %d", m->n_symbols,
+			    JOURNAL_SYMBOLS_MAX);
+	for (uint32_t i = 0; i < m->n_symbols; i++)
+		if (!symbol_valid(&m->symbol[i]))
+			return fail(err, errlen, JOURNAL_E_INVALID,
+				    "symbol %" PRIu32 " (id %" PRIu32 "): want 1..%d chars and scales <= %d", i,
+				    m->symbol[i].id, FKS_SYMBOL_MAX - 1, FX_MAX_SCALE);
+	if (m->config_len > JOURNAL_CONFIG_MAX)
+		return fail(err, errlen, JOURNAL_E_INVALID, "config text of %zu bytes, at most %d", m->config_len,
+			    JOURNAL_CONFIG_MAX);
+	if (!memchr(m->fks_version, 0, sizeof m->fks_version) || !memchr(m->host, 0, sizeof m->host))
+		return fail(err, errlen, JOURNAL_E_INVALID, "fks_version or host is not NUL-terminated");
+	return JOURNAL_OK;
+}
+
+static void record_writer_pid(struct journal *j)
+{
+	char pid[24];
+	int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	/* Only a hint for the error message of a refused writer. */
+	if (ftruncate(j->lock_fd, 0) == 0)
+		(void)!pwrite(j->lock_fd, pid, (size_t)n, 0);
+}
+
+/* Take the writer lock, or name the process that holds it. */
+static int take_writer_lock(struct journal *j, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/%s", j->dir, LOCK_FILE);
+	j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lock_fd < 0)
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", path, strerror(errno));
+	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		record_writer_pid(j);
+		return JOURNAL_OK;
+	}
+	if (errno != EWOULDBLOCK)
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: flock: %s", path, strerror(errno));
+	char pid[24] = "";
+	ssize_t n = pread(j->lock_fd, pid, sizeof pid - 1, 0);
+	pid[n > 0 ? n : 0] = 0;
+	pid[strcspn(pid, "\n")] = 0;
+	if (!pid[0])
+		return fail(err, errlen, JOURNAL_E_LOCKED, "%s: another process is writing this journal", j->dir);
+	return fail(err, errlen, JOURNAL_E_LOCKED, "%s: another process (pid %s) is writing this journal", j->dir, pid);
+}
+
+/* A journal goes only into an empty directory, or one that holds nothing but
+ * the remains of a journal whose creation never committed. */
+static int check_dir_contents(struct journal *j, char *err, size_t errlen)
+{
+	DIR *d = opendir(j->dir);
+	if (!d)
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", j->dir, strerror(errno));
+	struct dirent *e;
+	int rc = JOURNAL_OK;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "data.mdb") || !strcmp(n, "lock.mdb") ||
+		    !strcmp(n, LOCK_FILE))
+			continue;
+		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
+			  "%s: not an FKS journal, and not empty (it holds '%s'): refusing to create a journal there",
+			  j->dir, n);
+		break;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data, size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)data };
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int put_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t x)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof buf, "%" PRIu64, x);
+	return put_meta(txn, dbi, key, buf, (size_t)n);
+}
+
+/* The first transaction: check the environment is fresh, create both
+ * databases and write the metadata, all or nothing. */
+static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_journal_sync sync, char *err,
+		      size_t errlen)
+{
+	char host[JOURNAL_HOST_MAX];
+	snprintf(host, sizeof host, "%s", m->host);
+	if (!host[0] && gethostname(host, sizeof host - 1))
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = 0;
+	int64_t start = m->start_time_ns ? m->start_time_ns : clock_ns(CLOCK_REALTIME);
+	char start_text[24];
+	int start_len = snprintf(start_text, sizeof start_text, "%" PRId64, start);
+
+	for (int grows = 0;; grows++) {
+		MDB_txn *txn;
+		MDB_dbi meta_dbi, main_dbi;
+		MDB_stat st;
+		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
+		if (rc)
+			return fail(err, errlen, lmdb_status(rc), "%s: %s", j->dir, mdb_strerror(rc));
+		rc = mdb_dbi_open(txn, META_DB, 0, &meta_dbi);
+		if (rc == 0) {
+			mdb_txn_abort(txn);
+			return fail(err, errlen, JOURNAL_E_EXISTS,
+				    "%s: already holds a journal; a journal is one run: pick another directory or remove it",
+				    j->dir);
+		}
+		if (rc != MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			return fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: an LMDB environment, but not an FKS journal (%s)",
+				    j->dir, mdb_strerror(rc));
+		}
+		rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+		if (!rc)
+			rc = mdb_stat(txn, main_dbi, &st);
+		if (!rc && st.ms_entries) {
+			mdb_txn_abort(txn);
+			return fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: holds a foreign LMDB database, not an FKS journal",
+				    j->dir);
+		}
+		if (!rc)
+			rc = mdb_dbi_open(txn, EVENTS_DB, MDB_CREATE | MDB_INTEGERKEY, &j->events);
+		if (!rc)
+			rc = mdb_dbi_open(txn, META_DB, MDB_CREATE, &meta_dbi);
+		if (!rc)
+			rc = put_meta_u64(txn, meta_dbi, "journal_format", JOURNAL_FORMAT_VERSION);
+		if (!rc)
+			rc = put_meta_u64(txn, meta_dbi, "event_layout", FKS_EVENT_LAYOUT_VERSION);
+		if (!rc)
+			rc = put_meta(txn, meta_dbi, "fks_version", m->fks_version, strlen(m->fks_version));
+		if (!rc)
+			rc = put_meta(txn, meta_dbi, "host", host, strlen(host));
+		if (!rc)
+			rc = put_meta(txn, meta_dbi, "start_time_ns", start_text, (size_t)start_len);
+		if (!rc)
+			rc = put_meta(txn, meta_dbi, "sync", journal_sync_name(sync), strlen(journal_sync_name(sync)));
+		if (!rc)
+			rc = put_meta(txn, meta_dbi, "config", m->config, m->config_len);
+		if (!rc)
+			rc = put_meta(txn, meta_dbi, "symbols", m->symbol, m->n_symbols * sizeof m->symbol[0]);
+		if (!rc)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && grows < MAX_MAP_GROWS) {
+			int grc = grow_map(j, err, errlen);
+			if (grc)
+				return grc;
+			continue;
+		}
+		if (rc)
+			return fail(err, errlen, lmdb_status(rc), "%s: writing the metadata: %s", j->dir, mdb_strerror(rc));
+		/* Metadata is the one thing a reader cannot do without, and it is
+		 * written once: flush it whatever the sync mode. */
+		rc = mdb_env_sync(j->env, 1);
+		if (rc)
+			return fail(err, errlen, lmdb_status(rc), "%s: sync: %s", j->dir, mdb_strerror(rc));
+		return JOURNAL_OK;
+	}
+}
+
+static unsigned env_flags(enum fks_journal_sync sync)
+{
+	/* Async mode commits exactly like durable mode, on its own thread. */
+	return sync == FKS_SYNC_NOMETASYNC ? MDB_NOMETASYNC : 0;
+}
+
+int journal_create(const char *dir, const struct journal_meta *meta, const struct journal_options *opt,
+		   struct journal **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!dir || !dir[0] || !meta)
+		return fail(err, errlen, JOURNAL_E_INVALID, "journal_create: no directory or no metadata");
+	if (strlen(dir) >= PATH_MAX - 32)
+		return fail(err, errlen, JOURNAL_E_INVALID, "%.64s...: path too long", dir);
+	enum fks_journal_sync sync = opt && opt->sync ? opt->sync : FKS_SYNC_DURABLE;
+	if (sync != FKS_SYNC_DURABLE && sync != FKS_SYNC_NOMETASYNC && sync != FKS_SYNC_ASYNC)
+		return fail(err, errlen, JOURNAL_E_INVALID, "%s: unknown sync mode %d", dir, (int)sync);
+	int rc = validate_meta(meta, err, errlen);
+	if (rc)
+		return rc;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t map = opt && opt->initial_map_size ? opt->initial_map_size : JOURNAL_DEFAULT_MAP_SIZE;
+	map = (map + (size_t)page - 1) / (size_t)page * (size_t)page;
+	size_t hint = opt && opt->batch_hint ? opt->batch_hint : DEFAULT_BATCH_HINT;
+
+	struct journal *j = calloc(1, sizeof *j);
+	if (!j)
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(ENOMEM));
+	j->lock_fd = -1;
+	j->sync = sync;
+	snprintf(j->dir, sizeof j->dir, "%s", dir);
+
+	struct stat st;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		rc = fail(err, errlen, errno == ENOENT ? JOURNAL_E_NOENT : JOURNAL_E_SYS, "%s: cannot create: %s", dir,
+			  strerror(errno));
+		goto out_free;
+	}
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: exists and is not a directory", dir);
+		goto out_free;
+	}
+	/* Contents first, so a refused directory gets no writer.lock either. */
+	if ((rc = check_dir_contents(j, err, errlen)) || (rc = take_writer_lock(j, err, errlen)))
+		goto out_free;
+
+	if ((rc = mdb_env_create(&j->env)) || (rc = mdb_env_set_maxdbs(j->env, 2)) ||
+	    (rc = mdb_env_set_mapsize(j->env, map))) {
+		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+		goto out_free;
+	}
+	rc = mdb_env_open(j->env, dir, env_flags(sync), 0600);
+	if (rc) {
+		int status = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc);
+		rc = fail(err, errlen, status, "%s: opening the LMDB environment: %s", dir, mdb_strerror(rc));
+		goto out_free;
+	}
+	MDB_envinfo info;
+	mdb_env_info(j->env, &info);
+	atomic_store(&j->map_size, info.me_mapsize);
+	j->last_reader_check_ns = INT64_MIN / 2;
+	clear_dead_readers(j);
+	if ((rc = write_meta(j, meta, sync, err, errlen)))
+		goto out_free;
+
+	if (batch_reserve(&j->fill, hint * rec_stride(2 * FKS_EVENT_LINE))) {
+		rc = fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(ENOMEM));
+		goto out_free;
+	}
+	if (sync == FKS_SYNC_ASYNC) {
+		j->async = true;
+		pthread_mutex_init(&j->mu, NULL);
+		pthread_cond_init(&j->work, NULL);
+		pthread_cond_init(&j->idle, NULL);
+		if (batch_reserve(&j->inflight, j->fill.cap)) {
+			rc = fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(ENOMEM));
+			goto out_free;
+		}
+		int prc = pthread_create(&j->thread, NULL, committer_main, j);
+		if (prc) {
+			rc = fail(err, errlen, JOURNAL_E_SYS, "%s: starting the committer: %s", dir, strerror(prc));
+			goto out_free;
+		}
+		j->thread_started = true;
+	}
+	*out = j;
+	return JOURNAL_OK;
+
+out_free:
+	journal_free(j);
+	return rc;
+}
+
+/* ---- the reader -------------------------------------------------------- */
+
+/* Renew the read transaction, following a map the writer has grown. */
+static int reader_begin(struct journal_reader *r)
+{
+	int rc = mdb_txn_renew(r->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Adopt the writer's size; no transaction of ours is active. */
+		rc = mdb_env_set_mapsize(r->env, 0);
+		if (!rc)
+			rc = mdb_txn_renew(r->txn);
+	}
+	if (!rc)
+		rc = mdb_cursor_renew(r->txn, r->cur);
+	if (rc)
+		return fail(r->err, sizeof r->err, lmdb_status(rc), "%s: starting a read transaction: %s", r->dir,
+			    mdb_strerror(rc));
+	r->live = true;
+	r->in_snapshot = 0;
+	return JOURNAL_OK;
+}
+
+static void reader_end(struct journal_reader *r)
+{
+	if (r->live)
+		mdb_txn_reset(r->txn);
+	r->live = false;
+}
+
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
+{
+	MDB_val k = { strlen(key), (void *)key };
+	return mdb_get(txn, dbi, &k, v);
+}
+
+static bool parse_u64_text(const MDB_val *v, uint64_t *out)
+{
+	const char *s = v->mv_data;
+	uint64_t x = 0;
+	if (!v->mv_size || v->mv_size > 20)
+		return false;
+	for (size_t i = 0; i < v->mv_size; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*out = x;
+	return true;
+}
+
+static bool parse_i64_text(const MDB_val *v, int64_t *out)
+{
+	MDB_val u = *v;
+	bool neg = u.mv_size && ((const char *)u.mv_data)[0] == '-';
+	if (neg) {
+		u.mv_data = (char *)u.mv_data + 1;
+		u.mv_size--;
+	}
+	uint64_t x;
+	if (!parse_u64_text(&u, &x) || x > (uint64_t)INT64_MAX + neg)
+		return false;
+	*out = neg ? (int64_t)(0 - x) : (int64_t)x;
+	return true;
+}
+
+/* A required metadata value: JOURNAL_E_META when missing. */
+static int need(struct journal_reader *r, MDB_txn *txn, const char *key, MDB_val *v, char *err, size_t errlen)
+{
+	int rc = meta_get(txn, r->meta_dbi, key, v);
+	if (rc == MDB_NOTFOUND)
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata has no '%s'", r->dir, key);
+	if (rc)
+		return fail(err, errlen, lmdb_status(rc), "%s: reading metadata '%s': %s", r->dir, key, mdb_strerror(rc));
+	return JOURNAL_OK;
+}
+
+static int check_version(struct journal_reader *r, MDB_txn *txn, const char *key, uint32_t mine, uint32_t *out,
+			 char *err, size_t errlen)
+{
+	MDB_val v;
+	uint64_t x;
+	int rc = need(r, txn, key, &v, err, errlen);
+	if (rc)
+		return rc;
+	if (!parse_u64_text(&v, &x) || x > UINT32_MAX)
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata '%s' is not a number", r->dir, key);
+	*out = (uint32_t)x;
+	if (x == mine)
+		return JOURNAL_OK;
+	/* Name the build that wrote it, if it said: that is the one to use. */
+	MDB_val ver;
+	int vlen = 0;
+	const char *vtext = "";
+	if (meta_get(txn, r->meta_dbi, "fks_version", &ver) == 0 && ver.mv_size < JOURNAL_VERSION_TEXT_MAX) {
+		vlen = (int)ver.mv_size;
+		vtext = ver.mv_data;
+	}
+	return fail(err, errlen, JOURNAL_E_VERSION,
+		    "%s: written with %s %" PRIu64 ", which is %s than this build's %" PRIu32
+		    ": read it with the fks that wrote it%s%.*s%s",
+		    r->dir, key, x, x > mine ? "newer" : "older", mine, vlen ? " (" : "", vlen, vtext, vlen ? ")" : "");
+}
+
+static int copy_text(struct journal_reader *r, MDB_txn *txn, const char *key, char *dst, size_t cap, char *err,
+		     size_t errlen)
+{
+	MDB_val v;
+	int rc = need(r, txn, key, &v, err, errlen);
+	if (rc)
+		return rc;
+	if (v.mv_size >= cap || memchr(v.mv_data, 0, v.mv_size))
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata '%s' is malformed (%zu bytes)", r->dir, key,
+			    v.mv_size);
+	memcpy(dst, v.mv_data, v.mv_size);
+	dst[v.mv_size] = 0;
+	return JOURNAL_OK;
+}
+
+static int read_meta(struct journal_reader *r, MDB_txn *txn, char *err, size_t errlen)
+{
+	struct journal_meta *m = &r->meta;
+	MDB_val v;
+	int rc;
+	/* Versions first: a newer journal may have other metadata. */
+	if ((rc = check_version(r, txn, "journal_format", JOURNAL_FORMAT_VERSION, &m->journal_format, err, errlen)) ||
+	    (rc = check_version(r, txn, "event_layout", FKS_EVENT_LAYOUT_VERSION, &m->event_layout, err, errlen)) ||
+	    (rc = copy_text(r, txn, "fks_version", m->fks_version, sizeof m->fks_version, err, errlen)) ||
+	    (rc = copy_text(r, txn, "host", m->host, sizeof m->host, err, errlen)))
+		return rc;
+	if ((rc = need(r, txn, "start_time_ns", &v, err, errlen)))
+		return rc;
+	if (!parse_i64_text(&v, &m->start_time_ns))
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata 'start_time_ns' is not a number", r->dir);
+	if ((rc = need(r, txn, "sync", &v, err, errlen)))
+		return rc;
+	if (!sync_from_name(v.mv_data, v.mv_size, &m->sync))
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata 'sync' is not a sync mode", r->dir);
+	if ((rc = need(r, txn, "config", &v, err, errlen)))
+		return rc;
+	if (v.mv_size > JOURNAL_CONFIG_MAX)
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata 'config' is %zu bytes, at most %d", r->dir,
+			    v.mv_size, JOURNAL_CONFIG_MAX);
+	memcpy(m->config, v.mv_data, v.mv_size);
+	m->config[v.mv_size] = 0;
+	m->config_len = v.mv_size;
+	if ((rc = need(r, txn, "symbols", &v, err, errlen)))
+		return rc;
+	if (v.mv_size % sizeof m->symbol[0] || v.mv_size / sizeof m->symbol[0] > JOURNAL_SYMBOLS_MAX)
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata 'symbols' is %zu bytes, not a symbol table",
+			    r->dir, v.mv_size);
+	m->n_symbols = (uint32_t)(v.mv_size / sizeof m->symbol[0]);
+	memcpy(m->symbol, v.mv_data, v.mv_size);
+	for (uint32_t i = 0; i < m->n_symbols; i++)
+		if (!symbol_valid(&m->symbol[i]))
+			return fail(err, errlen, JOURNAL_E_META, "%s: metadata 'symbols': entry %" PRIu32 " is malformed",
+				    r->dir, i);
+	return JOURNAL_OK;
+}
+
+int journal_open_reader(const char *dir, struct journal_reader **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!dir || strlen(dir) >= PATH_MAX - 32)
+		return fail(err, errlen, JOURNAL_E_INVALID, "journal directory missing or too long");
+	struct stat st;
+	if (stat(dir, &st))
+		return fail(err, errlen, errno == ENOENT ? JOURNAL_E_NOENT : JOURNAL_E_SYS, "%s: %s", dir,
+			    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: not a directory, so not an FKS journal", dir);
+	char data[PATH_MAX + 32];
+	snprintf(data, sizeof data, "%s/data.mdb", dir);
+	/* LMDB would create lock.mdb before failing on a missing data.mdb:
+	 * check first, so a reader never writes into a stranger's directory. */
+	if (stat(data, &st))
+		return fail(err, errlen, errno == ENOENT ? JOURNAL_E_NOT_JOURNAL : JOURNAL_E_SYS,
+			    "%s: not an FKS journal (no data.mdb)", dir);
+
+	struct journal_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(ENOMEM));
+	snprintf(r->dir, sizeof r->dir, "%s", dir);
+	MDB_txn *txn = NULL;
+	int rc;
+	if ((rc = mdb_env_create(&r->env)) || (rc = mdb_env_set_maxdbs(r->env, 2))) {
+		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+		goto out_free;
+	}
+	rc = mdb_env_open(r->env, dir, MDB_RDONLY, 0600);
+	if (rc) {
+		int status = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc);
+		rc = fail(err, errlen, status, "%s: not an FKS journal: data.mdb: %s", dir, mdb_strerror(rc));
+		goto out_free;
+	}
+	rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+	if (rc == MDB_MAP_RESIZED && !(rc = mdb_env_set_mapsize(r->env, 0)))
+		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+	if (rc) {
+		txn = NULL;
+		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+		goto out_free;
+	}
+	rc = mdb_dbi_open(txn, META_DB, 0, &r->meta_dbi);
+	if (rc) {
+		rc = fail(err, errlen, rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc),
+			  "%s: an LMDB environment without FKS journal metadata: not an FKS journal", dir);
+		goto out_free;
+	}
+	if ((rc = read_meta(r, txn, err, errlen)))
+		goto out_free;
+	unsigned flags = 0;
+	rc = mdb_dbi_open(txn, EVENTS_DB, 0, &r->events);
+	if (!rc)
+		rc = mdb_dbi_flags(txn, r->events, &flags);
+	if (rc || !(flags & MDB_INTEGERKEY)) {
+		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: no events database of the journal format: not an FKS journal",
+			  dir);
+		goto out_free;
+	}
+	/* Committing (not resetting) keeps the database handles for later. */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (!rc)
+		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &r->txn);
+	if (!rc && (rc = mdb_cursor_open(r->txn, r->events, &r->cur))) {
+		mdb_txn_abort(r->txn);
+		r->txn = NULL;
+	}
+	if (rc) {
+		r->txn = NULL;
+		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+		goto out_free;
+	}
+	r->live = true;
+	reader_end(r);
+	*out = r;
+	return JOURNAL_OK;
+
+out_free:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (r->env)
+		mdb_env_close(r->env);
+	free(r);
+	return rc;
+}
+
+const struct journal_meta *journal_reader_meta(const struct journal_reader *r) { return &r->meta; }
+
+const char *journal_reader_error(const struct journal_reader *r) { return r->err; }
+
+void journal_reader_close(struct journal_reader *r)
+{
+	if (!r)
+		return;
+	if (r->cur)
+		mdb_cursor_close(r->cur);
+	if (r->txn)
+		mdb_txn_abort(r->txn);
+	mdb_env_close(r->env);
+	free(r);
+}
+
+void journal_seek(struct journal_reader *r, uint64_t seq)
+{
+	reader_end(r);
+	r->next_seq = seq;
+}
+
+static int cursor_failed(struct journal_reader *r, int rc, const char *what)
+{
+	reader_end(r);
+	return fail(r->err, sizeof r->err, lmdb_status(rc), "%s: %s: %s", r->dir, what, mdb_strerror(rc));
+}
+
+/* The key at the cursor, or JOURNAL_E_CORRUPT when it is not 8 bytes. */
+static int key_seq(struct journal_reader *r, const MDB_val *k, uint64_t *seq)
+{
+	if (k->mv_size != sizeof *seq)
+		return fail(r->err, sizeof r->err, JOURNAL_E_CORRUPT, "%s: after seq %" PRIu64 ": a key of %zu bytes",
+			    r->dir, r->next_seq ? r->next_seq - 1 : 0, k->mv_size);
+	memcpy(seq, k->mv_data, sizeof *seq);
+	return JOURNAL_OK;
+}
+
+int journal_bounds(struct journal_reader *r, uint64_t *first, uint64_t *last)
+{
+	MDB_val k, v;
+	*first = *last = 0;
+	reader_end(r);
+	int rc = reader_begin(r);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(r->cur, &k, &v, MDB_FIRST);
+	if (rc == MDB_NOTFOUND) {
+		reader_end(r);
+		return JOURNAL_OK;
+	}
+	if (rc)
+		return cursor_failed(r, rc, "reading the first key");
+	if ((rc = key_seq(r, &k, first)))
+		goto out;
+	if ((rc = mdb_cursor_get(r->cur, &k, &v, MDB_LAST)))
+		return cursor_failed(r, rc, "reading the last key");
+	rc = key_seq(r, &k, last);
+out:
+	reader_end(r);
+	return rc;
+}
+
+int journal_seek_last(struct journal_reader *r, uint64_t n,
+		      bool (*match)(const struct journal_record *rec, void *ctx), void *ctx)
+{
+	MDB_val k, v;
+	struct journal_record rec;
+	char why[128];
+	uint64_t seq = 0, target = 0, count = 0, last = 0;
+	reader_end(r);
+	int rc = reader_begin(r);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(r->cur, &k, &v, MDB_LAST);
+	if (rc == 0 && key_seq(r, &k, &last))
+		rc = MDB_NOTFOUND; /* a damaged last key: start from the front */
+	while (rc == 0 && count < n) {
+		if (key_seq(r, &k, &seq) == JOURNAL_OK && journal_decode(v.mv_data, v.mv_size, &rec, why, sizeof why) == 0) {
+			rec.seq = seq;
+			if (!match || match(&rec, ctx)) {
+				count++;
+				target = seq;
+			}
+		}
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_PREV);
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return cursor_failed(r, rc, "scanning back from the end");
+	reader_end(r);
+	if (n == 0)
+		r->next_seq = last + 1;
+	else
+		r->next_seq = count == n ? target : 0;
+	return JOURNAL_OK;
+}
+
+int journal_read(struct journal_reader *r, struct journal_record *rec)
+{
+	MDB_val k, v;
+	int rc;
+	if (r->live && r->in_snapshot >= READ_CHUNK)
+		reader_end(r);
+	if (!r->live) {
+		if ((rc = reader_begin(r)))
+			return rc;
+		uint64_t want = r->next_seq;
+		k.mv_size = sizeof want;
+		k.mv_data = &want;
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_RANGE);
+	} else {
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND) {
+		reader_end(r); /* never hold a snapshot while the caller waits */
+		return 0;
+	}
+	if (rc)
+		return cursor_failed(r, rc, "reading");
+	r->in_snapshot++;
+	uint64_t seq = 0;
+	if ((rc = key_seq(r, &k, &seq))) {
+		rec->seq = r->next_seq++;
+		return rc;
+	}
+	rec->seq = seq;
+	r->next_seq = seq + 1;
+	char why[200];
+	if ((rc = journal_decode(v.mv_data, v.mv_size, rec, why, sizeof why)))
+		return fail(r->err, sizeof r->err, rc, "%s: seq %" PRIu64 ": %s", r->dir, seq, why);
+	return 1;
+}
+
+int journal_disk_usage(struct journal_reader *r, struct journal_disk *out)
+{
+	memset(out, 0, sizeof *out);
+	char data[PATH_MAX + 32];
+	snprintf(data, sizeof data, "%s/data.mdb", r->dir);
+	struct stat st;
+	if (stat(data, &st))
+		return fail(r->err, sizeof r->err, JOURNAL_E_SYS, "%s: %s", data, strerror(errno));
+	out->data_bytes = (uint64_t)st.st_size;
+	out->allocated_bytes = (uint64_t)st.st_blocks * 512u;
+	reader_end(r);
+	int rc = reader_begin(r);
+	if (rc)
+		return rc;
+	MDB_envinfo info;
+	MDB_stat est, dst;
+	mdb_env_info(r->env, &info);
+	mdb_env_stat(r->env, &est);
+	rc = mdb_stat(r->txn, r->events, &dst);
+	reader_end(r);
+	if (rc)
+		return fail(r->err, sizeof r->err, lmdb_status(rc), "%s: %s", r->dir, mdb_strerror(rc));
+	out->map_bytes = info.me_mapsize;
+	out->pages_used = info.me_last_pgno + 1;
+	out->page_size = est.ms_psize;
+	out->entries = dst.ms_entries;
+	return JOURNAL_OK;
+}
+
+/* ---- rotation ------------------------------------------------------------ */
+
+/* Is a writer holding dir's writer.lock?  Returns JOURNAL_OK when not. */
+static int check_not_locked(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? JOURNAL_OK : fail(err, errlen, JOURNAL_E_SYS, "%s: %s", path, strerror(errno));
+	int rc = JOURNAL_OK;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[24] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		rc = fail(err, errlen, errno == EWOULDBLOCK ? JOURNAL_E_LOCKED : JOURNAL_E_SYS,
+			  "%s: a running process%s%s%s is writing this journal", dir, pid[0] ? " (pid " : "", pid,
+			  pid[0] ? ")" : "");
+	}
+	close(fd); /* drops the probe's lock, if it got one */
+	return rc;
+}
+
+static bool dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_t errlen)
+{
+	if (cap)
+		moved_to[0] = 0;
+	if (err && errlen)
+		err[0] = 0;
+	struct stat st;
+	if (!dir || !dir[0] || strlen(dir) >= PATH_MAX - 64)
+		return fail(err, errlen, JOURNAL_E_INVALID, "journal directory missing or too long");
+	if (stat(dir, &st))
+		return errno == ENOENT ? JOURNAL_OK : fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
+			    "%s exists and is not a directory: refusing to put a journal there", dir);
+	if (dir_is_empty(dir))
+		return JOURNAL_OK;
+	int rc = check_not_locked(dir, err, errlen);
+	if (rc)
+		return rc;
+
+	int64_t start_ns = 0;
+	struct journal_reader *r;
+	char rerr[512];
+	rc = journal_open_reader(dir, &r, rerr, sizeof rerr);
+	if (rc == JOURNAL_OK) {
+		start_ns = journal_reader_meta(r)->start_time_ns;
+		journal_reader_close(r);
+	} else if (rc == JOURNAL_E_VERSION || rc == JOURNAL_E_META) {
+		char data[PATH_MAX + 32];
+		snprintf(data, sizeof data, "%s/data.mdb", dir);
+		if (stat(data, &st) == 0)
+			start_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	} else {
+		return fail(err, errlen, rc == JOURNAL_E_NOT_JOURNAL ? JOURNAL_E_NOT_JOURNAL : rc,
+			    "%s holds something that is not an FKS journal (%s): refusing to move or overwrite it; "
+			    "remove it or choose another journal path", dir, rerr);
+	}
+	time_t secs = (time_t)(start_ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	/* Strip trailing slashes so "j/" moves to "j.<stamp>", not "j/.<stamp>". */
+	char base[PATH_MAX];
+	snprintf(base, sizeof base, "%s", dir);
+	for (size_t n = strlen(base); n > 1 && base[n - 1] == '/'; n--)
+		base[n - 1] = 0;
+	char target[PATH_MAX + 64];
+	for (int k = 1; k < 1000; k++) {
+		if (k == 1)
+			snprintf(target, sizeof target, "%s.%s", base, stamp);
+		else
+			snprintf(target, sizeof target, "%s.%s-%d", base, stamp, k);
+		if (lstat(target, &st) == 0)
+			continue;
+		if (rename(base, target) != 0)
+			return fail(err, errlen, JOURNAL_E_SYS, "cannot move %s to %s: %s", base, target, strerror(errno));
+		snprintf(moved_to, cap, "%s", target);
+		return JOURNAL_OK;
+	}
+	return fail(err, errlen, JOURNAL_E_SYS, "%s: no free name of the form %s.%s-N", dir, base, stamp);
+}

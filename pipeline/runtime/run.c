@@ -1,0 +1,579 @@
+/*
+ * `fks run`: the supervisor.  Creates the run segment and the rings, forks
+ * one pinned process per stage, watches them, and stops the pipeline:
+ *
+ *  - on SIGINT/SIGTERM, --duration or --events: set `stop`; the feed stops,
+ *    each stage drains and exits (the close cascade in stage.c); exit 0
+ *    with a summary;
+ *  - when strategy, risk or gateway dies or stalls: trip the kill switch
+ *    (the gateway cancels open orders and sends nothing more), name the
+ *    stage and the cause, stop the rest, exit 1;
+ *  - when the feed dies: mark market data stale (risk refuses new orders),
+ *    stop the rest, exit 1.
+ */
+#include "pipeline/runtime/run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline/config/config.h"
+#include "shm/fixed.h"
+#include "pipeline/journal/journal.h"
+#include "pipeline/runtime/runseg.h"
+#include "pipeline/runtime/stage.h"
+
+#define WATCH_NS 5000000ull        /* supervisor poll interval */
+#define DRAIN_TIMEOUT_NS 10000000000ull
+#define JOURNAL_START_TIMEOUT_NS 10000000000ull
+
+const char *run_fks_version = "unknown";
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct run_opts {
+	const char *config_path;
+	double duration_s;
+	uint64_t events;
+	const char *prefix;
+	const char *journal;
+	bool json;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: fks run [-c FILE] [--duration SECONDS] [--events N] [--prefix NAME]\n"
+		"               [--journal DIR] [--json]\n"
+		"\n"
+		"Start the pipeline: feed -> strategy -> risk -> gateway, each stage a process\n"
+		"pinned to its configured core, connected by shared-memory rings, and a journal\n"
+		"stage that records every event in an LMDB journal.  Without -c it runs the\n"
+		"embedded default config (fks config default).\n"
+		"\n"
+		"The journal goes to DIR (default: the config's journal.path, fks-journal).  A\n"
+		"journal already there is first moved to DIR.<its start time>, so DIR always\n"
+		"holds the latest run: follow it with 'fks tail -f -j DIR'.\n"
+		"\n"
+		"  -c, --config FILE   pipeline config (YAML)\n"
+		"  --duration SECONDS  stop after this long (default: until SIGINT/SIGTERM)\n"
+		"  --events N          stop after the feed has produced N events\n"
+		"  --prefix NAME       shared-memory name prefix (default: the config's\n"
+		"                      supervisor.stats, \"fks\"); two runs need two prefixes\n"
+		"  --journal DIR       journal directory (overrides journal.path)\n"
+		"  --json              print the final summary as one JSON object\n"
+		"\n"
+		"Watch a running pipeline with 'fks status --watch' from another terminal.\n"
+		"Exit status: 0 clean stop, 1 a stage failed or died, 2 usage or config error.\n");
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		char *end;
+		switch (ch) {
+		case 'c': o->config_path = optarg; break;
+		case 'd':
+			o->duration_s = strtod(optarg, &end);
+			if (*end || o->duration_s <= 0) {
+				fprintf(stderr, "fks run: --duration: expected seconds > 0, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'e':
+			errno = 0;
+			o->events = strtoull(optarg, &end, 10);
+			if (*end || errno || o->events == 0 || optarg[0] == '-') {
+				fprintf(stderr, "fks run: --events: expected a count > 0, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p': o->prefix = optarg; break;
+		case 'J':
+			if (!optarg[0] || strlen(optarg) >= FKS_CONFIG_PATH_MAX) {
+				fprintf(stderr, "fks run: --journal: a directory of 1 to %d characters\n",
+					FKS_CONFIG_PATH_MAX - 1);
+				return 2;
+			}
+			o->journal = optarg;
+			break;
+		case 'j': o->json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fks run: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
+/* ---- segments ---------------------------------------------------------- */
+
+static void unlink_all(const char *prefix)
+{
+	char name[RUNSEG_NAME_MAX];
+	for (int r = 0; r < RUN_RING_COUNT; r++) {
+		runseg_ring_name(prefix, (enum run_ring)r, name, sizeof name);
+		ring_unlink(name);
+	}
+	runseg_unlink(prefix);
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* Refuse to start over a live run; clean up after a dead one. */
+static int claim_prefix(const char *prefix)
+{
+	struct run_segment *old;
+	int rc = runseg_open(prefix, false, &old);
+	if (rc == RING_E_NOENT)
+		return 0;
+	if (rc == RING_OK) {
+		pid_t sup = old->supervisor_pid;
+		runseg_close(old);
+		if (pid_alive(sup) && sup != getpid()) {
+			fprintf(stderr,
+				"fks run: a pipeline with prefix '%s' is already running (supervisor pid %d).\n"
+				"Stop it first, or start this one with --prefix OTHER.\n",
+				prefix, (int)sup);
+			return 1;
+		}
+		fprintf(stderr, "fks run: removing segments left by a crashed run (supervisor pid %d)\n", (int)sup);
+	} else {
+		fprintf(stderr, "fks run: removing an unreadable run segment '%s.run' (%s)\n", prefix,
+			ring_strerror(rc));
+	}
+	unlink_all(prefix);
+	return 0;
+}
+
+/* The stage that consumes each ring, and the one that produces it. */
+static const enum fks_cfg_stage ring_consumer_stage[RUN_RING_COUNT] = {
+	[RUN_RING_MD] = FKS_CFG_STRATEGY,     [RUN_RING_ORDERS] = FKS_CFG_RISK,
+	[RUN_RING_RISK_OUT] = FKS_CFG_GATEWAY, [RUN_RING_EXEC_RISK] = FKS_CFG_RISK,
+	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_STRATEGY,
+	[RUN_RING_TAP_FEED] = FKS_CFG_JOURNAL, [RUN_RING_TAP_STRATEGY] = FKS_CFG_JOURNAL,
+	[RUN_RING_TAP_RISK] = FKS_CFG_JOURNAL, [RUN_RING_TAP_GATEWAY] = FKS_CFG_JOURNAL,
+};
+static const enum fks_cfg_stage ring_producer_stage[RUN_RING_COUNT] = {
+	[RUN_RING_MD] = FKS_CFG_FEED,         [RUN_RING_ORDERS] = FKS_CFG_STRATEGY,
+	[RUN_RING_RISK_OUT] = FKS_CFG_RISK,    [RUN_RING_EXEC_RISK] = FKS_CFG_GATEWAY,
+	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_GATEWAY,
+	[RUN_RING_TAP_FEED] = FKS_CFG_FEED,    [RUN_RING_TAP_STRATEGY] = FKS_CFG_STRATEGY,
+	[RUN_RING_TAP_RISK] = FKS_CFG_RISK,    [RUN_RING_TAP_GATEWAY] = FKS_CFG_GATEWAY,
+};
+
+static int create_rings(const struct fks_config *cfg, const char *prefix)
+{
+	char name[RUNSEG_NAME_MAX];
+	for (int r = 0; r < RUN_RING_COUNT; r++) {
+		runseg_ring_name(prefix, (enum run_ring)r, name, sizeof name);
+		/* The asymmetric barrier pays off only where nobody parks. */
+		bool parks = cfg->stage[ring_consumer_stage[r]].wait.kind == RING_WAIT_SPIN_PARK ||
+			     cfg->stage[ring_producer_stage[r]].wait.kind == RING_WAIT_SPIN_PARK;
+		int rc = ring_create_flags(name, stage_ring_slot_size((enum run_ring)r),
+					   stage_ring_capacity(cfg, (enum run_ring)r),
+					   parks ? 0 : RING_F_ASYM_BARRIER);
+		if (rc) {
+			fprintf(stderr, "fks run: cannot create ring %s: %s%s%s\n", name, ring_strerror(rc),
+				rc == RING_E_SYS ? ": " : "", rc == RING_E_SYS ? strerror(errno) : "");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- stages ------------------------------------------------------------ */
+
+struct child {
+	pid_t pid;
+	bool exited;
+	int status;
+};
+
+static pid_t spawn_stage(const struct stage_args *a)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* A stage never outlives its supervisor. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the whole group: the supervisor decides */
+	signal(SIGTERM, SIG_DFL);
+	fflush(NULL);
+	_exit(stage_main(a));
+}
+
+static void describe_exit(int status, char *buf, size_t cap)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, cap, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(buf, cap, "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, cap, "ended (status 0x%x)", status);
+}
+
+static void trip_kill(struct run_segment *rs, enum fks_cfg_stage s, const char *why)
+{
+	snprintf(rs->control.kill_reason, sizeof rs->control.kill_reason, "%s %s", config_stage_name(s), why);
+	atomic_store_explicit(&rs->control.kill_stage, (uint32_t)s, memory_order_relaxed);
+	atomic_store_explicit(&rs->control.kill, 1, memory_order_release);
+	fprintf(stderr, "fks run: KILL SWITCH: stage %s %s; no new orders leave, open orders are canceled\n",
+		config_stage_name(s), why);
+}
+
+/* ---- summary ----------------------------------------------------------- */
+
+static void fmt_fixed(int64_t v, unsigned scale, char *buf, size_t cap)
+{
+	if (fx_format(v, scale, buf, cap) < 0)
+		snprintf(buf, cap, "%" PRId64, v);
+}
+
+/* The inside of a JSON string: quotes, backslashes and control bytes escaped. */
+static void put_json_chars(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+}
+
+static void print_summary(const struct fks_config *cfg, const struct run_segment *rs, double secs, bool json,
+			  const char *journal_dir)
+{
+	const struct stage_stats *jn = &rs->stage[FKS_CFG_JOURNAL];
+	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
+	const struct stage_stats *rk = &rs->stage[FKS_CFG_RISK];
+	const struct stage_stats *sg = &rs->stage[FKS_CFG_STRATEGY];
+	const struct stage_stats *fd = &rs->stage[FKS_CFG_FEED];
+#define C(st, c) ((unsigned long long)atomic_load(&(st)->counter[c]))
+#define E(st, f) ((unsigned long long)atomic_load(&(st)->f))
+	uint64_t p50 = hist_quantile(&gw->tick_to_trade, 0.5), p99 = hist_quantile(&gw->tick_to_trade, 0.99),
+		 p999 = hist_quantile(&gw->tick_to_trade, 0.999);
+	if (json) {
+		printf("{\"seconds\":%.3f,\"kill\":%u,", secs, atomic_load(&rs->control.kill));
+		printf("\"stages\":{");
+		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+			const struct stage_stats *st = &rs->stage[s];
+			printf("%s\"%s\":{\"state\":\"%s\",\"events_in\":%llu,\"events_out\":%llu", s ? "," : "",
+			       config_stage_name((enum fks_cfg_stage)s), runseg_state_name(atomic_load(&st->state)),
+			       E(st, events_in), E(st, events_out));
+			for (int c = 0; c < CTR_COUNT; c++)
+				printf(",\"%s\":%llu", runseg_counter_name((enum stage_counter)c), C(st, c));
+			printf("}");
+		}
+		printf("},\"positions\":{");
+		for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+			const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+			char pos[32], pnl[32];
+			fmt_fixed(atomic_load(&gw->position[ic->id]), ic->qty_scale, pos, sizeof pos);
+			fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
+			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\"}", i ? "," : "", ic->symbol, pos, pnl);
+		}
+		printf("},\"journal\":{\"path\":\"");
+		put_json_chars(journal_dir);
+		printf("\",\"events\":%llu,\"commits\":%llu,\"map_grows\":%llu,\"commit_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}",
+		       C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
+		       (unsigned long long)hist_quantile(&jn->latency, 0.5),
+		       (unsigned long long)hist_quantile(&jn->latency, 0.99), E(&jn->latency, max));
+		printf("},\"tick_to_trade_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu}}\n",
+		       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
+		       (unsigned long long)p999, E(&gw->tick_to_trade, max));
+		return;
+	}
+	printf("\nfks run: summary after %.2f s\n", secs);
+	printf("  %-9s %-9s %12s %12s %10s\n", "stage", "state", "events in", "events out", "busy %");
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+		const struct stage_stats *st = &rs->stage[s];
+		uint64_t busy = atomic_load(&st->busy_ns), idle = atomic_load(&st->idle_ns);
+		printf("  %-9s %-9s %12llu %12llu %9.1f%%\n", config_stage_name((enum fks_cfg_stage)s),
+		       runseg_state_name(atomic_load(&st->state)), E(st, events_in), E(st, events_out),
+		       busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0);
+	}
+	printf("  market data: %llu quotes, %llu trades, %llu dropped (conflation)\n", C(fd, CTR_QUOTES),
+	       C(fd, CTR_TRADES), C(fd, CTR_DROPPED));
+	printf("  orders: %llu intents, %llu passed risk, %llu rejected by risk", C(sg, CTR_ORDERS),
+	       C(rk, CTR_RISK_PASSED), C(rk, CTR_RISK_REJECTED));
+	bool first = true;
+	for (unsigned r = 1; r < 16; r++) {
+		unsigned long long n = atomic_load(&rk->reject_reason[r]);
+		if (n) {
+			printf("%s%s %llu", first ? " (" : ", ", fks_risk_reason_name(r), n);
+			first = false;
+		}
+	}
+	printf("%s\n", first ? "" : ")");
+	printf("  venue: %llu orders, %llu acks, %llu fills, %llu rejects, %llu cancels, %llu blocked by kill switch\n",
+	       C(gw, CTR_ORDERS), C(gw, CTR_ACKS), C(gw, CTR_FILLS), C(gw, CTR_VENUE_REJECTS), C(gw, CTR_CANCELS),
+	       C(gw, CTR_KILL_BLOCKED));
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		char pos[32], pnl[32];
+		fmt_fixed(atomic_load(&gw->position[ic->id]), ic->qty_scale, pos, sizeof pos);
+		fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
+		printf("  %-10s position %s, realized P&L %s\n", ic->symbol, pos, pnl);
+	}
+	printf("  tick-to-trade (feed receive -> order to venue), %llu orders: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns\n",
+	       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
+	       (unsigned long long)p999, E(&gw->tick_to_trade, max));
+	unsigned long long lost = 0;
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
+		lost += C(&rs->stage[s], CTR_NOT_JOURNALED);
+	printf("  journal %s: %llu events in %llu commits (sync %s), commit p50 %llu us, p99 %llu us%s",
+	       journal_dir, C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), journal_sync_name(cfg->journal.sync),
+	       (unsigned long long)hist_quantile(&jn->latency, 0.5) / 1000,
+	       (unsigned long long)hist_quantile(&jn->latency, 0.99) / 1000, lost ? "" : "\n");
+	if (lost)
+		printf("; %llu events NOT journaled (the journal stage died)\n", lost);
+	if (atomic_load(&rs->control.kill))
+		printf("  kill switch: tripped (%s)\n", rs->control.kill_reason);
+#undef C
+#undef E
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+/* Wait until the journal stage has created its journal and attached its
+ * taps.  On failure (a journal locked by another run, a disk error) set
+ * `stop` and return nonzero: nothing else is started, and supervise()
+ * reports the journal's error. */
+static int wait_journal_ready(struct run_segment *rs, struct child *c)
+{
+	uint64_t until = now_ns() + JOURNAL_START_TIMEOUT_NS;
+	for (;;) {
+		uint32_t st = atomic_load(&rs->stage[FKS_CFG_JOURNAL].state);
+		if (st == STAGE_RUNNING)
+			return 0;
+		int status;
+		if (st == STAGE_FAILED || waitpid(c->pid, &status, WNOHANG) == c->pid || now_ns() > until) {
+			if (st != STAGE_FAILED && now_ns() > until)
+				fprintf(stderr, "fks run: the journal stage did not start within %llu s\n",
+					JOURNAL_START_TIMEOUT_NS / 1000000000ull);
+			/* Its error is already on stderr; nothing else was started. */
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			return 1;
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- the watch loop ---------------------------------------------------- */
+
+static int supervise(const struct fks_config *cfg, struct run_segment *rs, struct child *ch,
+		     const struct run_opts *o, uint64_t t0)
+{
+	uint64_t stall_ns = (uint64_t)cfg->supervisor.heartbeat_timeout_ms * 1000000ull;
+	uint64_t deadline = o->duration_s > 0 ? t0 + (uint64_t)(o->duration_s * 1e9) : 0;
+	uint64_t stop_at = 0;
+	int failed = 0;
+	bool kill_seen = false;
+	for (;;) {
+		struct timespec ts = { 0, (long)WATCH_NS };
+		nanosleep(&ts, NULL);
+		uint64_t now = now_ns();
+		if (!kill_seen && atomic_load(&rs->control.kill)) {
+			kill_seen = true; /* trip_kill announces its own; this is `fks kill` */
+			if (atomic_load(&rs->control.kill_stage) == FKS_CFG_STAGE_COUNT)
+				fprintf(stderr, "fks run: KILL SWITCH: %s; no new orders leave, open orders are canceled\n",
+					rs->control.kill_reason);
+		}
+		bool stopping = atomic_load(&rs->control.stop);
+		if (!stopping && (got_signal || (deadline && now >= deadline))) {
+			if (got_signal)
+				fprintf(stderr, "fks run: %s: stopping (the feed stops, every stage drains)\n",
+					strsignal(got_signal));
+			atomic_store(&rs->control.stop, 1);
+			stop_at = now;
+		}
+		int alive = 0;
+		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+			struct child *c = &ch[s];
+			if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+				c->exited = true;
+			if (!c->exited) {
+				alive++;
+				uint64_t beat = atomic_load(&rs->stage[s].heartbeat_ns);
+				if (stall_ns && now > beat && now - beat > stall_ns && !atomic_load(&rs->control.kill) &&
+				    s != FKS_CFG_FEED) {
+					char why[96];
+					snprintf(why, sizeof why, "stalled: no heartbeat for %" PRIu64 " ms",
+						 (now - beat) / 1000000);
+					trip_kill(rs, (enum fks_cfg_stage)s, why);
+					kill(c->pid, SIGKILL);
+					failed = 1;
+				}
+				continue;
+			}
+			if (c->pid == 0)
+				continue; /* already handled */
+			bool clean = WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
+			char how[128];
+			describe_exit(c->status, how, sizeof how);
+			if (!clean) {
+				failed = 1;
+				const char *err = rs->stage[s].error;
+				if (s == FKS_CFG_FEED) {
+					atomic_store(&rs->control.feed_dead, 1);
+					fprintf(stderr, "fks run: stage feed %s%s%s; market data is stale, risk refuses new orders\n",
+						how, err[0] ? ": " : "", err);
+				} else if (!atomic_load(&rs->control.kill)) {
+					char why[320]; /* how (128) + error (160) */
+					snprintf(why, sizeof why, "%s%s%s", how, err[0] ? ": " : "", err);
+					trip_kill(rs, (enum fks_cfg_stage)s, why);
+				} else {
+					fprintf(stderr, "fks run: stage %s %s\n", config_stage_name((enum fks_cfg_stage)s), how);
+				}
+				if (!atomic_load(&rs->control.stop)) {
+					atomic_store(&rs->control.stop, 1);
+					stop_at = now;
+				}
+			}
+			c->pid = 0;
+		}
+		if (alive == 0)
+			break;
+		if (stop_at && now - stop_at > DRAIN_TIMEOUT_NS) {
+			fprintf(stderr, "fks run: stages did not drain within %llu s; killing them\n",
+				DRAIN_TIMEOUT_NS / 1000000000ull);
+			for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
+				if (!ch[s].exited)
+					kill(ch[s].pid, SIGKILL);
+			failed = 1;
+			stop_at = now; /* give the kills time to land */
+		}
+	}
+	return failed;
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	int rc = parse_opts(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+
+	static struct fks_config cfg;
+	char err[512];
+	if (o.config_path ? config_load_file(o.config_path, &cfg, err, sizeof err)
+			  : config_load_default(&cfg, err, sizeof err)) {
+		fprintf(stderr, "fks run: %s\n", err);
+		return 2;
+	}
+	const char *prefix = o.prefix ? o.prefix : cfg.supervisor.stats_prefix;
+	if (!prefix[0] || strlen(prefix) >= FKS_STATS_PREFIX_MAX || strchr(prefix, '/')) {
+		fprintf(stderr, "fks run: --prefix: 1 to %d characters without '/', got '%s'\n",
+			FKS_STATS_PREFIX_MAX - 1, prefix);
+		return 2;
+	}
+	if (claim_prefix(prefix))
+		return 1;
+	const char *journal_dir = o.journal ? o.journal : cfg.journal.path;
+	char moved[PATH_MAX + 64];
+	if (journal_rotate(journal_dir, moved, sizeof moved, err, sizeof err)) {
+		fprintf(stderr, "fks run: journal: %s\n", err);
+		return 1;
+	}
+	if (moved[0])
+		fprintf(stderr, "fks run: the previous journal in %s moved to %s\n", journal_dir, moved);
+
+	struct run_segment *rs;
+	rc = runseg_create(prefix, &rs);
+	if (rc) {
+		fprintf(stderr, "fks run: cannot create the run segment: %s\n", ring_strerror(rc));
+		return 1;
+	}
+	if (create_rings(&cfg, prefix)) {
+		runseg_close(rs);
+		unlink_all(prefix);
+		return 1;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	fprintf(stderr, "fks run: %s, %u instruments, prefix '%s'; cores:", cfg.name, cfg.n_instruments, prefix);
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
+		fprintf(stderr, " %s=%d(%s)", config_stage_name((enum fks_cfg_stage)s), cfg.stage[s].core,
+			ring_wait_name(cfg.stage[s].wait.kind));
+	fprintf(stderr, "\n");
+
+	uint64_t t0 = now_ns();
+	struct child ch[FKS_CFG_STAGE_COUNT] = { 0 };
+	struct stage_args args[FKS_CFG_STAGE_COUNT];
+	/* Consumers first, so the feed never publishes into a ring nobody
+	 * reads yet (it would only wait; this just avoids the wait).  The
+	 * journal is the first, and must be running before anything else
+	 * starts: an event that cannot be journaled must never be produced. */
+	for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
+		args[s] = (struct stage_args){ .id = (enum fks_cfg_stage)s, .cfg = &cfg, .max_events = o.events,
+					       .version = run_fks_version };
+		snprintf(args[s].prefix, sizeof args[s].prefix, "%s", prefix);
+		snprintf(args[s].journal_dir, sizeof args[s].journal_dir, "%s", journal_dir);
+		/* Start the stall clock at spawn, not at zero. */
+		atomic_store(&rs->stage[s].heartbeat_ns, now_ns());
+		ch[s].pid = spawn_stage(&args[s]);
+		if (ch[s].pid < 0) {
+			fprintf(stderr, "fks run: fork: %s\n", strerror(errno));
+			atomic_store(&rs->control.stop, 1);
+			ch[s].exited = true;
+			ch[s].pid = 0;
+		}
+		if (s == FKS_CFG_JOURNAL && ch[s].pid > 0 && wait_journal_ready(rs, &ch[s])) {
+			fprintf(stderr, "fks run: no journal, so nothing was started\n");
+			runseg_close(rs);
+			unlink_all(prefix);
+			return 1;
+		}
+	}
+	int failed = supervise(&cfg, rs, ch, &o, t0);
+	print_summary(&cfg, rs, (double)(now_ns() - t0) / 1e9, o.json, journal_dir);
+	fflush(stdout);
+	runseg_close(rs);
+	unlink_all(prefix);
+	return failed ? 1 : 0;
+}

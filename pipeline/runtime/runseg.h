@@ -1,0 +1,134 @@
+/*
+ * The run segment: one shared-memory file per running pipeline,
+ * /dev/shm/<prefix>.run, created by the supervisor.  It holds the control
+ * words (kill switch, stop) and every stage's counters and histograms.
+ *
+ * Each stage block is written by that stage only; the supervisor and
+ * `fks status` only read it, so observing a pipeline never disturbs it.
+ * The control block is written by the supervisor and read by the stages on
+ * their slow path (once per batch): a relaxed load of a line that stays
+ * shared in their caches.
+ */
+#ifndef FKS_PIPELINE_RUNSEG_H
+#define FKS_PIPELINE_RUNSEG_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pipeline/config/config.h"
+#include "pipeline/runtime/hist.h"
+
+#define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
+#define RUNSEG_VERSION 2u
+#define RUNSEG_NAME_MAX 64
+
+enum stage_state {
+	STAGE_STARTING = 0,
+	STAGE_RUNNING = 1,
+	STAGE_DRAINING = 2, /* input closed: finishing what is queued */
+	STAGE_EXITED = 3,   /* clean exit */
+	STAGE_FAILED = 4,   /* the stage reported an error before exiting */
+};
+
+/* Stage-specific counters, one array shared by all stages; each stage uses
+ * the ones that apply.  Names are in runseg_counter_name(). */
+enum stage_counter {
+	CTR_QUOTES,          /* feed: quotes out; others: quotes in */
+	CTR_TRADES,
+	CTR_ORDERS,          /* strategy: intents out; risk: intents in; gateway: orders to venue */
+	CTR_RISK_PASSED,
+	CTR_RISK_REJECTED,
+	CTR_ACKS,
+	CTR_FILLS,
+	CTR_VENUE_REJECTS,
+	CTR_CANCELS,
+	CTR_KILL_BLOCKED,    /* gateway: orders refused because the kill switch is on */
+	CTR_EXEC_IN,         /* execution reports consumed */
+	CTR_OUT_WAIT_DRAINS, /* output ring full: feedback drained while waiting */
+	CTR_DROPPED,         /* feed: market data dropped by conflation */
+	CTR_TERMINAL,        /* gateway: orders that reached filled, canceled or rejected */
+	CTR_ORDERS_AT_KILL,  /* gateway: orders sent to the venue when it first saw the kill switch */
+	CTR_TAPPED,          /* events this stage handed to its journal tap */
+	CTR_NOT_JOURNALED,   /* events its tap could not take: the journal stage had died */
+	CTR_JOURNALED,       /* journal: events committed */
+	CTR_COMMITS,         /* journal: LMDB transactions committed */
+	CTR_MAP_GROWS,       /* journal: times the map doubled on MDB_MAP_FULL */
+	CTR_COUNT
+};
+
+struct stage_stats {
+	_Alignas(128) _Atomic int32_t pid;
+	_Atomic uint32_t state;          /* enum stage_state */
+	_Atomic uint64_t heartbeat_ns;   /* CLOCK_MONOTONIC */
+	_Atomic uint64_t events_in;
+	_Atomic uint64_t events_out;
+	_Atomic uint64_t busy_ns;        /* handling events */
+	_Atomic uint64_t idle_ns;        /* waiting for input */
+	_Atomic uint64_t counter[CTR_COUNT];
+	_Atomic int64_t position[FKS_MAX_INSTRUMENTS + 1]; /* risk: by instrument id */
+	_Atomic int64_t realized_pnl[FKS_MAX_INSTRUMENTS + 1]; /* gateway: px_scale units */
+	_Atomic uint64_t reject_reason[16]; /* risk: by enum fks_risk_reason */
+	char error[160];                 /* why the stage failed, for the supervisor */
+	struct hist latency;             /* receive of the cause -> emit, ns */
+	struct hist tick_to_trade;       /* gateway: feed receive -> order to venue, ns */
+};
+
+struct run_control {
+	_Alignas(128) _Atomic uint32_t kill;     /* kill switch: no new orders, cancel open */
+	_Atomic uint32_t kill_stage;             /* enum fks_cfg_stage that caused it */
+	_Atomic uint32_t stop;                   /* orderly stop: the feed stops, stages drain */
+	_Atomic uint32_t feed_dead;              /* market data is stale for good */
+	char kill_reason[120];
+};
+
+struct run_segment {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t n_stages;
+	int32_t supervisor_pid;
+	uint32_t pad0;
+	int64_t start_realtime_ns;
+	char prefix[FKS_STATS_PREFIX_MAX];
+	char ring_name[9][RUNSEG_NAME_MAX]; /* by enum run_ring */
+	struct run_control control;
+	struct stage_stats stage[FKS_CFG_STAGE_COUNT];
+};
+
+/* Physical rings: the four of the config plus the second exec ring. */
+enum run_ring {
+	RUN_RING_MD = 0,            /* feed -> strategy: market data */
+	RUN_RING_ORDERS = 1,        /* strategy -> risk: market data forwarded + order intents */
+	RUN_RING_RISK_OUT = 2,      /* risk -> gateway: market data forwarded + checked orders */
+	RUN_RING_EXEC_RISK = 3,     /* gateway -> risk: execution reports */
+	RUN_RING_EXEC_STRATEGY = 4, /* gateway -> strategy: execution reports */
+	/* Taps: what each stage originates, on its way to the journal. */
+	RUN_RING_TAP_FEED = 5,      /* market data */
+	RUN_RING_TAP_STRATEGY = 6,  /* orders, APPLIED markers */
+	RUN_RING_TAP_RISK = 7,      /* risk rejects, APPLIED markers */
+	RUN_RING_TAP_GATEWAY = 8,   /* execution reports */
+	RUN_RING_COUNT
+};
+_Static_assert(RUN_RING_COUNT == sizeof(((struct run_segment *)0)->ring_name) / RUNSEG_NAME_MAX,
+	       "one ring name per physical ring");
+
+const char *runseg_counter_name(enum stage_counter c);
+const char *runseg_state_name(enum stage_state s);
+
+/* "<prefix>.run" and "<prefix>.<ring>" */
+void runseg_name(const char *prefix, char *buf, size_t cap);
+void runseg_ring_name(const char *prefix, enum run_ring r, char *buf, size_t cap);
+
+/* Supervisor: create a fresh segment (RING_E_EXISTS if one is there). */
+int runseg_create(const char *prefix, struct run_segment **out);
+/* Stages (writable) and observers (read-only): map and validate. */
+int runseg_open(const char *prefix, bool writable, struct run_segment **out);
+void runseg_close(struct run_segment *rs);
+int runseg_unlink(const char *prefix);
+
+static inline void stats_add(_Atomic uint64_t *c, uint64_t v)
+{
+	/* one writer per stage block: no locked add needed */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+#endif

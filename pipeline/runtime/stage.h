@@ -1,0 +1,53 @@
+/*
+ * A stage process: the runtime shared by feed, strategy, risk and gateway,
+ * and the entry point the supervisor calls in each forked child.
+ *
+ * Topology (docs/architecture.md has the diagram):
+ *
+ *   feed --md--> strategy --orders--> risk --risk_out--> gateway
+ *                   ^                   ^                   |
+ *                   +---exec_strategy---+----exec_risk------+
+ *
+ * Market data travels in-band along the main line (strategy and risk
+ * forward it), so the gateway's simulated venue sees quotes and orders in
+ * exactly the order the strategy acted on them.  Execution reports come
+ * back on their own rings and are applied before the next main-line batch.
+ *
+ * Every stage also has a tap ring to the journal stage, carrying the events
+ * it originates and nothing it only forwards: the feed its market data, the
+ * strategy its orders, risk its rejects, the gateway its execution reports,
+ * and strategy and risk an FKS_EV_APPLIED marker for every report they
+ * apply.  So the journal holds every event exactly once, and where each
+ * report took effect.  A full tap blocks its stage: back-pressure, no drops.
+ */
+#ifndef FKS_PIPELINE_STAGE_H
+#define FKS_PIPELINE_STAGE_H
+
+#include <stdint.h>
+
+#include "pipeline/config/config.h"
+#include "pipeline/runtime/runseg.h"
+
+struct stage_args {
+	enum fks_cfg_stage id;
+	const struct fks_config *cfg;
+	/* Shared-memory names: <prefix>.run, <prefix>.<ring>.  A copy, not a
+	 * pointer: the process title is written over argv. */
+	char prefix[FKS_STATS_PREFIX_MAX];
+	uint64_t max_events;     /* feed: stop after this many events; 0 = no limit */
+	char journal_dir[FKS_CONFIG_PATH_MAX]; /* journal: the directory to create */
+	const char *version;     /* journal: the fks version for the run metadata */
+};
+
+/* Runs one stage to completion in the calling process (a forked child).
+ * Returns the process exit code: 0 after a clean drain, 1 on error (the
+ * reason is in the stage's stats block and on stderr). */
+int stage_main(const struct stage_args *a);
+
+/* Slot size of each physical ring: 64 for market data, 128 where orders
+ * or risk rejects (128-byte events) travel. */
+uint32_t stage_ring_slot_size(enum run_ring r);
+/* Capacity of each physical ring, from the config's logical rings. */
+uint32_t stage_ring_capacity(const struct fks_config *cfg, enum run_ring r);
+
+#endif

@@ -1,0 +1,677 @@
+/* End to end: the real `fks` binary runs the pipeline, and these tests
+ * check what an operator would: counters that reconcile stage to stage,
+ * a terminal state for every order, the kill switch when a stage dies,
+ * clean stops, bad configs refused before anything starts, and restarts. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline/journal/journal.h"
+#include "pipeline/runtime/runseg.h"
+
+#define OUT_MAX (256 * 1024)
+
+struct proc {
+	pid_t pid;
+	bool own_group;          /* start in a process group of its own */
+	char journal[96];        /* `run`: the --journal it was given */
+	char out_path[64], err_path[64];
+	int status;
+	char out[OUT_MAX], err[OUT_MAX];
+};
+
+static const char *fks_bin(void)
+{
+	const char *b = getenv("FKS_BIN");
+	cr_assert_not_null(b, "FKS_BIN must name the fks executable (meson sets it)");
+	return b;
+}
+
+static void unique_prefix(char *buf, size_t cap, const char *tag)
+{
+	static int n;
+	snprintf(buf, cap, "fkst%d%s%d", (int)getpid() % 100000, tag, n++);
+}
+
+/* Every journal a test's runs write goes under one scratch directory,
+ * removed at the end of the test process. */
+static char scratch[64];
+
+static void remove_scratch(void)
+{
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	if (scratch[0] && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", scratch);
+}
+
+static const char *scratch_dir(void)
+{
+	if (!scratch[0]) {
+		snprintf(scratch, sizeof scratch, "/tmp/fks-test-run-%d", (int)getpid());
+		cr_assert_eq(mkdir(scratch, 0700), 0, "mkdir %s", scratch);
+		atexit(remove_scratch);
+	}
+	return scratch;
+}
+
+/* A fresh journal directory name under the scratch directory. */
+static void new_journal_dir(char *buf, size_t cap)
+{
+	static int n;
+	snprintf(buf, cap, "%s/j%d", scratch_dir(), n++);
+}
+
+/* Start fks with argv (NULL-terminated, without the program name).  A `run`
+ * without --journal gets one of its own, so tests never share a journal
+ * (or write one into the build directory). */
+static void start(struct proc *p, const char *const *args)
+{
+	static int n;
+	snprintf(p->out_path, sizeof p->out_path, "/tmp/fks-test-%d-%d.out", (int)getpid(), n);
+	snprintf(p->err_path, sizeof p->err_path, "/tmp/fks-test-%d-%d.err", (int)getpid(), n++);
+	p->journal[0] = 0;
+	bool is_run = args[0] && !strcmp(args[0], "run"), has_journal = false;
+	for (int i = 0; args[i]; i++)
+		if (!strcmp(args[i], "--journal")) {
+			has_journal = true;
+			snprintf(p->journal, sizeof p->journal, "%s", args[i + 1] ? args[i + 1] : "");
+		}
+	if (is_run && !has_journal)
+		new_journal_dir(p->journal, sizeof p->journal);
+	p->pid = fork();
+	cr_assert_geq(p->pid, 0);
+	if (p->pid == 0) {
+		if (p->own_group)
+			setpgid(0, 0);
+		int o = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(o, 1);
+		dup2(e, 2);
+		const char *argv[40] = { fks_bin() };
+		int i = 0;
+		for (; args[i] && i < 30; i++)
+			argv[i + 1] = args[i];
+		if (is_run && !has_journal) {
+			argv[++i] = "--journal";
+			argv[++i] = p->journal;
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+}
+
+static void slurp(const char *path, char *buf)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, OUT_MAX - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	unlink(path);
+}
+
+static int finish(struct proc *p)
+{
+	cr_assert_eq(waitpid(p->pid, &p->status, 0), p->pid);
+	slurp(p->out_path, p->out);
+	slurp(p->err_path, p->err);
+	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status);
+}
+
+static int run_to_end(struct proc *p, const char *const *args)
+{
+	start(p, args);
+	return finish(p);
+}
+
+/* The value of "key":<number> inside the JSON object that follows "scope". */
+static long long json_num(const char *json, const char *scope, const char *key)
+{
+	const char *s = scope ? strstr(json, scope) : json;
+	cr_assert_not_null(s, "no %s in: %s", scope, json);
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *k = strstr(s, pat);
+	cr_assert_not_null(k, "no %s in %s", key, scope ? scope : "summary");
+	return strtoll(k + strlen(pat), NULL, 10);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until the running pipeline's gateway has sent at least n orders. */
+static struct run_segment *wait_for_orders(const char *prefix, uint64_t n)
+{
+	struct run_segment *rs = NULL;
+	for (int i = 0; i < 3000; i++) {
+		if (!rs && runseg_open(prefix, false, &rs) != RING_OK)
+			rs = NULL;
+		if (rs && atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS]) >= n)
+			return rs;
+		sleep_ms(10);
+	}
+	cr_assert_fail("the pipeline '%s' never sent %llu orders", prefix, (unsigned long long)n);
+	return NULL;
+}
+
+static struct proc P; /* large: keep it off the stack */
+
+/* Every counter of one stage agrees with its neighbours', and every order
+ * that reached the venue ended in a terminal state. */
+static void expect_reconciled(const char *j, long long events)
+{
+	long long feed_out = json_num(j, "\"feed\"", "events_out");
+	long long s_in = json_num(j, "\"strategy\"", "events_in"), s_exec = json_num(j, "\"strategy\"", "exec_in");
+	long long s_out = json_num(j, "\"strategy\"", "events_out"), s_orders = json_num(j, "\"strategy\"", "orders");
+	long long r_in = json_num(j, "\"risk\"", "events_in"), r_exec = json_num(j, "\"risk\"", "exec_in");
+	long long r_out = json_num(j, "\"risk\"", "events_out"), r_orders = json_num(j, "\"risk\"", "orders");
+	long long r_pass = json_num(j, "\"risk\"", "risk_passed"), r_rej = json_num(j, "\"risk\"", "risk_rejected");
+	long long g_in = json_num(j, "\"gateway\"", "events_in"), g_orders = json_num(j, "\"gateway\"", "orders");
+	long long g_acks = json_num(j, "\"gateway\"", "acks"), g_vrej = json_num(j, "\"gateway\"", "venue_rejects");
+	long long g_term = json_num(j, "\"gateway\"", "terminal"), g_block = json_num(j, "\"gateway\"", "kill_blocked");
+	long long g_md = json_num(j, "\"gateway\"", "quotes") + json_num(j, "\"gateway\"", "trades");
+
+	cr_assert_eq(feed_out, events);
+	cr_assert_eq(json_num(j, "\"feed\"", "dropped"), 0, "the default overflow policy blocks, never drops");
+	cr_assert_eq(s_in - s_exec, feed_out, "strategy read every market event");
+	cr_assert_eq(s_out, feed_out + s_orders, "strategy forwarded all market data plus its orders");
+	cr_assert_gt(s_orders, 0, "the default config trades");
+	cr_assert_eq(r_in - r_exec, s_out, "risk read everything the strategy wrote");
+	cr_assert_eq(r_orders, s_orders);
+	cr_assert_eq(r_pass + r_rej, r_orders, "every intent passed or was rejected");
+	cr_assert_eq(r_out, r_in - r_exec, "risk wrote one event per event it read");
+	cr_assert_eq(g_in, r_out, "gateway read everything risk wrote");
+	cr_assert_eq(g_md, feed_out, "the venue saw all market data");
+	cr_assert_eq(g_orders + g_block, r_pass, "every passed order reached the venue");
+	cr_assert_eq(g_acks + g_vrej, g_orders, "the venue answered every order");
+	cr_assert_eq(g_term, g_orders + g_block, "every order ended filled, canceled or rejected");
+	cr_assert_eq(json_num(j, NULL, "kill"), 0);
+	cr_assert_eq(json_num(j, "tick_to_trade_ns", "count"), g_orders);
+}
+
+Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "e2e");
+	const char *args[] = { "run", "--events", "1000000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	expect_reconciled(P.out, 1000000);
+}
+
+/* As fast as possible: the rings fill, producers block (back-pressure),
+ * and still nothing is lost or duplicated. */
+Test(run, full_speed_with_full_rings_loses_nothing, .timeout = 240)
+{
+	static char cfg[16384], path[64];
+	const char *dump[] = { "config", "default", NULL };
+	cr_assert_eq(run_to_end(&P, dump), 0);
+	const char *rate = strstr(P.out, "  rate: 100000\n");
+	cr_assert_not_null(rate, "the default config sets feed.rate to 100000");
+	snprintf(cfg, sizeof cfg, "%.*s  rate: 0\n%s", (int)(rate - P.out), P.out, rate + strlen("  rate: 100000\n"));
+	snprintf(path, sizeof path, "/tmp/fks-test-asap-%d.yaml", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "asap");
+	const char *args[] = { "run", "-c", path, "--events", "2000000", "--prefix", prefix, "--json", NULL };
+	int rc = run_to_end(&P, args);
+	unlink(path);
+	cr_assert_eq(rc, 0, "fks run failed:\n%s", P.err);
+	expect_reconciled(P.out, 2000000);
+}
+
+Test(run, sigterm_stops_cleanly_with_a_summary, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "term");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 1);
+	runseg_close(rs);
+	kill(P.pid, SIGTERM);
+	cr_assert_eq(finish(&P), 0, "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.out, "summary"), "stdout:\n%s", P.out);
+	cr_assert_not_null(strstr(P.out, "tick-to-trade"));
+	cr_assert_not_null(strstr(P.err, "stopping"));
+}
+
+/* Kill one stage mid-run: the kill switch trips, the supervisor names the
+ * stage and exits 1, and the gateway sends nothing once it sees the kill. */
+static void kill_stage(enum fks_cfg_stage victim)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "kill");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	pid_t pid = atomic_load(&rs->stage[victim].pid);
+	char cmdline[64] = { 0 }, path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		cr_assert_gt(fread(cmdline, 1, sizeof cmdline - 1, f), 0);
+		fclose(f);
+	}
+	runseg_close(rs);
+	char want[32];
+	snprintf(want, sizeof want, "fks:%s", config_stage_name(victim));
+	cr_assert_str_eq(cmdline, want, "ps shows the stage by name");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	char msg[64];
+	snprintf(msg, sizeof msg, "KILL SWITCH: stage %s", config_stage_name(victim));
+	cr_assert_not_null(strstr(P.err, msg), "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "signal 9"), "the cause is named:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	if (victim != FKS_CFG_GATEWAY) {
+		long long sent = json_num(P.out, "\"gateway\"", "orders");
+		long long at_kill = json_num(P.out, "\"gateway\"", "orders_at_kill");
+		cr_assert_eq(sent, at_kill, "no order reached the venue after the kill switch");
+		cr_assert_eq(json_num(P.out, "\"gateway\"", "terminal"),
+			     sent + json_num(P.out, "\"gateway\"", "kill_blocked"),
+			     "open orders were canceled");
+	}
+}
+
+Test(run, killed_strategy_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_STRATEGY); }
+Test(run, killed_risk_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_RISK); }
+Test(run, killed_gateway_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_GATEWAY); }
+
+Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
+{
+	const char *dir = getenv("FKS_TEST_CONFIGS");
+	cr_assert_not_null(dir);
+	static const struct {
+		const char *file;
+		const char *needle;
+	} cases[] = {
+		/* the lines are those of the fixtures (see test_config.c) */
+		{ "bad_unknown_key.yaml", "bad_unknown_key.yaml:15:3: risk.max_notionl: unknown key" },
+		{ "bad_duplicate_symbol.yaml", "bad_duplicate_symbol.yaml:14:" },
+		{ "bad_core_absent.yaml", "bad_core_absent.yaml:6:" },
+		{ "bad_type_int.yaml", "bad_type_int.yaml:5:" },
+		{ "bad_capacity_pow2.yaml", "bad_capacity_pow2.yaml:9:" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[512], prefix[48];
+		snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
+		unique_prefix(prefix, sizeof prefix, "bad");
+		const char *args[] = { "run", "-c", path, "--prefix", prefix, NULL };
+		cr_assert_eq(run_to_end(&P, args), 2, "%s: stderr:\n%s", cases[i].file, P.err);
+		cr_assert_not_null(strstr(P.err, cases[i].needle), "%s: stderr:\n%s", cases[i].file, P.err);
+		/* refused before anything started: no segment was created */
+		struct run_segment *rs;
+		cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "%s left a run segment", cases[i].file);
+	}
+}
+
+Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "again");
+	const char *first[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
+	start(&P, first);
+	runseg_close(wait_for_orders(prefix, 1));
+
+	static struct proc second;
+	const char *args2[] = { "run", "--events", "1000", "--prefix", prefix, NULL };
+	cr_assert_eq(run_to_end(&second, args2), 1);
+	cr_assert_not_null(strstr(second.err, "already running"), "stderr:\n%s", second.err);
+
+	/* `fks status` reads the running pipeline */
+	const char *st[] = { "status", "--prefix", prefix, "--interval", "0.2", NULL };
+	cr_assert_eq(run_to_end(&second, st), 0, "stderr:\n%s", second.err);
+	cr_assert_not_null(strstr(second.out, "gateway"), "status:\n%s", second.out);
+	cr_assert_not_null(strstr(second.out, "tick-to-trade"));
+
+	/* crash the supervisor: its stages die with it, the segments stay */
+	kill(P.pid, SIGKILL);
+	finish(&P);
+	sleep_ms(200);
+	struct run_segment *rs;
+	cr_assert_eq(runseg_open(prefix, false, &rs), RING_OK, "a crash leaves the segment behind");
+	runseg_close(rs);
+
+	cr_assert_eq(run_to_end(&second, args2), 0, "restart after a crash: stderr:\n%s", second.err);
+	cr_assert_not_null(strstr(second.err, "crashed run"), "stderr:\n%s", second.err);
+	cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "a clean stop removes its segments");
+	cr_assert_eq(run_to_end(&second, st), 1, "status with nothing running");
+}
+
+/* A stage that is alive but stuck (SIGSTOP) is caught by its heartbeat: the
+ * supervisor trips the kill switch after supervisor.heartbeat_timeout_ms
+ * (default 1000) and kills it. */
+Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "stall");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 5);
+	pid_t pid = atomic_load(&rs->stage[FKS_CFG_RISK].pid);
+	runseg_close(rs);
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage risk stalled: no heartbeat for"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+}
+
+/* `fks kill` on a live pipeline: market data keeps flowing, risk refuses
+ * every later intent with kill_switch, the gateway sends nothing after it
+ * saw the switch, and a stop afterwards is still clean. */
+Test(run, operator_kill_switch_stops_orders_not_the_pipeline, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "opkill");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 10);
+
+	static struct proc k;
+	const char *kill_args[] = { "kill", "--prefix", prefix, "--reason", "test", NULL };
+	cr_assert_eq(run_to_end(&k, kill_args), 0, "stderr:\n%s", k.err);
+	cr_assert_not_null(strstr(k.out, "kill switch tripped"), "stdout:\n%s", k.out);
+	/* let the strategy emit at least 20 more intents into the tripped switch */
+	uint64_t intents = atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]);
+	for (int i = 0; i < 3000 && atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]) < intents + 20; i++)
+		sleep_ms(10);
+	runseg_close(rs);
+	kill(P.pid, SIGTERM);
+	cr_assert_eq(finish(&P), 0, "a deliberate kill is not a failure; stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "KILL SWITCH: operator test"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	cr_assert_eq(json_num(P.out, "\"gateway\"", "orders"), json_num(P.out, "\"gateway\"", "orders_at_kill"),
+		     "no order reached the venue after the kill switch");
+	cr_assert_geq(json_num(P.out, "\"risk\"", "risk_rejected"), 20, "risk refused the intents that followed");
+	cr_assert_eq(json_num(P.out, "\"gateway\"", "terminal"),
+		     json_num(P.out, "\"gateway\"", "orders") + json_num(P.out, "\"gateway\"", "kill_blocked"),
+		     "every order that reached the gateway is done");
+	const char *again[] = { "kill", "--prefix", prefix, NULL };
+	cr_assert_eq(run_to_end(&k, again), 1, "nothing left to kill");
+}
+
+/* ---- the journal of a run ------------------------------------------------ */
+
+/* What a journal holds, counted independently of `fks journal`. */
+struct census {
+	uint64_t total, last_key;
+	uint64_t by_source[FKS_STAGE_COUNT];
+	uint64_t by_type[FKS_EV_TYPE_COUNT];
+	uint64_t applied_by[FKS_STAGE_COUNT];   /* FKS_EV_APPLIED markers, by applying stage */
+	uint64_t next_seq[FKS_STAGE_COUNT];     /* per source: the seq expected next */
+	bool keys_dense, seqs_dense;
+};
+
+static void take_census(const char *dir, struct census *c)
+{
+	memset(c, 0, sizeof *c);
+	c->keys_dense = c->seqs_dense = true;
+	for (int s = 0; s < FKS_STAGE_COUNT; s++)
+		c->next_seq[s] = 1;
+	struct journal_reader *r;
+	char err[512];
+	cr_assert_eq(journal_open_reader(dir, &r, err, sizeof err), JOURNAL_OK, "%s", err);
+	journal_seek(r, 1);
+	static struct journal_record rec;
+	int rc;
+	while ((rc = journal_read(r, &rec)) == 1) {
+		c->total++;
+		if (rec.seq != c->total)
+			c->keys_dense = false;
+		c->last_key = rec.seq;
+		unsigned src = rec.ev.h.source, type = rec.ev.h.type;
+		cr_assert_lt(src, FKS_STAGE_COUNT, "key %llu: source %u", (unsigned long long)rec.seq, src);
+		cr_assert_lt(type, FKS_EV_TYPE_COUNT);
+		c->by_source[src]++;
+		c->by_type[type]++;
+		if (type == FKS_EV_APPLIED)
+			c->applied_by[src]++;
+		if (rec.ev.h.seq != c->next_seq[src])
+			c->seqs_dense = false;
+		c->next_seq[src] = rec.ev.h.seq + 1;
+	}
+	cr_assert_eq(rc, 0, "read: %s", journal_reader_error(r));
+	journal_reader_close(r);
+}
+
+static void expect_verify_ok(const char *dir)
+{
+	static struct proc v;
+	const char *args[] = { "journal", "verify", dir, NULL };
+	cr_assert_eq(run_to_end(&v, args), 0, "fks journal verify %s:\n%s%s", dir, v.out, v.err);
+}
+
+/* Every event of a run is in the journal exactly once: the journal's counts
+ * by source and type equal each stage's own counters, and every source's
+ * sequence is dense from 1. */
+Test(run, the_journal_holds_every_event_exactly_once, .timeout = 240)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jall");
+	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	const char *j = P.out;
+	expect_reconciled(j, 300000);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert(c.keys_dense, "keys 1..n without gaps");
+	cr_assert(c.seqs_dense, "every source's sequence is dense from 1");
+	cr_assert_eq(c.total, (uint64_t)json_num(j, "\"journal\"", "events"), "the summary counts what was committed");
+	cr_assert_eq(c.by_source[FKS_STAGE_FEED], 300000);
+	cr_assert_eq(c.by_type[FKS_EV_QUOTE], (uint64_t)json_num(j, "\"feed\"", "quotes"));
+	cr_assert_eq(c.by_type[FKS_EV_TRADE], (uint64_t)json_num(j, "\"feed\"", "trades"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_NEW], (uint64_t)json_num(j, "\"strategy\"", "orders"));
+	cr_assert_eq(c.by_type[FKS_EV_RISK_REJECT], (uint64_t)json_num(j, "\"risk\"", "risk_rejected"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_ACK], (uint64_t)json_num(j, "\"gateway\"", "acks"));
+	cr_assert_eq(c.by_type[FKS_EV_FILL], (uint64_t)json_num(j, "\"gateway\"", "fills"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_REJECT], (uint64_t)json_num(j, "\"gateway\"", "venue_rejects"));
+	cr_assert_eq(c.by_type[FKS_EV_CANCEL_ACK], (uint64_t)json_num(j, "\"gateway\"", "cancels"));
+	cr_assert_eq(c.applied_by[FKS_STAGE_STRATEGY], (uint64_t)json_num(j, "\"strategy\"", "exec_in"),
+		     "one marker per report the strategy applied");
+	cr_assert_eq(c.applied_by[FKS_STAGE_RISK], (uint64_t)json_num(j, "\"risk\"", "exec_in"),
+		     "one marker per report risk applied");
+	cr_assert_eq(c.by_source[FKS_STAGE_GATEWAY], c.by_type[FKS_EV_ORDER_ACK] + c.by_type[FKS_EV_FILL] +
+			     c.by_type[FKS_EV_ORDER_REJECT] + c.by_type[FKS_EV_CANCEL_ACK],
+		     "the gateway journals its reports once, not the risk rejects it forwards");
+	expect_verify_ok(P.journal);
+}
+
+/* The acknowledged-commit counter of a live run, once it is past n. */
+static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
+{
+	for (int i = 0; i < 3000; i++) {
+		uint64_t c = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
+		if (c >= n)
+			return c;
+		sleep_ms(10);
+	}
+	cr_assert_fail("the journal never committed %llu events", (unsigned long long)n);
+	return 0;
+}
+
+/* SIGKILL the journal stage mid-run: the kill switch trips and names it, and
+ * the journal left behind is valid (dense keys, whole batches) and holds at
+ * least every event whose commit had been acknowledged. */
+Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jkill");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	uint64_t acked = wait_committed(rs, 50000);
+	pid_t pid = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
+	acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	runseg_close(rs);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage journal"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert(c.keys_dense && c.seqs_dense);
+	cr_assert_geq(c.total, acked, "an acknowledged commit survives: %llu in the journal, %llu acknowledged",
+		      (unsigned long long)c.total, (unsigned long long)acked);
+	expect_verify_ok(P.journal);
+}
+
+/* SIGKILL every process of the run at once (supervisor and stages), as a
+ * crash would.  The journal stays valid with every acknowledged event; the
+ * next run on the same prefix and journal path cleans up the segments and
+ * moves the crashed journal aside. */
+Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jgrp");
+	char dir[96];
+	new_journal_dir(dir, sizeof dir);
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--journal", dir, NULL };
+	P.own_group = true;
+	start(&P, args);
+	P.own_group = false;
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	wait_committed(rs, 50000);
+	uint64_t acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
+	cr_assert_eq(kill(-P.pid, SIGKILL), 0);
+	runseg_close(rs);
+	finish(&P);
+	sleep_ms(200); /* let the kernel finish off the stages */
+	static struct census c;
+	take_census(dir, &c);
+	cr_assert(c.keys_dense && c.seqs_dense);
+	cr_assert_geq(c.total, acked, "%llu in the journal, %llu acknowledged", (unsigned long long)c.total,
+		      (unsigned long long)acked);
+	expect_verify_ok(dir);
+
+	static struct proc again;
+	const char *args2[] = { "run", "--events", "1000", "--prefix", prefix, "--journal", dir, NULL };
+	cr_assert_eq(run_to_end(&again, args2), 0, "restart: stderr:\n%s", again.err);
+	cr_assert_not_null(strstr(again.err, "crashed run"), "stderr:\n%s", again.err);
+	const char *moved = strstr(again.err, "moved to ");
+	cr_assert_not_null(moved, "the crashed journal was moved aside:\n%s", again.err);
+	char old[128];
+	cr_assert_eq(sscanf(moved, "moved to %127s", old), 1);
+	take_census(old, &c);
+	cr_assert_geq(c.total, acked, "the moved journal is the crashed one");
+	take_census(dir, &c);
+	cr_assert_eq(c.by_source[FKS_STAGE_FEED], 1000, "the new run has a journal of its own");
+}
+
+/* Count the lines of a file and check that each JSON line's "seq" is the
+ * previous one + 1, from 1. */
+static uint64_t count_tail_lines(const char *path, bool *in_order)
+{
+	FILE *f = fopen(path, "r");
+	*in_order = true;
+	if (!f)
+		return 0;
+	static char line[4096];
+	uint64_t n = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (!strchr(line, '\n'))
+			break; /* half-written last line */
+		n++;
+		unsigned long long seq = 0;
+		if (sscanf(line, "{\"seq\":%llu,", &seq) != 1 || seq != n)
+			*in_order = false;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Wait until the tail's output holds `want` lines, then stop it. */
+static void expect_tail_saw(struct proc *t, uint64_t want)
+{
+	bool in_order = false;
+	uint64_t n = 0;
+	for (int i = 0; i < 1000 && (n = count_tail_lines(t->out_path, &in_order)) < want; i++)
+		sleep_ms(20);
+	kill(t->pid, SIGTERM);
+	cr_assert_eq(finish(t), 0, "tail: stderr:\n%s", t->err);
+	cr_assert_eq(n, want, "the tail saw %llu of %llu events", (unsigned long long)n, (unsigned long long)want);
+	cr_assert(in_order, "the tail printed seq 1, 2, 3, ... in order");
+}
+
+/* `fks tail -f` started before the run (it waits for the journal to appear),
+ * and one started mid-run with --from 1, each print every event in order. */
+Test(run, tails_started_before_and_during_a_run_see_every_event, .timeout = 180)
+{
+	char prefix[48], dir[96];
+	unique_prefix(prefix, sizeof prefix, "jtail");
+	new_journal_dir(dir, sizeof dir);
+	static struct proc early, late;
+	const char *targs[] = { "tail", "-f", "-j", dir, "--json", NULL };
+	start(&early, targs);
+	sleep_ms(100);
+	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--journal", dir, NULL };
+	start(&P, args);
+	runseg_close(wait_for_orders(prefix, 5));
+	const char *largs[] = { "tail", "-f", "-j", dir, "--json", "--from", "1", NULL };
+	start(&late, largs);
+	cr_assert_eq(finish(&P), 0, "run: stderr:\n%s", P.err);
+	static struct census c;
+	take_census(dir, &c);
+	cr_assert_gt(c.total, 300000);
+	expect_tail_saw(&early, c.total);
+	expect_tail_saw(&late, c.total);
+}
+
+/* Live/backtest parity: a run of the signal engine (several strategy kinds,
+ * a regime gate) is reproduced by `fks replay --verify` from its journal
+ * alone, decision for decision, with execution reports applied where the
+ * APPLIED markers say. */
+Test(run, replay_verify_reproduces_a_live_engine_run, .timeout = 240)
+{
+	static char cfg[20000], path[64];
+	const char *dump[] = { "config", "default", NULL };
+	cr_assert_eq(run_to_end(&P, dump), 0);
+	const char *st = strstr(P.out, "\nstrategy:\n");
+	cr_assert_not_null(st, "the default config has a strategy section");
+	const char *end = strstr(st + 1, "\n\n");
+	cr_assert_not_null(end);
+	snprintf(cfg, sizeof cfg,
+		 "%.*s\n"
+		 "strategies:\n"
+		 "  - {name: regime, kind: markov, instrument: BTCUSDT, params: {window: 50}}\n"
+		 "  - name: cross\n"
+		 "    kind: sma_cross\n"
+		 "    instrument: BTCUSDT\n"
+		 "    params: {fast: 10, slow: 30, min_confidence: 0.1, max_qty: \"0.05\"}\n"
+		 "  - {name: states, kind: asmbtr, instrument: ETHUSDT, params: {depth: 6, max_qty: \"0.5\"}}\n"
+		 "%s",
+		 (int)(st - P.out), P.out, end);
+	snprintf(path, sizeof path, "/tmp/fks-test-engine-%d.yaml", (int)getpid());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "parity");
+	const char *args[] = { "run", "-c", path, "--events", "200000", "--prefix", prefix, "--json", NULL };
+	int rc = run_to_end(&P, args);
+	unlink(path);
+	cr_assert_eq(rc, 0, "fks run failed:\n%s", P.err);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert_gt(c.by_type[FKS_EV_SIGNAL], 0, "the engine signalled");
+	cr_assert_gt(c.by_type[FKS_EV_FILL], 0, "and traded");
+	static struct proc v;
+	const char *vargs[] = { "replay", "--input", P.journal, "--verify", NULL };
+	cr_assert_eq(run_to_end(&v, vargs), 0, "replay --verify:\n%s%s", v.out, v.err);
+	cr_assert_not_null(strstr(v.out, "all match"), "%s", v.out);
+}

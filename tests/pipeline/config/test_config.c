@@ -1,0 +1,853 @@
+/*
+ * Tests for pipeline/config.c: the config loader and validator.
+ *
+ * Expected values are written by hand from the YAML they come from: from
+ * pipeline/default_config.yaml and from the fixtures in tests/configs/, found
+ * through $FKS_TEST_CONFIGS (set by tests/meson.build).  Every error test
+ * asserts the exact line (the fixture's first line says which, and why) and
+ * the key path.  Configs that vary one value are built here with
+ * config_load_string.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/config/config.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static struct fks_config *new_config(void)
+{
+	struct fks_config *cfg = malloc(sizeof *cfg);
+	cr_assert_not_null(cfg);
+	return cfg;
+}
+
+static void fixture_path(const char *name, char *buf, size_t cap)
+{
+	const char *dir = getenv("FKS_TEST_CONFIGS");
+	cr_assert_not_null(dir, "FKS_TEST_CONFIGS is not set: run the tests through meson test");
+	snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+static int load_fixture(const char *name, struct fks_config *cfg, char *err, size_t errlen)
+{
+	char path[1024];
+	fixture_path(name, path, sizeof path);
+	return config_load_file(path, cfg, err, errlen);
+}
+
+static void assert_contains(const char *err, const char *needle)
+{
+	cr_assert(strstr(err, needle) != NULL, "expected \"%s\" in:\n  %s", needle, err);
+}
+
+/* The load must fail, at name:line:, with every needle (NULL-ended) in the message. */
+static void expect_error_in(const char *err, int rc, const char *name, int line, const char *const *needles)
+{
+	char where[256];
+	cr_assert_eq(rc, -1, "loaded, but should fail at %s:%d", name, line);
+	snprintf(where, sizeof where, "%s:%d:", name, line);
+	assert_contains(err, where);
+	for (; *needles; needles++)
+		assert_contains(err, *needles);
+}
+
+static void expect_fixture_error(const char *name, int line, const char *const *needles)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	int rc = load_fixture(name, cfg, err, sizeof err);
+	expect_error_in(err, rc, name, line, needles);
+	free(cfg);
+}
+
+static void expect_string_error(const char *text, int line, const char *const *needles)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	int rc = config_load_string(text, strlen(text), "inline.yaml", cfg, err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", line, needles);
+	free(cfg);
+}
+
+#define NEEDLES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* A valid config whose lines 1-9 never change, so a varied line's number is
+ * known; %s holds the strategy qty, then the risk block's tail. */
+static const char template_head[] =
+	"stages:\n"                                                   /* 1 */
+	"  feed: {core: 0}\n"
+	"  strategy: {core: 1}\n"
+	"  risk: {core: 1}\n"
+	"  gateway: {core: 0}\n"                                      /* 5 */
+	"instruments:\n"
+	"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+	"  - {symbol: ETHUSDT, px_scale: 2, qty_scale: 5}\n"
+	"strategy: {fast: 5, slow: 20, qty: %s}\n"                    /* 9 */
+	"risk:\n"                                                     /* 10 */
+	"  max_order_qty: %s\n"                                       /* 11 */
+	"  max_notional: %s\n"                                        /* 12 */
+	"  max_position: %s\n";                                       /* 13 */
+
+static int load_template(struct fks_config *cfg, const char *qty, const char *max_order_qty,
+			 const char *max_notional, const char *max_position, char *err, size_t errlen)
+{
+	char text[2048];
+	int n = snprintf(text, sizeof text, template_head, qty, max_order_qty, max_notional, max_position);
+	cr_assert(n > 0 && (size_t)n < sizeof text);
+	return config_load_string(text, (size_t)n, "inline.yaml", cfg, err, errlen);
+}
+
+/* ---- the embedded default ---------------------------------------------- */
+
+Test(config_default, loads_with_the_values_written_in_the_yaml)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(config_load_default(cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(err, "");
+	cr_assert_str_eq(cfg->name, "(default config)");
+
+	/* 2-core layout: feed and gateway on 0, strategy and risk on 1, park. */
+	cr_assert_eq(cfg->stage[FKS_CFG_FEED].core, 0);
+	cr_assert_eq(cfg->stage[FKS_CFG_STRATEGY].core, 1);
+	cr_assert_eq(cfg->stage[FKS_CFG_RISK].core, 1);
+	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].core, 0);
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+		cr_assert_eq(cfg->stage[s].wait.kind, RING_WAIT_SPIN_PARK, "stage %d", s);
+		cr_assert_eq(cfg->stage[s].wait.spin_iters, ring_wait_default().spin_iters);
+	}
+	for (int r = 0; r < FKS_RING_COUNT; r++) {
+		cr_assert_eq(cfg->ring[r].capacity, 65536, "ring %d", r);
+		cr_assert_eq(cfg->ring[r].overflow, FKS_OVERFLOW_BLOCK, "ring %d", r);
+	}
+
+	cr_assert_eq(cfg->n_instruments, 2);
+	const struct fks_instrument_cfg *btc = &cfg->instrument[0], *eth = &cfg->instrument[1];
+	cr_assert_eq(btc->id, 1);
+	cr_assert_str_eq(btc->symbol, "BTCUSDT");
+	cr_assert_eq(btc->px_scale, 2);
+	cr_assert_eq(btc->qty_scale, 6);
+	cr_assert_str_eq(btc->start_px_text, "60000");
+	cr_assert_eq(btc->start_px, 6000000);
+	cr_assert_eq(eth->id, 2);
+	cr_assert_str_eq(eth->symbol, "ETHUSDT");
+	cr_assert_eq(eth->px_scale, 2);
+	cr_assert_eq(eth->qty_scale, 5);
+	cr_assert_eq(eth->start_px, 300000);
+
+	cr_assert_eq(cfg->feed.type, FKS_FEED_SYNTHETIC);
+	cr_assert_eq(cfg->feed.seed, 1);
+	cr_assert_eq(cfg->feed.rate, 100000);
+	cr_assert_eq(cfg->feed.trade_ratio_ppm, 200000);
+	cr_assert_eq(cfg->feed.volatility_bps_x100, 100);
+
+	cr_assert_eq(cfg->strategy.type, FKS_STRATEGY_MA_CROSS);
+	cr_assert_eq(cfg->strategy.fast, 10);
+	cr_assert_eq(cfg->strategy.slow, 30);
+	cr_assert_str_eq(cfg->strategy.qty, "0.01");
+	cr_assert_eq(cfg->strategy.order_type, FKS_ORD_LIMIT);
+
+	/* qty "0.01", max_order_qty "1", max_position "5", max_notional "100000" */
+	cr_assert_eq(btc->order_qty, 10000);
+	cr_assert_eq(eth->order_qty, 1000);
+	cr_assert_eq(btc->max_order_qty, 1000000);
+	cr_assert_eq(eth->max_order_qty, 100000);
+	cr_assert_eq(btc->max_position, 5000000);
+	cr_assert_eq(eth->max_position, 500000);
+	cr_assert_eq(btc->max_notional, 10000000);
+	cr_assert_eq(eth->max_notional, 10000000);
+	cr_assert_eq(cfg->risk.stale_data_ms, 1000);
+	cr_assert_eq(cfg->risk.kill_switch, false);
+
+	cr_assert_eq(cfg->venue.type, FKS_VENUE_SIM);
+	cr_assert_eq(cfg->venue.fill, FKS_FILL_TOUCH);
+	cr_assert_eq(cfg->venue.latency_us, 0);
+	cr_assert_str_eq(cfg->journal.path, "fks-journal");
+	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
+	cr_assert_eq(cfg->journal.batch_events, 4096);
+	cr_assert_eq(cfg->journal.batch_us, 1000);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, cfg->stage[FKS_CFG_GATEWAY].core,
+		     "without stages.journal the journal shares the gateway's core");
+	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 1000);
+	cr_assert_str_eq(cfg->supervisor.stats_prefix, "fks");
+
+	/* The raw text is kept, byte for byte. */
+	cr_assert_eq(cfg->text_len, strlen(config_default_text()));
+	cr_assert_str_eq(cfg->text, config_default_text());
+	free(cfg);
+}
+
+Test(config_default, text_is_commented_yaml)
+{
+	const char *text = config_default_text();
+	cr_assert_eq(text[0], '#');
+	cr_assert(strstr(text, "docs/config.md") != NULL);
+	cr_assert_eq(text[strlen(text) - 1], '\n');
+}
+
+/* ---- valid files --------------------------------------------------------- */
+
+Test(config_valid, omitted_keys_take_their_defaults)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(load_fixture("good_minimal.yaml", cfg, err, sizeof err), 0, "%s", err);
+
+	struct ring_wait dflt = ring_wait_default();
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+		cr_assert_eq(cfg->stage[s].wait.kind, RING_WAIT_SPIN_PARK);
+		cr_assert_eq(cfg->stage[s].wait.spin_iters, dflt.spin_iters);
+		cr_assert_eq(cfg->stage[s].wait.park_timeout_us, dflt.park_timeout_us);
+	}
+	for (int r = 0; r < FKS_RING_COUNT; r++) {
+		cr_assert_eq(cfg->ring[r].capacity, 65536);
+		cr_assert_eq(cfg->ring[r].overflow, FKS_OVERFLOW_BLOCK);
+	}
+	cr_assert_eq(cfg->n_instruments, 1);
+	cr_assert_str_eq(cfg->instrument[0].start_px_text, "100");
+	cr_assert_eq(cfg->instrument[0].start_px, 10000);
+	cr_assert_eq(cfg->feed.type, FKS_FEED_SYNTHETIC);
+	cr_assert_eq(cfg->feed.seed, 1);
+	cr_assert_eq(cfg->feed.rate, 100000);
+	cr_assert_eq(cfg->feed.trade_ratio_ppm, 200000);
+	cr_assert_eq(cfg->feed.volatility_bps_x100, 100);
+	cr_assert_eq(cfg->strategy.type, FKS_STRATEGY_MA_CROSS);
+	cr_assert_eq(cfg->strategy.order_type, FKS_ORD_LIMIT);
+	cr_assert_eq(cfg->risk.stale_data_ms, 1000);
+	cr_assert_eq(cfg->risk.kill_switch, false);
+	cr_assert_eq(cfg->venue.type, FKS_VENUE_SIM);
+	cr_assert_eq(cfg->venue.fill, FKS_FILL_TOUCH);
+	cr_assert_eq(cfg->venue.latency_us, 0);
+	cr_assert_str_eq(cfg->journal.path, "fks-journal");
+	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
+	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 1000);
+	cr_assert_str_eq(cfg->supervisor.stats_prefix, "fks");
+	/* max_order_qty 1, max_notional 100000, max_position 5, qty "0.01" */
+	cr_assert_eq(cfg->instrument[0].order_qty, 10000);
+	cr_assert_eq(cfg->instrument[0].max_order_qty, 1000000);
+	cr_assert_eq(cfg->instrument[0].max_notional, 10000000);
+	cr_assert_eq(cfg->instrument[0].max_position, 5000000);
+	free(cfg);
+}
+
+Test(config_valid, every_key_set)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(load_fixture("good_full.yaml", cfg, err, sizeof err), 0, "%s", err);
+
+	cr_assert_eq(cfg->stage[FKS_CFG_FEED].wait.kind, RING_WAIT_SPIN_YIELD);
+	cr_assert_eq(cfg->stage[FKS_CFG_FEED].wait.kind, ring_wait_parse("yield"));
+	cr_assert_eq(cfg->stage[FKS_CFG_FEED].wait.spin_iters, 500);
+	cr_assert_eq(cfg->stage[FKS_CFG_STRATEGY].wait.kind, RING_WAIT_SPIN_PARK);
+	cr_assert_eq(cfg->stage[FKS_CFG_STRATEGY].wait.spin_iters, 1024);
+	cr_assert_eq(cfg->stage[FKS_CFG_RISK].wait.kind, RING_WAIT_SPIN_PARK);
+	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].wait.kind, RING_WAIT_SPIN_YIELD);
+
+	/* rings.capacity 1024 is the default; two rings override it. */
+	cr_assert_eq(cfg->ring_default.capacity, 1024);
+	cr_assert_eq(cfg->ring[FKS_RING_MARKET_DATA].capacity, 4096);
+	cr_assert_eq(cfg->ring[FKS_RING_MARKET_DATA].overflow, FKS_OVERFLOW_CONFLATE);
+	cr_assert_eq(cfg->ring[FKS_RING_ORDERS].capacity, 1024);
+	cr_assert_eq(cfg->ring[FKS_RING_ORDERS].overflow, FKS_OVERFLOW_BLOCK);
+	cr_assert_eq(cfg->ring[FKS_RING_RISK_OUT].capacity, 1024);
+	cr_assert_eq(cfg->ring[FKS_RING_EXEC_REPORTS].capacity, 16);
+	cr_assert_eq(cfg->ring[FKS_RING_EXEC_REPORTS].overflow, FKS_OVERFLOW_BLOCK);
+
+	const struct fks_instrument_cfg *btc = &cfg->instrument[0], *odd = &cfg->instrument[1];
+	cr_assert_eq(cfg->n_instruments, 2);
+	cr_assert_eq(btc->start_px, 6000050);   /* plain 60000.5 at px_scale 2 */
+	cr_assert_str_eq(odd->symbol, "ETH-USD/X_1.0");
+	cr_assert_eq(odd->px_scale, 0);
+	cr_assert_eq(odd->qty_scale, 3);
+	cr_assert_eq(odd->start_px, 3000);      /* quoted "3000" at px_scale 0 */
+	cr_assert_eq(config_find_instrument(cfg, "ETH-USD/X_1.0"), 1);
+	cr_assert_eq(config_find_instrument(cfg, "BTCUSDT"), 0);
+	cr_assert_eq(config_find_instrument(cfg, "XRPUSDT"), -1);
+
+	cr_assert_eq(cfg->feed.seed, UINT64_MAX);
+	cr_assert_eq(cfg->feed.rate, 0);
+	cr_assert_eq(cfg->feed.trade_ratio_ppm, 125000);
+	cr_assert_eq(cfg->feed.volatility_bps_x100, 250);
+
+	cr_assert_eq(cfg->strategy.fast, 3);
+	cr_assert_eq(cfg->strategy.slow, 4);
+	cr_assert_eq(cfg->strategy.order_type, FKS_ORD_MARKET);
+	/* qty 0.25 (plain), max_order_qty "2.5" (quoted), max_notional 1000000, max_position 0 */
+	cr_assert_eq(btc->order_qty, 250000);
+	cr_assert_eq(odd->order_qty, 250);
+	cr_assert_eq(btc->max_order_qty, 2500000);
+	cr_assert_eq(odd->max_order_qty, 2500);
+	cr_assert_eq(btc->max_notional, 100000000);
+	cr_assert_eq(odd->max_notional, 1000000);
+	cr_assert_eq(btc->max_position, 0);
+	cr_assert_eq(cfg->risk.stale_data_ms, 250);
+	cr_assert_eq(cfg->risk.kill_switch, true);
+
+	cr_assert_eq(cfg->venue.fill, FKS_FILL_NONE);
+	cr_assert_eq(cfg->venue.latency_us, 150);
+	cr_assert_str_eq(cfg->journal.path, "/tmp/fks journal");
+	cr_assert_eq(cfg->journal.sync, FKS_SYNC_NOMETASYNC);
+	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 5000);
+	cr_assert_str_eq(cfg->supervisor.stats_prefix, "fks-test_1.x");
+	free(cfg);
+}
+
+Test(config_valid, aliases_are_followed)
+{
+	static const char text[] =
+		"stages:\n"
+		"  feed: &shared {core: 0, wait: yield}\n"
+		"  strategy: {core: 1}\n"
+		"  risk: {core: 1}\n"
+		"  gateway: *shared\n"
+		"instruments: [{symbol: BTCUSDT, px_scale: 2, qty_scale: 6}]\n"
+		"strategy: {fast: 5, slow: 20, qty: 1}\n"
+		"risk: {max_order_qty: 1, max_notional: 1, max_position: 1}\n";
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(config_load_string(text, strlen(text), "alias.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].core, 0);
+	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].wait.kind, RING_WAIT_SPIN_YIELD);
+	free(cfg);
+}
+
+Test(config_valid, sixty_four_instruments_get_ids_in_order)
+{
+	static char text[16384];
+	int n = snprintf(text, sizeof text, "stages: {feed: {core: 0}, strategy: {core: 0}, "
+			 "risk: {core: 0}, gateway: {core: 0}}\n"
+			 "strategy: {fast: 1, slow: 2, qty: 1}\n"
+			 "risk: {max_order_qty: 1, max_notional: 1, max_position: 1}\n"
+			 "instruments:\n");
+	for (int i = 0; i < FKS_MAX_INSTRUMENTS; i++)
+		n += snprintf(text + n, sizeof text - (size_t)n, "  - {symbol: S%d, px_scale: 0, qty_scale: 0}\n", i);
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(config_load_string(text, (size_t)n, "many.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->n_instruments, FKS_MAX_INSTRUMENTS);
+	for (uint32_t i = 0; i < FKS_MAX_INSTRUMENTS; i++)
+		cr_assert_eq(cfg->instrument[i].id, i + 1);
+	cr_assert_str_eq(cfg->instrument[63].symbol, "S63");
+	free(cfg);
+}
+
+/* ---- errors, one fixture each ------------------------------------------- */
+
+#define FIXTURE_ERROR(test_name, file, line, ...) \
+	Test(config_errors, test_name) { expect_fixture_error(file, line, NEEDLES(__VA_ARGS__)); }
+
+FIXTURE_ERROR(unknown_key_lists_valid_keys, "bad_unknown_key.yaml", 15,
+	      "bad_unknown_key.yaml:15:3: risk.max_notionl: unknown key",
+	      "max_order_qty, max_notional, max_position, stale_data_ms, kill_switch")
+FIXTURE_ERROR(unknown_top_level_key, "bad_unknown_top.yaml", 13,
+	      "venu: unknown key", "stages, rings, instruments, feed, strategy, strategies, account, risk, venue, journal, supervisor")
+FIXTURE_ERROR(unknown_nested_key, "bad_unknown_nested.yaml", 9,
+	      "rings.orders.capacty: unknown key", "capacity, overflow")
+
+FIXTURE_ERROR(string_where_integer, "bad_type_int.yaml", 5,
+	      "stages.risk.core: expected an integer, got \"abc\"")
+FIXTURE_ERROR(word_where_decimal, "bad_type_decimal.yaml", 15,
+	      "bad_type_decimal.yaml:15:17: risk.max_notional: expected a decimal number, got \"abc\"")
+FIXTURE_ERROR(mapping_where_scalar, "bad_type_mapping.yaml", 16,
+	      "risk.max_notional: expected a decimal number, got a mapping")
+FIXTURE_ERROR(scalar_where_mapping, "bad_type_section.yaml", 13,
+	      "risk: expected a mapping, got \"5\"")
+FIXTURE_ERROR(mapping_where_list, "bad_type_list.yaml", 8,
+	      "instruments: expected a list, got a mapping")
+FIXTURE_ERROR(quoted_integer, "bad_type_quoted_int.yaml", 10,
+	      "strategy.fast: expected an integer, got the quoted string \"5\"")
+FIXTURE_ERROR(yes_is_not_a_bool, "bad_bool.yaml", 17,
+	      "risk.kill_switch: expected true or false, got \"yes\"")
+FIXTURE_ERROR(document_is_a_list, "bad_root_list.yaml", 2, "expected a mapping, got a list")
+FIXTURE_ERROR(unknown_wait_lists_choices, "bad_enum_wait.yaml", 4,
+	      "stages.strategy.wait: unknown value \"sleep\"; expected one of: spin, yield, park")
+FIXTURE_ERROR(unknown_feed_type_lists_types, "bad_feed_type.yaml", 8,
+	      "feed.type: unknown value \"nasdaq_totalview\"; expected one of: synthetic, itch, binance, bybit, coinbase, kraken")
+
+FIXTURE_ERROR(capacity_not_power_of_two, "bad_capacity_pow2.yaml", 9,
+	      "rings.orders.capacity: 1000 is not a power of two (512 or 1024 are)")
+FIXTURE_ERROR(capacity_below_minimum, "bad_capacity_small.yaml", 8,
+	      "rings.capacity: 8 is out of range: expected 16..16777216")
+FIXTURE_ERROR(slow_not_above_fast, "bad_fast_slow.yaml", 11,
+	      "strategy.slow: must be greater than strategy.fast (20), got 20")
+FIXTURE_ERROR(core_beyond_any_cpu_id, "bad_core_range.yaml", 3,
+	      "stages.feed.core: 5000 is out of range: expected 0..1023")
+FIXTURE_ERROR(px_scale_above_nine, "bad_px_scale.yaml", 9,
+	      "instruments[1].px_scale: 10 is out of range: expected 0..9")
+FIXTURE_ERROR(negative_rate, "bad_negative_rate.yaml", 9,
+	      "feed.rate: -5 is out of range: expected 0..1000000000")
+FIXTURE_ERROR(trade_ratio_above_one, "bad_trade_ratio.yaml", 8,
+	      "feed.trade_ratio: 1.5 is out of range: expected 0..1")
+FIXTURE_ERROR(negative_limit, "bad_negative_limit.yaml", 16,
+	      "risk.max_position: must be at least 0, got -1")
+FIXTURE_ERROR(conflate_off_market_data, "bad_conflate.yaml", 9,
+	      "rings.orders.overflow: conflate applies to market data only")
+FIXTURE_ERROR(conflate_as_every_rings_default, "bad_conflate_default.yaml", 8,
+	      "rings.overflow: conflate applies to market data only; set it under rings.market_data")
+FIXTURE_ERROR(spin_on_a_shared_core, "bad_spin_shared.yaml", 5,
+	      "stages.risk.wait: spin on core 1, which stages.strategy also uses")
+FIXTURE_ERROR(no_instruments, "bad_no_instruments.yaml", 7,
+	      "instruments: at least one entry is required")
+FIXTURE_ERROR(symbol_with_lower_case, "bad_symbol_chars.yaml", 8,
+	      "instruments[0].symbol: \"btcusdt\": a symbol may contain only A-Z, 0-9 and . _ - /")
+FIXTURE_ERROR(symbol_too_long, "bad_symbol_long.yaml", 8,
+	      "instruments[0].symbol: \"ABCDEFGHIJKLMNOP\" is too long (at most 15 characters)")
+
+FIXTURE_ERROR(duplicate_symbol_names_both_lines, "bad_duplicate_symbol.yaml", 14,
+	      "instruments[2].symbol: duplicate symbol \"BTCUSDT\" (first defined at line 8, instruments[0])")
+FIXTURE_ERROR(duplicate_key_names_both_lines, "bad_duplicate_key.yaml", 17,
+	      "risk.max_order_qty: duplicate key (first at line 14)")
+
+FIXTURE_ERROR(missing_section, "bad_missing_section.yaml", 2, "risk: required key is missing")
+FIXTURE_ERROR(missing_key, "bad_missing_key.yaml", 13, "risk.max_position: required key is missing")
+FIXTURE_ERROR(missing_stage, "bad_missing_stage.yaml", 2, "stages.gateway: required key is missing")
+
+FIXTURE_ERROR(yaml_syntax_error_keeps_libyaml_line, "bad_syntax.yaml", 7,
+	      "bad_syntax.yaml:7:4: invalid YAML: did not find expected key",
+	      "while parsing a block mapping at line 3")
+FIXTURE_ERROR(second_document, "bad_two_docs.yaml", 17, "only one YAML document is allowed")
+FIXTURE_ERROR(empty_file, "empty.yaml", 1, "empty.yaml:1:1: the config is empty")
+FIXTURE_ERROR(only_comments, "comments_only.yaml", 1, "the config is empty")
+
+FIXTURE_ERROR(decimal_not_exact_for_second_instrument, "bad_precision_qty.yaml", 13,
+	      "strategy.qty: \"0.001\" is not exact for instruments[1] (ETHUSDT)", "qty_scale 2")
+FIXTURE_ERROR(notional_not_exact_at_px_scale, "bad_precision_notional.yaml", 15,
+	      "risk.max_notional: \"1000.005\" is not exact for instruments[0] (BTCUSDT)", "px_scale 2")
+FIXTURE_ERROR(start_px_not_exact_at_px_scale, "bad_start_px.yaml", 11,
+	      "instruments[0].start_px: \"60000.125\" is not exact for instruments[0] (BTCUSDT)", "px_scale 2")
+
+Test(config_errors, core_this_machine_does_not_have)
+{
+	cpu_set_t mine;
+	cr_assert_eq(sched_getaffinity(0, sizeof mine, &mine), 0);
+	if (CPU_ISSET(1023, &mine))
+		cr_skip_test("this process may run on CPU 1023");
+	expect_fixture_error("bad_core_absent.yaml", 6,
+			     NEEDLES("stages.gateway.core: core 1023 does not exist or is not available"));
+}
+
+/* The check uses this process's affinity: the first core outside it fails. */
+Test(config_errors, first_core_outside_the_affinity_mask)
+{
+	cpu_set_t mine;
+	cr_assert_eq(sched_getaffinity(0, sizeof mine, &mine), 0);
+	int absent = 0;
+	while (absent < CPU_SETSIZE && CPU_ISSET(absent, &mine))
+		absent++;
+	if (absent == CPU_SETSIZE)
+		cr_skip_test("every CPU id is available");
+	char text[512], needle[128];
+	snprintf(text, sizeof text,
+		 "stages: {feed: {core: 0}, strategy: {core: 0}, risk: {core: 0},\n"
+		 "         gateway: {core: %d}}\n"
+		 "instruments: [{symbol: X, px_scale: 0, qty_scale: 0}]\n"
+		 "strategy: {fast: 1, slow: 2, qty: 1}\n"
+		 "risk: {max_order_qty: 1, max_notional: 1, max_position: 1}\n", absent);
+	snprintf(needle, sizeof needle, "stages.gateway.core: core %d does not exist", absent);
+	expect_string_error(text, 2, NEEDLES(needle, "(available: "));
+}
+
+Test(config_errors, file_not_found)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024], path[1024];
+	fixture_path("no_such_file.yaml", path, sizeof path);
+	cr_assert_eq(config_load_file(path, cfg, err, sizeof err), -1);
+	assert_contains(err, "no_such_file.yaml: cannot open: No such file or directory");
+	free(cfg);
+}
+
+Test(config_errors, directory_is_not_a_config)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024], path[1024];
+	fixture_path(".", path, sizeof path);
+	cr_assert_eq(config_load_file(path, cfg, err, sizeof err), -1);
+	assert_contains(err, "cannot read: Is a directory");
+	free(cfg);
+}
+
+/* ---- errors in configs built here ---------------------------------------- */
+
+Test(config_errors, too_many_instruments_at_the_first_extra_one)
+{
+	static char text[16384];
+	int n = snprintf(text, sizeof text, "stages: {feed: {core: 0}, strategy: {core: 0}, "
+			 "risk: {core: 0}, gateway: {core: 0}}\n"
+			 "instruments:\n");
+	for (int i = 0; i <= FKS_MAX_INSTRUMENTS; i++)
+		n += snprintf(text + n, sizeof text - (size_t)n, "  - {symbol: S%d, px_scale: 0, qty_scale: 0}\n", i);
+	/* Entry 64 (the 65th) is on line 2 + 65. */
+	expect_string_error(text, 2 + FKS_MAX_INSTRUMENTS + 1, NEEDLES("instruments: too many entries: at most 64"));
+}
+
+Test(config_errors, leading_zero_integer)
+{
+	expect_string_error("stages:\n  feed: {core: 01}\n", 2,
+			    NEEDLES("stages.feed.core: write integers without leading zeros"));
+}
+
+Test(config_errors, empty_section_value)
+{
+	expect_string_error("venue:\n", 1, NEEDLES("venue: expected a mapping, got an empty value"));
+}
+
+Test(config_errors, complex_key)
+{
+	expect_string_error("? [a, b]\n: 1\n", 1, NEEDLES("keys must be plain names, got a list"));
+}
+
+Test(config_errors, recursive_alias_is_a_type_error_not_a_hang)
+{
+	expect_string_error("instruments: &loop [*loop]\n", 1,
+			    NEEDLES("instruments[0]: expected a mapping, got a list"));
+}
+
+Test(config_errors, invalid_utf8_is_located_by_line)
+{
+	expect_string_error("stages:\n  feed: {core: 0}\n  bad: \"\xff\"\n", 3,
+			    NEEDLES("inline.yaml:3:9: invalid YAML: invalid leading UTF-8 octet"));
+}
+
+Test(config_errors, undefined_alias)
+{
+	expect_string_error("stages:\n  feed: *nowhere\n", 2, NEEDLES("invalid YAML: found undefined alias"));
+}
+
+Test(config_errors, journal_path_empty)
+{
+	char text[1024];
+	snprintf(text, sizeof text, template_head, "1", "1", "1", "1");
+	strcat(text, "journal: {path: \"\"}\n");
+	expect_string_error(text, 14, NEEDLES("journal.path: must not be empty"));
+}
+
+Test(config_errors, stats_prefix_with_a_slash)
+{
+	char text[1024];
+	snprintf(text, sizeof text, template_head, "1", "1", "1", "1");
+	strcat(text, "supervisor: {stats: a/b}\n");
+	expect_string_error(text, 14, NEEDLES("supervisor.stats: \"a/b\": a shared-memory prefix"));
+}
+
+Test(config_errors, config_too_large)
+{
+	size_t len = FKS_CONFIG_TEXT_MAX + 1;
+	char *text = malloc(len);
+	cr_assert_not_null(text);
+	memset(text, '#', len);
+	struct fks_config *cfg = new_config();
+	char err[256];
+	cr_assert_eq(config_load_string(text, len, "big.yaml", cfg, err, sizeof err), -1);
+	assert_contains(err, "big.yaml: the config is larger than 65536 bytes");
+	free(cfg);
+	free(text);
+}
+
+Test(config_errors, message_is_truncated_not_overrun)
+{
+	struct fks_config *cfg = new_config();
+	char err[16];
+	memset(err, 'x', sizeof err);
+	cr_assert_eq(config_load_string("venue:\n", 7, "short.yaml", cfg, err, 8), -1);
+	cr_assert_str_eq(err, "short.y");
+	cr_assert_eq(err[8], 'x');
+	/* No buffer at all is allowed too. */
+	cr_assert_eq(config_load_string("venue:\n", 7, "short.yaml", cfg, NULL, 0), -1);
+	free(cfg);
+}
+
+/* ---- decimals --------------------------------------------------------------- */
+
+Test(config_decimals, quoted_and_plain_are_the_same_exact_value)
+{
+	struct fks_config *a = new_config(), *b = new_config();
+	char err[1024];
+	cr_assert_eq(load_template(a, "0.01", "0.5", "1000.25", "3", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(load_template(b, "\"0.01\"", "\"0.5\"", "\"1000.25\"", "\"3\"", err, sizeof err), 0, "%s", err);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(a->instrument[i].order_qty, b->instrument[i].order_qty);
+		cr_assert_eq(a->instrument[i].max_order_qty, b->instrument[i].max_order_qty);
+		cr_assert_eq(a->instrument[i].max_notional, b->instrument[i].max_notional);
+		cr_assert_eq(a->instrument[i].max_position, b->instrument[i].max_position);
+	}
+	cr_assert_eq(a->instrument[0].order_qty, 10000);      /* 0.01 at qty_scale 6 */
+	cr_assert_eq(a->instrument[1].order_qty, 1000);       /* 0.01 at qty_scale 5 */
+	cr_assert_eq(a->instrument[0].max_order_qty, 500000);
+	cr_assert_eq(a->instrument[0].max_notional, 100025);  /* px_scale 2 */
+	cr_assert_eq(a->instrument[1].max_position, 300000);
+	cr_assert_str_eq(a->strategy.qty, "0.01");
+	cr_assert_str_eq(b->strategy.qty, "0.01");
+	free(a);
+	free(b);
+}
+
+Test(config_decimals, text_is_kept_as_written)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	/* 0.1 and 0.2 have no exact double: they must still be exact here. */
+	cr_assert_eq(load_template(cfg, "0.10000", "+0.2", ".5", "0007.30", err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(cfg->strategy.qty, "0.10000");
+	cr_assert_str_eq(cfg->risk.max_order_qty, "+0.2");
+	cr_assert_eq(cfg->instrument[1].order_qty, 10000);
+	cr_assert_eq(cfg->instrument[1].max_order_qty, 20000);
+	cr_assert_eq(cfg->instrument[0].max_notional, 50);
+	cr_assert_eq(cfg->instrument[0].max_position, 7300000);
+	free(cfg);
+}
+
+Test(config_decimals, zeros_beyond_the_scale_are_exact)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(load_template(cfg, "0.0100000000000", "1", "1.50000000", "1", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->instrument[1].order_qty, 1000);
+	cr_assert_eq(cfg->instrument[0].max_notional, 150);
+	free(cfg);
+}
+
+Test(config_decimals, excess_precision_names_key_and_instrument)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	/* 0.000001 fits BTCUSDT's qty_scale 6 but not ETHUSDT's 5. */
+	int rc = load_template(cfg, "0.000001", "1", "1", "1", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 9,
+			NEEDLES("strategy.qty: \"0.000001\" is not exact for instruments[1] (ETHUSDT)", "qty_scale 5"));
+	rc = load_template(cfg, "1", "1", "1", "0.0000001", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 13,
+			NEEDLES("risk.max_position: \"0.0000001\" is not exact for instruments[0] (BTCUSDT)"));
+	free(cfg);
+}
+
+Test(config_decimals, too_large_for_an_instrument_scale)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	/* 10^13 fits in int64, 10^13 * 10^6 does not. */
+	int rc = load_template(cfg, "1", "10000000000000", "1", "1", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 11,
+			NEEDLES("risk.max_order_qty: \"10000000000000\" does not fit in 64 bits at instruments[0] (BTCUSDT)"));
+	rc = load_template(cfg, "1", "1", "100000000000000000000", "1", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 12,
+			NEEDLES("risk.max_notional: \"100000000000000000000\" is too large"));
+	free(cfg);
+}
+
+Test(config_decimals, not_decimals)
+{
+	static const char *const junk[] = { "1e-2", ".inf", "0x10", "\"1,5\"", "\"1 \"", "\"\"", "-", "[1]" };
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
+		int rc = load_template(cfg, junk[i], "1", "1", "1", err, sizeof err);
+		expect_error_in(err, rc, "inline.yaml", 9, NEEDLES("strategy.qty: expected a decimal number"));
+	}
+	free(cfg);
+}
+
+Test(config_decimals, signs)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	int rc = load_template(cfg, "-0.01", "1", "1", "1", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 9, NEEDLES("strategy.qty: must be greater than 0, got -0.01"));
+	rc = load_template(cfg, "1", "0", "1", "1", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 11, NEEDLES("risk.max_order_qty: must be greater than 0"));
+	rc = load_template(cfg, "1", "1", "-0.00", "1", err, sizeof err);
+	expect_error_in(err, rc, "inline.yaml", 12, NEEDLES("risk.max_notional: must be greater than 0"));
+	cr_assert_eq(load_template(cfg, "1", "1", "1", "-0", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->instrument[0].max_position, 0);
+	free(cfg);
+}
+
+Test(config_decimals, fixed_scale_keys_refuse_extra_places)
+{
+	char text[1024];
+	snprintf(text, sizeof text, template_head, "1", "1", "1", "1");
+	strcat(text, "feed: {trade_ratio: 0.1234567}\n");
+	expect_string_error(text, 14, NEEDLES("feed.trade_ratio: \"0.1234567\" has more than 6 decimal places"));
+	snprintf(text, sizeof text, template_head, "1", "1", "1", "1");
+	strcat(text, "feed: {volatility_bps: 0.125}\n");
+	expect_string_error(text, 14, NEEDLES("feed.volatility_bps: \"0.125\" has more than 2 decimal places"));
+}
+
+/* ---- names and the commands ------------------------------------------------- */
+
+Test(config_names, stage_and_ring_names_are_the_yaml_keys)
+{
+	cr_assert_str_eq(config_stage_name(FKS_CFG_FEED), "feed");
+	cr_assert_str_eq(config_stage_name(FKS_CFG_GATEWAY), "gateway");
+	cr_assert_str_eq(config_stage_name(FKS_CFG_STAGE_COUNT), "?");
+	cr_assert_str_eq(config_ring_name(FKS_RING_MARKET_DATA), "market_data");
+	cr_assert_str_eq(config_ring_name(FKS_RING_ORDERS), "orders");
+	cr_assert_str_eq(config_ring_name(FKS_RING_RISK_OUT), "risk_out");
+	cr_assert_str_eq(config_ring_name(FKS_RING_EXEC_REPORTS), "exec_reports");
+	cr_assert_str_eq(config_ring_name(FKS_RING_JOURNAL), "journal");
+	cr_assert_str_eq(config_stage_name(FKS_CFG_JOURNAL), "journal");
+	cr_assert_str_eq(config_ring_name(FKS_RING_COUNT), "?");
+}
+
+static void quiet(void)
+{
+	cr_redirect_stdout();
+	cr_redirect_stderr();
+}
+
+Test(config_cmd, default_prints_the_embedded_text, .init = quiet)
+{
+	char *argv[] = { "default", NULL };
+	cr_assert_eq(config_cmd_default(1, argv), 0);
+	fflush(stdout);
+	cr_assert_stdout_eq_str(config_default_text());
+}
+
+Test(config_cmd, check_exit_status, .init = quiet)
+{
+	char good[1024], bad[1024];
+	fixture_path("good_full.yaml", good, sizeof good);
+	fixture_path("bad_fast_slow.yaml", bad, sizeof bad);
+	char *ok_argv[] = { "check", "-c", good, NULL };
+	char *bad_argv[] = { "check", bad, NULL };
+	char *usage_argv[] = { "check", NULL };
+	cr_assert_eq(config_cmd_check(3, ok_argv), 0);
+	cr_assert_eq(config_cmd_check(2, bad_argv), 1);
+	cr_assert_eq(config_cmd_check(1, usage_argv), 2);
+}
+
+/* The journal stage: optional, placed on the first non-spinning stage's
+ * core, and required only when there is none. */
+Test(config_journal, stage_core_defaults_and_overrides)
+{
+	static const char base[] =
+		"stages:\n"
+		"  feed: {core: 0, wait: %s}\n"
+		"  strategy: {core: 1, wait: %s}\n"
+		"  risk: {core: 1, wait: %s}\n"
+		"  gateway: {core: 0, wait: %s}\n"
+		"%s"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n"
+		"journal: {batch_events: 100, batch_us: 0}\n";
+	struct fks_config *cfg = new_config();
+	char text[1024], err[1024];
+	int n = snprintf(text, sizeof text, base, "park", "park", "park", "park", "  journal: {core: 1}\n");
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, 1, "an explicit core wins");
+	cr_assert_eq(cfg->journal.batch_events, 100);
+	cr_assert_eq(cfg->journal.batch_us, 0);
+	n = snprintf(text, sizeof text, base, "park", "park", "park", "yield", "");
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, 0, "the gateway's core");
+	free(cfg);
+}
+
+Test(config_journal, spinning_stages_leave_the_journal_no_core)
+{
+	/* Four spinning stages on four cores: the journal has nowhere to go.
+	 * Core checks come after this one, so cores 0-3 need not exist. */
+	static const char text[] =
+		"stages:\n"
+		"  feed: {core: 0, wait: spin}\n"
+		"  strategy: {core: 1, wait: spin}\n"
+		"  risk: {core: 2, wait: spin}\n"
+		"  gateway: {core: 3, wait: spin}\n"  /* 5 */
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n";
+	expect_string_error(text, 5, NEEDLES("stages.journal"));
+}
+
+Test(config_journal, batch_limits)
+{
+	static const char head[] =
+		"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n";
+	char text[1024];
+	snprintf(text, sizeof text, "%sjournal: {batch_events: 0}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.batch_events"));
+	snprintf(text, sizeof text, "%sjournal: {batch_us: 1000001}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.batch_us"));
+}
+
+/* ---- strategies: instances for the signal engine -------------------------- */
+
+static const char strategies_head[] =
+	"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n" /* 1 */
+	"instruments:\n"
+	"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+	"risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n"
+	"account: {equity: \"250000.50\"}\n"                                                 /* 5 */
+	"strategies:\n"
+	"  - name: regime\n"
+	"    kind: markov\n"
+	"    instrument: BTCUSDT\n"
+	"  - name: cross\n"                                                                  /* 10 */
+	"    kind: sma_cross\n"
+	"    instrument: %s\n"
+	"    params:\n"
+	"      fast: 5\n"
+	"      slow: %s\n"                                                                   /* 15 */
+	"      gate: regime\n"
+	"      min_confidence: \"0.7\"\n";
+
+Test(config_strategies, instances_and_their_parameters_are_kept_as_written)
+{
+	struct fks_config *cfg = new_config();
+	char text[2048], err[1024];
+	int n = snprintf(text, sizeof text, strategies_head, "BTCUSDT", "20");
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->n_strategies, 2);
+	cr_assert_str_eq(cfg->strategies[0].kind, "markov");
+	cr_assert_eq(cfg->strategies[0].n_params, 0);
+	const struct fks_strategy_inst *c = &cfg->strategies[1];
+	cr_assert_str_eq(c->name, "cross");
+	cr_assert_eq(c->n_params, 4);
+	cr_assert_str_eq(c->param[1].key, "slow");
+	cr_assert_str_eq(c->param[1].value, "20");
+	cr_assert_str_eq(c->param[3].value, "0.7", "quotes are YAML's, not part of the value");
+	cr_assert_eq(cfg->account.equity_cents, 25000050);
+	free(cfg);
+}
+
+Test(config_strategies, a_refused_parameter_is_reported_at_its_value)
+{
+	char text[2048];
+	snprintf(text, sizeof text, strategies_head, "BTCUSDT", "5"); /* slow == fast: the strategy blames fast */
+	expect_string_error(text, 14, NEEDLES("strategies[1].params.fast", "must be below slow"));
+	snprintf(text, sizeof text, strategies_head, "DOGEUSDT", "20");
+	expect_string_error(text, 12, NEEDLES("strategies[1].instrument", "DOGEUSDT", "not one of"));
+	char more[2200];
+	snprintf(text, sizeof text, strategies_head, "BTCUSDT", "20");
+	snprintf(more, sizeof more, "%s      colour: blue\n", text);                 /* line 18 */
+	expect_string_error(more, 18, NEEDLES("colour"));
+	snprintf(more, sizeof more, "%s      fast: 6\n", text);
+	expect_string_error(more, 18, NEEDLES("duplicate key"));
+	snprintf(more, sizeof more, "%s      lot: [1, 2]\n", text);
+	expect_string_error(more, 18, NEEDLES("single value"));
+}
+
+Test(config_strategies, one_of_strategy_or_strategies_is_required)
+{
+	static const char text[] =
+		"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n";
+	expect_string_error(text, 1, NEEDLES("strategy: required key is missing", "strategies"));
+}
