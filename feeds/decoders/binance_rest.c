@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "feeds/net/https_get.h"
+#include "shm/clock.h"
 
 #define REST_TIMEOUT_MS 3000             /* one blocking fetch, connect to last byte */
 #define REST_MAX_BODY (4u << 20)         /* a 1000+1000-level body is ~60 KB */
@@ -25,13 +25,6 @@ struct binance_rest {
 	uint32_t inst[BINANCE_MAX_BOOKS];         /* instrument of the slot */
 	uint64_t snapshots, failures, rejected;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static struct https_client *http_new(const char *ca_file, char *err, size_t errlen)
 {
@@ -165,14 +158,14 @@ uint32_t binance_rest_sync(struct binance_rest *r, struct binance *d, feed_emit_
 	size_t n = binance_pending_snapshots(d, ids, BINANCE_MAX_BOOKS);
 	for (size_t i = 0; i < n; i++) {
 		size_t k = slot_of(r, ids[i]);
-		if (mono_ns() < r->next_ns[k])
+		if (clock_mono_ns() < r->next_ns[k])
 			continue;
 		const struct feed_symbol *sym = feed_symtab_get(d->v.symbols, ids[i]);
 		if (!sym)
 			continue;
 		struct https_response resp;
 		int rc = fetch(r, sym, &resp);
-		int64_t now = mono_ns();
+		int64_t now = clock_mono_ns();
 		if (rc) {
 			r->failures++;
 			backoff(r, k, now);

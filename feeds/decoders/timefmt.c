@@ -3,7 +3,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "shm/clock.h"
 
 /* n decimal digits at s as an unsigned value, or -1. */
 static int64_t digits(const char *s, size_t n)
@@ -105,9 +106,7 @@ int64_t timefmt_local_midnight_ns(const char *date, int32_t utc_offset_min)
 
 int64_t timefmt_today_midnight_ns(int32_t utc_offset_min)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t local = (int64_t)ts.tv_sec + (int64_t)utc_offset_min * 60;
+	int64_t local = clock_real_ns() / CLOCK_NS_PER_SEC + (int64_t)utc_offset_min * 60;
 	int64_t day = local >= 0 ? local / 86400 : 0;
 	int64_t s = day * 86400 - (int64_t)utc_offset_min * 60;
 	return s < 0 ? 0 : s * 1000000000;

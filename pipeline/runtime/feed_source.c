@@ -16,6 +16,7 @@
 
 #include "feeds/decoders/timefmt.h"
 #include "feeds/xport/transport.h"
+#include "shm/clock.h"
 
 struct feed_source {
 	struct fks_feed_cfg cfg;
@@ -86,6 +87,7 @@ static const char *source_name(enum fks_feed_source src)
 int64_t feed_source_session_midnight(const char *date, int32_t utc_offset_min)
 {
 	return timefmt_local_midnight_ns(date, utc_offset_min);
+#include "shm/clock.h"
 }
 
 static double speed_of(const char *speed)
@@ -102,20 +104,13 @@ static double speed_of(const char *speed)
 #define PACE_SLICE_NS 10000000LL              /* longest sleep between hook calls */
 #define PACE_MAX_GAP_NS XPORT_PACER_MAX_GAP_NS /* recorded gap that re-anchors */
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Wait until the message recorded at rec_ns is due: the rule of struct
  * xport_pacer (xport.h), slept in slices. */
 static void pace(struct feed_source *s, int64_t rec_ns)
 {
 	if (s->speed <= 0 || rec_ns == XPORT_NO_TIME)
 		return;
-	int64_t now = mono_ns();
+	int64_t now = clock_mono_ns();
 	if (!s->paced_anchor || rec_ns - s->pace_last > PACE_MAX_GAP_NS) {
 		if (s->paced_anchor)
 			s->pace_jumps++;
@@ -136,7 +131,7 @@ static void pace(struct feed_source *s, int64_t rec_ns)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if (s->wait_hook && s->wait_hook(s->wait_ctx))
 			return; /* stopping: hand it over now */
-		now = mono_ns();
+		now = clock_mono_ns();
 	}
 }
 
@@ -170,6 +165,7 @@ static void on_reconnect(void *ctx)
 	struct feed_source *s = ctx;
 	if (s->dec->reconnected)
 		s->dec->reconnected(s->d);
+#include "shm/clock.h"
 }
 
 /* ---- open / close -------------------------------------------------------- */
