@@ -36,9 +36,6 @@
 #include "feeds/synthetic.h"
 
 #define STAGE_TICK_NS 20000000ull /* longest wait before a heartbeat */
-/* order_reject.reason for an order the gateway refused itself; venue
- * reasons (enum sim_reject_reason) are small numbers. */
-#define GATEWAY_REJ_KILL_SWITCH 100
 #define BATCH 32
 
 static uint64_t now_ns(void)
@@ -810,7 +807,7 @@ static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t no
 		relay_stage(r, &rej);
 		tap_put(&r->tap, &rej);
 		stats_add(&r->s->st->counter[CTR_RISK_REJECTED], 1);
-		if (why < 16)
+		if (why < FKS_RISK_REASON_SLOTS)
 			stats_add(&r->s->st->reject_reason[why], 1);
 	}
 	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
@@ -959,7 +956,7 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 			rej.order_reject.h.type = FKS_EV_ORDER_REJECT;
 			rej.order_reject.h.source = FKS_STAGE_GATEWAY;
 			rej.order_reject.order_id = ev->order_new.order_id;
-			rej.order_reject.reason = GATEWAY_REJ_KILL_SWITCH;
+			rej.order_reject.reason = FKS_GATEWAY_REJ_KILL_SWITCH;
 			stats_add(&st->counter[CTR_KILL_BLOCKED], 1);
 			gateway_emit(g, &rej);
 			return;
