@@ -467,29 +467,9 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 		return -1;
 	}
 	free(scfg);
-	struct risk_params *rp = calloc(1, sizeof *rp);
-	if (!rp) {
-		free(c);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rp->n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		rp->instrument[i] = (struct risk_limits){
-			.id = ic->id,
-			.qty_scale = ic->qty_scale,
-			.max_order_qty = ic->max_order_qty,
-			.max_notional = ic->max_notional,
-			.max_position = ic->max_position,
-		};
-	}
-	rp->stale_data_ns = (int64_t)cfg->risk.stale_data_ms * 1000000;
-	rp->kill_switch = cfg->risk.kill_switch;
-	int rc = risk_init(&c->risk, rp);
-	free(rp);
-	if (rc) {
-		snprintf(err, errlen, "risk: invalid limits");
+	struct risk_error rerr;
+	if (config_build_risk(cfg, &c->risk, &rerr)) {
+		snprintf(err, errlen, "risk: %s", rerr.msg);
 		free(c);
 		return -1;
 	}
@@ -511,7 +491,7 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 		pp->instrument[i].px_scale = cfg->instrument[i].px_scale;
 		pp->instrument[i].qty_scale = cfg->instrument[i].qty_scale;
 	}
-	rc = report_init(&c->report, pp);
+	int rc = report_init(&c->report, pp);
 	free(pp);
 	if (rc) {
 		snprintf(err, errlen, "report: out of memory");
@@ -548,6 +528,7 @@ void replay_core_market(struct replay_core *c, const union fks_event *md)
 	/* risk: the event, then each strategy event after it (signals stay in
 	 * the strategy stage: they go to the journal, not to risk) */
 	c->risk_pos++;
+	risk_on_market(&c->risk, md);
 	for (unsigned i = 0; i < n; i++) {
 		union fks_event *o = &c->out[i];
 		if (o->h.type == FKS_EV_SIGNAL) {
@@ -1502,6 +1483,7 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 		if (pos >= n_md)
 			break;
 		rpos++; /* the market event */
+		risk_on_market(risk, &v->md.v[pos].ev);
 		for (; ri < v->rmark.n && v->rmark.v[ri].ev.applied.input_pos == rpos; ri++) {
 			const union fks_event *r = report_of(v, &v->rmark.v[ri]);
 			if (r)

@@ -792,6 +792,7 @@ static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t no
 {
 	struct risk *R = r->logic;
 	if (ev->h.type != FKS_EV_ORDER_NEW) {
+		risk_on_market(R, ev);
 		relay_forward(r, ev, now); /* market data, and cancels: nothing to check */
 		return;
 	}
@@ -818,22 +819,9 @@ static int run_risk(struct stage *s)
 {
 	const struct fks_config *cfg = s->a->cfg;
 	static struct risk R;
-	static struct risk_params p;
-	p.n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		p.instrument[i] = (struct risk_limits){
-			.id = ic->id,
-			.qty_scale = ic->qty_scale,
-			.max_order_qty = ic->max_order_qty,
-			.max_notional = ic->max_notional,
-			.max_position = ic->max_position,
-		};
-	}
-	p.stale_data_ns = (int64_t)cfg->risk.stale_data_ms * 1000000;
-	p.kill_switch = cfg->risk.kill_switch;
-	if (risk_init(&R, &p) != 0)
-		return stage_fail(s, "risk: invalid limits");
+	struct risk_error err;
+	if (config_build_risk(cfg, &R, &err) != 0)
+		return stage_fail(s, "risk: %s", err.msg);
 	static struct relay r = { .on_main = risk_on_main, .on_feedback = risk_on_feedback };
 	r.logic = &R;
 	return relay_start(s, &r, RUN_RING_ORDERS, RUN_RING_EXEC_RISK, RUN_RING_RISK_OUT, RUN_RING_TAP_RISK);
