@@ -69,11 +69,11 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shm/event.h"
 #include "pipeline/journal/journal.h"
+#include "shm/clock.h"
 
 #define PROG "fks bench journal"
 
@@ -93,13 +93,6 @@
 #define TARGET_RATIO 0.70
 
 static const enum fks_journal_sync all_modes[NMODES] = { FKS_SYNC_DURABLE, FKS_SYNC_NOMETASYNC, FKS_SYNC_ASYNC };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -419,14 +412,14 @@ static void fsync_probe(const char *root, struct fsinfo *fs)
 				goto fail;
 		}
 		unsigned n = 0;
-		uint64_t t0 = mono_ns();
+		uint64_t t0 = (uint64_t)clock_mono_ns();
 		off_t off = 16 * 4096;
-		for (; n < PROBE_WRITES && mono_ns() - t0 < PROBE_MAX_NS && !g_signal; n++) {
+		for (; n < PROBE_WRITES && (uint64_t)clock_mono_ns() - t0 < PROBE_MAX_NS && !g_signal; n++) {
 			off_t at = append ? off : (off_t)(n % 16) * 4096;
-			uint64_t a = mono_ns();
+			uint64_t a = (uint64_t)clock_mono_ns();
 			if (pwrite(fd, page, sizeof page, at) != (ssize_t)sizeof page || fdatasync(fd))
 				goto fail;
-			s[n] = mono_ns() - a;
+			s[n] = (uint64_t)clock_mono_ns() - a;
 			off += 4096;
 		}
 		qsort(s, n, sizeof s[0], cmp_u64);
@@ -659,7 +652,7 @@ static int run_journal(struct ctx *c, const struct cell *cell, const char *dir, 
 	gen_init(&g, cell->type);
 	const uint64_t N = c->o->events;
 	uint64_t done = 0, n = 0;
-	uint64_t t0 = mono_ns(), t = t0;
+	uint64_t t0 = (uint64_t)clock_mono_ns(), t = t0;
 	while (done < N && !g_signal) {
 		uint64_t b = N - done < cell->batch ? N - done : cell->batch;
 		for (uint64_t i = 0; i < b; i++) {
@@ -670,9 +663,9 @@ static int run_journal(struct ctx *c, const struct cell *cell, const char *dir, 
 				return -1;
 			}
 		}
-		uint64_t a = mono_ns();
+		uint64_t a = (uint64_t)clock_mono_ns();
 		rc = journal_commit(j);
-		t = mono_ns();
+		t = (uint64_t)clock_mono_ns();
 		if (rc) {
 			mfail(m, "journal_commit: %s", journal_error(j));
 			journal_close(j);
@@ -687,7 +680,7 @@ static int run_journal(struct ctx *c, const struct cell *cell, const char *dir, 
 	}
 	if (cell->mode == FKS_SYNC_ASYNC) {
 		rc = journal_drain(j);
-		t = mono_ns();
+		t = (uint64_t)clock_mono_ns();
 		if (rc) {
 			mfail(m, "journal_drain: %s", journal_error(j));
 			journal_close(j);
@@ -746,10 +739,10 @@ static int run_raw(struct ctx *c, const struct cell *cell, const char *dir, stru
 	const size_t esz = fks_event_size(cell->type);
 	const uint64_t N = c->o->events;
 	uint64_t done = 0, n = 0;
-	uint64_t t0 = mono_ns(), t = t0;
+	uint64_t t0 = (uint64_t)clock_mono_ns(), t = t0;
 	while (done < N && !g_signal) {
 		uint64_t b = N - done < cell->batch ? N - done : cell->batch;
-		uint64_t a = mono_ns();
+		uint64_t a = (uint64_t)clock_mono_ns();
 		if ((rc = mdb_txn_begin(env, NULL, 0, &txn))) {
 			mfail(m, "mdb_txn_begin: %s", mdb_strerror(rc));
 			mdb_env_close(env);
@@ -778,7 +771,7 @@ static int run_raw(struct ctx *c, const struct cell *cell, const char *dir, stru
 			mdb_env_close(env);
 			return -1;
 		}
-		t = mono_ns();
+		t = (uint64_t)clock_mono_ns();
 		samples[n++] = t - a;
 		done += b;
 		if (time_up(c, t0, t)) {
@@ -1375,7 +1368,7 @@ int bench_journal_main(int argc, char **argv)
 	memset(c.samples[I_JOURNAL], 0, pool * sizeof(uint64_t));
 	bench_meta(c.meta);
 
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = (uint64_t)clock_mono_ns();
 	unsigned idx = 0, count = n_cells * I_COUNT * (unsigned)o.repeat;
 	for (unsigned i = 0; i < n_cells && !g_signal; i++) {
 		/* Alternate which writer goes first: raw, journal | journal, raw | ... */
@@ -1392,7 +1385,7 @@ int bench_journal_main(int argc, char **argv)
 	}
 	if (g_signal) {
 		fprintf(stderr, PROG ": interrupted by %s after %.1f s; no results\n", strsignal(g_signal),
-			(double)(mono_ns() - t0) / 1e9);
+			(double)((uint64_t)clock_mono_ns() - t0) / 1e9);
 		free(c.samples[I_RAW]);
 		free(c.samples[I_JOURNAL]);
 		free(c.meta);
@@ -1404,7 +1397,7 @@ int bench_journal_main(int argc, char **argv)
 		raise(g_signal);
 		return 1;
 	}
-	fprintf(stderr, PROG ": %u measurements in %.1f s\n", c.seq_no, (double)(mono_ns() - t0) / 1e9);
+	fprintf(stderr, PROG ": %u measurements in %.1f s\n", c.seq_no, (double)((uint64_t)clock_mono_ns() - t0) / 1e9);
 	read_loadavg(env.load_end, sizeof env.load_end);
 
 	if (o.json) {

@@ -28,6 +28,7 @@
  */
 #include "bench/bench.h"
 #include "bench/bench_util.h"
+#include "shm/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,7 +45,6 @@
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROG "fks bench pipeline"
@@ -62,13 +62,6 @@ enum { ST_FEED, ST_STRATEGY, ST_RISK, ST_GATEWAY }; /* the order `fks run` uses 
 
 enum wait_kind { W_PARK, W_YIELD, W_SPIN, W_COUNT };
 static const char *const wait_names[W_COUNT] = { "park", "yield", "spin" };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -1175,7 +1168,7 @@ int bench_pipeline_main(int argc, char **argv)
 	unsigned count = 0, idx = 0;
 	for (unsigned k = 0; k < n_cells; k++)
 		count += !cells[k].ran;
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = (uint64_t)clock_mono_ns();
 	for (unsigned k = 0; k < n_cells && !g_signal; k++) {
 		struct cell *c = &cells[k];
 		if (c->ran)
@@ -1187,14 +1180,14 @@ int bench_pipeline_main(int argc, char **argv)
 	child_out_free(&base);
 	if (g_signal) {
 		fprintf(stderr, PROG ": interrupted by %s after %.1f s; no results\n", strsignal(g_signal),
-			(double)(mono_ns() - t0) / 1e9);
+			(double)((uint64_t)clock_mono_ns() - t0) / 1e9);
 		remove_tmp_config();
 		for (size_t i = 0; i < NHANDLED; i++)
 			sigaction(handled_signals[i], &saved[i], NULL);
 		raise(g_signal);
 		return 1;
 	}
-	fprintf(stderr, PROG ": %u runs in %.1f s\n", idx, (double)(mono_ns() - t0) / 1e9);
+	fprintf(stderr, PROG ": %u runs in %.1f s\n", idx, (double)((uint64_t)clock_mono_ns() - t0) / 1e9);
 
 	if (o.json) {
 		print_json(cells, n_cells);

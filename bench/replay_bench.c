@@ -19,17 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pipeline/replay/replay.h"
 #include "feeds/synthetic.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "shm/clock.h"
 
 struct peer {
 	const char *name, *strategy; /* NULL: floor; "": ma_cross from the config */
@@ -61,7 +54,7 @@ static int run_peer(struct peer *p, const struct fks_config *cfg, const union fk
 	union fks_event ev;
 	volatile int64_t sink = 0;
 	int64_t sum = 0;
-	double t0 = now_s();
+	int64_t t0 = clock_mono_ns();
 	for (unsigned k = 0; k < passes; k++)
 		for (uint64_t i = 0; i < t; i++) {
 			memcpy(&ev, &tape[i], 64);
@@ -74,7 +67,7 @@ static int run_peer(struct peer *p, const struct fks_config *cfg, const union fk
 		}
 	if (core)
 		replay_core_finish(core);
-	double dt = now_s() - t0;
+	double dt = (double)(clock_mono_ns() - t0) * 1e-9;
 	sink = sum;
 	(void)sink;
 	p->rate = (double)t * passes / dt;

@@ -42,6 +42,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/harness.h"
+#include "shm/clock.h"
 
 #define PROG "fks bench ring"
 
@@ -54,13 +55,6 @@
 #define CALIBRATE_NS 200000000ull
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int bx_fail(struct bx *x, const char *fmt, ...)
 {
@@ -286,9 +280,9 @@ static void tsc_mono_pair(uint64_t *tsc, uint64_t *ns)
 {
 	uint64_t best = UINT64_MAX;
 	for (int i = 0; i < 16; i++) {
-		uint64_t a = mono_ns();
+		uint64_t a = (uint64_t)clock_mono_ns();
 		uint64_t t = hx_tsc_begin();
-		uint64_t b = mono_ns();
+		uint64_t b = (uint64_t)clock_mono_ns();
 		if (b - a < best) {
 			best = b - a;
 			*tsc = t;
@@ -511,7 +505,7 @@ struct run_ctx {
 
 static void progress_parent(struct bx *x, const char *what, uint64_t done, uint64_t total)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = (uint64_t)clock_mono_ns();
 	if (now - x->progress_last_ns < PROGRESS_EVERY_NS)
 		return;
 	x->progress_last_ns = now;
@@ -568,7 +562,7 @@ static _Noreturn void child_main(struct bx *x, const struct run_ctx *rc, pid_t p
 		child_set_stage(ctl, stage_ready(run));
 		if (x->t->run.consume(x, events, b ? BENCH_BATCH_MAX : 1, &ctl->sum[b]) < 0)
 			child_fail(x, ctl, b ? "throughput b32" : "throughput b1");
-		ctl->t_end_ns[b] = mono_ns();
+		ctl->t_end_ns[b] = (uint64_t)clock_mono_ns();
 		child_set_stage(ctl, stage_done(run));
 	}
 	x->t->close(x);
@@ -605,11 +599,11 @@ static int parent_phases(struct bx *x, const struct run_ctx *rc, uint64_t events
 		return -1;
 	fprintf(stderr, PROG ": [%u/%u] %s: latency, %" PRIu64 " round trips + %" PRIu64 " warm-up\n", rc->idx,
 		rc->count, name, o->roundtrips, rc->warm);
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = (uint64_t)clock_mono_ns();
 	x->progress_last_ns = t0;
 	if (x->t->run.ping(x, rc->samples, rc->warm, o->roundtrips) < 0)
 		return -1;
-	double secs = (double)(mono_ns() - t0) * 1e-9;
+	double secs = (double)((uint64_t)clock_mono_ns() - t0) * 1e-9;
 	qsort(rc->samples, o->roundtrips, sizeof rc->samples[0], cmp_u64);
 	r->samples = o->roundtrips;
 	r->p50 = ticks_ns(rc->env, pct(rc->samples, o->roundtrips, 0.50));
@@ -633,7 +627,7 @@ static int parent_phases(struct bx *x, const struct run_ctx *rc, uint64_t events
 			return -1;
 		fprintf(stderr, PROG ": [%u/%u] %s: throughput b%u, %" PRIu64 " events, run %" PRIu64 "/%" PRIu64 "\n",
 			rc->idx, rc->count, name, batches[b], events, k + 1, o->repeat);
-		t0 = mono_ns();
+		t0 = (uint64_t)clock_mono_ns();
 		x->progress_last_ns = t0;
 		if (x->t->run.produce(x, events, batches[b]) < 0)
 			return -1;

@@ -26,6 +26,7 @@
 #include "shm/ring.h"
 #include "shm/ring_testing.h"
 #include "shm/segment.h"
+#include "shm/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,13 +45,6 @@
 
 #define RING_SLOT_MAX (64u * 1024u)
 #define RING_CAP_MAX (1ull << 30)
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *ring_strerror(int status)
 {
@@ -185,9 +179,7 @@ int ring_create_flags(const char *name, uint32_t slot_size, uint64_t capacity, u
 	s->flags = flags & RING_F_ASYM_BARRIER;
 	if ((s->flags & RING_F_ASYM_BARRIER) && !asym_barrier_supported())
 		s->flags &= ~(uint32_t)RING_F_ASYM_BARRIER;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->created_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	s->created_ns = clock_real_ns();
 	__atomic_store_n(&s->magic, RING_MAGIC, __ATOMIC_RELEASE);
 	seg_unmap(s, len);
 	return RING_OK;
@@ -312,7 +304,7 @@ static int side_claim(struct ring_shared *s, enum ring_side side, const struct r
 	if (!atomic_compare_exchange_strong(&si->pid, &holder, (int32_t)me))
 		return RING_E_BUSY;
 	atomic_store_explicit(&si->start_ticks, my_ticks, memory_order_relaxed);
-	atomic_store_explicit(&si->heartbeat_ns, mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&si->heartbeat_ns, (uint64_t)clock_mono_ns(), memory_order_relaxed);
 	atomic_store_explicit(&si->wait_kind, (uint32_t)w->kind, memory_order_relaxed);
 	atomic_store_explicit(&si->state, RING_SIDE_ATTACHED, memory_order_release);
 	return RING_OK;
@@ -604,7 +596,7 @@ static int wait_loop(struct waiter *wt)
 			ring_cpu_relax();
 			continue;
 		}
-		uint64_t now = mono_ns();
+		uint64_t now = (uint64_t)clock_mono_ns();
 		if (!wt->t0)
 			waiter_start_clock(wt, now);
 		int st = waiter_check(wt, now);
@@ -630,7 +622,7 @@ static int wait_loop(struct waiter *wt)
 	struct ring_side_info *si = &wt->shm->side[wt->me];
 	counter_add(&si->waits, 1);
 	if (wt->t0) {
-		uint64_t now = mono_ns();
+		uint64_t now = (uint64_t)clock_mono_ns();
 		counter_add(&si->blocked_ns, now - wt->t0);
 		ring_side_beat(wt->shm, wt->me, now);
 	}
@@ -652,7 +644,7 @@ int ring_claim_wait(struct ring_producer *p, uint32_t n)
 	struct waiter wt = { .shm = p->shm, .w = &p->wait, .me = RING_PRODUCER, .peer = RING_CONSUMER,
 			     .park_word = &p->shm->prod_parked, .ready = producer_ready, .handle = p, .n = n };
 	/* A full ring is back-pressure, the exceptional case: time all of it. */
-	waiter_start_clock(&wt, mono_ns());
+	waiter_start_clock(&wt, (uint64_t)clock_mono_ns());
 	int rc = wait_loop(&wt);
 	if (rc < 0)
 		p->claimed = 0;
@@ -727,7 +719,7 @@ int ring_wait_any(struct ring_consumer *const *cs, unsigned n, unsigned *which)
 			ring_cpu_relax();
 			continue;
 		}
-		uint64_t now = mono_ns();
+		uint64_t now = (uint64_t)clock_mono_ns();
 		if (!t0) {
 			t0 = now;
 			next_check = now + interval;
@@ -797,7 +789,7 @@ int ring_wait_any(struct ring_consumer *const *cs, unsigned n, unsigned *which)
 	}
 out:
 	if (t0) {
-		uint64_t now = mono_ns();
+		uint64_t now = (uint64_t)clock_mono_ns();
 		struct ring_side_info *si = &cs[0]->shm->side[RING_CONSUMER];
 		counter_add(&si->waits, 1);
 		counter_add(&si->blocked_ns, now - t0);

@@ -1,4 +1,4 @@
-/* L3 books and their shared order table (book_l3.h). */
+/* L3 books and their shared order records (book_l3.h). */
 #include "feeds/books/book_l3.h"
 
 #include <stdlib.h>
@@ -13,21 +13,20 @@ int book_l3_pool_init(struct book_l3_pool *p, const struct book_l3_cfg *cfg)
 	    cfg->max_books > UINT16_MAX + 1u || cfg->max_orders > (1u << 30) ||
 	    cfg->max_levels > (1u << 24))
 		return BOOK_L3_E_NOMEM;
-	uint32_t bits = 1;
-	while ((1ull << bits) < 2ull * cfg->max_orders)
-		bits++;
 	p->books = calloc(cfg->max_books, sizeof *p->books);
 	p->levels = calloc((size_t)cfg->max_books * 2 * cfg->max_levels, sizeof *p->levels);
-	p->slot = calloc((size_t)1 << bits, sizeof *p->slot);
-	if (!p->books || !p->levels || !p->slot) {
+	p->order = calloc(cfg->max_orders, sizeof *p->order);
+	/* Distinct keys never outnumber resting orders, so an index of
+	 * max_orders entries is never the one that is full. */
+	int rc = index_init(&p->by_ref, cfg->max_orders, NULL, 0);
+	if (!p->books || !p->levels || !p->order || rc != INDEX_OK) {
 		book_l3_pool_free(p);
 		return BOOK_L3_E_NOMEM;
 	}
 	p->max_books = cfg->max_books;
 	p->max_levels = cfg->max_levels;
 	p->max_orders = cfg->max_orders;
-	p->mask = (uint32_t)((1ull << bits) - 1);
-	p->shift = 64 - bits;
+	p->free_head = BOOK_L3_NIL;
 	return BOOK_L3_OK;
 }
 
@@ -35,7 +34,8 @@ void book_l3_pool_free(struct book_l3_pool *p)
 {
 	free(p->books);
 	free(p->levels);
-	free(p->slot);
+	free(p->order);
+	index_free(&p->by_ref);
 	memset(p, 0, sizeof *p);
 }
 
@@ -61,61 +61,76 @@ void book_l3_pool_clear(struct book_l3_pool *p)
 		b->orders = 0;
 		b->stale = false;
 	}
-	memset(p->slot, 0, ((size_t)p->mask + 1) * sizeof *p->slot);
+	index_clear(&p->by_ref);
+	p->free_head = BOOK_L3_NIL;
+	p->fresh = 0;
 	p->n_orders = 0;
 }
 
-/* ---- order table ------------------------------------------------------ */
+/* ---- order records ---------------------------------------------------- */
 
-static uint32_t home(const struct book_l3_pool *p, uint64_t ref, uint32_t book)
+/* The index refuses key 0 and ITCH allows reference 0, so the key is the
+ * reference + 1.  The one reference that would wrap to 0 shares key 1 with
+ * reference 0; the chain tells them apart like any other shared key. */
+static uint64_t ref_key(uint64_t ref)
 {
-	/* Fibonacci hashing: references are nearly sequential, and the
-	 * multiply spreads consecutive ones across the table. */
-	uint64_t k = ref ^ ((uint64_t)book << 47) ^ (ref >> 31);
-	return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> p->shift);
+	return ref + 1 ? ref + 1 : 1;
 }
 
-/* Slot index of (book, ref), or -1 with *empty set to where it would go. */
-static int64_t lookup(const struct book_l3_pool *p, uint32_t book, uint64_t ref, uint32_t *empty)
+/* The record of (book, ref), or BOOK_L3_NIL. */
+static uint32_t order_find(const struct book_l3_pool *p, uint32_t book, uint64_t ref)
 {
-	for (uint32_t i = home(p, ref, book);; i = (i + 1) & p->mask) {
-		const struct book_l3_order *o = &p->slot[i];
-		if (!o->used) {
-			if (empty)
-				*empty = i;
-			return -1;
-		}
-		if (o->ref == ref && o->book == book)
+	uint32_t i;
+	if (index_get(&p->by_ref, ref_key(ref), &i) != INDEX_OK)
+		return BOOK_L3_NIL;
+	for (; i != BOOK_L3_NIL; i = p->order[i].next)
+		if (p->order[i].ref == ref && p->order[i].book == book)
 			return i;
-	}
+	return BOOK_L3_NIL;
 }
 
-/* Backward-shift deletion: pull later members of the probe run into the
- * hole, so lookups never need tombstones. */
-static void slot_remove(struct book_l3_pool *p, uint32_t i)
+/* Rest o.  The caller has checked that (book, ref) is absent and that fewer
+ * than max_orders rest, so a record is free and the index has room. */
+static void order_insert(struct book_l3_pool *p, const struct book_l3_order *o)
 {
-	uint32_t j = i;
-	for (;;) {
-		j = (j + 1) & p->mask;
-		if (!p->slot[j].used)
-			break;
-		uint32_t k = home(p, p->slot[j].ref, p->slot[j].book);
-		/* Leave slot j alone when its home lies cyclically in (i, j]. */
-		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-		if (stays)
-			continue;
-		p->slot[i] = p->slot[j];
-		i = j;
+	uint32_t r = p->free_head;
+	if (r != BOOK_L3_NIL)
+		p->free_head = p->order[r].next;
+	else
+		r = p->fresh++;
+	uint64_t key = ref_key(o->ref);
+	uint32_t head;
+	p->order[r] = *o;
+	p->order[r].next = index_get(&p->by_ref, key, &head) == INDEX_OK ? head : BOOK_L3_NIL;
+	index_put(&p->by_ref, key, r);
+	p->n_orders++;
+}
+
+/* Unlink record r from its key's chain and release it. */
+static void order_remove(struct book_l3_pool *p, uint32_t r)
+{
+	uint64_t key = ref_key(p->order[r].ref);
+	uint32_t next = p->order[r].next, i;
+	index_get(&p->by_ref, key, &i);
+	if (i != r) {
+		while (p->order[i].next != r)
+			i = p->order[i].next;
+		p->order[i].next = next;
+	} else if (next != BOOK_L3_NIL) {
+		index_put(&p->by_ref, key, next);
+	} else {
+		index_del(&p->by_ref, key, NULL);
 	}
-	p->slot[i].used = 0;
+	p->order[r].next = p->free_head;
+	p->free_head = r;
 	p->n_orders--;
 }
 
 const struct book_l3_order *book_l3_find(const struct book_l3_pool *p, const struct book_l3 *b,
 					 uint64_t ref)
 {
-	int64_t i = lookup(p, b->index, ref, NULL);
-	return i < 0 ? NULL : &p->slot[i];
+	uint32_t i = order_find(p, b->index, ref);
+	return i == BOOK_L3_NIL ? NULL : &p->order[i];
 }
 
 /* ---- levels ----------------------------------------------------------- */
@@ -221,17 +236,15 @@ static int add_order(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref, ui
 		return BOOK_L3_E_PRICE;
 	if (qty == 0)
 		return BOOK_L3_E_QTY;
-	uint32_t at;
-	if (lookup(p, b->index, ref, &at) >= 0)
+	if (order_find(p, b->index, ref) != BOOK_L3_NIL)
 		return BOOK_L3_E_DUP_REF;
 	if (p->n_orders == p->max_orders)
 		return BOOK_L3_E_ORDERS_FULL;
 	int64_t total = level_add(b, side, px, qty);
 	if (total < 0)
 		return (int)total;
-	p->slot[at] = (struct book_l3_order){
-		.ref = ref, .px = px, .qty = qty, .book = (uint16_t)b->index, .side = side, .used = 1};
-	p->n_orders++;
+	order_insert(p, &(struct book_l3_order){
+		.ref = ref, .px = px, .qty = qty, .book = (uint16_t)b->index, .side = side});
 	b->orders++;
 	note_level(ch, side, px, total);
 	return BOOK_L3_OK;
@@ -249,12 +262,12 @@ int book_l3_add(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref, uint8_t
 	return rc;
 }
 
-static void remove_slot(struct book_l3_pool *p, struct book_l3 *b, uint32_t i,
-			struct book_l3_change *ch)
+static void remove_order(struct book_l3_pool *p, struct book_l3 *b, uint32_t i,
+			 struct book_l3_change *ch)
 {
-	struct book_l3_order o = p->slot[i];
+	struct book_l3_order o = p->order[i];
 	note_level(ch, o.side, o.px, level_sub(b, o.side, o.px, o.qty, true));
-	slot_remove(p, i);
+	order_remove(p, i);
 	b->orders--;
 }
 
@@ -264,20 +277,20 @@ int book_l3_reduce(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref, uint
 	memset(ch, 0, sizeof *ch);
 	if (qty == 0)
 		return BOOK_L3_E_QTY;
-	int64_t i = lookup(p, b->index, ref, NULL);
-	if (i < 0) {
+	uint32_t i = order_find(p, b->index, ref);
+	if (i == BOOK_L3_NIL) {
 		b->unknown_refs++;
 		return BOOK_L3_E_UNKNOWN_REF;
 	}
 	struct top before = top_of(b);
-	struct book_l3_order *o = &p->slot[i];
+	struct book_l3_order *o = &p->order[i];
 	ch->side = o->side;
 	ch->px = o->px;
 	int rc = BOOK_L3_OK;
 	if (qty >= o->qty) {
 		rc = qty > o->qty ? BOOK_L3_E_OVER_QTY : BOOK_L3_OK;
 		ch->qty = o->qty;
-		remove_slot(p, b, (uint32_t)i, ch);
+		remove_order(p, b, i, ch);
 	} else {
 		o->qty -= qty;
 		ch->qty = qty;
@@ -291,16 +304,16 @@ int book_l3_delete(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref,
 		   struct book_l3_change *ch)
 {
 	memset(ch, 0, sizeof *ch);
-	int64_t i = lookup(p, b->index, ref, NULL);
-	if (i < 0) {
+	uint32_t i = order_find(p, b->index, ref);
+	if (i == BOOK_L3_NIL) {
 		b->unknown_refs++;
 		return BOOK_L3_E_UNKNOWN_REF;
 	}
 	struct top before = top_of(b);
-	ch->side = p->slot[i].side;
-	ch->px = p->slot[i].px;
-	ch->qty = p->slot[i].qty;
-	remove_slot(p, b, (uint32_t)i, ch);
+	ch->side = p->order[i].side;
+	ch->px = p->order[i].px;
+	ch->qty = p->order[i].qty;
+	remove_order(p, b, i, ch);
 	ch->top_changed = top_differs(before, top_of(b));
 	return BOOK_L3_OK;
 }
@@ -309,8 +322,8 @@ int book_l3_replace(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref, uin
 		    int64_t px, uint32_t qty, struct book_l3_change *ch)
 {
 	memset(ch, 0, sizeof *ch);
-	int64_t i = lookup(p, b->index, ref, NULL);
-	if (i < 0) {
+	uint32_t i = order_find(p, b->index, ref);
+	if (i == BOOK_L3_NIL) {
 		b->unknown_refs++;
 		return BOOK_L3_E_UNKNOWN_REF;
 	}
@@ -318,14 +331,14 @@ int book_l3_replace(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref, uin
 		return BOOK_L3_E_PRICE;
 	if (qty == 0)
 		return BOOK_L3_E_QTY;
-	if (new_ref != ref && lookup(p, b->index, new_ref, NULL) >= 0)
+	if (new_ref != ref && order_find(p, b->index, new_ref) != BOOK_L3_NIL)
 		return BOOK_L3_E_DUP_REF;
 	struct top before = top_of(b);
-	uint8_t side = p->slot[i].side;
+	uint8_t side = p->order[i].side;
 	ch->side = side;
-	ch->px = p->slot[i].px;
-	ch->qty = p->slot[i].qty;
-	remove_slot(p, b, (uint32_t)i, ch);
+	ch->px = p->order[i].px;
+	ch->qty = p->order[i].qty;
+	remove_order(p, b, i, ch);
 	/* The old order is gone either way, as the venue said; a refused new
 	 * one (levels full) is reported with the removal still applied. */
 	int rc = add_order(p, b, new_ref, side, px, qty, ch);

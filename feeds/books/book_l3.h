@@ -3,16 +3,17 @@
  * order is known by its reference number; the books aggregate them into
  * price levels per side.
  *
- * One pool holds every book of a feed and one shared order table, because
- * ITCH messages after the add name only the order reference, never the
- * price or side.  The table is open-addressed (linear probing, backward-shift
- * deletion, so no tombstones accumulate over a trading day) and keyed by
- * (book, reference): Nasdaq references are unique for the day, but keying by
- * book as well costs nothing and keeps a test file with reused references
- * correct.
+ * One pool holds every book of a feed and one shared pool of order records,
+ * because ITCH messages after the add name only the order reference, never
+ * the price or side.  Records are found through a shm/index keyed by the
+ * reference; an order is identified by (book, reference): Nasdaq references
+ * are unique for the day, but telling books apart keeps a test file with
+ * reused references correct.  Records that share an index key (the same
+ * reference in two books) are chained through their next field; in a real
+ * feed every chain has one record.
  *
  * Storage is allocated once, by book_l3_pool_init; no call after it
- * allocates.  A full order table or a full side of levels is a counted,
+ * allocates.  A full order pool or a full side of levels is a counted,
  * specific error, never a reallocation.
  *
  * Levels per side are a sorted array, worst first, so the best level is the
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include "shm/event.h"
+#include "shm/index.h"
 
 struct book_l3_level {
 	int64_t px;
@@ -51,16 +53,18 @@ struct book_l3 {
 	bool stale;                 /* set on a feed gap; see docs/feeds-itch.md */
 };
 
-/* One slot of the order table.  used == 0 marks an empty slot (a reference
- * of 0 is a valid ITCH reference: the shared sample has one). */
+/* One resting order: a record of the pool's order array. */
 struct book_l3_order {
-	uint64_t ref;
+	uint64_t ref;       /* ITCH reference; 0 is valid (the shared sample has one) */
 	int64_t px;
 	uint32_t qty;       /* remaining shares, > 0 */
 	uint16_t book;      /* book index */
 	uint8_t side;       /* enum fks_side */
-	uint8_t used;
+	uint32_t next;      /* next record with the same index key, or of the
+	                       free list; BOOK_L3_NIL ends either */
 };
+
+#define BOOK_L3_NIL UINT32_MAX
 
 struct book_l3_cfg {
 	uint32_t max_books;   /* books in the pool */
@@ -73,9 +77,10 @@ struct book_l3_pool {
 	uint32_t n_books, max_books;
 	struct book_l3_level *levels;      /* 2 * max_levels per book */
 	uint32_t max_levels;
-	struct book_l3_order *slot;        /* the order table */
-	uint32_t mask;                     /* slots - 1; slots >= 2 * max_orders */
-	uint32_t shift;                    /* 64 - log2(slots), for the hash */
+	struct book_l3_order *order;       /* max_orders records */
+	struct index by_ref;               /* reference key -> first record */
+	uint32_t free_head;                /* released records, linked by next */
+	uint32_t fresh;                    /* records [fresh, max_orders) never used */
 	uint32_t n_orders, max_orders;
 };
 
@@ -83,7 +88,7 @@ enum book_l3_status {
 	BOOK_L3_OK = 0,
 	BOOK_L3_E_UNKNOWN_REF = -1,   /* no such order in this book (counted in it) */
 	BOOK_L3_E_DUP_REF = -2,       /* add of a reference that is resting: refused */
-	BOOK_L3_E_ORDERS_FULL = -3,   /* order table full: add refused */
+	BOOK_L3_E_ORDERS_FULL = -3,   /* max_orders resting: add refused */
 	BOOK_L3_E_LEVELS_FULL = -4,   /* a new level beyond max_levels: add refused */
 	BOOK_L3_E_OVER_QTY = -5,      /* executed/canceled more than rests: order
 	                                 removed, the change still reported */
@@ -119,7 +124,7 @@ void book_l3_pool_free(struct book_l3_pool *p);
 /* A new empty book for instrument; NULL when the pool has max_books already. */
 struct book_l3 *book_l3_new(struct book_l3_pool *p, uint32_t instrument);
 
-/* Empty every book and the order table; books stay assigned, stale clears. */
+/* Empty every book and the order records; books stay assigned, stale clears. */
 void book_l3_pool_clear(struct book_l3_pool *p);
 
 int book_l3_add(struct book_l3_pool *p, struct book_l3 *b, uint64_t ref, uint8_t side,

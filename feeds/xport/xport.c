@@ -3,6 +3,7 @@
  * pacer.  See xport.h.
  */
 #include "feeds/xport/xport.h"
+#include "shm/clock.h"
 
 #include <errno.h>
 #include <time.h>
@@ -19,13 +20,6 @@ const char *const xport_net_reason[XPORT_NET_N] = {
 	[XPORT_NET_NOT_UDP] = "not_udp",
 	[XPORT_NET_BAD_UDP_LEN] = "bad_udp_len",
 };
-
-int64_t xport_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static inline uint16_t be16_at(const uint8_t *p)
 {
@@ -137,13 +131,13 @@ void xport_pacer_wait(struct xport_pacer *p, int64_t rec_ns)
 	if (!p->anchored || jump) {
 		p->anchored = true;
 		p->t0 = rec_ns;
-		p->start = xport_now_ns();
+		p->start = clock_mono_ns();
 		return;
 	}
 	/* double: (t - t0) can be a whole day of ns; 2^53 ns is 104 days, so
 	 * the quotient is exact to well under a ns over any real recording. */
 	int64_t due = p->start + (int64_t)((double)(rec_ns - p->t0) / p->speed);
-	if (due <= xport_now_ns())
+	if (due <= clock_mono_ns())
 		return;
 	struct timespec ts = { .tv_sec = due / 1000000000, .tv_nsec = due % 1000000000 };
 	p->sleeps++;

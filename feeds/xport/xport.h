@@ -43,9 +43,6 @@ struct xport_stats {
 /* "No recorded time" for a message. */
 #define XPORT_NO_TIME INT64_MIN
 
-/* CLOCK_MONOTONIC now, in ns. */
-int64_t xport_now_ns(void);
-
 /* ---- Ethernet / IPv4 / UDP --------------------------------------------- */
 
 /* Why a frame carried no UDP payload.  Each is a counter in the pcap and DPDK

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "feeds/xport/xport_dpdk.h"
+#include "shm/clock.h"
 
 static const char *const dpdk_err_name[XPORT_DPDK_E_N - XPORT_NET_N] = {
 	[XPORT_DPDK_E_MULTISEG - XPORT_NET_N] = "multiseg",
@@ -196,7 +197,7 @@ int xport_dpdk_poll(struct xport_dpdk *x, xport_deliver_fn fn, void *ctx)
 		m->next = 0;
 		if (m->n == 0)
 			return 0;
-		m->burst_ns = xport_now_ns();
+		m->burst_ns = clock_mono_ns();
 	}
 	while (m->next < m->n) {
 		struct rte_mbuf *mb = m->bufs[m->next++];

@@ -3,6 +3,7 @@
  * xport_file.h for the formats and the counters.
  */
 #include "feeds/xport/xport_file.h"
+#include "shm/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,7 +117,7 @@ static int deliver(struct xport_file *x, const uint8_t *msg, size_t len, int64_t
 	}
 	x->stats.messages++;
 	x->stats.bytes += len;
-	return fn(ctx, msg, len, xport_now_ns());
+	return fn(ctx, msg, len, clock_mono_ns());
 }
 
 static int run_raw(struct xport_file *x, xport_deliver_fn fn, void *ctx)

@@ -2,6 +2,7 @@
  * pcap file replay through libpcap.  See xport_pcap.h.
  */
 #include "feeds/xport/xport_pcap.h"
+#include "shm/clock.h"
 
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ int xport_pcap_run(struct xport_pcap *x, xport_deliver_fn fn, void *ctx)
 			count_err(x, XPORT_PCAP_E_TIME_JUMP);
 		x->stats.messages++;
 		x->stats.bytes += x->pkt.len;
-		if (fn(ctx, x->pkt.payload, x->pkt.len, xport_now_ns()) != 0)
+		if (fn(ctx, x->pkt.payload, x->pkt.len, clock_mono_ns()) != 0)
 			return 1;
 	}
 	return 0;

@@ -3,6 +3,7 @@
  * recvmmsg.  See xport_udp.h.
  */
 #include "feeds/xport/xport_udp.h"
+#include "shm/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,17 +61,10 @@ static void count_err(struct xport_udp *x, enum xport_udp_err e)
 	x->stats.errors++;
 }
 
-static int64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void batch_clock(struct xport_udp_impl *m)
 {
-	m->mono_now = clock_ns(CLOCK_MONOTONIC);
-	m->real_minus_mono = clock_ns(CLOCK_REALTIME) - m->mono_now;
+	m->mono_now = clock_mono_ns();
+	m->real_minus_mono = clock_real_ns() - m->mono_now;
 }
 
 /* Read the control messages of one datagram: its kernel stamp (as
@@ -102,7 +96,7 @@ static int64_t read_cmsg(struct xport_udp *x, struct cmsghdr *c, struct cmsghdr 
 		}
 	}
 	x->kernel_stamp = stamp != 0;
-	return stamp != 0 ? stamp : xport_now_ns();
+	return stamp != 0 ? stamp : clock_mono_ns();
 }
 
 /* ---- socket ------------------------------------------------------------ */

@@ -14,13 +14,7 @@
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/run.h"
 #include "pipeline/runtime/runseg.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "shm/clock.h"
 
 static void usage(FILE *out)
 {
@@ -45,7 +39,7 @@ struct sample {
 
 static void take(const struct run_segment *rs, struct sample *s)
 {
-	s->t = now_ns();
+	s->t = (uint64_t)clock_mono_ns();
 	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
 		s->in[i] = atomic_load(&rs->stage[i].events_in);
 		s->out[i] = atomic_load(&rs->stage[i].events_out);

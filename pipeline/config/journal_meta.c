@@ -4,18 +4,11 @@
  * stores the text and the symbol table it is given.
  */
 #include "pipeline/config/config.h"
+#include "shm/clock.h"
 
 #include <string.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void journal_meta_from_config(struct journal_meta *meta, const struct fks_config *cfg,
 			      const char *fks_version)
@@ -24,7 +17,7 @@ void journal_meta_from_config(struct journal_meta *meta, const struct fks_config
 	snprintf(meta->fks_version, sizeof meta->fks_version, "%s", fks_version ? fks_version : "");
 	if (gethostname(meta->host, sizeof meta->host - 1))
 		meta->host[0] = 0;
-	meta->start_time_ns = realtime_ns();
+	meta->start_time_ns = clock_real_ns();
 	meta->sync = cfg->journal.sync;
 	meta->n_symbols = cfg->n_instruments < JOURNAL_SYMBOLS_MAX ? cfg->n_instruments : JOURNAL_SYMBOLS_MAX;
 	for (uint32_t i = 0; i < meta->n_symbols; i++) {

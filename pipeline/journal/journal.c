@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "shm/fixed.h"
+#include "shm/clock.h"
 
 /* Keys are native uint64 in a MDB_INTEGERKEY database, which LMDB accepts
  * only at the size of an unsigned int or a size_t. */
@@ -140,13 +141,6 @@ static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
 static int lmdb_status(int rc)
 {
 	return rc > 0 ? JOURNAL_E_SYS : JOURNAL_E_LMDB;
-}
-
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
 const char *journal_sync_name(enum fks_journal_sync sync)
@@ -285,7 +279,7 @@ static int grow_map(struct journal *j, char *err, size_t errlen)
  * then. */
 static void clear_dead_readers(struct journal *j)
 {
-	int64_t now = clock_ns(CLOCK_MONOTONIC);
+	int64_t now = clock_mono_ns();
 	if (now - j->last_reader_check_ns < READER_CHECK_NS)
 		return;
 	j->last_reader_check_ns = now;
@@ -629,7 +623,7 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 	if (!host[0] && gethostname(host, sizeof host - 1))
 		snprintf(host, sizeof host, "unknown");
 	host[sizeof host - 1] = 0;
-	int64_t start = m->start_time_ns ? m->start_time_ns : clock_ns(CLOCK_REALTIME);
+	int64_t start = m->start_time_ns ? m->start_time_ns : clock_real_ns();
 	char start_text[24];
 	int start_len = snprintf(start_text, sizeof start_text, "%" PRId64, start);
 

@@ -29,6 +29,7 @@
 #include "feeds/xport/xport_file.h"
 #include "feeds/xport/xport_pcap.h"
 #include "feeds/xport/xport_udp.h"
+#include "shm/clock.h"
 #ifdef FKS_HAVE_DPDK_XPORT
 #include "feeds/xport/xport_dpdk.h"
 #endif
@@ -187,9 +188,7 @@ int64_t feed_source_session_midnight(const char *date, int32_t utc_offset_min)
 /* Today's midnight in the zone utc_offset_min east of UTC (live sources). */
 static int64_t today_midnight(int32_t utc_offset_min)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t local = (int64_t)ts.tv_sec + (int64_t)utc_offset_min * 60;
+	int64_t local = clock_real_ns() / CLOCK_NS_PER_SEC + (int64_t)utc_offset_min * 60;
 	int64_t day = local >= 0 ? local / 86400 : 0;
 	int64_t s = day * 86400 - (int64_t)utc_offset_min * 60;
 	return s < 0 ? 0 : s * 1000000000;
@@ -211,20 +210,13 @@ static int64_t itch_record_ns(void *ctx, const uint8_t *msg, size_t len);
 #define PACE_SLICE_NS 10000000LL              /* longest sleep between hook calls */
 #define PACE_MAX_GAP_NS XPORT_PACER_MAX_GAP_NS /* recorded gap that re-anchors */
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Wait until the message recorded at rec_ns is due: the rule of struct
  * xport_pacer (xport.h), slept in slices. */
 static void pace(struct feed_source *s, int64_t rec_ns)
 {
 	if (s->speed <= 0 || rec_ns == XPORT_NO_TIME)
 		return;
-	int64_t now = mono_ns();
+	int64_t now = clock_mono_ns();
 	if (!s->paced_anchor || rec_ns - s->pace_last > PACE_MAX_GAP_NS) {
 		if (s->paced_anchor)
 			s->pace_jumps++;
@@ -245,7 +237,7 @@ static void pace(struct feed_source *s, int64_t rec_ns)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if (s->wait_hook && s->wait_hook(s->wait_ctx))
 			return; /* stopping: hand it over now */
-		now = mono_ns();
+		now = clock_mono_ns();
 	}
 }
 
@@ -336,7 +328,7 @@ static void binance_rest_sync(struct feed_source *s)
 	size_t n = binance_pending_snapshots(s->json, ids, BINANCE_MAX_BOOKS);
 	for (size_t i = 0; i < n; i++) {
 		size_t k = rest_slot(s, ids[i]);
-		if (mono_ns() < s->rest_next_ns[k])
+		if (clock_mono_ns() < s->rest_next_ns[k])
 			continue;
 		const struct feed_symbol *sym = feed_symtab_get(s->symbols, ids[i]);
 		if (!sym)
@@ -351,7 +343,7 @@ static void binance_rest_sync(struct feed_source *s)
 			 s->rest_futures ? "/fapi/v1/depth" : "/api/v3/depth", up);
 		struct https_response r;
 		int rc = https_get(s->rest, url, &r);
-		int64_t now = mono_ns();
+		int64_t now = clock_mono_ns();
 		if (rc) {
 			s->rest_failures++;
 			rest_backoff(s, k, now);

@@ -28,9 +28,11 @@
 
 #include "pipeline/config/config.h"
 #include "shm/fixed.h"
+#include "shm/text_sink.h"
 #include "pipeline/journal/journal.h"
 #include "pipeline/runtime/runseg.h"
 #include "pipeline/runtime/stage.h"
+#include "shm/clock.h"
 
 #define WATCH_NS 5000000ull        /* supervisor poll interval */
 #define DRAIN_TIMEOUT_NS 10000000000ull
@@ -41,13 +43,6 @@ const char *run_fks_version = "unknown";
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig) { got_signal = sig; }
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct run_opts {
 	const char *config_path;
@@ -266,20 +261,6 @@ static void fmt_fixed(int64_t v, unsigned scale, char *buf, size_t cap)
 		snprintf(buf, cap, "%" PRId64, v);
 }
 
-/* The inside of a JSON string: quotes, backslashes and control bytes escaped. */
-static void put_json_chars(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-}
-
 static void print_summary(const struct fks_config *cfg, const struct run_segment *rs, double secs, bool json,
 			  const char *journal_dir)
 {
@@ -313,7 +294,7 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\"}", i ? "," : "", ic->symbol, pos, pnl);
 		}
 		printf("},\"journal\":{\"path\":\"");
-		put_json_chars(journal_dir);
+		fks_json_fput_chars(stdout, journal_dir, strlen(journal_dir));
 		printf("\",\"events\":%llu,\"commits\":%llu,\"map_grows\":%llu,\"commit_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}",
 		       C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
 		       (unsigned long long)hist_quantile(&jn->latency, 0.5),
@@ -381,14 +362,14 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
  * reports the journal's error. */
 static int wait_journal_ready(struct run_segment *rs, struct child *c)
 {
-	uint64_t until = now_ns() + JOURNAL_START_TIMEOUT_NS;
+	uint64_t until = (uint64_t)clock_mono_ns() + JOURNAL_START_TIMEOUT_NS;
 	for (;;) {
 		uint32_t st = atomic_load(&rs->stage[FKS_CFG_JOURNAL].state);
 		if (st == STAGE_RUNNING)
 			return 0;
 		int status;
-		if (st == STAGE_FAILED || waitpid(c->pid, &status, WNOHANG) == c->pid || now_ns() > until) {
-			if (st != STAGE_FAILED && now_ns() > until)
+		if (st == STAGE_FAILED || waitpid(c->pid, &status, WNOHANG) == c->pid || (uint64_t)clock_mono_ns() > until) {
+			if (st != STAGE_FAILED && (uint64_t)clock_mono_ns() > until)
 				fprintf(stderr, "fks run: the journal stage did not start within %llu s\n",
 					JOURNAL_START_TIMEOUT_NS / 1000000000ull);
 			/* Its error is already on stderr; nothing else was started. */
@@ -414,7 +395,7 @@ static int supervise(const struct fks_config *cfg, struct run_segment *rs, struc
 	for (;;) {
 		struct timespec ts = { 0, (long)WATCH_NS };
 		nanosleep(&ts, NULL);
-		uint64_t now = now_ns();
+		uint64_t now = (uint64_t)clock_mono_ns();
 		if (!kill_seen && atomic_load(&rs->control.kill)) {
 			kill_seen = true; /* trip_kill announces its own; this is `fks kill` */
 			if (atomic_load(&rs->control.kill_stage) == FKS_CFG_STAGE_COUNT)
@@ -542,7 +523,7 @@ int run_main(int argc, char **argv)
 			ring_wait_name(cfg.stage[s].wait.kind));
 	fprintf(stderr, "\n");
 
-	uint64_t t0 = now_ns();
+	uint64_t t0 = (uint64_t)clock_mono_ns();
 	struct child ch[FKS_CFG_STAGE_COUNT] = { 0 };
 	struct stage_args args[FKS_CFG_STAGE_COUNT];
 	/* Consumers first, so the feed never publishes into a ring nobody
@@ -555,7 +536,7 @@ int run_main(int argc, char **argv)
 		snprintf(args[s].prefix, sizeof args[s].prefix, "%s", prefix);
 		snprintf(args[s].journal_dir, sizeof args[s].journal_dir, "%s", journal_dir);
 		/* Start the stall clock at spawn, not at zero. */
-		atomic_store(&rs->stage[s].heartbeat_ns, now_ns());
+		atomic_store(&rs->stage[s].heartbeat_ns, (uint64_t)clock_mono_ns());
 		ch[s].pid = spawn_stage(&args[s]);
 		if (ch[s].pid < 0) {
 			fprintf(stderr, "fks run: fork: %s\n", strerror(errno));
@@ -571,7 +552,7 @@ int run_main(int argc, char **argv)
 		}
 	}
 	int failed = supervise(&cfg, rs, ch, &o, t0);
-	print_summary(&cfg, rs, (double)(now_ns() - t0) / 1e9, o.json, journal_dir);
+	print_summary(&cfg, rs, (double)((uint64_t)clock_mono_ns() - t0) / 1e9, o.json, journal_dir);
 	fflush(stdout);
 	runseg_close(rs);
 	unlink_all(prefix);

@@ -2,10 +2,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shm/segment.h"
+#include "shm/clock.h"
 
 const char *runseg_counter_name(enum stage_counter c)
 {
@@ -79,9 +79,7 @@ int runseg_create(const char *prefix, struct run_segment **out)
 	rs->version = RUNSEG_VERSION;
 	rs->n_stages = FKS_CFG_STAGE_COUNT;
 	rs->supervisor_pid = getpid();
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rs->start_realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	rs->start_realtime_ns = clock_real_ns();
 	snprintf(rs->prefix, sizeof rs->prefix, "%s", prefix);
 	for (int r = 0; r < RUN_RING_COUNT; r++)
 		runseg_ring_name(prefix, (enum run_ring)r, rs->ring_name[r], sizeof rs->ring_name[r]);

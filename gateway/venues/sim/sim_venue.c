@@ -1,6 +1,5 @@
 #include "gateway/venues/sim/sim_venue.h"
 
-#include <assert.h>
 #include <string.h>
 
 _Static_assert((SIM_VENUE_ID_SLOTS & (SIM_VENUE_ID_SLOTS - 1)) == 0, "id slots: a power of two");
@@ -9,45 +8,17 @@ _Static_assert(SIM_VENUE_MAX_ORDERS < UINT32_MAX, "record indexes are uint32_t")
 #define NIL UINT32_MAX
 #define ID_MASK (SIM_VENUE_ID_SLOTS - 1u)
 
-/* ---- the state machine ------------------------------------------------- */
+/* ---- the order model ---------------------------------------------------- */
 
-bool sim_order_transition_ok(enum sim_order_state from, enum sim_order_state to)
+/* Every state change of a record goes through the one order model. */
+static void order_step(struct sim_venue *v, struct sim_order *o, enum order_input in, int64_t fill_qty)
 {
-	switch (from) {
-	case SIM_ORD_NEW:
-		return to == SIM_ORD_ACKED || to == SIM_ORD_REJECTED;
-	case SIM_ORD_ACKED:
-	case SIM_ORD_PARTIALLY_FILLED:
-		return to == SIM_ORD_PARTIALLY_FILLED || to == SIM_ORD_FILLED || to == SIM_ORD_CANCELED;
-	default:
-		return false;   /* FILLED, CANCELED, REJECTED are final */
-	}
-}
-
-/* The only writer of a state after a record is set up as NEW. */
-static void set_state(struct sim_order *o, enum sim_order_state to)
-{
-	assert(sim_order_transition_ok(o->state, to));
-	o->state = (uint8_t)to;
+	order_apply(&o->ord, in, fill_qty, &v->order_errors);
 }
 
 static bool is_open(const struct sim_order *o)
 {
-	return o->state == SIM_ORD_ACKED || o->state == SIM_ORD_PARTIALLY_FILLED;
-}
-
-const char *sim_order_state_name(enum sim_order_state s)
-{
-	static const char *const names[SIM_ORD_STATE_COUNT] = {
-		[SIM_ORD_UNKNOWN] = "unknown",
-		[SIM_ORD_NEW] = "new",
-		[SIM_ORD_ACKED] = "acked",
-		[SIM_ORD_PARTIALLY_FILLED] = "partially_filled",
-		[SIM_ORD_FILLED] = "filled",
-		[SIM_ORD_CANCELED] = "canceled",
-		[SIM_ORD_REJECTED] = "rejected",
-	};
-	return (unsigned)s < SIM_ORD_STATE_COUNT ? names[s] : "?";
+	return order_is_open((enum order_state)o->ord.state);
 }
 
 const char *sim_reject_reason_name(unsigned reason)
@@ -171,7 +142,7 @@ static uint32_t rec_alloc(struct sim_venue *v)
 	v->done_head = v->rec[r].next;
 	if (v->done_head == NIL)
 		v->done_tail = NIL;
-	id_remove(v, v->rec[r].order_id);
+	id_remove(v, v->rec[r].ord.order_id);
 	v->c.recycled++;
 	return r;
 }
@@ -248,11 +219,10 @@ static void cancel_order(struct sim_venue *v, uint32_t r, int64_t event_time_ns,
 	struct sim_order *o = &v->rec[r];
 	union fks_event e;
 
-	start_event(v, &e, FKS_EV_CANCEL_ACK, o->instrument, event_time_ns, recv_time_ns);
-	e.cancel_ack.order_id = o->order_id;
-	e.cancel_ack.canceled_qty = o->leaves;
-	set_state(o, SIM_ORD_CANCELED);
-	o->leaves = 0;
+	start_event(v, &e, FKS_EV_CANCEL_ACK, o->ord.instrument, event_time_ns, recv_time_ns);
+	e.cancel_ack.order_id = o->ord.order_id;
+	e.cancel_ack.canceled_qty = o->ord.leaves;
+	order_step(v, o, ORDER_IN_CANCEL_ACK, 0);
 	open_unlink(v, &v->book[o->book], r);
 	done_append(v, r);
 	v->c.cancels++;
@@ -263,7 +233,7 @@ static void cancel_order(struct sim_venue *v, uint32_t r, int64_t event_time_ns,
 
 static bool is_immediate(const struct sim_order *o)
 {
-	return o->ord_type == FKS_ORD_MARKET || o->tif == FKS_TIF_IOC || o->tif == FKS_TIF_FOK;
+	return o->ord.ord_type == FKS_ORD_MARKET || o->ord.tif == FKS_TIF_IOC || o->ord.tif == FKS_TIF_FOK;
 }
 
 static bool fills_passively(const struct sim_venue *v)
@@ -275,10 +245,10 @@ static bool fills_passively(const struct sim_venue *v)
  * bits: touch * bps cannot overflow there, and the result is clamped. */
 static int64_t slipped_px(const struct sim_venue *v, const struct sim_order *o, int64_t touch)
 {
-	if (o->ord_type != FKS_ORD_MARKET || (v->slippage_bps == 0 && v->slippage_ticks == 0))
+	if (o->ord.ord_type != FKS_ORD_MARKET || (v->slippage_bps == 0 && v->slippage_ticks == 0))
 		return touch;
 	__int128 slip = v->slippage_ticks + ((__int128)touch * v->slippage_bps + 9999) / 10000;
-	__int128 px = o->side == FKS_SIDE_BUY ? touch + slip : touch - slip;
+	__int128 px = o->ord.side == FKS_SIDE_BUY ? touch + slip : touch - slip;
 	if (px < 1)
 		px = 1;
 	if (px > INT64_MAX)
@@ -293,15 +263,14 @@ static void fill_order(struct sim_venue *v, uint32_t r, int64_t px, int64_t qty,
 	struct sim_order *o = &v->rec[r];
 	union fks_event e;
 
-	o->leaves -= qty;
-	set_state(o, o->leaves == 0 ? SIM_ORD_FILLED : SIM_ORD_PARTIALLY_FILLED);
-	start_event(v, &e, FKS_EV_FILL, o->instrument, event_time_ns, o->recv_time_ns);
-	e.fill.order_id = o->order_id;
+	order_step(v, o, ORDER_IN_FILL, qty);
+	start_event(v, &e, FKS_EV_FILL, o->ord.instrument, event_time_ns, o->recv_time_ns);
+	e.fill.order_id = o->ord.order_id;
 	e.fill.px = px;
 	e.fill.qty = qty;
-	e.fill.leaves_qty = o->leaves;
+	e.fill.leaves_qty = o->ord.leaves;
 	v->c.fills++;
-	if (o->leaves == 0) {
+	if (o->ord.leaves == 0) {
 		open_unlink(v, &v->book[o->book], r);
 		done_append(v, r);
 	}
@@ -322,20 +291,20 @@ static void try_match(struct sim_venue *v, uint32_t r, int64_t event_time_ns, si
 	if (!b->have_quote || b->quote_time_ns < o->eligible_ns)
 		return;
 
-	bool buy = o->side == FKS_SIDE_BUY;
+	bool buy = o->ord.side == FKS_SIDE_BUY;
 	int64_t touch = buy ? b->ask_px : b->bid_px;
 	int64_t *avail = buy ? &b->ask_avail : &b->bid_avail;
 	bool crosses = touch > 0 &&
-		       (o->ord_type == FKS_ORD_MARKET || (buy ? touch <= o->px : touch >= o->px));
-	int64_t qty = crosses ? (o->leaves < *avail ? o->leaves : *avail) : 0;
+		       (o->ord.ord_type == FKS_ORD_MARKET || (buy ? touch <= o->ord.px : touch >= o->ord.px));
+	int64_t qty = crosses ? (o->ord.leaves < *avail ? o->ord.leaves : *avail) : 0;
 
-	if (o->tif == FKS_TIF_FOK && o->ord_type != FKS_ORD_MARKET && qty < o->leaves)
+	if (o->ord.tif == FKS_TIF_FOK && o->ord.ord_type != FKS_ORD_MARKET && qty < o->ord.leaves)
 		qty = 0;        /* all or nothing */
 	if (qty > 0) {
 		*avail -= qty;
 		fill_order(v, r, slipped_px(v, o, touch), qty, event_time_ns, emit, ctx);
 	}
-	if (o->leaves > 0 && is_immediate(o))
+	if (o->ord.leaves > 0 && is_immediate(o))
 		cancel_order(v, r, event_time_ns, o->recv_time_ns, emit, ctx);
 }
 
@@ -351,18 +320,18 @@ static void queue_update(struct sim_venue *v, struct sim_order *o, int64_t event
 {
 	const struct sim_book *b = &v->book[o->book];
 
-	if (o->ord_type != FKS_ORD_LIMIT || o->queue_state == QUEUE_KNOWN || event_time_ns < o->eligible_ns)
+	if (o->ord.ord_type != FKS_ORD_LIMIT || o->queue_state == QUEUE_KNOWN || event_time_ns < o->eligible_ns)
 		return;
 
-	bool buy = o->side == FKS_SIDE_BUY;
+	bool buy = o->ord.side == FKS_SIDE_BUY;
 	int64_t best = b->have_quote ? (buy ? b->bid_px : b->ask_px) : 0;
 	int64_t shown = buy ? b->bid_qty : b->ask_qty;
 
-	if (best > 0 && best == o->px) {
+	if (best > 0 && best == o->ord.px) {
 		o->queue_state = QUEUE_KNOWN;
 		o->queue_ahead = shown > 0 ? shown : 0;
 	} else if (o->queue_state == QUEUE_UNSET) {
-		bool improves = best <= 0 || (buy ? o->px > best : o->px < best);
+		bool improves = best <= 0 || (buy ? o->ord.px > best : o->ord.px < best);
 		o->queue_state = improves ? QUEUE_KNOWN : QUEUE_UNKNOWN;
 		o->queue_ahead = 0;
 	}
@@ -379,17 +348,17 @@ static void on_trade(struct sim_venue *v, struct sim_book *b, const struct fks_e
 		struct sim_order *o = &v->rec[r];
 
 		next = o->next;
-		if (o->ord_type != FKS_ORD_LIMIT || t->h.event_time_ns < o->eligible_ns)
+		if (o->ord.ord_type != FKS_ORD_LIMIT || t->h.event_time_ns < o->eligible_ns)
 			continue;
 		queue_update(v, o, t->h.event_time_ns);
 
-		bool buy = o->side == FKS_SIDE_BUY;
-		bool through = buy ? t->px < o->px : t->px > o->px;
+		bool buy = o->ord.side == FKS_SIDE_BUY;
+		bool through = buy ? t->px < o->ord.px : t->px > o->ord.px;
 		int64_t take = 0;
 
 		if (through) {
 			take = rem;
-		} else if (t->px == o->px && o->queue_state == QUEUE_KNOWN && t->aggressor != o->side) {
+		} else if (t->px == o->ord.px && o->queue_state == QUEUE_KNOWN && t->aggressor != o->ord.side) {
 			if (o->queue_ahead >= t->qty) {
 				o->queue_ahead -= t->qty;
 				continue;
@@ -399,13 +368,13 @@ static void on_trade(struct sim_venue *v, struct sim_book *b, const struct fks_e
 			if (take > rem)
 				take = rem;
 		}
-		if (take > o->leaves)
-			take = o->leaves;
+		if (take > o->ord.leaves)
+			take = o->ord.leaves;
 		if (take <= 0)
 			continue;
 		rem -= take;
 		v->c.trade_fills++;
-		fill_order(v, r, o->px, take, t->h.event_time_ns, emit, ctx);
+		fill_order(v, r, o->ord.px, take, t->h.event_time_ns, emit, ctx);
 	}
 }
 
@@ -445,20 +414,20 @@ void sim_venue_on_market(struct sim_venue *v, const union fks_event *ev, sim_emi
 	for (uint32_t r = b->head, next; r != NIL; r = next) {
 		next = v->rec[r].next;
 		try_match(v, r, q->h.event_time_ns, emit, ctx);
-		if (fills_passively(v) && v->rec[r].state != SIM_ORD_FILLED &&
-		    v->rec[r].state != SIM_ORD_CANCELED)
+		if (fills_passively(v) && v->rec[r].ord.state != ORDER_ST_FILLED &&
+		    v->rec[r].ord.state != ORDER_ST_CANCELED)
 			queue_update(v, &v->rec[r], q->h.event_time_ns);
 	}
 }
 
 /* ---- the order path ---------------------------------------------------- */
 
-static bool fields_ok(const struct fks_ev_order_new *o)
+static bool fields_ok(const struct fks_ev_order_new *n)
 {
-	return (o->side == FKS_SIDE_BUY || o->side == FKS_SIDE_SELL) &&
-	       (o->ord_type == FKS_ORD_LIMIT || o->ord_type == FKS_ORD_MARKET) &&
-	       o->tif >= FKS_TIF_DAY && o->tif <= FKS_TIF_FOK && o->qty > 0 &&
-	       (o->ord_type == FKS_ORD_MARKET || o->px > 0);
+	return (n->side == FKS_SIDE_BUY || n->side == FKS_SIDE_SELL) &&
+	       (n->ord_type == FKS_ORD_LIMIT || n->ord_type == FKS_ORD_MARKET) &&
+	       n->tif >= FKS_TIF_DAY && n->tif <= FKS_TIF_FOK && n->qty > 0 &&
+	       (n->ord_type == FKS_ORD_MARKET || n->px > 0);
 }
 
 static void on_new(struct sim_venue *v, const struct fks_ev_order_new *n, sim_emit_fn emit, void *ctx)
@@ -486,25 +455,19 @@ static void on_new(struct sim_venue *v, const struct fks_ev_order_new *n, sim_em
 	struct sim_order *o = &v->rec[r];
 
 	memset(o, 0, sizeof *o);
-	o->order_id = n->order_id;
-	o->instrument = n->h.instrument;
+	order_submit(&o->ord, n->order_id, n->h.instrument, n->side, n->ord_type, n->tif, n->px,
+		     n->qty);
 	o->book = (uint16_t)(bi < 0 ? 0 : bi);
-	o->side = n->side;
-	o->ord_type = n->ord_type;
-	o->tif = n->tif;
-	o->state = SIM_ORD_NEW;
-	o->px = n->px;
-	o->qty = n->qty;
 	o->event_time_ns = n->h.event_time_ns;
 	o->recv_time_ns = n->h.recv_time_ns;
 	o->eligible_ns = n->h.event_time_ns > INT64_MAX - v->latency_ns ? INT64_MAX
 									  : n->h.event_time_ns + v->latency_ns;
-	id_insert(v, o->order_id, r);
+	id_insert(v, o->ord.order_id, r);
 
 	if (reason) {
 		/* Remembered, so a resend of the id is a duplicate and a cancel
 		 * of it hears ORDER_DONE. */
-		set_state(o, SIM_ORD_REJECTED);
+		order_step(v, o, ORDER_IN_REJECT, 0);
 		done_append(v, r);
 		emit_reject(v, &n->h, n->order_id, reason, emit, ctx);
 		return;
@@ -512,14 +475,13 @@ static void on_new(struct sim_venue *v, const struct fks_ev_order_new *n, sim_em
 
 	union fks_event e;
 
-	o->leaves = o->qty;
 	o->venue_order_id = ++v->arrivals;
-	set_state(o, SIM_ORD_ACKED);
+	order_step(v, o, ORDER_IN_ACK, 0);
 	open_append(v, &v->book[bi], r);
-	start_event(v, &e, FKS_EV_ORDER_ACK, o->instrument, o->event_time_ns, o->recv_time_ns);
-	e.order_ack.order_id = o->order_id;
+	start_event(v, &e, FKS_EV_ORDER_ACK, o->ord.instrument, o->event_time_ns, o->recv_time_ns);
+	e.order_ack.order_id = o->ord.order_id;
 	e.order_ack.venue_order_id = o->venue_order_id;
-	e.order_ack.leaves_qty = o->leaves;
+	e.order_ack.leaves_qty = o->ord.leaves;
 	v->c.acks++;
 	emit(ctx, &e);
 
@@ -544,7 +506,7 @@ static void on_cancel(struct sim_venue *v, const struct fks_ev_order_cancel *c, 
 	if (!is_open(&v->rec[r])) {
 		struct fks_event_hdr h = c->h;
 
-		h.instrument = v->rec[r].instrument;
+		h.instrument = v->rec[r].ord.instrument;
 		emit_reject(v, &h, c->order_id, SIM_REJ_ORDER_DONE, emit, ctx);
 		return;
 	}
@@ -588,20 +550,20 @@ void sim_venue_cancel_all(struct sim_venue *v, sim_emit_fn emit, void *ctx)
 				     ctx);
 }
 
-enum sim_order_state sim_venue_order_state(const struct sim_venue *v, uint64_t order_id,
-					   int64_t *leaves)
+enum order_state sim_venue_order_state(const struct sim_venue *v, uint64_t order_id,
+				       int64_t *leaves)
 {
 	uint32_t r = order_id ? id_find(v, order_id) : NIL;
 
 	if (leaves)
-		*leaves = r == NIL ? 0 : v->rec[r].leaves;
-	return r == NIL ? SIM_ORD_UNKNOWN : (enum sim_order_state)v->rec[r].state;
+		*leaves = r == NIL ? 0 : v->rec[r].ord.leaves;
+	return r == NIL ? ORDER_ST_NONE : (enum order_state)v->rec[r].ord.state;
 }
 
 bool sim_venue_order_side(const struct sim_venue *v, uint64_t order_id, uint8_t *side)
 {
 	uint32_t r = order_id ? id_find(v, order_id) : NIL;
 
-	*side = r == NIL ? FKS_SIDE_NONE : v->rec[r].side;
+	*side = r == NIL ? FKS_SIDE_NONE : v->rec[r].ord.side;
 	return r != NIL;
 }

@@ -7,15 +7,14 @@
  * the emit callback passed to each call, synchronously, as 64-byte events
  * in a zeroed union fks_event.
  *
- * Order states (enum sim_order_state):
- *
- *     NEW -> ACKED -> PARTIALLY_FILLED* -> FILLED
- *              |            |
- *              +------------+-> CANCELED
- *     NEW -> REJECTED
- *
- * Every change goes through one function that checks this graph
- * (sim_order_transition_ok); nothing else writes a state.
+ * Order states are those of the one order model (gateway/order.h), and
+ * every change goes through order_apply(): a new order is SUBMITted
+ * (PENDING_NEW) while it is checked, then ACKed (NEW) or REJECTed; fills
+ * make it PARTIALLY_FILLED or FILLED; a cancel (requested, IOC remainder or
+ * kill switch) makes it CANCELED.  The sim never uses the pending-cancel,
+ * pending-replace, replaced or expired states: it answers at once.  A
+ * transition the model refuses (none should happen) is counted in
+ * sim_venue.order_errors and changes nothing.
  *
  * New orders (FKS_EV_ORDER_NEW).  Checked in this order; the first failure
  * is an FKS_EV_ORDER_REJECT with the reason (enum sim_reject_reason):
@@ -104,6 +103,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/order.h"
 #include "shm/event.h"
 
 #define SIM_VENUE_MAX_INSTRUMENTS 64
@@ -117,17 +117,6 @@ enum sim_fill_model {
 	SIM_FILL_TOUCH = 1,
 	SIM_FILL_NONE = 2,
 	SIM_FILL_QUEUE = 3,        /* touch + trade-through + queue position */
-};
-
-enum sim_order_state {
-	SIM_ORD_UNKNOWN = 0,       /* not an order here (sim_venue_order_state only) */
-	SIM_ORD_NEW = 1,           /* received, being checked */
-	SIM_ORD_ACKED = 2,
-	SIM_ORD_PARTIALLY_FILLED = 3,
-	SIM_ORD_FILLED = 4,
-	SIM_ORD_CANCELED = 5,
-	SIM_ORD_REJECTED = 6,
-	SIM_ORD_STATE_COUNT
 };
 
 /* order_reject.reason from this venue.  Stable numbers: they are journaled. */
@@ -156,12 +145,9 @@ typedef void (*sim_emit_fn)(void *ctx, const union fks_event *ev);
 
 /* Private to sim_venue.c. */
 struct sim_order {
-	uint64_t order_id;
+	struct order ord;          /* id, instrument, side, type, tif, state, px, qty, leaves */
 	uint64_t venue_order_id;
-	uint32_t instrument;
 	uint16_t book;             /* index into sim_venue.book */
-	uint8_t side, ord_type, tif, state;
-	int64_t px, qty, leaves;
 	int64_t eligible_ns;       /* may match quotes at or after this event time */
 	int64_t queue_ahead;       /* SIM_FILL_QUEUE: volume ahead at its price */
 	uint8_t queue_state;       /* 0 not yet estimated, 1 unknown, 2 known */
@@ -210,6 +196,7 @@ struct sim_venue {
 	struct sim_order rec[SIM_VENUE_MAX_ORDERS];
 	struct sim_id_slot index[SIM_VENUE_ID_SLOTS];
 	struct sim_venue_counters c;
+	struct order_errors order_errors; /* transitions the order model refused */
 };
 
 /* Set up v from p.  Returns 0, or -1 when p is out of range (then v is
@@ -231,10 +218,10 @@ void sim_venue_on_market(struct sim_venue *v, const union fks_event *ev, sim_emi
  * params order, oldest first within one. */
 void sim_venue_cancel_all(struct sim_venue *v, sim_emit_fn emit, void *ctx);
 
-/* The state of an order, SIM_ORD_UNKNOWN if it is not (or no longer)
+/* The state of an order, ORDER_ST_NONE if it is not (or no longer)
  * remembered; *leaves (if not NULL) gets its open quantity. */
-enum sim_order_state sim_venue_order_state(const struct sim_venue *v, uint64_t order_id,
-					   int64_t *leaves);
+enum order_state sim_venue_order_state(const struct sim_venue *v, uint64_t order_id,
+				       int64_t *leaves);
 
 /* The side (enum fks_side) of an order, which fills do not carry: true and
  * *side set, or false and *side = FKS_SIDE_NONE if the order is not (or no
@@ -243,10 +230,6 @@ enum sim_order_state sim_venue_order_state(const struct sim_venue *v, uint64_t o
  * when a new order arrives. */
 bool sim_venue_order_side(const struct sim_venue *v, uint64_t order_id, uint8_t *side);
 
-/* Whether the state machine allows from -> to. */
-bool sim_order_transition_ok(enum sim_order_state from, enum sim_order_state to);
-
-const char *sim_order_state_name(enum sim_order_state s);
 const char *sim_reject_reason_name(unsigned reason);
 
 #endif

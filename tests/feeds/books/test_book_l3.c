@@ -1,7 +1,7 @@
 /*
  * L3 books: level aggregation and ordering, the change records the decoder
- * turns into events, the full tables, and a long random churn against a
- * naive model on a small table, where probe runs wrap and collide.
+ * turns into events, the full pools, references that share an index key,
+ * and a long random churn against a naive model on a small pool.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -124,6 +124,47 @@ Test(book_l3, full_tables_refuse_and_recover, .fini = teardown)
 	cr_assert_eq(book_l3_add(&pool, b, 98, FKS_SIDE_SELL, 12, 1, &ch), BOOK_L3_E_LEVELS_FULL);
 	cr_assert_null(book_l3_find(&pool, b, 98), "a refused add leaves no order behind");
 	cr_assert_eq(pool.n_orders, 3);
+}
+
+/* Orders whose references share an index key (one reference in several
+ * books; references 0 and UINT64_MAX) chain behind it: removing any link of
+ * a chain, first, middle or last, leaves the others found. */
+Test(book_l3, shared_keys_chain_and_unlink, .fini = teardown)
+{
+	setup_small(3, 8, 16);
+	struct book_l3 *bk[3] = {book_l3_new(&pool, 1), book_l3_new(&pool, 2), book_l3_new(&pool, 3)};
+	struct book_l3_change ch;
+	for (int k = 0; k < 3; k++)
+		cr_assert_eq(book_l3_add(&pool, bk[k], 5, FKS_SIDE_BUY, 100 + k, 1 + (uint32_t)k, &ch),
+			     BOOK_L3_OK);
+	cr_assert_eq(book_l3_add(&pool, bk[0], 0, FKS_SIDE_SELL, 200, 7, &ch), BOOK_L3_OK);
+	cr_assert_eq(book_l3_add(&pool, bk[0], UINT64_MAX, FKS_SIDE_SELL, 201, 8, &ch), BOOK_L3_OK);
+	cr_assert_eq(book_l3_add(&pool, bk[0], UINT64_MAX, FKS_SIDE_SELL, 201, 8, &ch),
+		     BOOK_L3_E_DUP_REF);
+	for (int k = 0; k < 3; k++)
+		cr_assert_eq(book_l3_find(&pool, bk[k], 5)->px, 100 + k);
+
+	cr_assert_eq(book_l3_delete(&pool, bk[1], 5, &ch), BOOK_L3_OK, "middle of the chain");
+	cr_assert_null(book_l3_find(&pool, bk[1], 5));
+	cr_assert_eq(book_l3_find(&pool, bk[0], 5)->qty, 1);
+	cr_assert_eq(book_l3_find(&pool, bk[2], 5)->qty, 3);
+	cr_assert_eq(book_l3_delete(&pool, bk[2], 5, &ch), BOOK_L3_OK, "head of the chain");
+	cr_assert_eq(book_l3_find(&pool, bk[0], 5)->qty, 1);
+	cr_assert_eq(book_l3_reduce(&pool, bk[2], 5, 1, &ch), BOOK_L3_E_UNKNOWN_REF);
+
+	cr_assert_eq(book_l3_reduce(&pool, bk[0], 0, 7, &ch), BOOK_L3_OK, "ref 0 goes");
+	cr_assert_null(book_l3_find(&pool, bk[0], 0));
+	cr_assert_eq(book_l3_find(&pool, bk[0], UINT64_MAX)->qty, 8);
+	cr_assert_eq(book_l3_replace(&pool, bk[0], UINT64_MAX, 0, 202, 9, &ch), BOOK_L3_OK);
+	cr_assert_null(book_l3_find(&pool, bk[0], UINT64_MAX));
+	cr_assert_eq(book_l3_find(&pool, bk[0], 0)->px, 202);
+	cr_assert_eq(pool.n_orders, 2);
+	/* Released records are reused: fill the pool to its limit. */
+	for (uint64_t r = 100; r < 114; r++)
+		cr_assert_eq(book_l3_add(&pool, bk[1], r, FKS_SIDE_BUY, 50, 1, &ch), BOOK_L3_OK);
+	cr_assert_eq(book_l3_add(&pool, bk[1], 114, FKS_SIDE_BUY, 50, 1, &ch), BOOK_L3_E_ORDERS_FULL);
+	for (uint64_t r = 100; r < 114; r++)
+		cr_assert_not_null(book_l3_find(&pool, bk[1], r));
 }
 
 Test(book_l3, bad_pool_sizes_are_refused)

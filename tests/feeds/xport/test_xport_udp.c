@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "feeds/xport/xport_udp.h"
+#include "shm/clock.h"
 
 #define N_DGRAMS 500
 
@@ -51,7 +52,7 @@ static int sink_fn(void *ctx, const uint8_t *msg, size_t len, int64_t recv_ns)
 		if (seq != s->n)
 			s->in_order = false;
 	}
-	if (recv_ns < s->before || recv_ns > xport_now_ns() || (s->n > 0 && recv_ns < s->last_recv))
+	if (recv_ns < s->before || recv_ns > clock_mono_ns() || (s->n > 0 && recv_ns < s->last_recv))
 		s->recv_monotonic = false;
 	s->last_recv = recv_ns;
 	s->n++;
@@ -98,7 +99,7 @@ static void loopback_run(enum xport_udp_mode mode, enum xport_udp_path want_path
 	cr_assert_neq(x.port, 0);
 
 	int fd = sender();
-	struct sink s = { .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = xport_now_ns() };
+	struct sink s = { .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = clock_mono_ns() };
 	uint8_t b[512];
 	for (uint32_t i = 0; i < N_DGRAMS; i++) {
 		send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, i));
@@ -117,7 +118,7 @@ static void loopback_run(enum xport_udp_mode mode, enum xport_udp_path want_path
 	/* oversized: 1500 bytes into 1024-byte buffers, between good ones */
 	uint8_t big[1500];
 	memset(big, 0xab, sizeof big);
-	s = (struct sink){ .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = xport_now_ns() };
+	s = (struct sink){ .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = clock_mono_ns() };
 	send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, 0));
 	send_to(fd, "127.0.0.1", x.port, big, sizeof big);
 	send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, 1));
@@ -133,7 +134,7 @@ static void loopback_run(enum xport_udp_mode mode, enum xport_udp_path want_path
 	cr_assert_eq(x.stats.errors, 1);
 
 	/* stop from the callback: the rest waits for the next poll */
-	s = (struct sink){ .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = xport_now_ns(),
+	s = (struct sink){ .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = clock_mono_ns(),
 			   .stop_after = 1 };
 	for (uint32_t i = 0; i < 5; i++)
 		send_to(fd, "127.0.0.1", x.port, b, make_dgram(b, i));
@@ -168,10 +169,10 @@ Test(xport_udp, nonblocking_poll_returns_at_once)
 	struct xport_udp_opts o = { .bind_addr = "127.0.0.1" };
 	cr_assert_eq(xport_udp_open(&x, &o), 0, "%s", x.errbuf);
 	struct sink s = { .in_order = true, .bytes_ok = true };
-	int64_t t0 = xport_now_ns();
+	int64_t t0 = clock_mono_ns();
 	cr_assert_eq(xport_udp_poll(&x, 0, sink_fn, &s), 0);
 	cr_assert_eq(xport_udp_poll(&x, 30, sink_fn, &s), 0);
-	int64_t dt = xport_now_ns() - t0;
+	int64_t dt = clock_mono_ns() - t0;
 	cr_assert(dt >= 25000000 && dt < 1000000000, "waited %ld ns", (long)dt);
 	xport_udp_close(&x);
 }
@@ -204,7 +205,7 @@ Test(xport_udp, multicast_on_lo)
 		xport_udp_close(&x);
 		cr_skip_test("IP_MULTICAST_IF lo: %s", strerror(errno));
 	}
-	struct sink s = { .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = xport_now_ns() };
+	struct sink s = { .in_order = true, .bytes_ok = true, .recv_monotonic = true, .before = clock_mono_ns() };
 	uint8_t b[512];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(x.port) };
 	inet_pton(AF_INET, "239.255.77.1", &sa.sin_addr);

@@ -207,14 +207,17 @@ static void expect_count(int n)
 	cr_assert_eq(cap.n, n, "%d events, want %d", cap.n, n);
 }
 
-static void expect_state(uint64_t id, enum sim_order_state want, int64_t want_leaves)
+static void expect_state(uint64_t id, enum order_state want, int64_t want_leaves)
 {
 	int64_t leaves = -1;
-	enum sim_order_state s = sim_venue_order_state(&venue, id, &leaves);
+	enum order_state s = sim_venue_order_state(&venue, id, &leaves);
 
-	cr_assert_eq(s, want, "order %" PRIu64 ": %s, want %s", id, sim_order_state_name(s),
-		     sim_order_state_name(want));
+	cr_assert_eq(s, want, "order %" PRIu64 ": %s, want %s", id, order_state_name(s),
+		     order_state_name(want));
 	cr_assert_eq(leaves, want_leaves, "order %" PRIu64 ": leaves %" PRId64, id, leaves);
+	/* The order model (tests/gateway/test_order.c) refused nothing the venue did. */
+	cr_assert_eq(venue.order_errors.total, 0, "order model refused %" PRIu64 " transitions",
+		     venue.order_errors.total);
 }
 
 
@@ -241,30 +244,6 @@ Test(sim_venue, init_checks_params)
 	cr_assert_eq(sim_venue_init(&venue, &p), -1);
 }
 
-/* The legal transitions, written from the spec, against the table. */
-Test(sim_venue, transition_graph)
-{
-	static const int legal[][2] = {
-		{ SIM_ORD_NEW, SIM_ORD_ACKED },
-		{ SIM_ORD_NEW, SIM_ORD_REJECTED },
-		{ SIM_ORD_ACKED, SIM_ORD_PARTIALLY_FILLED },
-		{ SIM_ORD_ACKED, SIM_ORD_FILLED },
-		{ SIM_ORD_ACKED, SIM_ORD_CANCELED },
-		{ SIM_ORD_PARTIALLY_FILLED, SIM_ORD_PARTIALLY_FILLED },
-		{ SIM_ORD_PARTIALLY_FILLED, SIM_ORD_FILLED },
-		{ SIM_ORD_PARTIALLY_FILLED, SIM_ORD_CANCELED },
-	};
-
-	for (int from = 0; from < SIM_ORD_STATE_COUNT; from++)
-		for (int to = 0; to < SIM_ORD_STATE_COUNT; to++) {
-			bool want = false;
-			for (size_t k = 0; k < sizeof legal / sizeof legal[0]; k++)
-				want |= legal[k][0] == from && legal[k][1] == to;
-			cr_assert_eq(sim_order_transition_ok(from, to), want, "%s -> %s",
-				     sim_order_state_name(from), sim_order_state_name(to));
-		}
-}
-
 /*
  * Buy 10 at 100.  Ask 101: rests.  Ask 100 x 3: fills 3 at 100 (leaves 7).
  * Ask 99 x 10: fills 7 at 99, price improvement, done.  Later quotes and a
@@ -278,24 +257,24 @@ Test(sim_venue, partial_fills_then_filled_with_price_improvement)
 	limit(11, I1, FKS_SIDE_BUY, 100, 10, 1000);
 	expect_count(1);
 	expect_ack(0, 11, I1, 1000, 1, 10);
-	expect_state(11, SIM_ORD_ACKED, 10);
+	expect_state(11, ORDER_ST_NEW, 10);
 
 	quote(I1, 98, 5, 100, 3, 2000);
 	expect_count(2);
 	expect_fill(1, 11, I1, 2000, 100, 3, 7);
-	expect_state(11, SIM_ORD_PARTIALLY_FILLED, 7);
+	expect_state(11, ORDER_ST_PARTIALLY_FILLED, 7);
 
 	quote(I1, 97, 5, 99, 10, 3000);
 	expect_count(3);
 	expect_fill(2, 11, I1, 3000, 99, 7, 0);
-	expect_state(11, SIM_ORD_FILLED, 0);
+	expect_state(11, ORDER_ST_FILLED, 0);
 
 	quote(I1, 80, 50, 90, 50, 4000);
 	expect_count(3);
 	cancel(11, I1, 5000);
 	expect_count(4);
 	expect_reject(3, 11, I1, 5000, CRECV(11), SIM_REJ_ORDER_DONE);
-	expect_state(11, SIM_ORD_FILLED, 0);
+	expect_state(11, ORDER_ST_FILLED, 0);
 
 	cr_assert_eq(venue.c.orders, 1);
 	cr_assert_eq(venue.c.acks, 1);
@@ -321,7 +300,7 @@ Test(sim_venue, sell_fills_at_arrival_at_the_better_bid)
 	limit(8, I2, FKS_SIDE_SELL, 103, 4, 1000);
 	expect_count(3);
 	expect_ack(2, 8, I2, 1000, 2, 4);
-	expect_state(8, SIM_ORD_ACKED, 4);
+	expect_state(8, ORDER_ST_NEW, 4);
 	/* An order caused by a later quote than the venue has seen waits for
 	 * it, even at latency 0: it must not trade on a book it never saw. */
 	limit(9, I2, FKS_SIDE_SELL, 100, 1, 1500);
@@ -377,7 +356,7 @@ Test(sim_venue, displayed_size_is_consumed_in_arrival_order)
 	expect_count(12);
 	expect_fill(10, 2, I1, 4000, 100, 1, 0);
 	expect_fill(11, 3, I1, 4000, 100, 1, 0);
-	expect_state(5, SIM_ORD_PARTIALLY_FILLED, 1);
+	expect_state(5, ORDER_ST_PARTIALLY_FILLED, 1);
 	cr_assert_eq(venue.c.open, 1);
 }
 
@@ -392,7 +371,7 @@ Test(sim_venue, market_order_remainder_is_canceled)
 	expect_ack(0, 21, I1, 1000, 1, 10);
 	expect_fill(1, 21, I1, 1000, 100, 4, 6);
 	expect_cancel_ack(2, 21, I1, 1000, RECV(21), 6);
-	expect_state(21, SIM_ORD_CANCELED, 0);
+	expect_state(21, ORDER_ST_CANCELED, 0);
 
 	send(22, I1, FKS_SIDE_SELL, FKS_ORD_MARKET, FKS_TIF_IOC, 0, 3, 1000);
 	expect_count(5);
@@ -434,7 +413,7 @@ Test(sim_venue, market_order_waits_for_a_quote)
 	setup_venue(SIM_FILL_TOUCH, 0);
 	send(31, I2, FKS_SIDE_BUY, FKS_ORD_MARKET, FKS_TIF_IOC, 0, 5, 1000);
 	expect_count(1);
-	expect_state(31, SIM_ORD_ACKED, 5);
+	expect_state(31, ORDER_ST_NEW, 5);
 	quote(I1, 10, 100, 11, 100, 1500);     /* another instrument */
 	expect_count(1);
 	quote(I2, 49, 9, 50, 2, 2000);
@@ -471,7 +450,7 @@ Test(sim_venue, ioc_and_fok_limits)
 	/* DAY rests like GTC. */
 	send(5, I1, FKS_SIDE_SELL, FKS_ORD_LIMIT, FKS_TIF_DAY, 105, 2, 1000);
 	expect_count(10);
-	expect_state(5, SIM_ORD_ACKED, 2);
+	expect_state(5, ORDER_ST_NEW, 2);
 }
 
 Test(sim_venue, fill_none_never_fills)
@@ -484,7 +463,7 @@ Test(sim_venue, fill_none_never_fills)
 	quote(I1, 99, 5, 90, 500, 2000);
 	quote(I1, 99, 5, 80, 500, 3000);
 	expect_count(1);
-	expect_state(1, SIM_ORD_ACKED, 3);
+	expect_state(1, ORDER_ST_NEW, 3);
 	/* A market order could never fill: acked, then canceled. */
 	send(2, I1, FKS_SIDE_SELL, FKS_ORD_MARKET, FKS_TIF_IOC, 0, 4, 3000);
 	expect_count(3);
@@ -517,7 +496,7 @@ Test(sim_venue, latency_gates_matching)
 	quote(I1, 99, 5, 100, 5, 20000);
 	quote(I1, 99, 5, 100, 5, 24999);
 	expect_count(3);
-	expect_state(2, SIM_ORD_ACKED, 2);
+	expect_state(2, ORDER_ST_NEW, 2);
 	quote(I1, 99, 5, 101, 5, 25000);         /* eligible, does not cross */
 	expect_count(4);
 	expect_cancel_ack(3, 2, I1, 25000, RECV(2), 2);
@@ -533,7 +512,7 @@ Test(sim_venue, cancels)
 	cancel(1, I1, 3000);
 	expect_count(3);
 	expect_cancel_ack(2, 1, I1, 3000, CRECV(1), 5);
-	expect_state(1, SIM_ORD_CANCELED, 0);
+	expect_state(1, ORDER_ST_CANCELED, 0);
 	/* A canceled order neither fills nor cancels again. */
 	quote(I1, 99, 5, 90, 50, 4000);
 	expect_count(3);
@@ -558,11 +537,11 @@ Test(sim_venue, rejects_of_new_orders)
 	/* Duplicate of an open order: rejected, the original untouched. */
 	limit(1, I2, FKS_SIDE_SELL, 50, 1, 1100);
 	expect_reject(1, 1, I2, 1100, RECV(1), SIM_REJ_DUPLICATE_ORDER_ID);
-	expect_state(1, SIM_ORD_ACKED, 8);
+	expect_state(1, ORDER_ST_NEW, 8);
 	/* Unknown instrument: rejected and remembered. */
 	limit(2, 9, FKS_SIDE_BUY, 100, 1, 1200);
 	expect_reject(2, 2, 9, 1200, RECV(2), SIM_REJ_UNKNOWN_INSTRUMENT);
-	expect_state(2, SIM_ORD_REJECTED, 0);
+	expect_state(2, ORDER_ST_REJECTED, 0);
 	limit(2, I1, FKS_SIDE_BUY, 100, 1, 1300);
 	expect_reject(3, 2, I1, 1300, RECV(2), SIM_REJ_DUPLICATE_ORDER_ID);
 	cancel(2, I1, 1400);
@@ -595,7 +574,7 @@ Test(sim_venue, rejects_of_new_orders)
 	sim_venue_on_order(&venue, &r, capture_emit, &cap);
 	/* Naming the refused replacement, not the live order 1. */
 	expect_reject(12, 99, I1, 1600, 1601, SIM_REJ_UNSUPPORTED);
-	expect_state(1, SIM_ORD_ACKED, 8);
+	expect_state(1, ORDER_ST_NEW, 8);
 	expect_count(13);
 	cr_assert_eq(venue.c.rejects, 11);
 	cr_assert_eq(venue.c.acks, 2);
@@ -629,7 +608,7 @@ Test(sim_venue, cancel_all)
 	expect_cancel_ack(3, 22, I2, 900, RECV(22), 6);
 	cr_assert_eq(venue.c.open, 0);
 	cr_assert_eq(venue.c.cancels, 4);
-	expect_state(12, SIM_ORD_CANCELED, 0);
+	expect_state(12, ORDER_ST_CANCELED, 0);
 	cap_reset();
 	sim_venue_cancel_all(&venue, capture_emit, &cap);
 	expect_count(0);
@@ -651,8 +630,8 @@ Test(sim_venue, record_recycling_and_full_venue)
 	}
 	cr_assert_eq(venue.c.recycled, 10);
 	for (uint64_t id = 1; id <= 10; id++)
-		cr_assert_eq(sim_venue_order_state(&venue, id, NULL), SIM_ORD_UNKNOWN);
-	cr_assert_eq(sim_venue_order_state(&venue, 11, NULL), SIM_ORD_CANCELED);
+		cr_assert_eq(sim_venue_order_state(&venue, id, NULL), ORDER_ST_NONE);
+	cr_assert_eq(sim_venue_order_state(&venue, 11, NULL), ORDER_ST_CANCELED);
 	uint8_t side = 0xff;
 	cr_assert(!sim_venue_order_side(&venue, 1, &side), "a forgotten order has no side");
 	cr_assert_eq(side, FKS_SIDE_NONE);
@@ -675,7 +654,7 @@ Test(sim_venue, record_recycling_and_full_venue)
 	limit(100000, I1, FKS_SIDE_BUY, 100, 1, 2);
 	cr_assert_eq(cap.n, 1);
 	cr_assert_eq(cap.ev[0].order_reject.reason, SIM_REJ_VENUE_FULL);
-	cr_assert_eq(sim_venue_order_state(&venue, 100000, NULL), SIM_ORD_UNKNOWN);
+	cr_assert_eq(sim_venue_order_state(&venue, 100000, NULL), ORDER_ST_NONE);
 	/* Still full, but the bad-order reason wins over VENUE_FULL. */
 	limit(100001, 9, FKS_SIDE_BUY, 100, 1, 2);
 	cr_assert_eq(cap.ev[1].order_reject.reason, SIM_REJ_UNKNOWN_INSTRUMENT);
@@ -684,7 +663,7 @@ Test(sim_venue, record_recycling_and_full_venue)
 	cr_assert_eq(cap.ev[2].h.type, FKS_EV_CANCEL_ACK);
 	limit(100000, I1, FKS_SIDE_BUY, 100, 1, 4);
 	cr_assert_eq(cap.ev[3].h.type, FKS_EV_ORDER_ACK);
-	cr_assert_eq(sim_venue_order_state(&venue, 7, NULL), SIM_ORD_UNKNOWN);
+	cr_assert_eq(sim_venue_order_state(&venue, 7, NULL), ORDER_ST_NONE);
 	cr_assert_eq(venue.c.open, SIM_VENUE_MAX_ORDERS);
 	cr_assert_eq(venue.c.cancels, 1);
 }
@@ -810,19 +789,19 @@ Test(sim_venue, random_run_is_deterministic_and_conserves_quantity)
 	cr_assert_gt(fills, 10000, "the run barely traded");
 	for (uint64_t id = 1; id <= RUN_ORDERS; id++) {
 		int64_t leaves = 0;
-		enum sim_order_state s = sim_venue_order_state(&venue, id, &leaves);
+		enum order_state s = sim_venue_order_state(&venue, id, &leaves);
 
-		if (s == SIM_ORD_UNKNOWN)
+		if (s == ORDER_ST_NONE)
 			continue;  /* forgotten: its record was recycled */
-		if (s == SIM_ORD_REJECTED) {
+		if (s == ORDER_ST_REJECTED) {
 			cr_assert_eq(filled[id] + canceled[id], 0);
 			continue;
 		}
 		cr_assert_eq(filled[id] + canceled[id] + leaves, ordered[id],
 			     "order %" PRIu64 " (%s): filled %" PRId64 " canceled %" PRId64 " leaves %" PRId64
-			     " of %" PRId64, id, sim_order_state_name(s), filled[id], canceled[id], leaves,
+			     " of %" PRId64, id, order_state_name(s), filled[id], canceled[id], leaves,
 			     ordered[id]);
-		if (s == SIM_ORD_FILLED)
+		if (s == ORDER_ST_FILLED)
 			cr_assert_eq(filled[id], ordered[id]);
 	}
 }

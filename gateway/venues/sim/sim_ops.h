@@ -1,0 +1,16 @@
+/*
+ * The simulated venue behind gateway/venue.h.  Parameters (all optional):
+ *   fill            touch | none | queue      (default touch)
+ *   latency_us      0..SIM_VENUE_MAX_LATENCY_US   (default 0)
+ *   slippage_bps    0..SIM_VENUE_MAX_SLIPPAGE_BPS (default 0)
+ *   slippage_ticks  0..4294967295               (default 0)
+ * Its state is a struct sim_venue; see sim_venue.h for what it does.
+ */
+#ifndef FKS_GATEWAY_VENUES_SIM_SIM_OPS_H
+#define FKS_GATEWAY_VENUES_SIM_SIM_OPS_H
+
+#include "gateway/venue.h"
+
+extern const struct venue_vtbl sim_venue_vtbl;
+
+#endif
