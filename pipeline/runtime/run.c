@@ -3,7 +3,7 @@
  * one pinned process per stage, watches them, and stops the pipeline:
  *
  *  - on SIGINT/SIGTERM, --duration or --events: set `stop`; the feed stops,
- *    each stage drains and exits (the close cascade in stage.c); exit 0
+ *    each stage drains and exits (the close cascade in stage_int.h); exit 0
  *    with a summary;
  *  - when strategy, risk or gateway dies or stalls: trip the kill switch
  *    (the gateway cancels open orders and sends nothing more), name the
