@@ -38,6 +38,7 @@
 #include <yaml.h>
 
 #include "default_config.h"
+#include "gateway/risk/risk.h"
 #include "strategies/engine.h"
 #include "shm/fixed.h"
 
@@ -57,7 +58,11 @@
 
 #define DEFAULT_CONFIG_NAME "(default config)"
 #define KEY_PATH_MAX 96
-#define MAX_MARKS 2048  /* > every scalar the schema can hold: ~60 + 64 * 4 + 32 * 27 */
+#define MAX_MARKS 2048  /* > every scalar the schema can hold: ~60 + 64 * 4 + 32 * 27 + 12 * 9 */
+
+_Static_assert(FKS_RISK_PARAMS_MAX <= RISK_MAX_RULE_PARAMS, "risk.rules[].params: more than a rule takes");
+_Static_assert(FKS_MAX_RISK_RULES <= RISK_MAX_RULES - 4, "risk.rules: more than the runner holds");
+_Static_assert(FKS_MAX_INSTRUMENTS <= RISK_MAX_INSTRUMENTS, "instruments: more than risk holds");
 
 /* Enums are stored through their size, like integers. */
 _Static_assert(sizeof(enum ring_wait_kind) == sizeof(uint32_t), "enum is 4 bytes");
@@ -224,14 +229,25 @@ static const struct field strategy_fields[] = {
 	{ .key = NULL },
 };
 
-/* Limits have no defaults on purpose: a guessed risk limit is worse than none. */
+static const struct field risk_rule_fields[] = {
+	{ .key = "rule", .kind = FK_STRING, AT(struct fks_risk_rule_cfg, rule), .required = true },
+	{ .key = "params", .kind = FK_PARAMS, AT(struct fks_risk_rule_cfg, param), .max_items = FKS_RISK_PARAMS_MAX,
+	  .count_offset = offsetof(struct fks_risk_rule_cfg, n_params) },
+	{ .key = NULL },
+};
+
+/* Either `rules` or the legacy shorthand (check_risk says which is needed).
+ * Limits have no defaults on purpose: a guessed risk limit is worse than none. */
 static const struct field risk_fields[] = {
-	{ .key = "max_order_qty", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_order_qty), .required = true },
-	{ .key = "max_notional", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_notional), .required = true },
-	{ .key = "max_position", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_position), .required = true },
+	{ .key = "max_order_qty", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_order_qty) },
+	{ .key = "max_notional", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_notional) },
+	{ .key = "max_position", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_position) },
 	{ .key = "stale_data_ms", .kind = FK_INT, AT(struct fks_risk_cfg, stale_data_ms),
 	  .min = 1, .max = 3600000 },
 	{ .key = "kill_switch", .kind = FK_BOOL, AT(struct fks_risk_cfg, kill_switch) },
+	{ .key = "rules", .kind = FK_LIST, AT(struct fks_risk_cfg, rules), .sub = risk_rule_fields,
+	  .elem_size = sizeof(struct fks_risk_rule_cfg), .max_items = FKS_MAX_RISK_RULES,
+	  .count_offset = offsetof(struct fks_risk_cfg, n_rules) },
 	{ .key = NULL },
 };
 
@@ -366,6 +382,18 @@ static const struct value_mark *find_mark(const struct loader *ld, const void *d
 		if (ld->marks[i].dst == dst)
 			return &ld->marks[i];
 	return NULL;
+}
+
+/* dst was derived from the value at src (the legacy risk shorthand): report
+ * its errors where src was written. */
+static void remember_as(struct loader *ld, const void *dst, const void *src)
+{
+	const struct value_mark *from = find_mark(ld, src);
+	if (!from || ld->n_marks == MAX_MARKS)
+		return;
+	struct value_mark *vm = &ld->marks[ld->n_marks++];
+	*vm = *from;
+	vm->dst = dst;
 }
 
 /* Report against the value stored at dst, at the mark it was read from.  A
@@ -1059,8 +1087,10 @@ static int check_strategy_and_risk(struct loader *ld, const struct fks_config *c
 		return fail_field(ld, &st->slow, "must be greater than strategy.fast (%" PRIu32 "), got %" PRIu32,
 				  st->fast, st->slow);
 	const struct fks_risk_cfg *r = &cfg->risk;
-	if ((legacy && check_positive(ld, st->qty, false)) || check_positive(ld, r->max_order_qty, false) ||
-	    check_positive(ld, r->max_notional, false) || check_positive(ld, r->max_position, true))
+	if (legacy && check_positive(ld, st->qty, false))
+		return -1;
+	if (r->legacy && (check_positive(ld, r->max_order_qty, false) || check_positive(ld, r->max_notional, false) ||
+			  check_positive(ld, r->max_position, true)))
 		return -1;
 	return 0;
 }
@@ -1121,14 +1151,109 @@ static int check_limits(struct loader *ld, struct fks_config *cfg)
 	const struct fks_risk_cfg *r = &cfg->risk;
 	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
 		struct fks_instrument_cfg *in = &cfg->instrument[i];
-		if ((cfg->strategy.qty[0] &&
-		     resolve_decimal(ld, cfg->strategy.qty, in, "qty_scale", in->qty_scale, &in->order_qty)) ||
-		    resolve_decimal(ld, r->max_order_qty, in, "qty_scale", in->qty_scale, &in->max_order_qty) ||
-		    resolve_decimal(ld, r->max_position, in, "qty_scale", in->qty_scale, &in->max_position) ||
-		    resolve_decimal(ld, r->max_notional, in, "px_scale", in->px_scale, &in->max_notional))
+		if (cfg->strategy.qty[0] &&
+		    resolve_decimal(ld, cfg->strategy.qty, in, "qty_scale", in->qty_scale, &in->order_qty))
+			return -1;
+		if (r->legacy &&
+		    (resolve_decimal(ld, r->max_order_qty, in, "qty_scale", in->qty_scale, &in->max_order_qty) ||
+		     resolve_decimal(ld, r->max_position, in, "qty_scale", in->qty_scale, &in->max_position) ||
+		     resolve_decimal(ld, r->max_notional, in, "px_scale", in->px_scale, &in->max_notional)))
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- risk ------------------------------------------------------------------ */
+
+/* Where a top-level key was written (the root when it was not). */
+static yaml_mark_t top_key_mark(struct loader *ld, const char *key)
+{
+	const yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+	for (const yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(ld, p->key);
+		if (k->type == YAML_SCALAR_NODE && scalar_is(k, key))
+			return k->start_mark;
+	}
+	return root->start_mark;
+}
+
+/* `rules`, or the whole legacy shorthand: one of the two, never both. */
+static int check_risk_form(struct loader *ld, struct fks_config *cfg)
+{
+	struct fks_risk_cfg *r = &cfg->risk;
+	const char *const names[] = { "max_order_qty", "max_notional", "max_position" };
+	const char *const limits[] = { r->max_order_qty, r->max_notional, r->max_position };
+	r->legacy = find_mark(ld, &r->stale_data_ms) != NULL;
+	for (int i = 0; i < 3; i++)
+		r->legacy |= find_mark(ld, limits[i]) != NULL;
+	yaml_mark_t at = top_key_mark(ld, "risk");
+	if (r->legacy && r->n_rules)
+		return fail_field(ld, r->rules[0].rule, "risk.rules replaces the legacy keys (max_order_qty, "
+				  "max_notional, max_position, stale_data_ms): give one or the other");
+	if (!r->legacy && !r->n_rules)
+		return fail_at(ld, &at, "risk.rules", "required key is missing (or the legacy max_order_qty, "
+			       "max_notional and max_position)");
+	for (int i = 0; r->legacy && i < 3; i++) {
+		if (find_mark(ld, limits[i]))
+			continue;
+		char path[KEY_PATH_MAX];
+		child_path(path, "risk", names[i], strlen(names[i]));
+		return fail_at(ld, &at, path, "required key is missing");
+	}
+	return 0;
+}
+
+/* The legacy shorthand as rules, in today's order; errors in them point at
+ * the legacy keys they came from. */
+static void expand_legacy_risk(struct loader *ld, struct fks_risk_cfg *r)
+{
+	const struct { const char *rule, *key; const char *text; const void *src; } from[] = {
+		{ "stale_data", "max_age_ms", NULL, &r->stale_data_ms },
+		{ "max_order_qty", "limit", r->max_order_qty, r->max_order_qty },
+		{ "max_notional", "limit", r->max_notional, r->max_notional },
+		{ "max_position", "limit", r->max_position, r->max_position },
+	};
+	for (uint32_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+		struct fks_risk_rule_cfg *rc = &r->rules[i];
+		snprintf(rc->rule, sizeof rc->rule, "%s", from[i].rule);
+		rc->n_params = 1;
+		snprintf(rc->param[0].key, sizeof rc->param[0].key, "%s", from[i].key);
+		if (from[i].text)
+			snprintf(rc->param[0].value, sizeof rc->param[0].value, "%s", from[i].text);
+		else
+			snprintf(rc->param[0].value, sizeof rc->param[0].value, "%" PRIu32, r->stale_data_ms);
+		remember_as(ld, rc->param[0].value, from[i].src);
+	}
+	r->n_rules = sizeof from / sizeof from[0];
+}
+
+/* Build the runner once, exactly as the risk stage will, so that every
+ * rule's parameter errors are found before anything starts, at the value's
+ * own line and column. */
+static int check_risk_rules(struct loader *ld, struct fks_config *cfg)
+{
+	struct fks_risk_cfg *r = &cfg->risk;
+	if (r->legacy)
+		expand_legacy_risk(ld, r);
+	struct risk *rk = malloc(sizeof *rk);
+	if (!rk) {
+		set_err(ld->err, ld->errlen, "%s: out of memory", ld->name);
+		return -1;
+	}
+	struct risk_error e = { 0 };
+	int rc = config_build_risk(cfg, rk, &e);
+	free(rk);
+	if (rc == 0)
+		return 0;
+	if (e.rule >= r->n_rules) {
+		yaml_mark_t at = top_key_mark(ld, "risk");
+		return fail_at(ld, &at, "risk", "%s", e.msg);
+	}
+	const struct fks_risk_rule_cfg *bad = &r->rules[e.rule];
+	for (uint32_t k = 0; e.key && k < bad->n_params; k++)
+		if (!strcmp(bad->param[k].key, e.key))
+			return fail_field(ld, bad->param[k].value, "%s", e.msg);
+	return fail_field(ld, bad->rule, "\"%s\": %s", bad->rule, e.msg);
 }
 
 static bool stats_char_ok(char c)
@@ -1210,8 +1335,8 @@ static int check_feed(struct loader *ld, struct fks_config *cfg)
 static int check_config(struct loader *ld, struct fks_config *cfg)
 {
 	if (check_stages(ld, cfg) || check_rings(ld, cfg) || check_instruments(ld, cfg) || check_feed(ld, cfg) ||
-	    check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) || check_strategies(ld, cfg) ||
-	    check_names(ld, cfg))
+	    check_risk_form(ld, cfg) || check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) ||
+	    check_risk_rules(ld, cfg) || check_strategies(ld, cfg) || check_names(ld, cfg))
 		return -1;
 	return 0;
 }
@@ -1485,8 +1610,15 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 	fprintf(out, "strategy:   %s fast %" PRIu32 " slow %" PRIu32 " qty %s order_type %s\n",
 		choice_name(strategy_type_choices, cfg->strategy.type), cfg->strategy.fast, cfg->strategy.slow,
 		cfg->strategy.qty, choice_name(order_type_choices, cfg->strategy.order_type));
-	fprintf(out, "risk:       stale_data_ms %" PRIu32 " kill_switch %s\n", cfg->risk.stale_data_ms,
-		cfg->risk.kill_switch ? "true" : "false");
+	fprintf(out, "risk:       kill_switch %s%s\n", cfg->risk.kill_switch ? "true" : "false",
+		cfg->risk.legacy ? " (legacy shorthand)" : "");
+	for (uint32_t i = 0; i < cfg->risk.n_rules; i++) {
+		const struct fks_risk_rule_cfg *rc = &cfg->risk.rules[i];
+		fprintf(out, "  rule %s", rc->rule);
+		for (uint32_t k = 0; k < rc->n_params; k++)
+			fprintf(out, " %s %s", rc->param[k].key, rc->param[k].value);
+		fprintf(out, "\n");
+	}
 	fprintf(out, "venue:      %s fill %s latency_us %" PRIu32 "\n",
 		choice_name(venue_type_choices, cfg->venue.type), choice_name(fill_choices, cfg->venue.fill),
 		cfg->venue.latency_us);
@@ -1547,7 +1679,32 @@ int config_cmd_check(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
-/* ---- the engine the config describes -------------------------------------- */
+/* ---- the risk rules and the engine the config describes -------------------- */
+
+int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_error *err)
+{
+	struct risk_setup s = {
+		.n_instruments = cfg->n_instruments,
+		.n_rules = cfg->risk.n_rules,
+		.equity = cfg->account.equity_cents,
+		.equity_scale = 2,
+		.kill_switch = cfg->risk.kill_switch,
+	};
+	for (uint32_t i = 0; i < cfg->n_instruments && i < RISK_MAX_INSTRUMENTS; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		s.instrument[i] = (struct risk_instrument_def){ .id = ic->id, .px_scale = ic->px_scale,
+								.qty_scale = ic->qty_scale };
+		snprintf(s.instrument[i].symbol, sizeof s.instrument[i].symbol, "%s", ic->symbol);
+	}
+	for (uint32_t i = 0; i < cfg->risk.n_rules && i < FKS_MAX_RISK_RULES; i++) {
+		const struct fks_risk_rule_cfg *rc = &cfg->risk.rules[i];
+		s.rule[i].name = rc->rule;
+		s.rule[i].n_params = rc->n_params;
+		for (uint32_t k = 0; k < rc->n_params && k < RISK_MAX_RULE_PARAMS; k++)
+			s.rule[i].param[k] = (struct risk_param){ rc->param[k].key, rc->param[k].value };
+	}
+	return risk_init_rules(r, &s, err);
+}
 
 int config_build_engine(const struct fks_config *cfg, struct engine *e,
 			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,

@@ -300,7 +300,7 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 	printf("  orders: %llu intents, %llu passed risk, %llu rejected by risk", C(sg, CTR_ORDERS),
 	       C(rk, CTR_RISK_PASSED), C(rk, CTR_RISK_REJECTED));
 	bool first = true;
-	for (unsigned r = 1; r < 16; r++) {
+	for (unsigned r = 1; r < FKS_RISK_REASON_SLOTS; r++) {
 		unsigned long long n = atomic_load(&rk->reject_reason[r]);
 		if (n) {
 			printf("%s%s %llu", first ? " (" : ", ", fks_risk_reason_name(r), n);

@@ -8,11 +8,8 @@
 
 #include "pipeline/runtime/stage_int.h"
 #include "shm/fixed.h"
+#include "shm/reasons.h"
 #include "gateway/venues/sim/sim_venue.h"
-
-/* order_reject.reason for an order the gateway refused itself; venue
- * reasons (enum sim_reject_reason) are small numbers. */
-#define GATEWAY_REJ_KILL_SWITCH 100
 
 struct gateway {
 	struct stage *s;
@@ -163,7 +160,7 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 			rej.order_reject.h.type = FKS_EV_ORDER_REJECT;
 			rej.order_reject.h.source = FKS_STAGE_GATEWAY;
 			rej.order_reject.order_id = ev->order_new.order_id;
-			rej.order_reject.reason = GATEWAY_REJ_KILL_SWITCH;
+			rej.order_reject.reason = FKS_GATEWAY_REJ_KILL_SWITCH;
 			stats_add(&st->counter[CTR_KILL_BLOCKED], 1);
 			gateway_emit(g, &rej);
 			return;
