@@ -140,6 +140,12 @@ Test(report, zero_fee_and_open_position_marked_at_bid)
 	f.h.instrument = 1;
 	report_on_fill(&rep, &f, FKS_SIDE_NONE, 0);
 	cr_assert_eq(rep.unknown_fills, 2);
+	/* and so is what gateway/position refuses: a negative price */
+	f.px = -1;
+	report_on_fill(&rep, &f, FKS_SIDE_BUY, 0);
+	cr_assert_eq(rep.unknown_fills, 3);
+	cr_assert_eq(rep.n_books, 1);
+	cr_assert_eq(rep.book[0].pos.fills, 1);
 	report_free(&rep);
 }
 
