@@ -32,6 +32,7 @@
 #include "pipeline/runtime/proctitle.h"
 #include "gateway/risk/risk.h"
 #include "pipeline/runtime/signal_logic.h"
+#include "gateway/venues/sim/sim_ops.h"
 #include "gateway/venues/sim/sim_venue.h"
 #include "feeds/synthetic.h"
 
@@ -991,14 +992,17 @@ static int run_gateway(struct stage *s)
 	const struct fks_config *cfg = s->a->cfg;
 	static struct gateway g;
 	g.s = s;
-	static struct sim_venue_params vp;
-	vp.fill = (uint8_t)cfg->venue.fill;
-	vp.latency_us = cfg->venue.latency_us;
-	vp.n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++)
-		vp.instrument[i] = cfg->instrument[i].id;
-	if (sim_venue_init(&g.venue, &vp) != 0)
-		return stage_fail(s, "simulated venue: invalid parameters");
+	/* The venue section through the sim venue's own init, as the loader
+	 * checked it; the stage runs the sim venue only (the one registered). */
+	struct venue_ctx vctx;
+	struct venue_param vparams[FKS_VENUE_PARAMS_MAX];
+	struct venue_error verr = { .key = NULL };
+	if (venue_find(cfg->venue.type) != &sim_venue_vtbl)
+		return stage_fail(s, "venue type %s: the gateway stage runs the sim venue only", cfg->venue.type);
+	config_venue_ctx(cfg, &vctx);
+	if (sim_venue_vtbl.init(&g.venue, &vctx, vparams, config_venue_params(cfg, vparams), &verr) != 0)
+		return stage_fail(s, "simulated venue: %s%s%s", verr.key ? verr.key : "", verr.key ? ": " : "",
+				  verr.msg);
 	if (attach_in(s, &g.in, RUN_RING_RISK_OUT) || attach_out(s, &g.exec_risk, RUN_RING_EXEC_RISK) ||
 	    attach_out(s, &g.exec_strategy, RUN_RING_EXEC_STRATEGY) || tap_attach(s, &g.tap, RUN_RING_TAP_GATEWAY))
 		return 1;
