@@ -65,3 +65,18 @@ const struct feed_symbol *feed_symtab_get(const struct feed_symtab *t, uint32_t 
 {
 	return id >= 1 && id <= t->n ? &t->slot[t->slot_of_id[id]] : NULL;
 }
+
+size_t feed_counter_put(struct named_counter *out, size_t cap, size_t n, const char *name, uint64_t v)
+{
+	if (n < cap)
+		out[n] = (struct named_counter){ name, v };
+	return n + 1;
+}
+
+size_t feed_counter_put_all(struct named_counter *out, size_t cap, size_t n, const struct named_counter *c,
+			    size_t k, size_t first)
+{
+	for (size_t i = first; i < k; i++)
+		n = feed_counter_put(out, cap, n, c[i].name, c[i].n);
+	return n;
+}

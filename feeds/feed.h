@@ -21,9 +21,9 @@
 typedef void (*feed_emit_fn)(void *ctx, const union fks_event *ev);
 
 /*
- * Every decoder follows one shape, so `fks feed decode` and the feed stage
- * drive them all alike (X is the venue: itch, binance, bybit, coinbase,
- * kraken):
+ * Every decoder follows one shape, and publishes it as an ops table
+ * (feeds/decoder.h) so `fks feed decode` and the feed stage drive them all
+ * alike (X is the venue: itch, binance, bybit, coinbase, kraken):
  *
  *   int  X_init(struct X *d, struct feed_symtab *symbols, ...);
  *   int  X_decode(struct X *d, const char *msg, size_t len, int64_t recv_ns,
@@ -38,6 +38,13 @@ typedef void (*feed_emit_fn)(void *ctx, const union fks_event *ev);
  *
  * and a way to reach the book of each instrument for its final state.
  */
+
+/* Append counter (name, v) to out if n < cap; returns n + 1, so a caller
+ * learns how many there are even when out is short. */
+size_t feed_counter_put(struct named_counter *out, size_t cap, size_t n, const char *name, uint64_t v);
+/* Append c[first..k). */
+size_t feed_counter_put_all(struct named_counter *out, size_t cap, size_t n, const struct named_counter *c,
+			    size_t k, size_t first);
 
 #define FEED_MAX_SYMBOLS 1024
 #define FEED_SYMBOL_MAX FKS_SYMBOL_MAX  /* bytes of a venue symbol we keep */

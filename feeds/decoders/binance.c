@@ -1,7 +1,13 @@
 /* Binance spot and USD-M futures market data (binance.h). */
 #include "feeds/decoders/binance.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "feeds/decoder.h"
+#include "feeds/decoders/binance_rest.h"
+#include "feeds/xport/ws_venue.h"
 
 static const char *const msg_names[BINANCE_MSG_COUNT_] = {
 	[BINANCE_MSG_TRADE] = "trade",
@@ -444,3 +450,119 @@ size_t binance_errors(const struct binance *d, const struct named_counter **out)
 {
 	return json_venue_errors(&d->v, out);
 }
+
+/* ---- ops table (feeds/decoder.h) ------------------------------------------ */
+
+/* The decoder and, live, the REST client its depth books sync from. */
+struct binance_feed {
+	struct binance dec;
+	struct binance_rest *rest;   /* websocket only */
+};
+
+static void binance_destroy(void *d)
+{
+	struct binance_feed *f = d;
+	binance_rest_free(f->rest);
+	free(f);
+}
+
+static void *binance_create(const struct feed_decoder_params *p, char *err, size_t errlen)
+{
+	struct binance_feed *f = calloc(1, sizeof *f);
+	if (!f || binance_init(&f->dec, p->symbols)) {
+		free(f);
+		snprintf(err, errlen, "binance: cannot set up the decoder (out of memory)");
+		return NULL;
+	}
+	if (!p->websocket)
+		return f;
+	char e[256];
+	f->rest = binance_rest_new(p->rest_url, p->ws_url, p->ca_file, p->futures, e, sizeof e);
+	if (!f->rest) {
+		snprintf(err, errlen, "%s REST: %s",
+			 ws_venue_name(p->futures ? WS_VENUE_BINANCE_FUTURES : WS_VENUE_BINANCE_SPOT), e);
+		binance_destroy(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int binance_decode_op(void *d, const char *msg, size_t len, int64_t recv_ns, feed_emit_fn emit, void *ctx)
+{
+	return binance_decode(&((struct binance_feed *)d)->dec, msg, len, recv_ns, emit, ctx);
+}
+
+static size_t binance_counts_op(const void *d, const struct named_counter **out)
+{
+	return binance_counts(&((const struct binance_feed *)d)->dec, out);
+}
+
+static size_t binance_errors_op(const void *d, const struct named_counter **out)
+{
+	return binance_errors(&((const struct binance_feed *)d)->dec, out);
+}
+
+static size_t binance_counters_op(const void *d, struct named_counter *out, size_t cap)
+{
+	const struct binance_feed *f = d;
+	return f->rest ? binance_rest_counters(f->rest, out, cap) : 0;
+}
+
+static bool binance_book_op(const void *d, uint32_t inst, struct feed_book_info *info)
+{
+	return feed_decoder_l2_info(binance_book(&((const struct binance_feed *)d)->dec, inst), info);
+}
+
+static uint32_t binance_top_op(const void *d, uint32_t inst, uint8_t side, struct book_level *out, uint32_t n)
+{
+	return feed_decoder_l2_top(binance_book(&((const struct binance_feed *)d)->dec, inst), side, out, n);
+}
+
+static bool binance_websocket(const struct feed_decoder_params *p, struct feed_ws_plan *plan)
+{
+	plan->venue = p->futures ? WS_VENUE_BINANCE_FUTURES : WS_VENUE_BINANCE_SPOT;
+	/* trades and depth diffs; the quotes come from the synced book (the
+	 * REST snapshots of binance_rest.h), not bookTicker, so there is one
+	 * top of book, never two disagreeing ones */
+	plan->channels = WS_CH_TRADE | WS_CH_BOOK;
+	return true;
+}
+
+static uint32_t binance_upkeep(void *d, feed_emit_fn emit, void *ctx)
+{
+	struct binance_feed *f = d;
+	return f->rest ? binance_rest_sync(f->rest, &f->dec, emit, ctx) : 0;
+}
+
+/* "rest_url": where depth snapshots come from; "rest_ca_file": its trust
+ * anchors.  Live (websocket) sources only. */
+static int binance_set_option(void *d, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct binance_feed *f = d;
+	if (!f->rest) {
+		snprintf(err, errlen, "not a live Binance source");
+		return -1;
+	}
+	if (!strcmp(key, "rest_url"))
+		return binance_rest_set_base(f->rest, value, err, errlen);
+	if (!strcmp(key, "rest_ca_file"))
+		return binance_rest_set_ca_file(f->rest, value, err, errlen);
+	snprintf(err, errlen, "binance: no option \"%s\" (rest_url, rest_ca_file)", key);
+	return -1;
+}
+
+const struct feed_decoder_ops binance_decoder_ops = {
+	.name = "binance",
+	.framing = FEED_FRAMING_JSON_LINES,
+	.create = binance_create,
+	.destroy = binance_destroy,
+	.decode = binance_decode_op,
+	.counts = binance_counts_op,
+	.errors = binance_errors_op,
+	.counters = binance_counters_op,
+	.book = binance_book_op,
+	.book_top = binance_top_op,
+	.websocket = binance_websocket,
+	.upkeep = binance_upkeep,
+	.set_option = binance_set_option,
+};

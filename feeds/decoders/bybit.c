@@ -1,7 +1,12 @@
 /* Bybit v5 public market data (bybit.h). */
 #include "feeds/decoders/bybit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "feeds/decoder.h"
+#include "feeds/xport/ws_venue.h"
 
 static const char *const msg_names[BYBIT_MSG_COUNT_] = {
 	[BYBIT_MSG_SNAPSHOT] = "snapshot",
@@ -267,3 +272,56 @@ size_t bybit_errors(const struct bybit *d, const struct named_counter **out)
 {
 	return json_venue_errors(&d->v, out);
 }
+
+/* ---- ops table (feeds/decoder.h) ------------------------------------------ */
+
+static void *bybit_create(const struct feed_decoder_params *p, char *err, size_t errlen)
+{
+	struct bybit *d = calloc(1, sizeof *d);
+	if (!d || bybit_init(d, p->symbols)) {
+		free(d);
+		snprintf(err, errlen, "bybit: cannot set up the decoder (out of memory)");
+		return NULL;
+	}
+	return d;
+}
+
+static void bybit_destroy(void *d) { free(d); }
+
+static int bybit_decode_op(void *d, const char *msg, size_t len, int64_t recv_ns, feed_emit_fn emit, void *ctx)
+{
+	return bybit_decode(d, msg, len, recv_ns, emit, ctx);
+}
+
+static size_t bybit_counts_op(const void *d, const struct named_counter **out) { return bybit_counts(d, out); }
+static size_t bybit_errors_op(const void *d, const struct named_counter **out) { return bybit_errors(d, out); }
+
+static bool bybit_book_op(const void *d, uint32_t inst, struct feed_book_info *info)
+{
+	return feed_decoder_l2_info(bybit_book(d, inst), info);
+}
+
+static uint32_t bybit_top_op(const void *d, uint32_t inst, uint8_t side, struct book_level *out, uint32_t n)
+{
+	return feed_decoder_l2_top(bybit_book(d, inst), side, out, n);
+}
+
+static bool bybit_websocket(const struct feed_decoder_params *p, struct feed_ws_plan *plan)
+{
+	plan->venue = p->futures ? WS_VENUE_BYBIT_LINEAR : WS_VENUE_BYBIT_SPOT;
+	plan->channels = WS_CH_TRADE | WS_CH_BOOK;
+	return true;
+}
+
+const struct feed_decoder_ops bybit_decoder_ops = {
+	.name = "bybit",
+	.framing = FEED_FRAMING_JSON_LINES,
+	.create = bybit_create,
+	.destroy = bybit_destroy,
+	.decode = bybit_decode_op,
+	.counts = bybit_counts_op,
+	.errors = bybit_errors_op,
+	.book = bybit_book_op,
+	.book_top = bybit_top_op,
+	.websocket = bybit_websocket,
+};

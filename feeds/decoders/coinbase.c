@@ -1,7 +1,13 @@
 /* Coinbase Advanced Trade websocket decoder (coinbase.h). */
 #include "feeds/decoders/coinbase.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <string.h>
+
+#include "feeds/decoder.h"
+#include "feeds/xport/ws_venue.h"
 
 #include "feeds/decoders/timefmt.h"
 
@@ -472,3 +478,69 @@ int coinbase_decode(struct coinbase *d, const char *msg, size_t len, int64_t rec
 	json_stage_flush(&d->v.stage);
 	return r;
 }
+
+/* ---- ops table (feeds/decoder.h) ------------------------------------------ */
+
+static void *coinbase_create(const struct feed_decoder_params *p, char *err, size_t errlen)
+{
+	/* learning (`fks feed decode`): room for the symbols a recording holds */
+	uint32_t nb = p->symbols->learn ? 64 : (p->symbols->n ? p->symbols->n : 1);
+	struct coinbase *d = calloc(1, sizeof *d);
+	if (!d || coinbase_init(d, p->symbols, nb, 8192, 1 << 17)) {
+		if (d)
+			coinbase_free(d);
+		free(d);
+		snprintf(err, errlen, "coinbase: cannot set up the decoder (out of memory)");
+		return NULL;
+	}
+	return d;
+}
+
+static void coinbase_destroy(void *d)
+{
+	coinbase_free(d);
+	free(d);
+}
+
+static int coinbase_decode_op(void *d, const char *msg, size_t len, int64_t recv_ns, feed_emit_fn emit, void *ctx)
+{
+	return coinbase_decode(d, msg, len, recv_ns, emit, ctx);
+}
+
+static size_t coinbase_counts_op(const void *d, const struct named_counter **out) { return coinbase_counts(d, out); }
+static size_t coinbase_errors_op(const void *d, const struct named_counter **out) { return coinbase_errors(d, out); }
+
+static bool coinbase_book_op(const void *d, uint32_t inst, struct feed_book_info *info)
+{
+	return feed_decoder_l2_info(coinbase_book(d, inst), info);
+}
+
+static uint32_t coinbase_top_op(const void *d, uint32_t inst, uint8_t side, struct book_level *out, uint32_t n)
+{
+	return feed_decoder_l2_top(coinbase_book(d, inst), side, out, n);
+}
+
+static bool coinbase_websocket(const struct feed_decoder_params *p, struct feed_ws_plan *plan)
+{
+	(void)p;
+	plan->venue = WS_VENUE_COINBASE;
+	plan->channels = WS_CH_TRADE | WS_CH_TOP | WS_CH_BOOK | WS_CH_HEARTBEAT;
+	return true;
+}
+
+/* Coinbase restarts its sequence numbers on a new connection. */
+static void coinbase_reconnected(void *d) { coinbase_reconnect(d); }
+
+const struct feed_decoder_ops coinbase_decoder_ops = {
+	.name = "coinbase",
+	.framing = FEED_FRAMING_JSON_LINES,
+	.create = coinbase_create,
+	.destroy = coinbase_destroy,
+	.decode = coinbase_decode_op,
+	.counts = coinbase_counts_op,
+	.errors = coinbase_errors_op,
+	.book = coinbase_book_op,
+	.book_top = coinbase_top_op,
+	.websocket = coinbase_websocket,
+	.reconnected = coinbase_reconnected,
+};

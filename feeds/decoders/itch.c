@@ -1,8 +1,14 @@
 /* Nasdaq TotalView-ITCH 5.0 decoder (itch.h). */
 #include "feeds/decoders/itch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "feeds/decoder.h"
+#include "feeds/decoders/moldudp.h"
+#include "feeds/decoders/timefmt.h"
+#include "feeds/xport/xport.h"
 
 #define LOCATE_IGNORED UINT32_MAX
 
@@ -454,3 +460,173 @@ size_t itch_decode_stream(struct itch *d, const char *buf, size_t len, int64_t r
 		fail(d, ITCH_E_UNFRAMEABLE);
 	return off;
 }
+
+/* ---- ops table (feeds/decoder.h) ------------------------------------------ */
+
+/* The decoder with its MoldUDP64 framing, for packet transports. */
+struct itch_feed {
+	struct itch itch;
+	struct moldudp mold;
+	bool packets;        /* fed by a packet transport: the framing's counters count */
+};
+
+/* Every configured instrument must be at ITCH's scales. */
+static int check_scales(const struct feed_symtab *symbols, char *err, size_t errlen)
+{
+	if (symbols->learn)
+		return 0;
+	for (uint32_t id = 1; id <= symbols->n; id++) {
+		const struct feed_symbol *sym = feed_symtab_get(symbols, id);
+		if (sym->px_scale != ITCH_PX_SCALE || sym->qty_scale != ITCH_QTY_SCALE) {
+			snprintf(err, errlen,
+				 "itch: instrument %.*s must have px_scale %d and qty_scale %d (ITCH prices "
+				 "have 4 decimals, quantities are whole shares)",
+				 (int)sym->len, sym->name, ITCH_PX_SCALE, ITCH_QTY_SCALE);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The session's midnight: the configured date; else today for a live
+ * source; else 0 for a recording, whose event times are then plainly ns
+ * since its midnight rather than a guessed date. */
+static int session_midnight(const struct feed_decoder_params *p, int64_t *midnight, char *err, size_t errlen)
+{
+	if (p->session_date && p->session_date[0]) {
+		*midnight = timefmt_local_midnight_ns(p->session_date, p->utc_offset_min);
+		if (*midnight < 0) {
+			snprintf(err, errlen, "itch: bad session_date \"%s\" (expected YYYY-MM-DD, 1970 or later)",
+				 p->session_date);
+			return -1;
+		}
+	} else {
+		*midnight = p->live ? timefmt_today_midnight_ns(p->utc_offset_min) : 0;
+	}
+	return 0;
+}
+
+static void *itch_create(const struct feed_decoder_params *p, char *err, size_t errlen)
+{
+	int64_t midnight;
+	if (check_scales(p->symbols, err, errlen) || session_midnight(p, &midnight, err, errlen))
+		return NULL;
+	struct itch_feed *f = calloc(1, sizeof *f);
+	struct itch_cfg ic = {
+		.session_midnight_ns = midnight,
+		/* learning: room for as many stocks as the table can name */
+		.max_books = p->symbols->learn ? FEED_MAX_SYMBOLS : (p->symbols->n ? p->symbols->n : 1),
+	};
+	if (!f || itch_init(&f->itch, p->symbols, &ic) != 0) {
+		free(f);
+		snprintf(err, errlen, "itch: cannot allocate the books and order table");
+		return NULL;
+	}
+	moldudp_init(&f->mold);
+	f->packets = p->packets;
+	return f;
+}
+
+static void itch_destroy(void *d)
+{
+	struct itch_feed *f = d;
+	itch_free(&f->itch);
+	free(f);
+}
+
+static int itch_decode_op(void *d, const char *msg, size_t len, int64_t recv_ns, feed_emit_fn emit, void *ctx)
+{
+	return itch_decode(&((struct itch_feed *)d)->itch, msg, len, recv_ns, emit, ctx);
+}
+
+static uint32_t itch_packet_op(void *d, const uint8_t *pkt, size_t len, int64_t recv_ns, feed_emit_fn emit,
+			       void *ctx)
+{
+	struct itch_feed *f = d;
+	uint64_t before = f->mold.st.messages;
+	moldudp_itch_packet(&f->mold, &f->itch, (const char *)pkt, len, recv_ns, emit, ctx);
+	return (uint32_t)(f->mold.st.messages - before);
+}
+
+/* Raw ITCH files are paced by the message's own timestamp: bytes 5..10,
+ * big-endian ns since midnight. */
+static int64_t itch_record_op(const void *d, const uint8_t *msg, size_t len)
+{
+	if (len < 11)
+		return XPORT_NO_TIME;
+	uint64_t t = 0;
+	for (int i = 5; i < 11; i++)
+		t = t << 8 | msg[i];
+	return ((const struct itch_feed *)d)->itch.midnight_ns + (int64_t)t;
+}
+
+static size_t itch_counts_op(const void *d, const struct named_counter **out)
+{
+	return itch_counts(&((const struct itch_feed *)d)->itch, out);
+}
+
+static size_t itch_errors_op(const void *d, const struct named_counter **out)
+{
+	return itch_errors(&((const struct itch_feed *)d)->itch, out);
+}
+
+static size_t itch_counters_op(const void *d, struct named_counter *out, size_t cap)
+{
+	const struct itch_feed *f = d;
+	size_t n = 0;
+	if (f->packets) {
+		const struct moldudp_stats *m = &f->mold.st;
+		n = feed_counter_put(out, cap, n, "mold_packets", m->packets);
+		n = feed_counter_put(out, cap, n, "mold_heartbeats", m->heartbeats);
+		n = feed_counter_put(out, cap, n, "mold_end_of_session", m->end_of_session);
+		n = feed_counter_put(out, cap, n, "mold_gaps", m->gaps);
+		n = feed_counter_put(out, cap, n, "mold_missed", m->missed);
+		n = feed_counter_put(out, cap, n, "mold_duplicates", m->duplicates);
+		n = feed_counter_put(out, cap, n, "mold_dup_messages", m->dup_messages);
+		n = feed_counter_put(out, cap, n, "mold_malformed", m->malformed);
+		n = feed_counter_put(out, cap, n, "mold_session_changes", m->session_changes);
+	}
+	return feed_counter_put(out, cap, n, "ignored_messages", itch_ignored(&f->itch));
+}
+
+static bool itch_book_op(const void *d, uint32_t inst, struct feed_book_info *info)
+{
+	const struct book_l3 *b = itch_book(&((const struct itch_feed *)d)->itch, inst);
+	if (!b)
+		return false;
+	info->bid_levels = b->bid.n;
+	info->ask_levels = b->ask.n;
+	info->unknown_refs = b->unknown_refs;
+	info->has_unknown_refs = true;
+	info->stale = b->stale;
+	return true;
+}
+
+/* L3 sides keep their best level last. */
+static uint32_t itch_top_op(const void *d, uint32_t inst, uint8_t side, struct book_level *out, uint32_t n)
+{
+	const struct book_l3 *b = itch_book(&((const struct itch_feed *)d)->itch, inst);
+	if (!b)
+		return 0;
+	const struct book_l3_side *sd = side == FKS_SIDE_BUY ? &b->bid : &b->ask;
+	uint32_t k = 0;
+	for (; k < n && k < sd->n; k++)
+		out[k] = (struct book_level){ sd->lv[sd->n - 1 - k].px, sd->lv[sd->n - 1 - k].qty };
+	return k;
+}
+
+const struct feed_decoder_ops itch_decoder_ops = {
+	.name = "itch",
+	.framing = FEED_FRAMING_LENGTH_PREFIXED,
+	.size_of_type = itch_msg_len,
+	.create = itch_create,
+	.destroy = itch_destroy,
+	.decode = itch_decode_op,
+	.decode_packet = itch_packet_op,
+	.record_ns = itch_record_op,
+	.counts = itch_counts_op,
+	.errors = itch_errors_op,
+	.counters = itch_counters_op,
+	.book = itch_book_op,
+	.book_top = itch_top_op,
+};

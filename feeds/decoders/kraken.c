@@ -1,7 +1,13 @@
 /* Kraken websocket v2 decoder (kraken.h). */
 #include "feeds/decoders/kraken.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <string.h>
+
+#include "feeds/decoder.h"
+#include "feeds/xport/ws_venue.h"
 #include <zlib.h>
 
 #include "shm/fixed.h"
@@ -441,3 +447,65 @@ int kraken_decode(struct kraken *d, const char *msg, size_t len, int64_t recv_ns
 	json_stage_flush(&d->v.stage);
 	return r;
 }
+
+/* ---- ops table (feeds/decoder.h) ------------------------------------------ */
+
+static void *kraken_create(const struct feed_decoder_params *p, char *err, size_t errlen)
+{
+	/* learning (`fks feed decode`): room for the symbols a recording holds */
+	uint32_t nb = p->symbols->learn ? 64 : (p->symbols->n ? p->symbols->n : 1);
+	struct kraken *d = calloc(1, sizeof *d);
+	if (!d || kraken_init(d, p->symbols, nb, p->depth ? p->depth : (p->symbols->learn ? 1000 : 10), 1 << 16)) {
+		if (d)
+			kraken_free(d);
+		free(d);
+		snprintf(err, errlen, "kraken: cannot set up the decoder (out of memory)");
+		return NULL;
+	}
+	return d;
+}
+
+static void kraken_destroy(void *d)
+{
+	kraken_free(d);
+	free(d);
+}
+
+static int kraken_decode_op(void *d, const char *msg, size_t len, int64_t recv_ns, feed_emit_fn emit, void *ctx)
+{
+	return kraken_decode(d, msg, len, recv_ns, emit, ctx);
+}
+
+static size_t kraken_counts_op(const void *d, const struct named_counter **out) { return kraken_counts(d, out); }
+static size_t kraken_errors_op(const void *d, const struct named_counter **out) { return kraken_errors(d, out); }
+
+static bool kraken_book_op(const void *d, uint32_t inst, struct feed_book_info *info)
+{
+	return feed_decoder_l2_info(kraken_book(d, inst), info);
+}
+
+static uint32_t kraken_top_op(const void *d, uint32_t inst, uint8_t side, struct book_level *out, uint32_t n)
+{
+	return feed_decoder_l2_top(kraken_book(d, inst), side, out, n);
+}
+
+static bool kraken_websocket(const struct feed_decoder_params *p, struct feed_ws_plan *plan)
+{
+	(void)p;
+	plan->venue = WS_VENUE_KRAKEN;
+	plan->channels = WS_CH_TRADE | WS_CH_BOOK;
+	return true;
+}
+
+const struct feed_decoder_ops kraken_decoder_ops = {
+	.name = "kraken",
+	.framing = FEED_FRAMING_JSON_LINES,
+	.create = kraken_create,
+	.destroy = kraken_destroy,
+	.decode = kraken_decode_op,
+	.counts = kraken_counts_op,
+	.errors = kraken_errors_op,
+	.book = kraken_book_op,
+	.book_top = kraken_top_op,
+	.websocket = kraken_websocket,
+};

@@ -2,6 +2,9 @@
 #include "feeds/decoders/timefmt.h"
 
 #include <stdbool.h>
+#include <stdio.h>
+
+#include "shm/clock.h"
 
 /* n decimal digits at s as an unsigned value, or -1. */
 static int64_t digits(const char *s, size_t n)
@@ -87,4 +90,24 @@ int timefmt_rfc3339_ns(const char *s, size_t len, int64_t *ns)
 		return -1;
 	*ns = secs * 1000000000 + frac;
 	return 0;
+}
+
+int64_t timefmt_local_midnight_ns(const char *date, int32_t utc_offset_min)
+{
+	int y, m, d, used = 0;
+	if (!date || sscanf(date, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || date[used] || used != 10)
+		return -1;
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return -1;
+	/* Local midnight is UTC midnight minus the offset east of UTC. */
+	int64_t s = days_from_civil(y, m, d) * 86400 - (int64_t)utc_offset_min * 60;
+	return s < 0 ? -1 : s * 1000000000;
+}
+
+int64_t timefmt_today_midnight_ns(int32_t utc_offset_min)
+{
+	int64_t local = clock_real_ns() / CLOCK_NS_PER_SEC + (int64_t)utc_offset_min * 60;
+	int64_t day = local >= 0 ? local / 86400 : 0;
+	int64_t s = day * 86400 - (int64_t)utc_offset_min * 60;
+	return s < 0 ? 0 : s * 1000000000;
 }

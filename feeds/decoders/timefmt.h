@@ -21,4 +21,13 @@
  */
 int timefmt_rfc3339_ns(const char *s, size_t len, int64_t *ns);
 
+/* Epoch ns of 00:00 on date "YYYY-MM-DD" (1970 or later) in the zone
+ * utc_offset_min minutes east of UTC; -1 on a malformed date.  ITCH times
+ * are ns since the session's midnight. */
+int64_t timefmt_local_midnight_ns(const char *date, int32_t utc_offset_min);
+
+/* Epoch ns of today's midnight in that zone (reads the realtime clock: for
+ * live sources only, never on a decode path). */
+int64_t timefmt_today_midnight_ns(int32_t utc_offset_min);
+
 #endif

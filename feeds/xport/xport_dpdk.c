@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "feeds/xport/xport_dpdk.h"
+#include "feeds/xport/transport.h"
 #include "shm/clock.h"
 
 static const char *const dpdk_err_name[XPORT_DPDK_E_N - XPORT_NET_N] = {
@@ -246,3 +247,76 @@ size_t xport_dpdk_errors(const struct xport_dpdk *x, const struct named_counter 
 	*out = x->err;
 	return XPORT_DPDK_E_N;
 }
+
+/* ---- ops table (feeds/xport/transport.h) ---------------------------------- */
+
+#define DPDK_MAX_ARGS 32
+
+struct dpdk_feed {
+	struct xport_dpdk x;
+	xport_deliver_fn deliver;
+	void *ctx;
+	char *eal_argv[DPDK_MAX_ARGS];
+	char eal_buf[512];
+};
+
+static void *dpdk_open_op(const struct feed_xport_params *p, char *err, size_t errlen)
+{
+	struct dpdk_feed *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* EAL keeps pointers into argv: it lives as long as the transport */
+	snprintf(f->eal_buf, sizeof f->eal_buf, "%s", p->dpdk_args ? p->dpdk_args : "");
+	int argc = 0;
+	f->eal_argv[argc++] = "fks-feed";
+	for (char *save = NULL, *t = strtok_r(f->eal_buf, " \t", &save); t && argc < DPDK_MAX_ARGS - 1;
+	     t = strtok_r(NULL, " \t", &save))
+		f->eal_argv[argc++] = t;
+	f->eal_argv[argc] = NULL;
+	struct xport_dpdk_opts o = { .eal_argc = argc, .eal_argv = f->eal_argv };
+	if (xport_dpdk_open(&f->x, &o)) {
+		snprintf(err, errlen, "dpdk: %s", f->x.errbuf);
+		free(f);
+		return NULL;
+	}
+	f->deliver = p->deliver;
+	f->ctx = p->ctx;
+	return f;
+}
+
+static void dpdk_close_op(void *x)
+{
+	xport_dpdk_close(&((struct dpdk_feed *)x)->x);
+	free(x);
+}
+
+static int dpdk_poll_op(void *x, int timeout_ms)
+{
+	(void)timeout_ms; /* a busy-polled port does not wait */
+	struct dpdk_feed *f = x;
+	xport_dpdk_poll(&f->x, f->deliver, f->ctx);
+	return 1;
+}
+
+static const char *dpdk_error_op(const void *x) { return ((const struct dpdk_feed *)x)->x.errbuf; }
+
+static size_t dpdk_counters_op(void *x, struct named_counter *out, size_t cap)
+{
+	struct dpdk_feed *f = x;
+	xport_dpdk_refresh_hw(&f->x);
+	const struct named_counter *c;
+	size_t k = xport_dpdk_errors(&f->x, &c);
+	return feed_counter_put_all(out, cap, 0, c, k, 1); /* [0] is "ok" */
+}
+
+const struct feed_xport_ops xport_dpdk_ops = {
+	.name = "dpdk",
+	.packets = true,
+	.open = dpdk_open_op,
+	.close = dpdk_close_op,
+	.poll = dpdk_poll_op,
+	.error = dpdk_error_op,
+	.counters = dpdk_counters_op,
+};

@@ -5,6 +5,10 @@
 #include "feeds/xport/xport_file.h"
 #include "shm/clock.h"
 
+#include "feeds/xport/transport.h"
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -223,3 +227,82 @@ int xport_file_run(struct xport_file *x, xport_deliver_fn fn, void *ctx)
 {
 	return x->o.format == XPORT_FILE_RAW ? run_raw(x, fn, ctx) : run_jsonl(x, fn, ctx);
 }
+
+/* ---- ops table (feeds/xport/transport.h) ---------------------------------- */
+
+struct file_feed {
+	struct xport_file x;
+	xport_deliver_fn deliver;
+	void *ctx;
+};
+
+static void *file_open_op(const struct feed_xport_params *p, char *err, size_t errlen)
+{
+	struct file_feed *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* paced by the feed source, not by the transport (xport_file_opts.speed 0) */
+	struct xport_file_opts o = { .format = XPORT_FILE_JSONL };
+	if (p->framing == FEED_FRAMING_LENGTH_PREFIXED)
+		o = (struct xport_file_opts){ .format = XPORT_FILE_RAW, .size_of_type = p->size_of_type };
+	int rc = xport_file_open(&f->x, p->path, &o);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", p->path, strerror(-rc));
+		free(f);
+		return NULL;
+	}
+	f->deliver = p->deliver;
+	f->ctx = p->ctx;
+	return f;
+}
+
+static void file_close_op(void *x)
+{
+	xport_file_close(&((struct file_feed *)x)->x);
+	free(x);
+}
+
+static int file_poll_op(void *x, int timeout_ms)
+{
+	(void)timeout_ms;
+	struct file_feed *f = x;
+	return xport_file_run(&f->x, f->deliver, f->ctx);
+}
+
+static const char *file_error_op(const void *x)
+{
+	(void)x;
+	return "";
+}
+
+static int64_t file_record_op(const void *x) { return xport_file_record_ns(&((const struct file_feed *)x)->x); }
+
+static size_t file_counters_op(void *x, struct named_counter *out, size_t cap)
+{
+	struct file_feed *f = x;
+	const struct named_counter *c;
+	size_t k = xport_file_errors(&f->x, &c);
+	size_t n = feed_counter_put_all(out, cap, 0, c, k, 0);
+	return feed_counter_put(out, cap, n, "skipped", f->x.stats.skipped);
+}
+
+static void file_progress_op(const void *x, uint64_t *done, uint64_t *total)
+{
+	const struct file_feed *f = x;
+	*done = f->x.stats.input_bytes;
+	*total = f->x.size;
+}
+
+const struct feed_xport_ops xport_file_ops = {
+	.name = "file",
+	.recording = true,
+	.open = file_open_op,
+	.close = file_close_op,
+	.poll = file_poll_op,
+	.error = file_error_op,
+	.record_ns = file_record_op,
+	.counters = file_counters_op,
+	.progress = file_progress_op,
+};

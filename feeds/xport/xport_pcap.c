@@ -4,6 +4,12 @@
 #include "feeds/xport/xport_pcap.h"
 #include "shm/clock.h"
 
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "feeds/xport/transport.h"
+
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,3 +136,91 @@ int xport_pcap_run(struct xport_pcap *x, xport_deliver_fn fn, void *ctx)
 	}
 	return 0;
 }
+
+/* ---- ops table (feeds/xport/transport.h) ---------------------------------- */
+
+struct pcap_feed {
+	struct xport_pcap x;
+	uint64_t size;
+	xport_deliver_fn deliver;
+	void *ctx;
+};
+
+static void *pcap_open_op(const struct feed_xport_params *p, char *err, size_t errlen)
+{
+	struct xport_pcap_opts o = { .speed = 0 }; /* paced by the feed source */
+	if (p->address && p->address[0]) {
+		char host[64];
+		uint16_t port;
+		if (feed_xport_split_addr(p->address, host, sizeof host, &port)) {
+			snprintf(err, errlen, "feed.address \"%s\": expected ipv4:port", p->address);
+			return NULL;
+		}
+		struct in_addr a;
+		inet_pton(AF_INET, host, &a);
+		o.filter.dst_addr = ntohl(a.s_addr);
+		o.filter.dst_port = port;
+	}
+	struct pcap_feed *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (xport_pcap_open(&f->x, p->path, &o)) {
+		snprintf(err, errlen, "%s: %s", p->path, f->x.errbuf);
+		free(f);
+		return NULL;
+	}
+	struct stat st;
+	if (stat(p->path, &st) == 0)
+		f->size = (uint64_t)st.st_size;
+	f->deliver = p->deliver;
+	f->ctx = p->ctx;
+	return f;
+}
+
+static void pcap_close_op(void *x)
+{
+	xport_pcap_close(&((struct pcap_feed *)x)->x);
+	free(x);
+}
+
+static int pcap_poll_op(void *x, int timeout_ms)
+{
+	(void)timeout_ms;
+	struct pcap_feed *f = x;
+	return xport_pcap_run(&f->x, f->deliver, f->ctx);
+}
+
+static const char *pcap_error_op(const void *x) { return ((const struct pcap_feed *)x)->x.errbuf; }
+
+static int64_t pcap_record_op(const void *x) { return xport_pcap_record_ns(&((const struct pcap_feed *)x)->x); }
+
+static size_t pcap_counters_op(void *x, struct named_counter *out, size_t cap)
+{
+	struct pcap_feed *f = x;
+	const struct named_counter *c;
+	size_t k = xport_pcap_errors(&f->x, &c);
+	size_t n = feed_counter_put_all(out, cap, 0, c, k, 1); /* [0] is "ok" */
+	return feed_counter_put(out, cap, n, "filtered", f->x.stats.skipped);
+}
+
+static void pcap_progress_op(const void *x, uint64_t *done, uint64_t *total)
+{
+	const struct pcap_feed *f = x;
+	*done = f->x.stats.input_bytes;
+	*total = f->size;
+}
+
+const struct feed_xport_ops xport_pcap_ops = {
+	.name = "pcap",
+	.recording = true,
+	.packets = true,
+	.open = pcap_open_op,
+	.close = pcap_close_op,
+	.poll = pcap_poll_op,
+	.error = pcap_error_op,
+	.record_ns = pcap_record_op,
+	.counters = pcap_counters_op,
+	.progress = pcap_progress_op,
+};

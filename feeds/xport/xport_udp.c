@@ -5,6 +5,8 @@
 #include "feeds/xport/xport_udp.h"
 #include "shm/clock.h"
 
+#include "feeds/xport/transport.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
@@ -493,3 +495,83 @@ size_t xport_udp_errors(const struct xport_udp *x, const struct named_counter **
 	*out = x->err;
 	return XPORT_UDP_E_N;
 }
+
+/* ---- ops table (feeds/xport/transport.h) ---------------------------------- */
+
+struct udp_feed {
+	struct xport_udp x;
+	xport_deliver_fn deliver;
+	void *ctx;
+	char err[320];
+};
+
+static bool is_multicast(const char *host)
+{
+	struct in_addr a;
+	return inet_pton(AF_INET, host, &a) == 1 && IN_MULTICAST(ntohl(a.s_addr));
+}
+
+static void *udp_open_op(const struct feed_xport_params *p, char *err, size_t errlen)
+{
+	struct xport_udp_opts o = { 0 };
+	char host[64];
+	if (feed_xport_split_addr(p->address, host, sizeof host, &o.port)) {
+		snprintf(err, errlen, "feed.address \"%s\": expected ipv4:port (a multicast group or a local address)",
+			 p->address);
+		return NULL;
+	}
+	if (is_multicast(host)) {
+		o.groups[0] = host;
+		o.iface = p->interface && p->interface[0] ? p->interface : NULL;
+	} else {
+		o.bind_addr = host;
+	}
+	struct udp_feed *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (xport_udp_open(&f->x, &o)) {
+		snprintf(err, errlen, "udp %s: %s", p->address, f->x.errbuf);
+		free(f);
+		return NULL;
+	}
+	f->deliver = p->deliver;
+	f->ctx = p->ctx;
+	return f;
+}
+
+static void udp_close_op(void *x)
+{
+	xport_udp_close(&((struct udp_feed *)x)->x);
+	free(x);
+}
+
+static int udp_poll_op(void *x, int timeout_ms)
+{
+	struct udp_feed *f = x;
+	if (xport_udp_poll(&f->x, timeout_ms, f->deliver, f->ctx) < 0) {
+		snprintf(f->err, sizeof f->err, "udp: %s", f->x.errbuf);
+		return -1;
+	}
+	return 1;
+}
+
+static const char *udp_error_op(const void *x) { return ((const struct udp_feed *)x)->err; }
+
+static size_t udp_counters_op(void *x, struct named_counter *out, size_t cap)
+{
+	const struct named_counter *c;
+	size_t k = xport_udp_errors(&((struct udp_feed *)x)->x, &c);
+	return feed_counter_put_all(out, cap, 0, c, k, 0);
+}
+
+const struct feed_xport_ops xport_udp_ops = {
+	.name = "udp",
+	.packets = true,
+	.open = udp_open_op,
+	.close = udp_close_op,
+	.poll = udp_poll_op,
+	.error = udp_error_op,
+	.counters = udp_counters_op,
+};

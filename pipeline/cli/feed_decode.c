@@ -11,6 +11,7 @@
 
 #include "pipeline/runtime/feed_source.h"
 #include "shm/fixed.h"
+#include "shm/text_sink.h"
 #include "feeds/decoders/itch.h"
 
 #define PROGRESS_EVERY 1000000
@@ -41,15 +42,7 @@ static void usage(FILE *out)
 static void json_str(FILE *o, const char *s, size_t len)
 {
 	fputc('"', o);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
+	fks_json_fput_chars(o, s, len);
 	fputc('"', o);
 }
 

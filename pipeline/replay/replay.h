@@ -25,8 +25,9 @@
  * receive time (so stale-data checks never fire in a replay; they depend
  * on live timing), and nothing reads a wall clock.
  *
- * Everything else (options, inputs, --verify, --sweep, the benchmark) is
- * in replay.c; docs/replay.md is the user reference.
+ * Everything else (options, inputs, --verify, --sweep) is in the other
+ * files of pipeline/replay/ (replay_int.h lists them); docs/replay.md is
+ * the user reference.
  */
 #ifndef FKS_PIPELINE_REPLAY_H
 #define FKS_PIPELINE_REPLAY_H

@@ -1,7 +1,8 @@
 /*
- * A feed source: one transport (feeds/xport_*.h, feeds/ws_client.h) joined
- * to one venue decoder (feeds/itch.h, ...), driven the same way by the feed
- * stage and by `fks feed decode`.
+ * A feed source: one transport (feeds/xport/transport.h) joined to one
+ * venue decoder (feeds/decoder.h), each found by its config name in its
+ * registry and driven through its ops table, the same way by the feed stage
+ * and by `fks feed decode`.
  *
  *   feed_source_open(src, &cfg.feed, symbols, err, errlen)
  *   loop: n = feed_source_poll(src, emit, ctx, max_msgs, timeout_ms)
@@ -52,8 +53,9 @@
 #include <stdint.h>
 
 #include "feeds/books/book_l2.h"
-#include "pipeline/config/config.h"
+#include "feeds/decoder.h"
 #include "feeds/feed.h"
+#include "pipeline/config/config.h"
 
 #define FEED_SOURCE_END (-1)
 #define FEED_SOURCE_E_TRANSPORT (-2)
@@ -107,14 +109,7 @@ size_t feed_source_xport_counters(const struct feed_source *s, struct named_coun
 /* Progress of a recording: bytes consumed and the total (0 if not known). */
 void feed_source_progress(const struct feed_source *s, uint64_t *done, uint64_t *total);
 
-/* Final state of one instrument's book. */
-struct feed_book_info {
-	uint32_t bid_levels, ask_levels;
-	uint64_t unknown_refs;     /* ITCH only */
-	bool has_unknown_refs;     /* the decoder keeps order references (ITCH) */
-	bool stale;
-};
-
+/* Final state of one instrument's book: struct feed_book_info (feeds/decoder.h). */
 /* false when the instrument has no book. */
 bool feed_source_book(const struct feed_source *s, uint32_t instrument, struct feed_book_info *info);
 /* Up to n best levels of side (enum fks_side), best first; returns how many. */
@@ -122,15 +117,15 @@ uint32_t feed_source_book_top(const struct feed_source *s, uint32_t instrument, 
 			      struct book_level *out, uint32_t n);
 
 /*
- * Live Binance (websocket) only: where depth snapshots are fetched from,
- * base_url "https://host[:port]" (the path /api/v3/depth or /fapi/v1/depth
- * is added), and, if ca_file is not NULL, the trust anchors for it.  The
- * default is the production REST host of cfg.market, or the websocket
- * url's host and port when that is a loopback test server.  0, or -1 with
- * the reason in err (not a live Binance source, a bad URL or CA file).
+ * A decoder's runtime option, by name (feeds/decoder.h set_option).  Live
+ * Binance: "rest_url" ("https://host[:port]", the path /api/v3/depth or
+ * /fapi/v1/depth is added) is where depth snapshots are fetched from, and
+ * "rest_ca_file" the trust anchors for it (feeds/decoders/binance_rest.h).
+ * 0, or -1 with the reason in err (an unknown option, a bad value, not a
+ * live source).
  */
-int feed_source_set_binance_rest(struct feed_source *s, const char *base_url, const char *ca_file, char *err,
-				 size_t errlen);
+int feed_source_set_option(struct feed_source *s, const char *key, const char *value, char *err,
+			   size_t errlen);
 
 /* ITCH session midnight, epoch ns, for "YYYY-MM-DD" at utc_offset_min;
  * -1 on a malformed date. */

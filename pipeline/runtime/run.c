@@ -3,7 +3,7 @@
  * one pinned process per stage, watches them, and stops the pipeline:
  *
  *  - on SIGINT/SIGTERM, --duration or --events: set `stop`; the feed stops,
- *    each stage drains and exits (the close cascade in stage.c); exit 0
+ *    each stage drains and exits (the close cascade in stage_int.h); exit 0
  *    with a summary;
  *  - when strategy, risk or gateway dies or stalls: trip the kill switch
  *    (the gateway cancels open orders and sends nothing more), name the
@@ -28,6 +28,7 @@
 
 #include "pipeline/config/config.h"
 #include "shm/fixed.h"
+#include "shm/text_sink.h"
 #include "pipeline/journal/journal.h"
 #include "pipeline/runtime/runseg.h"
 #include "pipeline/runtime/stage.h"
@@ -260,20 +261,6 @@ static void fmt_fixed(int64_t v, unsigned scale, char *buf, size_t cap)
 		snprintf(buf, cap, "%" PRId64, v);
 }
 
-/* The inside of a JSON string: quotes, backslashes and control bytes escaped. */
-static void put_json_chars(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-}
-
 static void print_summary(const struct fks_config *cfg, const struct run_segment *rs, double secs, bool json,
 			  const char *journal_dir)
 {
@@ -307,7 +294,7 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\"}", i ? "," : "", ic->symbol, pos, pnl);
 		}
 		printf("},\"journal\":{\"path\":\"");
-		put_json_chars(journal_dir);
+		fks_json_fput_chars(stdout, journal_dir, strlen(journal_dir));
 		printf("\",\"events\":%llu,\"commits\":%llu,\"map_grows\":%llu,\"commit_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}",
 		       C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
 		       (unsigned long long)hist_quantile(&jn->latency, 0.5),

@@ -1,5 +1,5 @@
 /*
- * Tests for `fks replay` (pipeline/replay.c) through the real fks binary.
+ * Tests for `fks replay` (pipeline/replay/) through the real fks binary.
  *
  *  - determinism: one synthetic journal replayed twice gives byte-identical
  *    output journals (event bytes, key by key) and reports;

@@ -156,7 +156,8 @@ Test(binance_live, depth_book_synced_from_rest_snapshot, .timeout = 30)
 	cr_assert(src, "%s", err);
 	char base[64];
 	snprintf(base, sizeof base, "https://127.0.0.1:%u/", hts_port(rest));
-	cr_assert_eq(feed_source_set_binance_rest(src, base, hts_ca_file(rest), err, sizeof err), 0, "%s", err);
+	cr_assert_eq(feed_source_set_option(src, "rest_ca_file", hts_ca_file(rest), err, sizeof err), 0, "%s", err);
+	cr_assert_eq(feed_source_set_option(src, "rest_url", base, err, sizeof err), 0, "%s", err);
 
 	struct feed_book_info info = { 0 };
 	bool synced = false;

@@ -1,0 +1,154 @@
+/*
+ * `fks journal verify`: keys, records, per-stage sequences and metadata;
+ * exit 1 on the first problem.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline/cli/journal_common.h"
+#include "pipeline/cli/record_print.h"
+#include "pipeline/journal/journal.h"
+
+/* ---- fks journal verify ------------------------------------------------ */
+
+static void verify_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: fks journal verify DIR\n"
+		"\n"
+		"Check a journal: its metadata is present and of this build's format; keys run\n"
+		"1, 2, 3, ... with no gap; every record decodes (its size fits its type); every\n"
+		"source stage's sequence numbers (h.seq, kept by stages that forward an event)\n"
+		"start at 1 and rise by 1 with no gap or repeat; every instrument id is in the\n"
+		"symbol table.  It may run while the journal is being written.\n"
+		"\n"
+		"Prints \"ok: ...\" and exits 0, or prints the first problem found (which key,\n"
+		"what is wrong) and exits 1.  2: usage.\n");
+}
+
+static int verify_fail(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int verify_fail(const char *dir, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("FAIL: %s: ", dir);
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	return 1;
+}
+
+static const char *source_label(unsigned s, char *buf, size_t cap)
+{
+	if (fks_stage_name(s))
+		return fks_stage_name(s);
+	snprintf(buf, cap, "source %u", s);
+	return buf;
+}
+
+int journal_cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			verify_usage(stdout);
+			return 0;
+		}
+		verify_usage(stderr);
+		return 2;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "fks journal verify: expected one journal directory\n");
+		verify_usage(stderr);
+		return 2;
+	}
+	const char *dir = argv[optind];
+	ignore_sigpipe();
+	char err[512];
+	struct journal_reader *r;
+	if (journal_open_reader(dir, &r, err, sizeof err))
+		return verify_fail(dir, "%s", err);
+	const struct journal_meta *m = journal_reader_meta(r);
+
+	uint64_t *last_src_seq = calloc(256, sizeof *last_src_seq);
+	if (!last_src_seq) {
+		journal_reader_close(r);
+		return verify_fail(dir, "out of memory");
+	}
+	uint64_t expect = 1, n = 0;
+	struct journal_record rec;
+	char label[32];
+	int rc, status = 0;
+	journal_seek(r, 0);
+	while ((rc = journal_read(r, &rec)) != 0) {
+		if (rc < 0) {
+			/* The reader's message names the key and the reason. */
+			status = verify_fail(dir, "%s", journal_reader_error(r));
+			break;
+		}
+		if (rec.seq != expect) {
+			status = verify_fail(dir, "key %" PRIu64 " follows key %" PRIu64 ": keys %" PRIu64 "..%" PRIu64
+					     " are missing (keys must run 1, 2, 3, ...)",
+					     rec.seq, expect - 1, expect, rec.seq - 1);
+			break;
+		}
+		expect++;
+		n++;
+		const struct fks_event_hdr *h = &rec.ev.h;
+		if (h->source == FKS_STAGE_NONE || !fks_stage_name(h->source)) {
+			status = verify_fail(dir, "key %" PRIu64 ": %s event from unknown source stage %u", rec.seq,
+					     fks_event_type_name(h->type), h->source);
+			break;
+		}
+		uint64_t want = last_src_seq[h->source] + 1;
+		if (h->seq != want) {
+			const char *src = source_label(h->source, label, sizeof label);
+			if (h->seq > want)
+				status = verify_fail(dir, "key %" PRIu64 ": %s seq %" PRIu64 " where %" PRIu64
+						     " was expected: a gap of %" PRIu64 " in %s's sequence",
+						     rec.seq, src, h->seq, want, h->seq - want, src);
+			else
+				status = verify_fail(dir, "key %" PRIu64 ": %s seq %" PRIu64 " where %" PRIu64
+						     " was expected: %s's sequence repeats or goes back",
+						     rec.seq, src, h->seq, want, src);
+			break;
+		}
+		last_src_seq[h->source] = h->seq;
+		if (h->instrument && !journal_meta_symbol(m, h->instrument)) {
+			status = verify_fail(dir, "key %" PRIu64 ": instrument %" PRIu32 " is not in the symbol table",
+					     rec.seq, h->instrument);
+			break;
+		}
+	}
+	if (!status) {
+		printf("ok: %s: %" PRIu64 " events", dir, n);
+		if (n)
+			printf(", keys 1..%" PRIu64, n);
+		for (unsigned s = 0; s < 256; s++)
+			if (last_src_seq[s])
+				printf(", %s 1..%" PRIu64, source_label(s, label, sizeof label), last_src_seq[s]);
+		printf("; metadata ok (journal format %" PRIu32 ", event layout %" PRIu32 ", %" PRIu32 " symbols)\n",
+		       m->journal_format, m->event_layout, m->n_symbols);
+		fflush(stdout);
+	}
+	free(last_src_seq);
+	journal_reader_close(r);
+	return status;
+}

@@ -1,0 +1,277 @@
+/*
+ * The options of `fks replay` and its entry point.  Kept here until the
+ * common option parser of pipeline/cli/ takes them over.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/replay/replay_int.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fks replay --input JOURNAL_DIR|RECORDING [options]\n"
+		"  --venue FORMAT         recording format: jsonl (default); itch, binance, bybit,\n"
+		"                         coinbase, kraken (read as fks run reads them; -c names\n"
+		"                         the instruments, at the venue's symbols and scales)\n"
+		"  --touch-from-trades    recording: after each trade, a quote at its price with\n"
+		"                         unlimited size (every order fills at the last price)\n"
+		"  -c, --config FILE      config (default: the journal's, else the built-in one)\n"
+		"  --out JOURNAL_DIR      write every event to a new journal\n"
+		"  --report DIR           write DIR/report.json and DIR/report.html\n"
+		"  --speed asap|real|xN   pacing by event time (default asap)\n"
+		"  --strategy KIND[:k=v,...]  run strategies/engine with this strategy on every\n"
+		"                         instrument (repeatable; default: the config's strategies)\n"
+		"                         kinds: sma_cross rsi_mr bollinger asmbtr markov\n"
+		"  --set key=value        one knob (see --sweep keys)\n"
+		"  --sweep key=v1,v2,...  grid over knobs (repeatable), in parallel processes;\n"
+		"                         keys: fast slow order_type fill latency_us slippage_bps\n"
+		"                         slippage_ticks fee_ppm equity NAME.key\n"
+		"  --rank net|sharpe      sweep ranking (default net: net P&L)\n"
+		"  --verify               check a live journal: strategy and risk must reproduce\n"
+		"                         every order and reject; exit 1 at the first difference\n");
+}
+
+static int parse_kv(char *arg, char **key, char **val)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || !eq[1])
+		return -1;
+	*eq = 0;
+	*key = arg;
+	*val = eq + 1;
+	return 0;
+}
+
+static int parse_speed(struct opts *o, const char *v)
+{
+	if (!strcmp(v, "asap"))
+		o->speed = SPEED_ASAP;
+	else if (!strcmp(v, "real"))
+		o->speed = SPEED_REAL;
+	else if (v[0] == 'x') {
+		char *end;
+		o->speed = SPEED_REAL;
+		o->speed_x = strtod(v + 1, &end);
+		if (*end || !(o->speed_x > 0) || o->speed_x > 1e9) {
+			fprintf(stderr, "replay: --speed %s: use asap, real or xN with N > 0\n", v);
+			return 2;
+		}
+	} else {
+		fprintf(stderr, "replay: --speed %s: use asap, real or xN\n", v);
+		return 2;
+	}
+	return 0;
+}
+
+/* --sweep key=v1,v2,...: arg is split in place (the axis points into it). */
+static int parse_sweep_axis(struct opts *o, char *arg)
+{
+	const char *v = arg;
+	char *key, *vals;
+	if (o->n_sweep == REPLAY_SWEEP_AXES || parse_kv(arg, &key, &vals) || strlen(key) >= sizeof o->sweep[0].key) {
+		fprintf(stderr, "replay: --sweep %s: expected key=v1,v2,... (at most 8 axes)\n", v);
+		return 2;
+	}
+	if (vals[0] == ',' || vals[strlen(vals) - 1] == ',' || strstr(vals, ",,")) {
+		fprintf(stderr, "replay: --sweep %s: empty value\n", key);
+		return 2;
+	}
+	struct sweep_axis *ax = &o->sweep[o->n_sweep++];
+	snprintf(ax->key, sizeof ax->key, "%s", key);
+	for (char *save = NULL, *t = strtok_r(vals, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (ax->n == REPLAY_SWEEP_VALUES) {
+			fprintf(stderr, "replay: --sweep %s: at most 64 values per key\n", key);
+			return 2;
+		}
+		ax->vals[ax->n++] = t;
+	}
+	if (ax->n == 0) {
+		fprintf(stderr, "replay: --sweep %s: empty value\n", key);
+		return 2;
+	}
+	return 0;
+}
+
+static const char *const valued_options[] = {
+	"--input", "-i", "--venue", "-c", "--config", "--out", "--report", "--rank", "--speed", "--strategy",
+	"--set", "--sweep", NULL,
+};
+
+static bool takes_value(const char *a)
+{
+	for (const char *const *n = valued_options; *n; n++)
+		if (!strcmp(a, *n))
+			return true;
+	return false;
+}
+
+/* One of valued_options with its value v (argv[i + 1]: --set and --sweep
+ * split it in place).  0, or 2 on a bad value (printed). */
+static int parse_valued(struct opts *o, const char *a, char *v)
+{
+	if (!strcmp(a, "--input") || !strcmp(a, "-i")) {
+		o->input = v;
+	} else if (!strcmp(a, "--venue")) {
+		o->venue = v;
+	} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+		o->config = v;
+	} else if (!strcmp(a, "--out")) {
+		o->out = v;
+	} else if (!strcmp(a, "--report")) {
+		o->report_dir = v;
+	} else if (!strcmp(a, "--rank")) {
+		if (strcmp(v, "net") && strcmp(v, "sharpe")) {
+			fprintf(stderr, "replay: --rank %s: use net or sharpe\n", v);
+			return 2;
+		}
+		o->rank = v;
+	} else if (!strcmp(a, "--speed")) {
+		return parse_speed(o, v);
+	} else if (!strcmp(a, "--strategy")) {
+		if (o->n_strategy == REPLAY_MAX_SPECS) {
+			fprintf(stderr, "replay: at most %d --strategy\n", REPLAY_MAX_SPECS);
+			return 2;
+		}
+		o->strategy[o->n_strategy++] = v;
+	} else if (!strcmp(a, "--set")) {
+		if (o->n_set == REPLAY_MAX_SETS || parse_kv(v, &o->set_key[o->n_set], &o->set_val[o->n_set])) {
+			fprintf(stderr, "replay: --set %s: expected key=value\n", v);
+			return 2;
+		}
+		o->n_set++;
+	} else if (!strcmp(a, "--sweep")) {
+		return parse_sweep_axis(o, v);
+	}
+	return 0;
+}
+
+/* The checks across options, once all are read. */
+static int check_opts(const struct opts *o)
+{
+	if (!o->input) {
+		fprintf(stderr, "replay: --input is required\n");
+		usage(stderr);
+		return 2;
+	}
+	if (o->n_sweep && (o->out || o->report_dir || o->verify)) {
+		fprintf(stderr, "replay: --sweep writes a ranked table only: no --out, --report or --verify with it\n");
+		return 2;
+	}
+	if (o->n_sweep && replay_sweep_count(o) > 100000) {
+		fprintf(stderr, "replay: --sweep: more than 100000 combinations\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* 0, 1 after --help, 2 on a usage error (printed). */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->speed_x = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 1;
+		} else if (!strcmp(a, "--verify")) {
+			o->verify = true;
+		} else if (!strcmp(a, "--touch-from-trades")) {
+			o->touch_from_trades = true;
+		} else if (!takes_value(a)) {
+			fprintf(stderr, "replay: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		} else if (i + 1 == argc) {
+			fprintf(stderr, "replay: %s needs a value\n", a);
+			return 2;
+		} else {
+			int rc = parse_valued(o, a, argv[++i]);
+			if (rc)
+				return rc;
+		}
+	}
+	return check_opts(o);
+}
+
+/* The setup from the input's config and the options; 0, or 2 with the
+ * message printed. */
+static int setup_from_opts(struct replay_setup *s, const struct opts *o, const struct fks_config *cfg)
+{
+	char err[512];
+	replay_setup_from_config(s, cfg);
+	for (int i = 0; i < o->n_strategy; i++)
+		if (replay_setup_add_strategy(s, o->strategy[i], err, sizeof err)) {
+			fprintf(stderr, "replay: %s\n", err);
+			return 2;
+		}
+	for (int i = 0; i < o->n_set; i++)
+		if (replay_setup_set(s, o->set_key[i], o->set_val[i], err, sizeof err)) {
+			fprintf(stderr, "replay: --set %s\n", err);
+			return 2;
+		}
+	if (replay_uses_crossover(s) && s->cfg.strategy.fast >= s->cfg.strategy.slow) {
+		fprintf(stderr, "replay: fast %u must be below slow %u\n", s->cfg.strategy.fast, s->cfg.strategy.slow);
+		return 2;
+	}
+	return 0;
+}
+
+/* --verify, --sweep or one replay, with the input open; closes it. */
+static int run_mode(const struct opts *o, const struct replay_setup *s, struct input *in)
+{
+	if (o->verify) {
+		if (in->kind != IN_JOURNAL) {
+			fprintf(stderr, "replay: --verify needs a journal directory\n");
+			input_close(in);
+			return 2;
+		}
+		input_close(in); /* one reader per process: verify opens its own */
+		return replay_verify(o, s);
+	}
+	if (o->n_sweep) {
+		input_close(in); /* each worker opens its own */
+		return replay_sweep(o, s);
+	}
+	struct report_metrics m;
+	int rc = replay_run_one(o, s, in, &m, true);
+	input_close(in);
+	return rc;
+}
+
+int replay_main(int argc, char **argv)
+{
+	struct opts *o = calloc(1, sizeof *o);
+	struct fks_config *cfg = calloc(1, sizeof *cfg);
+	struct replay_setup *s = calloc(1, sizeof *s);
+	char err[512];
+	struct input in;
+	int rc;
+
+	if (!o || !cfg || !s) {
+		rc = 1;
+		goto out;
+	}
+	rc = parse_opts(argc, argv, o);
+	if (rc) {
+		rc = rc == 1 ? 0 : rc;
+		goto out;
+	}
+	if (input_open(&in, o->input, o->venue, o->config, o->touch_from_trades, cfg, err, sizeof err)) {
+		fprintf(stderr, "replay: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	rc = setup_from_opts(s, o, cfg);
+	if (rc)
+		input_close(&in);
+	else
+		rc = run_mode(o, s, &in);
+out:
+	free(o);
+	free(cfg);
+	free(s);
+	return rc;
+}

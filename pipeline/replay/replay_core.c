@@ -1,0 +1,441 @@
+/*
+ * The replay core: one market event through the strategy, risk and the
+ * simulated venue, in the order replay.h describes.  Pure: no clock, no
+ * I/O but the sink.
+ *
+ * Every call into gateway/risk is in the "risk" section below and every call
+ * into gateway/venues/sim in the "venue" section, so that swapping either
+ * for its new interface touches one place.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/replay/replay_int.h"
+#include "shm/fixed.h"
+
+static uint32_t owner_home(uint64_t id)
+{
+	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> (64 - 14));
+}
+
+static void owner_put(struct replay_core *c, uint64_t id, uint16_t strategy)
+{
+	if (c->n_owner >= OWNER_SLOTS / 2)
+		return; /* reported as strategy 0; cannot happen with the per-instance open limits */
+	uint32_t i = owner_home(id);
+	while (c->owner[i].order_id && c->owner[i].order_id != id)
+		i = (i + 1) & (OWNER_SLOTS - 1);
+	if (!c->owner[i].order_id)
+		c->n_owner++;
+	c->owner[i].order_id = id;
+	c->owner[i].strategy = strategy;
+}
+
+static int owner_find(const struct replay_core *c, uint64_t id)
+{
+	for (uint32_t i = owner_home(id);; i = (i + 1) & (OWNER_SLOTS - 1)) {
+		if (c->owner[i].order_id == id)
+			return (int)i;
+		if (!c->owner[i].order_id)
+			return -1;
+	}
+}
+
+static void owner_del(struct replay_core *c, uint64_t id)
+{
+	int f = owner_find(c, id);
+	if (f < 0)
+		return;
+	uint32_t hole = (uint32_t)f;
+	for (uint32_t j = (hole + 1) & (OWNER_SLOTS - 1); c->owner[j].order_id; j = (j + 1) & (OWNER_SLOTS - 1)) {
+		uint32_t home = owner_home(c->owner[j].order_id);
+		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+		if (!stays) {
+			c->owner[hole] = c->owner[j];
+			hole = j;
+		}
+	}
+	memset(&c->owner[hole], 0, sizeof c->owner[hole]);
+	c->n_owner--;
+}
+
+static void emit(struct replay_core *c, const union fks_event *ev)
+{
+	if (c->sink)
+		c->sink(c->ctx, ev);
+}
+
+static void emit_applied(struct replay_core *c, unsigned stage, uint64_t *seq, uint64_t pos,
+			 const union fks_event *rep)
+{
+	union fks_event m;
+	memset(&m, 0, sizeof m);
+	m.h.type = FKS_EV_APPLIED;
+	m.h.source = (uint8_t)stage;
+	m.h.flags = FKS_EVF_REPLAY;
+	m.h.instrument = rep->h.instrument;
+	m.h.seq = ++*seq;
+	m.h.event_time_ns = rep->h.event_time_ns;
+	m.h.recv_time_ns = rep->h.recv_time_ns;
+	m.applied.applied_seq = rep->h.seq;
+	m.applied.input_pos = pos;
+	m.applied.applied_source = rep->h.source;
+	m.applied.applied_type = rep->h.type;
+	c->c.applied++;
+	emit(c, &m);
+}
+
+/* ---- strategy -------------------------------------------------------------- */
+
+static void strat_out(void *user, const union fks_event *ev)
+{
+	struct replay_core *c = user;
+	if (c->n_out < REPLAY_MAX_OUT)
+		c->out[c->n_out++] = *ev;
+	else
+		c->out_dropped++;
+}
+
+void replay_strat_market(struct replay_core *c, const union fks_event *md)
+{
+	c->n_out = 0;
+	signal_logic_on_market(c->sl, md);
+}
+
+void replay_strat_exec(struct replay_core *c, const union fks_event *rep)
+{
+	signal_logic_on_exec(c->sl, rep);
+}
+
+/* The config the strategy logic runs: the setup's, with the --strategy
+ * specs (if any) in place of its own strategies.  Each spec becomes one
+ * instance per instrument, named NAME@SYMBOL; a gate names a spec and is
+ * resolved to that spec's instance on the same instrument. */
+static int strategy_config(const struct replay_setup *s, struct fks_config *cfg, char *err, size_t errlen)
+{
+	*cfg = s->cfg;
+	if (s->n_specs == 0)
+		return 0;
+	int64_t equity;
+	if (fx_parse(s->equity, strlen(s->equity), 2, &equity) != FX_OK || equity <= 0) {
+		snprintf(err, errlen, "equity: '%s' is not a positive amount", s->equity);
+		return -1;
+	}
+	cfg->account.equity_cents = equity;
+	cfg->n_strategies = 0;
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		/* From the setup's copy: gcc cannot tell that it does not overlap. */
+		const struct fks_instrument_cfg *ic = &s->cfg.instrument[i];
+		for (uint32_t k = 0; k < s->n_specs; k++) {
+			const struct replay_strategy_spec *sp = &s->spec[k];
+			if (cfg->n_strategies == FKS_MAX_STRATEGIES) {
+				snprintf(err, errlen, "more than %d strategy instances", FKS_MAX_STRATEGIES);
+				return -1;
+			}
+			struct fks_strategy_inst *si = &cfg->strategies[cfg->n_strategies++];
+			memset(si, 0, sizeof *si);
+			int n = snprintf(si->name, sizeof si->name, "%s@%s", sp->name, ic->symbol);
+			if (n < 0 || (size_t)n >= sizeof si->name) {
+				snprintf(err, errlen, "strategy %s on %s: name too long", sp->name, ic->symbol);
+				return -1;
+			}
+			snprintf(si->kind, sizeof si->kind, "%s", sp->kind);
+			memcpy(si->instrument, ic->symbol, sizeof si->instrument);
+			for (uint32_t j = 0; j < sp->n && j < FKS_PARAMS_MAX; j++) {
+				snprintf(si->param[j].key, FKS_PARAM_KEY_MAX, "%s", sp->key[j]);
+				if (!strcmp(sp->key[j], "gate")) {
+					int g = snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s@%s", sp->val[j],
+							 ic->symbol);
+					if (g < 0 || g >= FKS_PARAM_VALUE_MAX) {
+						snprintf(err, errlen, "strategy %s: gate %s on %s: name too long", sp->name,
+							 sp->val[j], ic->symbol);
+						return -1;
+					}
+				} else
+					snprintf(si->param[j].value, FKS_PARAM_VALUE_MAX, "%s", sp->val[j]);
+			}
+			si->n_params = sp->n < FKS_PARAMS_MAX ? sp->n : FKS_PARAMS_MAX;
+		}
+	}
+	return 0;
+}
+
+static int core_strategy_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
+{
+	struct fks_config *scfg = malloc(sizeof *scfg);
+	c->sl = malloc(sizeof *c->sl);
+	if (!scfg || !c->sl || strategy_config(s, scfg, err, errlen) ||
+	    signal_logic_init(c->sl, scfg, strat_out, c, err, errlen)) {
+		if (!scfg || !c->sl)
+			snprintf(err, errlen, "out of memory");
+		free(scfg);
+		free(c->sl);
+		c->sl = NULL;
+		return -1;
+	}
+	free(scfg);
+	return 0;
+}
+
+/* ---- risk: every call into gateway/risk ------------------------------------ */
+
+static int core_risk_init(struct replay_core *c, const struct fks_config *cfg, char *err, size_t errlen)
+{
+	struct risk_params *rp = calloc(1, sizeof *rp);
+	if (!rp) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rp->n_instruments = cfg->n_instruments;
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		rp->instrument[i] = (struct risk_limits){
+			.id = ic->id,
+			.qty_scale = ic->qty_scale,
+			.max_order_qty = ic->max_order_qty,
+			.max_notional = ic->max_notional,
+			.max_position = ic->max_position,
+		};
+	}
+	rp->stale_data_ns = (int64_t)cfg->risk.stale_data_ms * 1000000;
+	rp->kill_switch = cfg->risk.kill_switch;
+	int rc = risk_init(&c->risk, rp);
+	free(rp);
+	if (rc) {
+		snprintf(err, errlen, "risk: invalid limits");
+		return -1;
+	}
+	return 0;
+}
+
+enum fks_risk_reason replay_risk_check(struct replay_core *c, const struct fks_ev_order_new *o, int64_t now,
+				       int64_t *limit, int64_t *value)
+{
+	return risk_check_order(&c->risk, o, now, limit, value);
+}
+
+void replay_risk_build_reject(const struct fks_ev_order_new *o, enum fks_risk_reason why, int64_t limit,
+			      int64_t value, uint64_t seq, struct fks_ev_risk_reject *out)
+{
+	risk_build_reject(o, why, limit, value, seq, out);
+}
+
+void replay_risk_exec(struct replay_core *c, const union fks_event *rep)
+{
+	risk_on_exec(&c->risk, rep);
+}
+
+/* ---- reports back to the strategy and risk --------------------------------- */
+
+/* A report reaches the strategy (and, from the venue, risk). */
+static void apply_report(struct replay_core *c, const union fks_event *rep, bool to_risk)
+{
+	replay_strat_exec(c, rep);
+	emit_applied(c, FKS_STAGE_STRATEGY, &c->strat_seq, c->strat_pos, rep);
+	if (to_risk) {
+		replay_risk_exec(c, rep);
+		emit_applied(c, FKS_STAGE_RISK, &c->risk_seq, c->risk_pos, rep);
+	}
+}
+
+/* ---- venue: every call into gateway/venues/sim ------------------------------ */
+
+static void venue_emit(void *ctx, const union fks_event *in)
+{
+	struct replay_core *c = ctx;
+	union fks_event ev = *in;
+
+	ev.h.flags |= FKS_EVF_REPLAY;
+	switch (ev.h.type) {
+	case FKS_EV_ORDER_ACK: c->c.acks++; break;
+	case FKS_EV_FILL: {
+		c->c.fills++;
+		uint8_t side = FKS_SIDE_NONE;
+		sim_venue_order_side(&c->venue, ev.fill.order_id, &side);
+		int o = owner_find(c, ev.fill.order_id);
+		report_on_fill(&c->report, &ev.fill, side, o < 0 ? 0 : c->owner[o].strategy);
+		if (ev.fill.leaves_qty == 0)
+			owner_del(c, ev.fill.order_id);
+		break;
+	}
+	case FKS_EV_ORDER_REJECT: c->c.venue_rejects++; owner_del(c, ev.order_reject.order_id); break;
+	case FKS_EV_CANCEL_ACK: c->c.cancels++; owner_del(c, ev.cancel_ack.order_id); break;
+	default: break;
+	}
+	emit(c, &ev);
+	apply_report(c, &ev, true);
+}
+
+static int core_venue_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
+{
+	if (sim_venue_init(&c->venue, &s->venue)) {
+		snprintf(err, errlen, "simulated venue: invalid parameters");
+		return -1;
+	}
+	return 0;
+}
+
+/* The venue sees the market event, then what risk passed (pass[i] for
+ * c->out[i]).  The reports it emits are applied at once, and may make the
+ * strategy answer nothing here: it answers market events only. */
+static void core_venue_step(struct replay_core *c, const union fks_event *md, unsigned n, const bool *pass)
+{
+	sim_venue_on_market(&c->venue, md, venue_emit, c);
+	union fks_event passed[REPLAY_MAX_OUT];
+	unsigned np = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (pass[i])
+			passed[np++] = c->out[i];
+	for (unsigned i = 0; i < np; i++)
+		sim_venue_on_order(&c->venue, &passed[i], venue_emit, c);
+}
+
+static void core_venue_cancel_all(struct replay_core *c)
+{
+	sim_venue_cancel_all(&c->venue, venue_emit, c);
+}
+
+/* ---- the core -------------------------------------------------------------- */
+
+/* No message when the report parameters cannot be allocated: as before. */
+static int core_report_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
+{
+	const struct fks_config *cfg = &s->cfg;
+	struct report_params *pp = calloc(1, sizeof *pp);
+	if (!pp)
+		return -1;
+	pp->fee_ppm = s->fee_ppm;
+	pp->n_instruments = cfg->n_instruments;
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		pp->instrument[i].id = cfg->instrument[i].id;
+		memcpy(pp->instrument[i].symbol, cfg->instrument[i].symbol, FKS_SYMBOL_MAX);
+		pp->instrument[i].px_scale = cfg->instrument[i].px_scale;
+		pp->instrument[i].qty_scale = cfg->instrument[i].qty_scale;
+	}
+	int rc = report_init(&c->report, pp);
+	free(pp);
+	if (rc) {
+		snprintf(err, errlen, "report: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int replay_core_new(struct replay_core **out, const struct replay_setup *s, replay_sink_fn sink, void *ctx,
+		    char *err, size_t errlen)
+{
+	struct replay_core *c = calloc(1, sizeof *c);
+
+	*out = NULL;
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->s = *s;
+	c->sink = sink;
+	c->ctx = ctx;
+	if (core_strategy_init(c, s, err, errlen) || core_risk_init(c, &s->cfg, err, errlen) ||
+	    core_venue_init(c, s, err, errlen) || core_report_init(c, s, err, errlen)) {
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The strategy's answer to md, numbered in the stage's one sequence
+ * (markers included) and emitted.  Returns how many events it sent. */
+static unsigned core_strategy_step(struct replay_core *c, const union fks_event *md)
+{
+	c->strat_pos++;
+	replay_strat_market(c, md);
+	unsigned n = c->n_out;
+	for (unsigned i = 0; i < n; i++) {
+		union fks_event *o = &c->out[i];
+		o->h.seq = ++c->strat_seq;
+		o->h.flags |= FKS_EVF_REPLAY;
+		c->c.orders += o->h.type == FKS_EV_ORDER_NEW;
+		emit(c, o);
+	}
+	return n;
+}
+
+/* Risk sees the market event, then each strategy event after it (signals
+ * stay in the strategy stage: they go to the journal, not to risk).
+ * pass[i]: c->out[i] goes on to the venue; a rejected order's risk reject
+ * is emitted and applied to the strategy at once. */
+static void core_risk_step(struct replay_core *c, unsigned n, bool *pass)
+{
+	c->risk_pos++;
+	for (unsigned i = 0; i < n; i++) {
+		union fks_event *o = &c->out[i];
+		if (o->h.type == FKS_EV_SIGNAL) {
+			pass[i] = false;
+			continue;
+		}
+		c->risk_pos++;
+		pass[i] = o->h.type == FKS_EV_ORDER_CANCEL || o->h.type == FKS_EV_ORDER_REPLACE;
+		if (o->h.type != FKS_EV_ORDER_NEW)
+			continue;
+		int64_t limit = 0, value = 0;
+		enum fks_risk_reason why = replay_risk_check(c, &o->order_new, o->h.recv_time_ns, &limit, &value);
+		if (why == FKS_RISK_OK) {
+			pass[i] = true;
+			owner_put(c, o->order_new.order_id, o->order_new.strategy);
+		} else {
+			union fks_event rej;
+			memset(&rej, 0, sizeof rej);
+			replay_risk_build_reject(&o->order_new, why, limit, value, ++c->risk_seq, &rej.risk_reject);
+			c->c.risk_rejects++;
+			emit(c, &rej);
+			apply_report(c, &rej, false);
+		}
+	}
+}
+
+void replay_core_market(struct replay_core *c, const union fks_event *md)
+{
+	if (md->h.type != FKS_EV_QUOTE && md->h.type != FKS_EV_TRADE && md->h.type != FKS_EV_BOOK_DELTA) {
+		c->c.skipped++;
+		return;
+	}
+	c->c.market++;
+	emit(c, md);
+	report_on_market(&c->report, md);
+
+	unsigned n = core_strategy_step(c, md);
+	bool pass[REPLAY_MAX_OUT];
+	core_risk_step(c, n, pass);
+
+	core_venue_step(c, md, n, pass);
+}
+
+void replay_core_finish(struct replay_core *c)
+{
+	core_venue_cancel_all(c);
+	report_finish(&c->report);
+}
+
+const struct report *replay_core_report(const struct replay_core *c)
+{
+	return &c->report;
+}
+
+void replay_core_counts(const struct replay_core *c, struct replay_counts *out)
+{
+	*out = c->c;
+}
+
+void replay_core_free(struct replay_core *c)
+{
+	if (!c)
+		return;
+	report_free(&c->report);
+	if (c->sl) {
+		signal_logic_free(c->sl);
+		free(c->sl);
+	}
+	free(c);
+}
+

@@ -1,0 +1,409 @@
+/*
+ * fks replay --verify.
+ *
+ * Feed a live journal's market data through strategy and risk, applying the
+ * journaled execution reports where its FKS_EV_APPLIED markers say, and
+ * compare every produced order and risk reject with the journaled one.
+ * h.seq and h.flags are not compared: the live stages number markers and
+ * orders in one sequence, and replay sets FKS_EVF_REPLAY.  Risk's clock is
+ * the order's receive time, plus the age a journaled STALE_DATA reject of
+ * that order recorded (the one input live timing adds).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/replay/replay_int.h"
+
+struct jev {
+	uint64_t key;
+	union fks_event ev;
+};
+
+struct jarr {
+	struct jev *v;
+	size_t n, cap;
+};
+
+static int jarr_push(struct jarr *a, uint64_t key, const union fks_event *ev)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 1024;
+		struct jev *n = realloc(a->v, cap * sizeof *n);
+		if (!n)
+			return -1;
+		a->v = n;
+		a->cap = cap;
+	}
+	a->v[a->n].key = key;
+	a->v[a->n].ev = *ev;
+	a->n++;
+	return 0;
+}
+
+static int cmp_md_seq(const void *a, const void *b)
+{
+	const struct jev *x = a, *y = b;
+	if (x->ev.h.seq != y->ev.h.seq)
+		return x->ev.h.seq < y->ev.h.seq ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int cmp_marker_pos(const void *a, const void *b)
+{
+	const struct jev *x = a, *y = b;
+	if (x->ev.applied.input_pos != y->ev.applied.input_pos)
+		return x->ev.applied.input_pos < y->ev.applied.input_pos ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key; /* journal order within one point */
+}
+
+struct field { const char *name; unsigned off, len; };
+
+static const struct field hdr_fields[] = {
+	{ "type", 0, 1 }, { "source", 1, 1 }, { "instrument", 4, 4 }, { "event_time_ns", 16, 8 },
+	{ "recv_time_ns", 24, 8 }, { NULL, 0, 0 },
+};
+static const struct field order_fields[] = {
+	{ "order_id", 32, 8 }, { "signal_id", 40, 8 }, { "px", 48, 8 }, { "qty", 56, 8 },
+	{ "take_profit_px", 64, 8 }, { "stop_loss_px", 72, 8 }, { "side", 80, 1 }, { "ord_type", 81, 1 },
+	{ "tif", 82, 1 }, { "strategy", 84, 2 }, { NULL, 0, 0 },
+};
+static const struct field reject_fields[] = {
+	{ "order_id", 32, 8 }, { "signal_id", 40, 8 }, { "reason", 48, 4 }, { "limit", 56, 8 }, { "value", 64, 8 },
+	{ NULL, 0, 0 },
+};
+
+static int64_t field_val(const union fks_event *e, const struct field *f)
+{
+	int64_t v = 0;
+	if (f->len == 8)
+		memcpy(&v, e->bytes + f->off, 8);
+	else if (f->len == 4) {
+		uint32_t x;
+		memcpy(&x, e->bytes + f->off, 4);
+		v = x;
+	} else if (f->len == 2) {
+		uint16_t x;
+		memcpy(&x, e->bytes + f->off, 2);
+		v = x;
+	} else
+		v = e->bytes[f->off];
+	return v;
+}
+
+/* "" when equal (seq and flags aside), else what differs. */
+static bool event_diff(const union fks_event *journal, const union fks_event *replay, char *out, size_t cap)
+{
+	static const struct field none[] = { { NULL, 0, 0 } };
+	const struct field *tabs[2] = { hdr_fields, journal->h.type == FKS_EV_ORDER_NEW	  ? order_fields
+						    : journal->h.type == FKS_EV_RISK_REJECT ? reject_fields
+											    : none };
+	for (int t = 0; t < 2; t++)
+		for (const struct field *f = tabs[t]; f->name; f++) {
+			int64_t a = field_val(journal, f), b = field_val(replay, f);
+			if (a != b) {
+				snprintf(out, cap, "%s: journal %" PRId64 ", replay %" PRId64, f->name, a, b);
+				return true;
+			}
+		}
+	size_t sz = fks_event_size(journal->h.type);
+	for (size_t i = 32; i < sz; i++)
+		if (journal->bytes[i] != replay->bytes[i]) {
+			snprintf(out, cap, "byte %zu: journal 0x%02x, replay 0x%02x", i, journal->bytes[i], replay->bytes[i]);
+			return true;
+		}
+	return false;
+}
+
+struct verify {
+	struct jarr md, orders, rejects, smark, rmark, gw;
+	const union fks_event **gw_by_seq, **rej_by_seq;
+	uint64_t gw_max, rej_max;
+	uint64_t bad_key;        /* first mismatch (journal key), UINT64_MAX none */
+	char what[600];
+};
+
+static void mismatch(struct verify *v, uint64_t key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void mismatch(struct verify *v, uint64_t key, const char *fmt, ...)
+{
+	if (key >= v->bad_key)
+		return;
+	v->bad_key = key;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->what, sizeof v->what, fmt, ap);
+	va_end(ap);
+}
+
+static const union fks_event *report_of(struct verify *v, const struct jev *mk)
+{
+	uint64_t s = mk->ev.applied.applied_seq;
+	if (mk->ev.applied.applied_source == FKS_STAGE_GATEWAY)
+		return s >= 1 && s <= v->gw_max ? v->gw_by_seq[s] : NULL;
+	if (mk->ev.applied.applied_source == FKS_STAGE_RISK)
+		return s >= 1 && s <= v->rej_max ? v->rej_by_seq[s] : NULL;
+	return NULL;
+}
+
+static int index_by_seq(const struct jarr *a, const union fks_event ***out, uint64_t *max)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].ev.h.seq > m)
+			m = a->v[i].ev.h.seq;
+	*out = calloc(m + 1, sizeof **out);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < a->n; i++)
+		(*out)[a->v[i].ev.h.seq] = &a->v[i].ev;
+	*max = m;
+	return 0;
+}
+
+/* Risk checks one produced order; the next journaled reject must be its. */
+static void verify_risk_order(struct verify *v, struct replay_core *core, const struct fks_ev_order_new *o, size_t oi,
+			      size_t pos, size_t *rk)
+{
+	const struct fks_ev_risk_reject *next = *rk < v->rejects.n ? &v->rejects.v[*rk].ev.risk_reject : NULL;
+	int64_t now = o->h.recv_time_ns;
+	if (next && next->order_id == o->order_id && next->reason == FKS_RISK_STALE_DATA && next->limit > 0)
+		now += next->value; /* the live clock, where it mattered */
+	int64_t limit, value;
+	enum fks_risk_reason why = replay_risk_check(core, o, now, &limit, &value);
+	if (why != FKS_RISK_OK) {
+		union fks_event rej;
+		char what[200];
+		memset(&rej, 0, sizeof rej);
+		replay_risk_build_reject(o, why, limit, value, 0, &rej.risk_reject);
+		if (!next)
+			mismatch(v, oi < v->orders.n ? v->orders.v[oi].key : v->md.v[pos].key,
+				 "replay's risk rejects order %" PRIu64 " (%s); the journal has no such reject", o->order_id,
+				 fks_risk_reason_name(why));
+		else if (event_diff(&v->rejects.v[*rk].ev, &rej, what, sizeof what))
+			mismatch(v, v->rejects.v[*rk].key, "risk_reject (risk seq %" PRIu64 "): %s", v->rejects.v[*rk].ev.h.seq,
+				 what);
+		++*rk;
+	} else if (next && next->order_id == o->order_id) {
+		mismatch(v, v->rejects.v[*rk].key, "risk_reject of order %" PRIu64 " (%s): replay's risk passes it",
+			 o->order_id, fks_risk_reason_name(next->reason));
+		++*rk;
+	}
+}
+
+/* Sort the journal's events into the lists --verify compares. */
+static struct jarr *verify_list(struct verify *v, const union fks_event *e)
+{
+	switch (e->h.type) {
+	case FKS_EV_QUOTE: case FKS_EV_TRADE: case FKS_EV_BOOK_DELTA: return &v->md;
+	case FKS_EV_ORDER_NEW: case FKS_EV_SIGNAL: case FKS_EV_ORDER_CANCEL: case FKS_EV_ORDER_REPLACE:
+		/* everything the strategy sends down */
+		return e->h.source == FKS_STAGE_STRATEGY ? &v->orders : NULL;
+	case FKS_EV_RISK_REJECT: return e->h.source == FKS_STAGE_RISK ? &v->rejects : NULL;
+	case FKS_EV_ORDER_ACK: case FKS_EV_FILL: case FKS_EV_ORDER_REJECT: case FKS_EV_CANCEL_ACK:
+		return e->h.source == FKS_STAGE_GATEWAY ? &v->gw : NULL;
+	case FKS_EV_APPLIED:
+		return e->h.source == FKS_STAGE_STRATEGY ? &v->smark : e->h.source == FKS_STAGE_RISK ? &v->rmark : NULL;
+	default: return NULL;
+	}
+}
+
+/* Read the journal into v's lists, then order and index them. */
+static int verify_load(const char *path, struct verify *v, char *err, size_t errlen)
+{
+	struct journal_reader *jr;
+	if (journal_open_reader(path, &jr, err, errlen) != JOURNAL_OK)
+		return -1;
+	struct journal_record rec;
+	int rc;
+	uint64_t corrupt = 0;
+	while ((rc = journal_read(jr, &rec)) != 0) {
+		if (rc == JOURNAL_E_CORRUPT) {
+			corrupt++;
+			continue;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", path, journal_reader_error(jr));
+			journal_reader_close(jr);
+			return -1;
+		}
+		struct jarr *dst = verify_list(v, &rec.ev);
+		if (dst && jarr_push(dst, rec.seq, &rec.ev)) {
+			snprintf(err, errlen, "out of memory");
+			journal_reader_close(jr);
+			return -1;
+		}
+	}
+	journal_reader_close(jr);
+	if (corrupt)
+		fprintf(stderr, "replay --verify: %s: %" PRIu64 " corrupt records skipped\n", path, corrupt);
+
+	/* The strategy's main input is the market data in feed order. */
+	qsort(v->md.v, v->md.n, sizeof *v->md.v, cmp_md_seq);
+	qsort(v->smark.v, v->smark.n, sizeof *v->smark.v, cmp_marker_pos);
+	qsort(v->rmark.v, v->rmark.n, sizeof *v->rmark.v, cmp_marker_pos);
+	if (index_by_seq(&v->gw, &v->gw_by_seq, &v->gw_max) || index_by_seq(&v->rejects, &v->rej_by_seq, &v->rej_max)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* What the strategy pass produced: every event it sends (orders, signals,
+ * cancels), each remembered with the market event that caused it. */
+struct produced {
+	size_t *first_out;      /* md index -> first produced; n_md + 1 entries */
+	union fks_event *ev;
+	size_t n, cap;
+};
+
+/* The strategy's journaled applied markers at input_pos pos, from *mi on. */
+static void verify_strategy_markers(struct verify *v, struct replay_core *core, size_t pos, size_t *mi)
+{
+	for (; *mi < v->smark.n && v->smark.v[*mi].ev.applied.input_pos == pos; ++*mi) {
+		const union fks_event *r = report_of(v, &v->smark.v[*mi]);
+		if (!r) {
+			mismatch(v, v->smark.v[*mi].key, "applied marker names report %s seq %" PRIu64
+				 " that is not in the journal", fks_stage_name(v->smark.v[*mi].ev.applied.applied_source),
+				 v->smark.v[*mi].ev.applied.applied_seq);
+			continue;
+		}
+		replay_strat_exec(core, r);
+	}
+}
+
+/* Keep and compare what the strategy answered to market event pos. */
+static void verify_strategy_out(struct verify *v, struct replay_core *core, size_t pos, struct produced *p)
+{
+	for (unsigned i = 0; i < core->n_out; i++) {
+		const union fks_event *o = &core->out[i];
+		if (p->n == p->cap) {
+			union fks_event *np = realloc(p->ev, 2 * p->cap * sizeof *np);
+			if (!np)
+				break;
+			p->ev = np;
+			p->cap *= 2;
+		}
+		p->ev[p->n] = *o;
+		char what[200];
+		if (p->n >= v->orders.n)
+			mismatch(v, v->md.v[pos].key, "replay's strategy sends %s after market event key %" PRIu64
+				 "; the journal has nothing more from the strategy", fks_event_type_name(o->h.type),
+				 v->md.v[pos].key);
+		else if (event_diff(&v->orders.v[p->n].ev, o, what, sizeof what))
+			mismatch(v, v->orders.v[p->n].key, "%s (strategy seq %" PRIu64 "): %s",
+				 fks_event_type_name(v->orders.v[p->n].ev.h.type), v->orders.v[p->n].ev.h.seq, what);
+		p->n++;
+	}
+}
+
+/* Strategy pass: the market data in feed order, with the journaled
+ * reports applied where the strategy's markers say. */
+static void verify_strategy_pass(struct verify *v, struct replay_core *core, struct produced *p)
+{
+	size_t n_md = v->md.n, mi = 0;
+	for (size_t pos = 0; pos <= n_md; pos++) {
+		verify_strategy_markers(v, core, pos, &mi);
+		p->first_out[pos] = p->n;
+		if (pos == n_md)
+			break;
+		replay_strat_market(core, &v->md.v[pos].ev);
+		verify_strategy_out(v, core, pos, p);
+	}
+	if (mi < v->smark.n)
+		mismatch(v, v->smark.v[mi].key, "strategy applied marker at input_pos %" PRIu64 " beyond the %zu market events",
+			 v->smark.v[mi].ev.applied.input_pos, n_md);
+	if (p->n < v->orders.n)
+		mismatch(v, v->orders.v[p->n].key, "journaled %s (strategy seq %" PRIu64 ") is not produced by replay",
+			 fks_event_type_name(v->orders.v[p->n].ev.h.type), v->orders.v[p->n].ev.h.seq);
+}
+
+/* Risk's journaled applied markers at input_pos rpos, from *ri on. */
+static void verify_risk_markers(struct verify *v, struct replay_core *core, uint64_t rpos, size_t *ri)
+{
+	for (; *ri < v->rmark.n && v->rmark.v[*ri].ev.applied.input_pos == rpos; ++*ri) {
+		const union fks_event *r = report_of(v, &v->rmark.v[*ri]);
+		if (r)
+			replay_risk_exec(core, r);
+		else
+			mismatch(v, v->rmark.v[*ri].key, "applied marker names report seq %" PRIu64
+				 " that is not in the journal", v->rmark.v[*ri].ev.applied.applied_seq);
+	}
+}
+
+/* Risk pass: its input is the market data with each order right after
+ * the event that caused it; markers at input_pos p apply once p of those
+ * events are consumed. */
+static void verify_risk_pass(struct verify *v, struct replay_core *core, const struct produced *p)
+{
+	size_t n_md = v->md.n, rk = 0, ri = 0;
+	uint64_t rpos = 0;
+	for (size_t pos = 0;; pos++) {
+		verify_risk_markers(v, core, rpos, &ri);
+		if (pos >= n_md)
+			break;
+		rpos++; /* the market event */
+		verify_risk_markers(v, core, rpos, &ri);
+		for (size_t oi = p->first_out[pos]; oi < p->first_out[pos + 1]; oi++) {
+			if (p->ev[oi].h.type == FKS_EV_SIGNAL)
+				continue; /* journaled, never sent to risk */
+			rpos++; /* each strategy event after it */
+			if (p->ev[oi].h.type == FKS_EV_ORDER_NEW)
+				verify_risk_order(v, core, &p->ev[oi].order_new, oi, pos, &rk);
+			verify_risk_markers(v, core, rpos, &ri);
+		}
+	}
+	if (ri < v->rmark.n)
+		mismatch(v, v->rmark.v[ri].key, "risk applied marker at input_pos %" PRIu64 " beyond its %" PRIu64
+			 " input events", v->rmark.v[ri].ev.applied.input_pos, rpos);
+	if (rk < v->rejects.n)
+		mismatch(v, v->rejects.v[rk].key, "journaled risk reject of order %" PRIu64 " is not produced by replay",
+			 v->rejects.v[rk].ev.risk_reject.order_id);
+}
+
+static int verify_run(const char *path, const struct replay_setup *s, struct verify *v, char *err, size_t errlen)
+{
+	if (verify_load(path, v, err, errlen))
+		return -1;
+	struct replay_core *core;
+	if (replay_core_new(&core, s, NULL, NULL, err, errlen))
+		return -1;
+	/* The core's strategy and risk, driven by hand. */
+	struct produced p = { .cap = 1024 };
+	p.first_out = calloc(v->md.n + 1, sizeof *p.first_out);
+	p.ev = malloc(p.cap * sizeof *p.ev);
+	if (!p.first_out || !p.ev) {
+		free(p.first_out);
+		free(p.ev);
+		replay_core_free(core);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	verify_strategy_pass(v, core, &p);
+	verify_risk_pass(v, core, &p);
+	free(p.first_out);
+	free(p.ev);
+	replay_core_free(core);
+	return 0;
+}
+
+int replay_verify(const struct opts *o, const struct replay_setup *s)
+{
+	struct verify v;
+	char err[512];
+	memset(&v, 0, sizeof v);
+	v.bad_key = UINT64_MAX;
+	int rc = verify_run(o->input, s, &v, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "replay --verify: %s\n", err);
+	else if (v.bad_key != UINT64_MAX)
+		fprintf(stderr, "replay --verify: %s: MISMATCH at journal key %" PRIu64 ": %s\n", o->input, v.bad_key, v.what);
+	else
+		printf("verify: %s: %zu market events, %zu orders, %zu risk rejects, %zu + %zu applied markers: all match\n",
+		       o->input, v.md.n, v.orders.n, v.rejects.n, v.smark.n, v.rmark.n);
+	free(v.md.v); free(v.orders.v); free(v.rejects.v); free(v.smark.v); free(v.rmark.v); free(v.gw.v);
+	free(v.gw_by_seq); free(v.rej_by_seq);
+	return rc ? 1 : v.bad_key != UINT64_MAX ? 1 : 0;
+}
+

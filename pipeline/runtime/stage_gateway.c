@@ -1,0 +1,272 @@
+/*
+ * The gateway stage: the orders risk passed to the simulated venue, and
+ * the venue's execution reports back to risk, the strategy and the
+ * journal.  Every call into gateway/venues/sim is in one section below.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/runtime/stage_int.h"
+#include "shm/fixed.h"
+#include "gateway/venues/sim/sim_ops.h"
+#include "gateway/venues/sim/sim_venue.h"
+
+/* order_reject.reason for an order the gateway refused itself; venue
+ * reasons (enum sim_reject_reason) are small numbers. */
+#define GATEWAY_REJ_KILL_SWITCH 100
+
+struct gateway {
+	struct stage *s;
+	struct sim_venue venue;
+	struct ring_consumer in;
+	struct ring_producer exec_risk, exec_strategy;
+	struct tap tap;
+	struct sim_venue_params venue_params;
+	bool killed;
+	uint64_t seq;
+	/* position accounting for the summary, by instrument id */
+	int64_t position[FKS_MAX_INSTRUMENTS + 1];
+	int64_t avg_px[FKS_MAX_INSTRUMENTS + 1];
+	int64_t realized[FKS_MAX_INSTRUMENTS + 1];
+};
+
+static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
+{
+	int k = ring_claim(p, 1);
+	if (k != 1) {
+		stage_fail(g->s, "execution ring: %s", ring_strerror(k));
+		return;
+	}
+	stage_copy_event(ring_wslot(p, 0), ev);
+	ring_publish(p, 1);
+	stats_add(&g->s->st->events_out, 1);
+}
+
+/* Average-cost accounting, at the instrument's scales. */
+static void gateway_account_fill(struct gateway *g, const struct fks_ev_fill *f, int8_t sign)
+{
+	uint32_t id = f->h.instrument;
+	if (id == 0 || id > FKS_MAX_INSTRUMENTS)
+		return;
+	int64_t qty_unit = fx_pow10(g->s->a->cfg->instrument[id - 1].qty_scale);
+	int64_t pos = g->position[id], q = sign * f->qty;
+	if (pos == 0 || (pos > 0) == (q > 0)) {
+		__int128 cost = (__int128)g->avg_px[id] * (pos < 0 ? -pos : pos) + (__int128)f->px * f->qty;
+		int64_t new_abs = (pos < 0 ? -pos : pos) + f->qty;
+		g->avg_px[id] = (int64_t)(cost / new_abs);
+	} else {
+		int64_t closed = f->qty < (pos < 0 ? -pos : pos) ? f->qty : (pos < 0 ? -pos : pos);
+		__int128 pnl = (__int128)(f->px - g->avg_px[id]) * closed * (pos > 0 ? 1 : -1) / qty_unit;
+		g->realized[id] += (int64_t)pnl;
+		if (f->qty > closed)
+			g->avg_px[id] = f->px; /* flipped side: the rest opens at this price */
+	}
+	g->position[id] = pos + q;
+	atomic_store_explicit(&g->s->st->position[id], g->position[id], memory_order_relaxed);
+	atomic_store_explicit(&g->s->st->realized_pnl[id], g->realized[id], memory_order_relaxed);
+}
+
+static int8_t gateway_fill_sign(struct gateway *g, uint64_t order_id);
+
+static void gateway_emit(void *ctx, const union fks_event *in)
+{
+	struct gateway *g = ctx;
+	struct stage_stats *st = g->s->st;
+	/* Everything the gateway emits, the venue's events and its own kill
+	 * rejects alike, shares one sequence: the gateway is one source. */
+	union fks_event copy;
+	stage_copy_event(&copy, in);
+	copy.h.seq = ++g->seq;
+	const union fks_event *ev = &copy;
+	switch (ev->h.type) {
+	case FKS_EV_ORDER_ACK: stats_add(&st->counter[CTR_ACKS], 1); break;
+	case FKS_EV_FILL:
+		stats_add(&st->counter[CTR_FILLS], 1);
+		gateway_account_fill(g, &ev->fill, gateway_fill_sign(g, ev->fill.order_id));
+		if (ev->fill.leaves_qty == 0)
+			stats_add(&st->counter[CTR_TERMINAL], 1);
+		break;
+	case FKS_EV_ORDER_REJECT:
+		stats_add(&st->counter[CTR_VENUE_REJECTS], 1);
+		stats_add(&st->counter[CTR_TERMINAL], 1);
+		break;
+	case FKS_EV_CANCEL_ACK:
+		stats_add(&st->counter[CTR_CANCELS], 1);
+		stats_add(&st->counter[CTR_TERMINAL], 1);
+		break;
+	default: break;
+	}
+	gateway_emit_to(g, &g->exec_risk, ev);
+	gateway_emit_to(g, &g->exec_strategy, ev);
+	tap_put(&g->tap, ev);
+}
+
+/* ---- the venue: every call into gateway/venues/sim is in this section ---- */
+
+static int gateway_venue_init(struct gateway *g, const struct fks_config *cfg)
+{
+	struct sim_venue_params *vp = &g->venue_params;
+	struct venue_param params[FKS_VENUE_PARAMS_MAX];
+	struct venue_error verr;
+	/* The venue section as the loader checked it (check_venue); this
+	 * stage runs the sim venue, the only one registered. */
+	if (venue_find(cfg->venue.type) != &sim_venue_vtbl ||
+	    sim_venue_parse_params(vp, params, config_venue_params(cfg, params), &verr) != 0)
+		return -1;
+	vp->n_instruments = cfg->n_instruments;
+	for (uint32_t i = 0; i < cfg->n_instruments; i++)
+		vp->instrument[i] = cfg->instrument[i].id;
+	return sim_venue_init(&g->venue, vp);
+}
+
+/* An order new or cancel to the venue. */
+static void gateway_venue_order(struct gateway *g, const union fks_event *ev)
+{
+	sim_venue_on_order(&g->venue, ev, gateway_emit, g);
+}
+
+static void gateway_venue_market(struct gateway *g, const union fks_event *ev)
+{
+	sim_venue_on_market(&g->venue, ev, gateway_emit, g);
+}
+
+static void gateway_venue_cancel_all(struct gateway *g)
+{
+	sim_venue_cancel_all(&g->venue, gateway_emit, g);
+}
+
+static int8_t gateway_fill_sign(struct gateway *g, uint64_t order_id)
+{
+	uint8_t side = FKS_SIDE_NONE;
+	sim_venue_order_side(&g->venue, order_id, &side);
+	return side == FKS_SIDE_SELL ? -1 : 1;
+}
+
+/* ---- the stage ----------------------------------------------------------- */
+
+static void gateway_kill(struct gateway *g)
+{
+	if (g->killed)
+		return;
+	g->killed = true;
+	atomic_store_explicit(&g->s->st->counter[CTR_ORDERS_AT_KILL],
+			      atomic_load_explicit(&g->s->st->counter[CTR_ORDERS], memory_order_relaxed),
+			      memory_order_relaxed);
+	gateway_venue_cancel_all(g);
+}
+
+static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint64_t now)
+{
+	struct stage_stats *st = g->s->st;
+	switch (ev->h.type) {
+	case FKS_EV_ORDER_NEW:
+		if (g->killed) {
+			/* No order leaves once the kill switch is on; the strategy
+			 * and risk learn of it through a venue-style reject. */
+			union fks_event rej;
+			memset(&rej, 0, sizeof rej);
+			rej.order_reject.h = ev->h;
+			rej.order_reject.h.type = FKS_EV_ORDER_REJECT;
+			rej.order_reject.h.source = FKS_STAGE_GATEWAY;
+			rej.order_reject.order_id = ev->order_new.order_id;
+			rej.order_reject.reason = GATEWAY_REJ_KILL_SWITCH;
+			stats_add(&st->counter[CTR_KILL_BLOCKED], 1);
+			gateway_emit(g, &rej);
+			return;
+		}
+		stats_add(&st->counter[CTR_ORDERS], 1);
+		if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
+			hist_record(&st->tick_to_trade, now - (uint64_t)ev->h.recv_time_ns);
+		gateway_venue_order(g, ev);
+		break;
+	case FKS_EV_ORDER_CANCEL:
+		gateway_venue_order(g, ev);
+		break;
+	case FKS_EV_RISK_REJECT:
+		/* risk already knows; the strategy must release its pending qty */
+		gateway_emit_to(g, &g->exec_strategy, ev);
+		break;
+	case FKS_EV_QUOTE:
+	case FKS_EV_TRADE:
+		stats_add(&st->counter[ev->h.type == FKS_EV_QUOTE ? CTR_QUOTES : CTR_TRADES], 1);
+		gateway_venue_market(g, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* One batch of the input: 1 with *rc set once the input is over, else 0. */
+static int gateway_batch(struct stage *s, struct gateway *g, int *rc)
+{
+	stage_wait_until_tick(s, &g->in.wait);
+	uint64_t t_idle = stage_now_ns();
+	int k = ring_peek(&g->in, BATCH);
+	uint64_t t_busy = stage_now_ns();
+	stats_add(&s->st->idle_ns, t_busy - t_idle);
+	stage_beat(s, t_busy);
+	if (k == RING_E_TIMEOUT)
+		return 0;
+	if (k == RING_E_PEER_DEAD) {
+		/* Risk died: whatever it had not checked must never leave.
+		 * Act as the kill switch at once, without waiting for the
+		 * supervisor to notice and trip it. */
+		gateway_kill(g);
+		return 1;
+	}
+	if (k == RING_E_CLOSED)
+		return 1;
+	if (k < 0) {
+		*rc = stage_fail(s, "input: %s", ring_strerror(k));
+		return 1;
+	}
+	for (int i = 0; i < k; i++)
+		gateway_on_event(g, ring_rslot(&g->in, (uint32_t)i), t_busy);
+	ring_release(&g->in, (uint32_t)k);
+	tap_flush(&g->tap);
+	stats_add(&s->st->events_in, (uint64_t)k);
+	stats_add(&s->st->busy_ns, stage_now_ns() - t_busy);
+	return 0;
+}
+
+static int gateway_run(struct stage *s, struct gateway *g)
+{
+	g->s = s;
+	if (gateway_venue_init(g, s->a->cfg) != 0)
+		return stage_fail(s, "simulated venue: invalid parameters");
+	if (stage_attach_in(s, &g->in, RUN_RING_RISK_OUT) || stage_attach_out(s, &g->exec_risk, RUN_RING_EXEC_RISK) ||
+	    stage_attach_out(s, &g->exec_strategy, RUN_RING_EXEC_STRATEGY) ||
+	    tap_attach(s, &g->tap, RUN_RING_TAP_GATEWAY))
+		return 1;
+	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
+	int rc = 0;
+	for (;;) {
+		if (stage_control_on(&s->run->control.kill) && !g->killed) {
+			gateway_kill(g);
+			tap_flush(&g->tap);
+		}
+		if (gateway_batch(s, g, &rc))
+			break;
+	}
+	/* Input is over: leave nothing open at the venue, then close the
+	 * execution rings so strategy and risk can finish. */
+	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
+	if (stage_control_on(&s->run->control.kill))
+		gateway_kill(g); /* the input may have ended because of what tripped it */
+	gateway_venue_cancel_all(g);
+	ring_producer_detach(&g->exec_risk);
+	ring_producer_detach(&g->exec_strategy);
+	ring_consumer_detach(&g->in);
+	tap_close(&g->tap);
+	return rc;
+}
+
+int stage_run_gateway(struct stage *s)
+{
+	struct gateway *g = calloc(1, sizeof *g);
+	if (!g)
+		return stage_fail(s, "out of memory");
+	int rc = gateway_run(s, g);
+	free(g);
+	return rc;
+}

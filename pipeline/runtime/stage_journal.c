@@ -1,0 +1,191 @@
+/*
+ * The journal stage: the one LMDB writer (pipeline/journal), draining the
+ * four taps.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "pipeline/runtime/stage_int.h"
+#include "pipeline/journal/journal.h"
+
+/*
+ * The one LMDB writer.  It drains the four taps in turn, appends each event
+ * under the next global sequence number, and commits a batch when it holds
+ * journal.batch_events events or its first event has waited batch_us.  It
+ * never drops: when it falls behind, the taps fill and their stages block.
+ * It ignores the kill switch (a killed pipeline still wants its record) and
+ * stops once every tap is closed and drained.
+ */
+#define JOURNAL_TAPS 4
+
+struct journal_stage {
+	struct stage *s;
+	struct journal *j;
+	struct ring_consumer tap[JOURNAL_TAPS];
+	bool done[JOURNAL_TAPS];
+	uint64_t liveness_ns[JOURNAL_TAPS]; /* last /proc look at each producer */
+	uint64_t batch_n;       /* appended since the last commit */
+	uint64_t due_ns;        /* commit by then; 0: nothing pending */
+	struct journal_meta meta; /* ~100 KiB: allocated with the rest */
+};
+
+static int journal_stage_commit(struct journal_stage *J)
+{
+	uint64_t t = stage_now_ns();
+	int rc = journal_commit(J->j);
+	uint64_t t_end = stage_now_ns();
+	if (rc)
+		return stage_fail(J->s, "journal commit: %s", journal_error(J->j));
+	struct stage_stats *st = J->s->st;
+	hist_record(&st->latency, t_end - t);
+	stats_add(&st->counter[CTR_COMMITS], 1);
+	atomic_store_explicit(&st->counter[CTR_JOURNALED], journal_committed_seq(J->j), memory_order_relaxed);
+	atomic_store_explicit(&st->counter[CTR_MAP_GROWS], journal_map_grows(J->j), memory_order_relaxed);
+	J->batch_n = 0;
+	/* async: a busy committer leaves events pending; come back for them. */
+	J->due_ns = journal_pending(J->j) ? t_end + J->s->a->cfg->journal.batch_us * 1000ull : 0;
+	return 0;
+}
+
+/* Append what one tap holds now; returns events taken, or -1 on failure. */
+static int journal_stage_drain(struct journal_stage *J, unsigned t)
+{
+	const struct fks_config *cfg = J->s->a->cfg;
+	int total = 0, k;
+	while ((k = (int)ring_try_peek(&J->tap[t], BATCH * 4)) > 0) {
+		uint64_t t_busy = stage_now_ns();
+		for (int i = 0; i < k; i++) {
+			const union fks_event *ev = ring_rslot(&J->tap[t], (uint32_t)i);
+			int rc = journal_append(J->j, ev, NULL, 0);
+			if (rc)
+				return stage_fail(J->s, "journal append (type %u from tap %u): %s", ev->h.type, t,
+						  journal_strerror(rc)), -1;
+		}
+		ring_release(&J->tap[t], (uint32_t)k);
+		if (!J->batch_n)
+			J->due_ns = t_busy + cfg->journal.batch_us * 1000ull;
+		J->batch_n += (uint64_t)k;
+		total += k;
+		stats_add(&J->s->st->events_in, (uint64_t)k);
+		if (J->batch_n >= cfg->journal.batch_events && journal_stage_commit(J))
+			return -1;
+		uint64_t t_end = stage_now_ns();
+		stats_add(&J->s->st->busy_ns, t_end - t_busy);
+		stage_beat(J->s, t_end); /* a busy journal is not a stalled one */
+		if ((uint64_t)total >= cfg->journal.batch_events)
+			break; /* let the other taps in: no tap starves another */
+	}
+	return total;
+}
+
+/* Its producer closed the tap, or died (checked through /proc, so only
+ * every 100 ms).  The supervisor deals with a death; the journal only
+ * stops waiting for that tap. */
+static bool journal_tap_over(struct journal_stage *J, unsigned t, uint64_t now)
+{
+	const struct ring_shared *shm = J->tap[t].shm;
+	if (atomic_load_explicit(&shm->closed, memory_order_acquire))
+		return true;
+	if (now - J->liveness_ns[t] < 100000000ull)
+		return false;
+	J->liveness_ns[t] = now;
+	return ring_side_state(shm, RING_PRODUCER, now, 0) == RING_PEER_DEAD;
+}
+
+/* How long an idle journal sleeps between looks at its taps: its batch
+ * window, within [50 us, 1 ms].  Well inside `fks tail`'s 50 ms. */
+static uint64_t journal_poll_ns(const struct fks_config *cfg)
+{
+	uint64_t ns = cfg->journal.batch_us * 1000ull;
+	return ns < 50000 ? 50000 : ns > 1000000 ? 1000000 : ns;
+}
+
+/* Nothing new: note the taps that are over; false once all are. */
+static bool journal_any_open(struct journal_stage *J, uint64_t now)
+{
+	bool any_open = false;
+	for (unsigned t = 0; t < JOURNAL_TAPS; t++) {
+		if (J->done[t])
+			continue;
+		if (ring_try_peek(&J->tap[t], 1) == 0 && journal_tap_over(J, t, now) &&
+		    ring_try_peek(&J->tap[t], 1) == 0)
+			J->done[t] = true; /* nothing more comes */
+		else
+			any_open = true;
+	}
+	return any_open;
+}
+
+/* Drain the taps until every one is over; 0, or 1 after stage_fail. */
+static int journal_loop(struct stage *s, struct journal_stage *J)
+{
+	const struct fks_config *cfg = s->a->cfg;
+	for (;;) {
+		bool took = false;
+		for (unsigned t = 0; t < JOURNAL_TAPS; t++) {
+			if (J->done[t])
+				continue;
+			int k = journal_stage_drain(J, t);
+			if (k < 0)
+				return 1;
+			took |= k > 0;
+		}
+		uint64_t now = stage_now_ns();
+		if (J->due_ns && now >= J->due_ns && journal_stage_commit(J))
+			return 1;
+		stage_beat(s, now);
+		if (took)
+			continue;
+		if (!journal_any_open(J, now))
+			return 0;
+		/* Poll, never park: a parked consumer costs every producer a futex
+		 * wake-up per batch, a syscall on the hot path of the feed, to
+		 * save a journal that is not latency-critical a few wake-ups. */
+		uint64_t until = now + journal_poll_ns(cfg);
+		if (J->due_ns && J->due_ns < until)
+			until = J->due_ns;
+		struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull) };
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		stats_add(&s->st->idle_ns, stage_now_ns() - now);
+	}
+}
+
+static int journal_run(struct stage *s, struct journal_stage *J)
+{
+	const struct fks_config *cfg = s->a->cfg;
+	J->s = s;
+	journal_meta_from_config(&J->meta, cfg, s->a->version ? s->a->version : "unknown");
+	struct journal_options opt = { .sync = cfg->journal.sync, .batch_hint = cfg->journal.batch_events };
+	char err[512];
+	if (journal_create(s->a->journal_dir, &J->meta, &opt, &J->j, err, sizeof err))
+		return stage_fail(s, "%s", err);
+	static const enum run_ring taps[JOURNAL_TAPS] = { RUN_RING_TAP_FEED, RUN_RING_TAP_STRATEGY,
+							  RUN_RING_TAP_RISK, RUN_RING_TAP_GATEWAY };
+	for (unsigned t = 0; t < JOURNAL_TAPS; t++)
+		if (stage_attach_in(s, &J->tap[t], taps[t]))
+			return 1;
+	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
+	if (journal_loop(s, J))
+		return 1;
+	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
+	uint64_t appended = journal_appended_seq(J->j);
+	int rc = journal_close(J->j); /* commits the rest and flushes it; frees J->j */
+	J->j = NULL;
+	if (rc == 0)
+		atomic_store_explicit(&s->st->counter[CTR_JOURNALED], appended, memory_order_relaxed);
+	for (unsigned t = 0; t < JOURNAL_TAPS; t++)
+		ring_consumer_detach(&J->tap[t]);
+	if (rc)
+		return stage_fail(s, "journal close: %s", journal_strerror(rc));
+	return 0;
+}
+
+int stage_run_journal(struct stage *s)
+{
+	struct journal_stage *J = calloc(1, sizeof *J);
+	if (!J)
+		return stage_fail(s, "out of memory");
+	int rc = journal_run(s, J);
+	free(J);
+	return rc;
+}

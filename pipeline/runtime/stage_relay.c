@@ -1,0 +1,186 @@
+/*
+ * The loop of the strategy and risk stages (struct relay, stage_int.h): a
+ * main input, a feedback input of execution reports, a main output, and
+ * the stage's tap.  The stage supplies on_main and on_feedback.
+ */
+#include "pipeline/runtime/stage_int.h"
+
+/* Journal where this stage applied an execution report (FKS_EV_APPLIED). */
+static void relay_mark_applied(struct relay *r, const union fks_event *ev)
+{
+	struct fks_ev_applied m;
+	memset(&m, 0, sizeof m);
+	m.h.type = FKS_EV_APPLIED;
+	m.h.source = (uint8_t)(r->s->a->id == FKS_CFG_STRATEGY ? FKS_STAGE_STRATEGY : FKS_STAGE_RISK);
+	m.h.instrument = ev->h.instrument;
+	m.h.seq = ++r->seq;
+	m.h.event_time_ns = ev->h.event_time_ns;
+	m.h.recv_time_ns = ev->h.recv_time_ns;
+	m.applied_seq = ev->h.seq;
+	m.applied_source = ev->h.source;
+	m.applied_type = ev->h.type;
+	m.input_pos = r->main_pos;
+	tap_put(&r->tap, &m);
+}
+
+static void relay_drain_feedback(struct relay *r)
+{
+	int k;
+	while ((k = (int)ring_try_peek(&r->feedback, BATCH)) > 0) {
+		for (int i = 0; i < k; i++) {
+			const union fks_event *ev = ring_rslot(&r->feedback, (uint32_t)i);
+			r->on_feedback(r, ev);
+			relay_mark_applied(r, ev);
+		}
+		ring_release(&r->feedback, (uint32_t)k);
+		tap_flush(&r->tap);
+		stats_add(&r->s->st->events_in, (uint64_t)k);
+		stats_add(&r->s->st->counter[CTR_EXEC_IN], (uint64_t)k);
+	}
+}
+
+/* Claim n output slots, draining feedback while the output is full. */
+static int relay_claim(struct relay *r, uint32_t n)
+{
+	for (;;) {
+		if (ring_try_claim(&r->out, n) == n)
+			return (int)n;
+		relay_drain_feedback(r);
+		stats_add(&r->s->st->counter[CTR_OUT_WAIT_DRAINS], 1);
+		struct ring_wait saved = r->out.wait;
+		r->out.wait.deadline_ns = stage_now_ns() + 1000000; /* re-check feedback every ms */
+		int k = ring_claim(&r->out, n);
+		r->out.wait = saved;
+		if (k == (int)n)
+			return k;
+		if (k != RING_E_TIMEOUT)
+			return k;
+		stage_beat(r->s, stage_now_ns());
+	}
+}
+
+static void relay_close_out(struct relay *r)
+{
+	if (!r->out_closed) {
+		ring_producer_detach(&r->out);
+		r->out_closed = true;
+		atomic_store_explicit(&r->s->st->state, STAGE_DRAINING, memory_order_release);
+	}
+}
+
+void relay_stage(struct relay *r, const void *ev)
+{
+	if (r->n_staged == RELAY_MAX_OUT) {
+		r->staging_overflow = true;
+		return;
+	}
+	stage_copy_event(&r->staged[r->n_staged++], ev);
+}
+
+static int relay_main_batch(struct relay *r)
+{
+	int k = (int)ring_try_peek(&r->main_in, BATCH);
+	if (k <= 0)
+		return 0;
+	uint64_t t_busy = stage_now_ns();
+	uint32_t used = 0;
+	for (int i = 0; i < k; i++) {
+		r->n_staged = 0;
+		r->on_main(r, ring_rslot(&r->main_in, (uint32_t)i), t_busy);
+		r->main_pos++;
+		if (r->staging_overflow)
+			return stage_fail(r->s, "one event caused more than %d output events", RELAY_MAX_OUT);
+		for (uint32_t j = 0; j < r->n_staged; j++) {
+			if (used == r->out.claimed) {
+				/* Out of claimed room: publish what is written, then
+				 * claim for the rest of this event and, if it fits,
+				 * one slot per event left in the batch. */
+				if (used) {
+					ring_publish(&r->out, used);
+					stats_add(&r->s->st->events_out, used);
+					used = 0;
+				}
+				uint32_t cap = (uint32_t)(r->out.mask + 1);
+				uint32_t want = r->n_staged - j + (uint32_t)(k - 1 - i);
+				int claimed = relay_claim(r, want < cap ? want : cap);
+				if (claimed < 0)
+					return stage_fail(r->s, "output ring %s", ring_strerror(claimed));
+			}
+			stage_copy_event(ring_wslot(&r->out, used++), &r->staged[j]);
+		}
+	}
+	ring_publish(&r->out, used);
+	ring_release(&r->main_in, (uint32_t)k);
+	tap_flush(&r->tap);
+	uint64_t t_end = stage_now_ns();
+	struct stage_stats *st = r->s->st;
+	stats_add(&st->events_in, (uint64_t)k);
+	stats_add(&st->events_out, used);
+	stats_add(&st->busy_ns, t_end - t_busy);
+	return 0;
+}
+
+void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now)
+{
+	relay_stage(r, ev);
+	if (ev->h.type == FKS_EV_QUOTE || ev->h.type == FKS_EV_TRADE)
+		stats_add(&r->s->st->counter[ev->h.type == FKS_EV_TRADE ? CTR_TRADES : CTR_QUOTES], 1);
+	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
+		hist_record(&r->s->st->latency, now - (uint64_t)ev->h.recv_time_ns);
+}
+
+static int relay_run(struct relay *r)
+{
+	struct stage *s = r->s;
+	struct ring_consumer *inputs[2] = { &r->feedback, &r->main_in };
+	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
+	for (;;) {
+		if (stage_control_on(&s->run->control.kill) || stage_control_on(&s->run->control.feed_dead))
+			r->on_feedback(r, NULL); /* lets risk see the control words */
+		relay_drain_feedback(r);
+		if (!r->main_done && relay_main_batch(r))
+			return 1;
+		if (!r->main_done && atomic_load_explicit(&r->main_in.shm->closed, memory_order_acquire) &&
+		    !ring_try_peek(&r->main_in, 1)) {
+			r->main_done = true;
+			relay_close_out(r);
+		}
+		struct ring_wait w;
+		stage_wait_until_tick(s, &w);
+		r->feedback.wait = w;
+		r->main_in.wait = w;
+		unsigned which = 0;
+		uint64_t t_idle = stage_now_ns();
+		int rc = ring_wait_any(inputs, r->main_done ? 1 : 2, &which);
+		uint64_t t_wake = stage_now_ns();
+		stats_add(&s->st->idle_ns, t_wake - t_idle);
+		stage_beat(s, t_wake);
+		if (rc == RING_E_CLOSED && r->main_done)
+			break; /* feedback closed and drained too: done */
+		if (rc == RING_E_PEER_DEAD && which == 1) {
+			/* The main input's producer died: nothing more will come. */
+			r->main_done = true;
+			relay_close_out(r);
+		} else if (rc == RING_E_PEER_DEAD) {
+			return stage_fail(s, "execution reports: producer died");
+		} else if (rc < 0 && rc != RING_E_TIMEOUT && rc != RING_E_CLOSED) {
+			return stage_fail(s, "wait: %s", ring_strerror(rc));
+		}
+	}
+	relay_close_out(r);
+	ring_consumer_detach(&r->main_in);
+	ring_consumer_detach(&r->feedback);
+	tap_close(&r->tap);
+	return 0;
+}
+
+int relay_start(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out,
+		enum run_ring tap)
+{
+	r->s = s;
+	if (stage_attach_in(s, &r->main_in, in) || stage_attach_in(s, &r->feedback, fb) || stage_attach_out(s, &r->out, out) ||
+	    tap_attach(s, &r->tap, tap))
+		return 1;
+	return relay_run(r);
+}
+

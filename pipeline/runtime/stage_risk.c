@@ -1,0 +1,108 @@
+/*
+ * The risk stage: every order checked by gateway/risk before it reaches
+ * the gateway; a refused order becomes a risk reject.  Every call into
+ * gateway/risk of the live pipeline is in this file.
+ */
+#include <stdlib.h>
+
+#include "pipeline/runtime/stage_int.h"
+#include "gateway/risk/risk.h"
+
+static void risk_publish_positions(struct relay *r)
+{
+	struct risk *R = r->logic;
+	for (uint32_t id = 1; id <= r->s->a->cfg->n_instruments; id++) {
+		int64_t pos, ob, os;
+		if (risk_exposure(R, id, &pos, &ob, &os))
+			atomic_store_explicit(&r->s->st->position[id], pos, memory_order_relaxed);
+	}
+}
+
+static void risk_on_feedback(struct relay *r, const union fks_event *ev)
+{
+	struct risk *R = r->logic;
+	if (!ev) { /* control words changed */
+		if (stage_control_on(&r->s->run->control.kill))
+			risk_set_kill(R, true);
+		if (stage_control_on(&r->s->run->control.feed_dead))
+			risk_set_feed_stale(R, true);
+		return;
+	}
+	risk_on_exec(R, ev);
+	if (ev->h.type == FKS_EV_FILL) {
+		stats_add(&r->s->st->counter[CTR_FILLS], 1);
+		risk_publish_positions(r);
+	}
+}
+
+static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t now)
+{
+	struct risk *R = r->logic;
+	if (ev->h.type != FKS_EV_ORDER_NEW) {
+		relay_forward(r, ev, now); /* market data, and cancels: nothing to check */
+		return;
+	}
+	stats_add(&r->s->st->counter[CTR_ORDERS], 1);
+	int64_t limit = 0, value = 0;
+	enum fks_risk_reason why = risk_check_order(R, &ev->order_new, (int64_t)now, &limit, &value);
+	if (why == FKS_RISK_OK) {
+		relay_stage(r, ev);
+		stats_add(&r->s->st->counter[CTR_RISK_PASSED], 1);
+	} else {
+		struct fks_ev_risk_reject rej;
+		risk_build_reject(&ev->order_new, why, limit, value, ++r->seq, &rej);
+		relay_stage(r, &rej);
+		tap_put(&r->tap, &rej);
+		stats_add(&r->s->st->counter[CTR_RISK_REJECTED], 1);
+		if (why < 16)
+			stats_add(&r->s->st->reject_reason[why], 1);
+	}
+	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
+		hist_record(&r->s->st->latency, now - (uint64_t)ev->h.recv_time_ns);
+}
+
+/* The risk stage's state. */
+struct risk_stage {
+	struct risk risk;
+	struct risk_params params;
+	struct relay relay;
+};
+
+/* The limits from the config: the one risk_init call of the live risk. */
+static int risk_stage_init(struct stage *s, struct risk_stage *R)
+{
+	const struct fks_config *cfg = s->a->cfg;
+	struct risk_params *p = &R->params;
+	p->n_instruments = cfg->n_instruments;
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		p->instrument[i] = (struct risk_limits){
+			.id = ic->id,
+			.qty_scale = ic->qty_scale,
+			.max_order_qty = ic->max_order_qty,
+			.max_notional = ic->max_notional,
+			.max_position = ic->max_position,
+		};
+	}
+	p->stale_data_ns = (int64_t)cfg->risk.stale_data_ms * 1000000;
+	p->kill_switch = cfg->risk.kill_switch;
+	if (risk_init(&R->risk, p) != 0)
+		return stage_fail(s, "risk: invalid limits");
+	return 0;
+}
+
+int stage_run_risk(struct stage *s)
+{
+	struct risk_stage *R = calloc(1, sizeof *R);
+	if (!R)
+		return stage_fail(s, "out of memory");
+	int rc = risk_stage_init(s, R);
+	if (rc == 0) {
+		R->relay.on_main = risk_on_main;
+		R->relay.on_feedback = risk_on_feedback;
+		R->relay.logic = &R->risk;
+		rc = relay_start(s, &R->relay, RUN_RING_ORDERS, RUN_RING_EXEC_RISK, RUN_RING_RISK_OUT, RUN_RING_TAP_RISK);
+	}
+	free(R);
+	return rc;
+}
