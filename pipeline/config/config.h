@@ -87,11 +87,6 @@ enum fks_feed_source {
 };
 #define FKS_FEED_TEXT_MAX 256
 enum fks_strategy_type { FKS_STRATEGY_MA_CROSS = 1 };
-enum fks_venue_type { FKS_VENUE_SIM = 1 };
-enum fks_fill_model {
-	FKS_FILL_TOUCH = 1,         /* fill when the opposite touch reaches the limit */
-	FKS_FILL_NONE = 2,          /* never fill: acks only */
-};
 
 struct fks_stage_cfg {
 	int32_t core;               /* CPU id; checked against this process's affinity */
@@ -146,12 +141,6 @@ struct fks_strategy_cfg {
 	uint32_t fast, slow;          /* moving-average windows, 1 <= fast < slow */
 	char qty[FKS_DECIMAL_TEXT_MAX]; /* as written; resolved as order_qty */
 	enum fks_order_type order_type; /* from event.h */
-};
-
-struct fks_venue_cfg {
-	enum fks_venue_type type;
-	enum fks_fill_model fill;
-	uint32_t latency_us;
 };
 
 struct fks_journal_cfg {
@@ -211,6 +200,22 @@ struct fks_risk_cfg {
 	char max_notional[FKS_DECIMAL_TEXT_MAX];
 	char max_position[FKS_DECIMAL_TEXT_MAX];
 	uint32_t stale_data_ms;
+};
+
+/*
+ * The venue section: `type` names a venue of the registry
+ * (gateway/venues/registry.c) and every other key is that venue's own
+ * parameter, kept as text like a strategy's and checked by running the
+ * venue's init once at load (a refused value is reported at its line and
+ * column).  The loader knows no venue's parameters.
+ */
+#define FKS_VENUE_TYPE_MAX 32
+#define FKS_VENUE_PARAMS_MAX 16
+
+struct fks_venue_cfg {
+	char type[FKS_VENUE_TYPE_MAX];       /* default "sim" */
+	uint32_t n_params;
+	struct fks_param param[FKS_VENUE_PARAMS_MAX];
 };
 
 struct fks_strategy_inst {
@@ -310,6 +315,15 @@ int config_build_engine(const struct fks_config *cfg, struct engine *e,
 struct risk;
 struct risk_error;
 int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_error *err);
+
+/* The venue section as a venue's init takes it (gateway/venue.h): the
+ * instruments it trades, and its parameters, which point into cfg and
+ * live as long as it.  config_venue_params returns how many it wrote
+ * (at most FKS_VENUE_PARAMS_MAX). */
+struct venue_ctx;
+struct venue_param;
+void config_venue_ctx(const struct fks_config *cfg, struct venue_ctx *ctx);
+size_t config_venue_params(const struct fks_config *cfg, struct venue_param *out);
 
 /* Fill a journal's metadata from a loaded config: its text and instruments,
  * the version string (FKS_VERSION lives with the executable, so the caller

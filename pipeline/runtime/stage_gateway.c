@@ -9,6 +9,7 @@
 #include "pipeline/runtime/stage_int.h"
 #include "shm/fixed.h"
 #include "shm/reasons.h"
+#include "gateway/venues/sim/sim_ops.h"
 #include "gateway/venues/sim/sim_venue.h"
 
 struct gateway {
@@ -102,8 +103,13 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 static int gateway_venue_init(struct gateway *g, const struct fks_config *cfg)
 {
 	struct sim_venue_params *vp = &g->venue_params;
-	vp->fill = (uint8_t)cfg->venue.fill;
-	vp->latency_us = cfg->venue.latency_us;
+	struct venue_param params[FKS_VENUE_PARAMS_MAX];
+	struct venue_error verr;
+	/* The venue section as the loader checked it (check_venue); this
+	 * stage runs the sim venue, the only one registered. */
+	if (venue_find(cfg->venue.type) != &sim_venue_vtbl ||
+	    sim_venue_parse_params(vp, params, config_venue_params(cfg, params), &verr) != 0)
+		return -1;
 	vp->n_instruments = cfg->n_instruments;
 	for (uint32_t i = 0; i < cfg->n_instruments; i++)
 		vp->instrument[i] = cfg->instrument[i].id;

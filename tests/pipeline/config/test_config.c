@@ -186,9 +186,12 @@ Test(config_default, loads_with_the_values_written_in_the_yaml)
 	assert_rules(&cfg->risk, RULES({ "stale_data", "max_age_ms", "1000" }, { "max_order_qty", "limit", "1" },
 				       { "max_notional", "limit", "100000" }, { "max_position", "limit", "5" }));
 
-	cr_assert_eq(cfg->venue.type, FKS_VENUE_SIM);
-	cr_assert_eq(cfg->venue.fill, FKS_FILL_TOUCH);
-	cr_assert_eq(cfg->venue.latency_us, 0);
+	cr_assert_str_eq(cfg->venue.type, "sim");
+	cr_assert_eq(cfg->venue.n_params, 2);
+	cr_assert_str_eq(cfg->venue.param[0].key, "fill");
+	cr_assert_str_eq(cfg->venue.param[0].value, "touch");
+	cr_assert_str_eq(cfg->venue.param[1].key, "latency_us");
+	cr_assert_str_eq(cfg->venue.param[1].value, "0");
 	cr_assert_str_eq(cfg->journal.path, "fks-journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
 	cr_assert_eq(cfg->journal.batch_events, 4096);
@@ -242,9 +245,8 @@ Test(config_valid, omitted_keys_take_their_defaults)
 	cr_assert_eq(cfg->strategy.order_type, FKS_ORD_LIMIT);
 	cr_assert_eq(cfg->risk.stale_data_ms, 1000);
 	cr_assert_eq(cfg->risk.kill_switch, false);
-	cr_assert_eq(cfg->venue.type, FKS_VENUE_SIM);
-	cr_assert_eq(cfg->venue.fill, FKS_FILL_TOUCH);
-	cr_assert_eq(cfg->venue.latency_us, 0);
+	cr_assert_str_eq(cfg->venue.type, "sim", "no venue section: the sim venue with its defaults");
+	cr_assert_eq(cfg->venue.n_params, 0);
 	cr_assert_str_eq(cfg->journal.path, "fks-journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
 	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 1000);
@@ -311,8 +313,10 @@ Test(config_valid, every_key_set)
 	cr_assert_eq(cfg->risk.stale_data_ms, 250);
 	cr_assert_eq(cfg->risk.kill_switch, true);
 
-	cr_assert_eq(cfg->venue.fill, FKS_FILL_NONE);
-	cr_assert_eq(cfg->venue.latency_us, 150);
+	cr_assert_str_eq(cfg->venue.type, "sim");
+	cr_assert_eq(cfg->venue.n_params, 2);
+	cr_assert_str_eq(cfg->venue.param[0].value, "none");
+	cr_assert_str_eq(cfg->venue.param[1].value, "150");
 	cr_assert_str_eq(cfg->journal.path, "/tmp/fks journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_NOMETASYNC);
 	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 5000);
