@@ -55,24 +55,3 @@ const char *fks_stage_name(unsigned stage)
 	};
 	return stage < FKS_STAGE_COUNT && names[stage] ? names[stage] : NULL;
 }
-
-const char *fks_risk_reason_name(unsigned reason)
-{
-	static const char *const names[] = {
-		[FKS_RISK_OK] = "ok",
-		[FKS_RISK_MAX_QTY] = "max_qty",
-		[FKS_RISK_MAX_NOTIONAL] = "max_notional",
-		[FKS_RISK_MAX_POSITION] = "max_position",
-		[FKS_RISK_MAX_EXPOSURE] = "max_exposure",
-		[FKS_RISK_PRICE_BAND] = "price_band",
-		[FKS_RISK_RISK_PER_TRADE] = "risk_per_trade",
-		[FKS_RISK_DAILY_LOSS] = "daily_loss",
-		[FKS_RISK_DRAWDOWN] = "drawdown",
-		[FKS_RISK_THROTTLE] = "throttle",
-		[FKS_RISK_STALE_DATA] = "stale_data",
-		[FKS_RISK_CIRCUIT_BREAKER] = "circuit_breaker",
-		[FKS_RISK_KILL_SWITCH] = "kill_switch",
-		[FKS_RISK_BAD_ORDER] = "bad_order",
-	};
-	return reason < sizeof names / sizeof names[0] && names[reason] ? names[reason] : NULL;
-}

@@ -318,6 +318,7 @@ const char *fks_event_type_name(unsigned type);
 /* Inverse of fks_event_type_name; FKS_EV_NONE if unknown. */
 unsigned fks_event_type_from_name(const char *name);
 const char *fks_stage_name(unsigned stage);
+/* The reason's name from the registry (shm/reasons.c), or NULL. */
 const char *fks_risk_reason_name(unsigned reason);
 
 /* ---- layout checks: these are the wire/disk format -------------------- */

@@ -1,5 +1,6 @@
 /* Field tables per event type and the printers that walk them (event_fields.h). */
 #include "shm/event_fields.h"
+#include "shm/reasons.h"
 
 #include <string.h>
 
@@ -205,20 +206,18 @@ static int64_t load_i64(const unsigned char *p)
 	return v;
 }
 
-/* Scale of a risk reject's limit and value: the units of what was checked,
- * as gateway/risk fills them; -1 where they are plain numbers (counts,
+/* Scale of a risk reject's limit and value: the units the reason registry
+ * (shm/reasons.c) gives them; -1 where they are plain numbers (counts,
  * nanoseconds, flags) or the instrument is unknown. */
 static int risk_amount_scale(const union fks_event *ev, const struct fks_scales *sc)
 {
-	if (!sc)
+	const struct fks_reason *r = fks_reason_risk(ev->risk_reject.reason);
+	if (!sc || !r)
 		return -1;
-	switch (ev->risk_reject.reason) {
-	case FKS_RISK_MAX_QTY:
-	case FKS_RISK_MAX_POSITION:
+	if (r->unit == FKS_UNIT_QTY)
 		return (int)sc->qty_scale;
-	case FKS_RISK_MAX_NOTIONAL:
+	if (r->unit == FKS_UNIT_PX)
 		return (int)sc->px_scale;
-	}
 	return -1;
 }
 

@@ -1,15 +1,96 @@
+/*
+ * The rule runner: the chain, the books it keeps for the rules to read, and
+ * the open-order table.
+ */
 #include "gateway/risk/risk.h"
+#include "gateway/risk/rules.h"
 #include "shm/fixed.h"
 
 #include <string.h>
 
 _Static_assert((RISK_ORDER_SLOTS & (RISK_ORDER_SLOTS - 1)) == 0, "slots: a power of two");
+_Static_assert(RISK_MAX_INSTRUMENTS <= UINT16_MAX, "risk_order.inst is 16 bits");
 
 #define SLOT_MASK (RISK_ORDER_SLOTS - 1u)
+#define N_PINNED_HEAD 3  /* kill_switch, bad_order, feed_dead */
 
-static int64_t saturate(__int128 v)
+/* ---- set-up ------------------------------------------------------------- */
+
+static int setup_instruments(struct risk *r, uint32_t n, const struct risk_instrument_def *defs)
 {
-	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
+	if (n == 0 || n > RISK_MAX_INSTRUMENTS)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct risk_instrument_def *d = &defs[i];
+		if (d->id == 0 || d->qty_scale > RISK_MAX_QTY_SCALE || d->px_scale > RISK_MAX_QTY_SCALE)
+			return -1;
+		for (uint32_t j = 0; j < i; j++)
+			if (defs[j].id == d->id)
+				return -1;
+		r->def[i] = *d;
+		r->book[i].qty_unit = fx_pow10(d->qty_scale);
+	}
+	r->n_instruments = n;
+	return 0;
+}
+
+/* Append a rule and give it zeroed state; its state, or NULL when full. */
+static void *chain_add(struct risk *r, const struct risk_rule_vtbl *vt)
+{
+	size_t size = (vt->state_size + 15u) & ~(size_t)15u;
+	if (r->n_chain == RISK_MAX_RULES || size > RISK_RULE_ARENA - r->arena_used)
+		return NULL;
+	r->chain[r->n_chain++] = (struct risk_chain_link){ vt, r->arena_used };
+	void *state = r->arena + r->arena_used;
+	r->arena_used += (uint32_t)size;
+	return state;
+}
+
+static void chain_head(struct risk *r)
+{
+	chain_add(r, &risk_rule_kill_switch);
+	chain_add(r, &risk_rule_bad_order);
+	chain_add(r, &risk_rule_feed_dead);
+}
+
+static int setup_fail(struct risk_error *err, uint32_t rule, const char *key, const char *msg)
+{
+	err->rule = rule;
+	return risk_rule_fail(err, key, "%s", msg);
+}
+
+int risk_init_rules(struct risk *r, const struct risk_setup *s, struct risk_error *err)
+{
+	memset(r, 0, sizeof *r);
+	if (setup_instruments(r, s->n_instruments, s->instrument))
+		return setup_fail(err, s->n_rules, NULL, "the instruments are out of range");
+	if (s->n_rules > RISK_MAX_RULES - N_PINNED_HEAD - 1)
+		return setup_fail(err, s->n_rules, NULL, "too many rules");
+	struct risk_rule_ctx ctx = { .n_instruments = r->n_instruments, .instrument = r->def,
+				     .equity = s->equity, .equity_scale = s->equity_scale };
+	chain_head(r);
+	for (uint32_t i = 0; i < s->n_rules; i++) {
+		const struct risk_rule_spec *spec = &s->rule[i];
+		const struct risk_rule_vtbl *vt = risk_rule_find(spec->name);
+		if (!vt)
+			return setup_fail(err, i, NULL, "unknown rule");
+		if (vt->pinned)
+			return setup_fail(err, i, NULL, "always applied, in a fixed place: it cannot be listed");
+		for (uint32_t k = 0; k < i; k++)
+			if (!strcmp(s->rule[k].name, spec->name))
+				return setup_fail(err, i, NULL, "listed twice");
+		void *state = chain_add(r, vt);
+		if (!state)
+			return setup_fail(err, i, NULL, "the rules need more state than the runner holds");
+		err->rule = i;
+		if (spec->n_params > RISK_MAX_RULE_PARAMS ||
+		    vt->init(state, &ctx, spec->param, spec->n_params, err))
+			return -1;
+	}
+	chain_add(r, &risk_rule_throttle);
+	r->equity = s->equity;
+	r->kill = s->kill_switch;
+	return 0;
 }
 
 int risk_init(struct risk *r, const struct risk_params *p)
@@ -17,20 +98,27 @@ int risk_init(struct risk *r, const struct risk_params *p)
 	memset(r, 0, sizeof *r);
 	if (p->n_instruments == 0 || p->n_instruments > RISK_MAX_INSTRUMENTS || p->stale_data_ns <= 0)
 		return -1;
+	struct risk_instrument_def defs[RISK_MAX_INSTRUMENTS];
 	for (uint32_t i = 0; i < p->n_instruments; i++) {
 		const struct risk_limits *l = &p->instrument[i];
-
-		if (l->id == 0 || l->qty_scale > RISK_MAX_QTY_SCALE || l->max_order_qty <= 0 ||
-		    l->max_notional <= 0 || l->max_position < 0)
+		if (l->max_order_qty <= 0 || l->max_notional <= 0 || l->max_position < 0)
 			return -1;
-		for (uint32_t j = 0; j < i; j++)
-			if (p->instrument[j].id == l->id)
-				return -1;
-		r->inst[i].lim = *l;
-		r->inst[i].qty_unit = fx_pow10(l->qty_scale);
+		defs[i] = (struct risk_instrument_def){ .id = l->id, .qty_scale = l->qty_scale };
 	}
-	r->n_instruments = p->n_instruments;
-	r->stale_data_ns = p->stale_data_ns;
+	if (setup_instruments(r, p->n_instruments, defs))
+		return -1;
+	chain_head(r);
+	struct rule_stale_state *stale = chain_add(r, &risk_rule_stale_data);
+	struct rule_limit_state *qty = chain_add(r, &risk_rule_max_order_qty);
+	struct rule_limit_state *notional = chain_add(r, &risk_rule_max_notional);
+	struct rule_limit_state *position = chain_add(r, &risk_rule_max_position);
+	chain_add(r, &risk_rule_throttle);
+	stale->max_age_ns = p->stale_data_ns;
+	for (uint32_t i = 0; i < p->n_instruments; i++) {
+		qty->limit[i] = p->instrument[i].max_order_qty;
+		notional->limit[i] = p->instrument[i].max_notional;
+		position->limit[i] = p->instrument[i].max_position;
+	}
 	r->kill = p->kill_switch;
 	return 0;
 }
@@ -39,10 +127,10 @@ int risk_init(struct risk *r, const struct risk_params *p)
  * scan keeps any other numbering correct. */
 static int find_instrument(const struct risk *r, uint32_t id)
 {
-	if (id >= 1 && id <= r->n_instruments && r->inst[id - 1].lim.id == id)
+	if (id >= 1 && id <= r->n_instruments && r->def[id - 1].id == id)
 		return (int)(id - 1);
 	for (uint32_t i = 0; i < r->n_instruments; i++)
-		if (r->inst[i].lim.id == id)
+		if (r->def[i].id == id)
 			return (int)i;
 	return -1;
 }
@@ -98,69 +186,24 @@ static void remove_order(struct risk *r, struct risk_order *o)
 	r->n_open--;
 }
 
-/* ---- checks ------------------------------------------------------------ */
+/* ---- the chain --------------------------------------------------------- */
 
-static enum fks_risk_reason fail(struct risk *r, enum fks_risk_reason why, int64_t lim, int64_t val,
-				 int64_t *limit, int64_t *value)
+static void *rule_state(struct risk *r, const struct risk_chain_link *l)
 {
-	*limit = lim;
-	*value = val;
-	r->c.rejected[why]++;
-	return why;
+	return r->arena + l->state_off;
 }
 
-static bool order_is_well_formed(const struct fks_ev_order_new *o)
+static void view_of(const struct risk *r, int inst, int64_t now_ns, struct risk_view *v)
 {
-	return o->h.type == FKS_EV_ORDER_NEW && o->order_id != 0 &&
-	       (o->side == FKS_SIDE_BUY || o->side == FKS_SIDE_SELL) &&
-	       (o->ord_type == FKS_ORD_LIMIT || o->ord_type == FKS_ORD_MARKET) &&
-	       o->tif >= FKS_TIF_DAY && o->tif <= FKS_TIF_FOK && o->qty > 0 && o->px > 0;
+	*v = (struct risk_view){
+		.now_ns = now_ns, .equity = r->equity, .n_open = r->n_open, .kill = r->kill,
+		.feed_stale = r->feed_stale, .inst = inst,
+		.def = inst >= 0 ? &r->def[inst] : NULL, .book = inst >= 0 ? &r->book[inst] : NULL,
+	};
 }
 
-enum fks_risk_reason risk_check_order(struct risk *r, const struct fks_ev_order_new *o,
-				      int64_t now_ns, int64_t *limit, int64_t *value)
+static void track_order(struct risk *r, const struct fks_ev_order_new *o, int idx)
 {
-	r->c.checked++;
-	if (r->kill)
-		return fail(r, FKS_RISK_KILL_SWITCH, 0, 1, limit, value);
-
-	int idx = order_is_well_formed(o) ? find_instrument(r, o->h.instrument) : -1;
-	if (idx < 0 || find_order(r, o->order_id))
-		return fail(r, FKS_RISK_BAD_ORDER, 0, 0, limit, value);
-
-	struct risk_instrument *in = &r->inst[idx];
-
-	if (r->feed_stale)
-		return fail(r, FKS_RISK_STALE_DATA, 0, 1, limit, value);
-	__int128 age = (__int128)now_ns - o->h.recv_time_ns;
-	if (age > r->stale_data_ns)
-		return fail(r, FKS_RISK_STALE_DATA, r->stale_data_ns, saturate(age), limit, value);
-
-	if (o->qty > in->lim.max_order_qty)
-		return fail(r, FKS_RISK_MAX_QTY, in->lim.max_order_qty, o->qty, limit, value);
-
-	/* px * qty / 10^qty_scale <= max_notional, without the division:
-	 * both products are below 2^126. */
-	__int128 notional_scaled = (__int128)o->px * o->qty;
-	if (notional_scaled > (__int128)in->lim.max_notional * in->qty_unit) {
-		__int128 ceil = (notional_scaled + in->qty_unit - 1) / in->qty_unit;
-
-		return fail(r, FKS_RISK_MAX_NOTIONAL, in->lim.max_notional, saturate(ceil), limit, value);
-	}
-
-	__int128 same_side_open = (__int128)(o->side == FKS_SIDE_BUY ? in->open_buy : in->open_sell) + o->qty;
-	__int128 worst = o->side == FKS_SIDE_BUY ? in->position + same_side_open
-						 : in->position - same_side_open;
-	if (worst < 0)
-		worst = -worst;
-	/* The second test only matters for a position already far beyond any
-	 * limit (saturated fills): open quantities must stay in int64. */
-	if (worst > in->lim.max_position || same_side_open > INT64_MAX)
-		return fail(r, FKS_RISK_MAX_POSITION, in->lim.max_position, saturate(worst), limit, value);
-
-	if (r->n_open >= RISK_MAX_OPEN_ORDERS)
-		return fail(r, FKS_RISK_THROTTLE, RISK_MAX_OPEN_ORDERS, r->n_open, limit, value);
-
 	struct risk_order rec = {
 		.order_id = o->order_id,
 		.open_qty = o->qty,
@@ -169,72 +212,118 @@ enum fks_risk_reason risk_check_order(struct risk *r, const struct fks_ev_order_
 	};
 	insert_order(r, &rec);
 	if (o->side == FKS_SIDE_BUY)
-		in->open_buy += o->qty;
+		r->book[idx].open_buy += o->qty;
 	else
-		in->open_sell += o->qty;
+		r->book[idx].open_sell += o->qty;
+}
+
+enum fks_risk_reason risk_check_order(struct risk *r, const struct fks_ev_order_new *o,
+				      int64_t now_ns, int64_t *limit, int64_t *value)
+{
+	r->c.checked++;
+	struct risk_view v;
+	view_of(r, find_instrument(r, o->h.instrument), now_ns, &v);
+	/* Order id 0 would find an empty slot: bad_order refuses it anyway. */
+	v.already_open = o->order_id != 0 && find_order(r, o->order_id) != NULL;
+	for (uint32_t i = 0; i < r->n_chain; i++) {
+		const struct risk_chain_link *l = &r->chain[i];
+		enum fks_risk_reason why = l->vt->check(rule_state(r, l), &v, o, limit, value);
+		if (why != FKS_RISK_OK) {
+			if ((unsigned)why < FKS_RISK_REASON_COUNT)
+				r->c.rejected[why]++;
+			return why;
+		}
+	}
+	track_order(r, o, v.inst);
 	r->c.passed++;
 	*limit = 0;
 	*value = 0;
 	return FKS_RISK_OK;
 }
 
-/* ---- execution reports ------------------------------------------------- */
+/* ---- market data and execution reports --------------------------------- */
+
+void risk_on_market(struct risk *r, const union fks_event *md)
+{
+	int idx = find_instrument(r, md->h.instrument);
+	if (idx < 0)
+		return;
+	if (md->h.type == FKS_EV_TRADE && md->trade.px > 0)
+		r->book[idx].mark_px = md->trade.px;
+	else if (md->h.type == FKS_EV_QUOTE && md->quote.bid_px > 0 && md->quote.ask_px > 0)
+		r->book[idx].mark_px = (int64_t)(((__int128)md->quote.bid_px + md->quote.ask_px) / 2);
+	else
+		return;
+	for (uint32_t i = 0; i < r->n_chain; i++)
+		if (r->chain[i].vt->on_market)
+			r->chain[i].vt->on_market(rule_state(r, &r->chain[i]), md);
+}
 
 static void release_open(struct risk *r, struct risk_order *o, int64_t qty)
 {
-	struct risk_instrument *in = &r->inst[o->inst];
+	struct risk_book *b = &r->book[o->inst];
 
 	if (o->side == FKS_SIDE_BUY)
-		in->open_buy -= qty;
+		b->open_buy -= qty;
 	else
-		in->open_sell -= qty;
+		b->open_sell -= qty;
 	o->open_qty -= qty;
+}
+
+static void apply_fill(struct risk *r, struct risk_order *o, const struct fks_ev_fill *f)
+{
+	struct risk_book *b = &r->book[o->inst];
+	int64_t qty = f->qty > 0 ? f->qty : 0;
+
+	r->c.fills++;
+	/* The venue says it traded: the position takes all of it, even beyond
+	 * what we thought was open. */
+	b->position = risk_saturate((__int128)b->position + (o->side == FKS_SIDE_BUY ? qty : -qty));
+	if (qty > o->open_qty) {
+		r->c.overfills++;
+		qty = o->open_qty;
+	}
+	release_open(r, o, qty);
+	if (f->leaves_qty <= 0 || o->open_qty == 0) {
+		release_open(r, o, o->open_qty);
+		remove_order(r, o);
+	}
+}
+
+/* Rules see the report after the books have moved. */
+static void exec_to_rules(struct risk *r, const union fks_event *ev, int inst)
+{
+	struct risk_view v;
+	view_of(r, inst, 0, &v);
+	for (uint32_t i = 0; i < r->n_chain; i++)
+		if (r->chain[i].vt->on_exec)
+			r->chain[i].vt->on_exec(rule_state(r, &r->chain[i]), ev, &v);
 }
 
 void risk_on_exec(struct risk *r, const union fks_event *ev)
 {
-	struct risk_order *o;
-
-	switch (ev->h.type) {
-	case FKS_EV_FILL: {
-		o = ev->fill.order_id ? find_order(r, ev->fill.order_id) : NULL;
-		if (!o) {
-			r->c.unknown_exec++;
-			return;
-		}
-		struct risk_instrument *in = &r->inst[o->inst];
-		int64_t qty = ev->fill.qty > 0 ? ev->fill.qty : 0;
-
-		r->c.fills++;
-		/* The venue says it traded: the position takes all of it,
-		 * even beyond what we thought was open. */
-		in->position = saturate((__int128)in->position + (o->side == FKS_SIDE_BUY ? qty : -qty));
-		if (qty > o->open_qty) {
-			r->c.overfills++;
-			qty = o->open_qty;
-		}
-		release_open(r, o, qty);
-		if (ev->fill.leaves_qty <= 0 || o->open_qty == 0) {
-			release_open(r, o, o->open_qty);
-			remove_order(r, o);
-		}
+	if (ev->h.type != FKS_EV_FILL && ev->h.type != FKS_EV_ORDER_REJECT && ev->h.type != FKS_EV_CANCEL_ACK)
+		return;
+	/* order_id sits at the same offset in all three. */
+	_Static_assert(offsetof(struct fks_ev_fill, order_id) == offsetof(struct fks_ev_order_reject, order_id),
+		       "fill and order_reject: order_id at the same offset");
+	_Static_assert(offsetof(struct fks_ev_cancel_ack, order_id) == offsetof(struct fks_ev_order_reject, order_id),
+		       "cancel_ack and order_reject: order_id at the same offset");
+	uint64_t id = ev->order_reject.order_id;
+	struct risk_order *o = id ? find_order(r, id) : NULL;
+	if (!o) {
+		r->c.unknown_exec++;
 		return;
 	}
-	case FKS_EV_ORDER_REJECT:
-	case FKS_EV_CANCEL_ACK:
-		/* order_id sits at the same offset in both. */
-		o = ev->order_reject.order_id ? find_order(r, ev->order_reject.order_id) : NULL;
-		if (!o) {
-			r->c.unknown_exec++;
-			return;
-		}
+	int inst = o->inst;
+	if (ev->h.type == FKS_EV_FILL) {
+		apply_fill(r, o, &ev->fill);
+	} else {
 		r->c.released++;
 		release_open(r, o, o->open_qty);
 		remove_order(r, o);
-		return;
-	default:
-		return;
 	}
+	exec_to_rules(r, ev, inst);
 }
 
 void risk_set_kill(struct risk *r, bool on)
@@ -270,13 +359,13 @@ bool risk_exposure(const struct risk *r, uint32_t instrument, int64_t *position,
 
 	if (i < 0)
 		return false;
-	*position = r->inst[i].position;
-	*open_buy = r->inst[i].open_buy;
-	*open_sell = r->inst[i].open_sell;
+	*position = r->book[i].position;
+	*open_buy = r->book[i].open_buy;
+	*open_sell = r->book[i].open_sell;
 	return true;
 }
 
 uint64_t risk_reject_count(const struct risk *r, enum fks_risk_reason reason)
 {
-	return (unsigned)reason <= FKS_RISK_BAD_ORDER && reason != FKS_RISK_OK ? r->c.rejected[reason] : 0;
+	return (unsigned)reason < FKS_RISK_REASON_COUNT && reason != FKS_RISK_OK ? r->c.rejected[reason] : 0;
 }

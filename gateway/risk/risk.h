@@ -1,13 +1,24 @@
 /*
- * Pre-trade risk: per-instrument limits checked on every new order.
+ * Pre-trade risk: the rule runner.  It keeps what every rule may look at
+ * (positions, open orders, marks, the kill switch and the feed's state) and
+ * applies a chain of rules (gateway/risk/rule.h) to every new order.
  *
  * A pure state machine.  It reads no clock (the caller passes now_ns: the
- * live stage its clock, replay the time it replays), allocates nothing after
- * risk_init, and its outputs depend only on the sequence of calls, never on
- * hash-table order.
+ * live stage its clock, replay the time it replays), allocates nothing (the
+ * rules' state lives in struct risk), and its outputs depend only on the
+ * sequence of calls, never on hash-table order.
  *
- * risk_check_order() applies these checks in this order and reports the
- * first that fails (limit and value say what broke, in the units given):
+ * risk_check_order() applies the chain in order and reports the first rule
+ * that fails (limit and value say what broke, in the units that
+ * shm/reasons.h gives the reason).  The chain is
+ *
+ *   kill_switch, bad_order, feed_dead     pinned: always, first
+ *   the configured rules, in config order (risk.rules)
+ *   throttle                              pinned: always, last
+ *
+ * and the default (and the legacy shorthand's) configured rules are
+ * stale_data, max_order_qty, max_notional, max_position.  So the checks and
+ * their order are:
  *
  *  1. FKS_RISK_KILL_SWITCH  the kill switch is on.           limit 0, value 1
  *  2. FKS_RISK_BAD_ORDER    the order cannot be checked or tracked:
@@ -18,10 +29,10 @@
  *                           reference price too: without it the notional
  *                           check would be meaningless.  limit 0, value 0.
  *  3. FKS_RISK_STALE_DATA   the feed is flagged stale:       limit 0, value 1;
- *                           or now_ns - h.recv_time_ns > stale_data_ns:
- *                           limit stale_data_ns, value the age in ns.
- *                           An age <= 0 (a receive time in the future) is
- *                           fresh.
+ *                           (stale_data) or now_ns - h.recv_time_ns >
+ *                           max_age: limit max_age in ns, value the age in
+ *                           ns.  An age <= 0 (a receive time in the future)
+ *                           is fresh.
  *  4. FKS_RISK_MAX_QTY      qty > max_order_qty.             limit, value: qty
  *  5. FKS_RISK_MAX_NOTIONAL px * qty > max_notional * 10^qty_scale, exactly,
  *                           in 128-bit integers.  limit max_notional, value
@@ -49,15 +60,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/risk/rule.h"
 #include "shm/event.h"
+#include "shm/reasons.h"
 
-#define RISK_MAX_INSTRUMENTS 64
 #define RISK_MAX_OPEN_ORDERS 4096
 #define RISK_ORDER_SLOTS (2 * RISK_MAX_OPEN_ORDERS) /* table at most half full */
-#define RISK_MAX_QTY_SCALE 18
+#define RISK_MAX_RULES 16        /* in the chain, pinned ones included */
+#define RISK_RULE_ARENA 8192     /* bytes of rule state, all rules together */
+#define RISK_MAX_RULE_PARAMS 8
 
-/* The limits of one instrument, resolved at its scales (as in
- * struct fks_instrument_cfg). */
+/* The limits of one instrument, resolved at its scales, for risk_init. */
 struct risk_limits {
 	uint32_t id;               /* symbol-table id; not 0, unique */
 	uint8_t qty_scale;         /* 0..RISK_MAX_QTY_SCALE */
@@ -66,6 +79,7 @@ struct risk_limits {
 	int64_t max_position;      /* qty_scale, >= 0 */
 };
 
+/* The default chain with its limits already resolved (risk_init). */
 struct risk_params {
 	uint32_t n_instruments;    /* 1..RISK_MAX_INSTRUMENTS */
 	struct risk_limits instrument[RISK_MAX_INSTRUMENTS];
@@ -73,18 +87,29 @@ struct risk_params {
 	bool kill_switch;          /* start with the kill switch on */
 };
 
-/* Private to risk.c. */
-struct risk_instrument {
-	struct risk_limits lim;
-	int64_t qty_unit;          /* 10^qty_scale */
-	int64_t position;          /* signed, sum of fills */
-	int64_t open_buy, open_sell; /* open quantity of orders that passed */
+/* One configured rule: a registry name and its parameters as text. */
+struct risk_rule_spec {
+	const char *name;
+	uint32_t n_params;         /* 0..RISK_MAX_RULE_PARAMS */
+	struct risk_param param[RISK_MAX_RULE_PARAMS];
 };
 
+/* A chain from the config (risk_init_rules). */
+struct risk_setup {
+	uint32_t n_instruments;    /* 1..RISK_MAX_INSTRUMENTS */
+	struct risk_instrument_def instrument[RISK_MAX_INSTRUMENTS];
+	uint32_t n_rules;          /* 0..RISK_MAX_RULES - 4 (the pinned ones) */
+	struct risk_rule_spec rule[RISK_MAX_RULES];
+	int64_t equity;            /* account equity; 0: not given */
+	uint8_t equity_scale;
+	bool kill_switch;          /* start with the kill switch on */
+};
+
+/* Private to risk.c. */
 struct risk_order {
 	uint64_t order_id;         /* 0: empty slot */
 	int64_t open_qty;
-	uint16_t inst;             /* index into risk.inst */
+	uint16_t inst;             /* index into risk.def */
 	uint8_t side;
 	uint8_t pad[5];
 };
@@ -92,26 +117,47 @@ struct risk_order {
 struct risk_counters {
 	uint64_t checked;
 	uint64_t passed;
-	uint64_t rejected[FKS_RISK_BAD_ORDER + 1]; /* by enum fks_risk_reason */
+	uint64_t rejected[FKS_RISK_REASON_COUNT]; /* by enum fks_risk_reason */
 	uint64_t fills;
 	uint64_t released;         /* orders ended by order_reject or cancel_ack */
 	uint64_t unknown_exec;     /* exec reports for orders not open here */
 	uint64_t overfills;        /* fills larger than the order's open qty */
 };
 
+struct risk_chain_link {
+	const struct risk_rule_vtbl *vt;
+	uint32_t state_off;        /* into risk.arena: an offset, so struct risk stays plain data */
+};
+
 /* Plain data, about 200 KiB: keep it off the stack. */
 struct risk {
 	uint32_t n_instruments;
-	struct risk_instrument inst[RISK_MAX_INSTRUMENTS];
-	int64_t stale_data_ns;
+	struct risk_instrument_def def[RISK_MAX_INSTRUMENTS];
+	struct risk_book book[RISK_MAX_INSTRUMENTS];
+	int64_t equity;
 	bool kill, feed_stale;
 	uint32_t n_open;
+	uint32_t n_chain;
+	struct risk_chain_link chain[RISK_MAX_RULES];
+	uint32_t arena_used;
+	_Alignas(16) unsigned char arena[RISK_RULE_ARENA];
 	struct risk_order table[RISK_ORDER_SLOTS]; /* open addressing, linear probing */
 	struct risk_counters c;
 };
 
-/* Set up r from p (copied).  Returns 0, or -1 when p is out of range (see
- * the field comments), leaving r unusable. */
+/*
+ * Set up r from a config's chain: the pinned rules around s->rule[], each
+ * found in the registry and initialised from its parameters.  Returns 0, or
+ * -1 with *err naming the rule (err->rule, its index in s->rule; n_rules
+ * when the setup itself is out of range) and the parameter at fault,
+ * leaving r unusable.
+ */
+int risk_init_rules(struct risk *r, const struct risk_setup *s, struct risk_error *err);
+
+/* Set up r with the default chain (stale_data, max_order_qty, max_notional,
+ * max_position) at the limits of p, already resolved per instrument.
+ * Returns 0, or -1 when p is out of range (see the field comments), leaving
+ * r unusable. */
 int risk_init(struct risk *r, const struct risk_params *p);
 
 /*
@@ -135,6 +181,11 @@ enum fks_risk_reason risk_check_order(struct risk *r, const struct fks_ev_order_
  * fill without its order has no side to apply.
  */
 void risk_on_exec(struct risk *r, const union fks_event *ev);
+
+/* A market event (quote or trade): the instrument's mark (the trade's price,
+ * or the mid of a two-sided quote) and every rule that follows market data.
+ * Other types and unknown instruments change nothing. */
+void risk_on_market(struct risk *r, const union fks_event *md);
 
 void risk_set_kill(struct risk *r, bool on);
 /* The feed stage's judgement (a gap, a dead feed): blocks new orders as

@@ -1,6 +1,5 @@
 /* Filters and plumbing shared by the journal commands (journal_common.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -105,19 +104,6 @@ void list_symbols(FILE *out, const struct journal_meta *m)
 }
 
 /* ---- shared command plumbing ------------------------------------------- */
-
-bool parse_u64_arg(const char *s, uint64_t *out)
-{
-	char *end;
-	if (!s[0] || s[0] == '-' || s[0] == '+')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
 
 volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig) { (void)sig; stop_requested = 1; }

@@ -1,9 +1,10 @@
 /*
  * What `fks tail` and `fks journal stats|verify|export` share: event
- * filters (--type, --stage, --symbol, --to), numeric arguments, stop
- * signals and opening the journal with the error reported.  All of them
- * open the journal read-only, so they can run beside the writer, and read
- * it through journal_read, which never holds a snapshot while it waits.
+ * filters (--type, --stage, --symbol, --to), stop signals and opening the
+ * journal with the error reported.  All of them open the journal
+ * read-only, so they can run beside the writer, and read it through
+ * journal_read, which never holds a snapshot while it waits.  Their
+ * options are parsed by pipeline/cli/options.h.
  */
 #ifndef FKS_PIPELINE_CLI_JOURNAL_COMMON_H
 #define FKS_PIPELINE_CLI_JOURNAL_COMMON_H
@@ -44,9 +45,6 @@ bool add_stage(void *ctx, const char *w);          /* ctx: struct filter */
 bool add_symbol(void *ctx, const char *w);         /* ctx: struct symbol_ctx */
 void list_types(FILE *out);
 void list_symbols(FILE *out, const struct journal_meta *m);
-
-/* A decimal uint64 with no sign; false if s is anything else. */
-bool parse_u64_arg(const char *s, uint64_t *out);
 
 /* Set by SIGINT/SIGTERM once catch_stop_signals ran. */
 extern volatile sig_atomic_t stop_requested;

@@ -3,7 +3,6 @@
  * printers as `fks tail` (record_print.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,12 +15,13 @@
 #include <unistd.h>
 
 #include "pipeline/cli/journal_common.h"
+#include "pipeline/cli/options.h"
 #include "pipeline/cli/record_print.h"
 #include "pipeline/journal/journal.h"
 
 /* ---- fks journal export ------------------------------------------------ */
 
-static void export_usage(FILE *out)
+static void export_usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
 		"usage: fks journal export DIR [--format jsonl|csv] [--from SEQ] [--to SEQ] [--type T,...]\n"
@@ -30,77 +30,69 @@ static void export_usage(FILE *out)
 		"fks tail --json; the default) or CSV with a header (common columns, then\n"
 		"the union of every type's fields, empty where a type has none).  Progress\n"
 		"goes to stderr every million events or two seconds.\n"
-		"\n"
-		"  --format F     jsonl (default) or csv\n"
-		"  --from SEQ     first sequence number (default: the first)\n"
-		"  --to SEQ       last sequence number, inclusive (default: the last committed\n"
-		"                 when the export starts)\n"
-		"  --type T,...   only these event types\n"
+		"\n");
+	opts_print_help(table, out);
+	fprintf(out,
 		"\n"
 		"Exit status: 0 ok, 1 the journal cannot be read or holds a corrupted record\n"
 		"(skipped, each named on stderr), 2 usage.\n");
 }
 
+/* --format: jsonl (or json) or csv. */
+static bool set_format(bool *csv, const char *w)
+{
+	if (!strcmp(w, "csv"))
+		*csv = true;
+	else if (!strcmp(w, "jsonl") || !strcmp(w, "json"))
+		*csv = false;
+	else
+		return false;
+	return true;
+}
+
 struct export_opts {
+	const char *format;
 	bool csv, have_to;
 	uint64_t from, to;
 };
 
-/* Options into e and fl, the journal at argv[optind]; 0, or the exit
- * status (help: -1 then 0). */
+/* Options into e and fl, the journal at argv[1]; 0, or the exit status
+ * (help: -1 then 0). */
 static int export_parse(int argc, char **argv, struct export_opts *e, struct filter *fl)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'o' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "to", required_argument, NULL, 't' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
+	const struct opt opts[] = {
+		{ .name = "format", .kind = OPT_STRING, .dest = &e->format, .arg = "F", .help = "jsonl (default) or csv" },
+		{ .name = "from", .kind = OPT_UINT, .dest = &e->from, .arg = "SEQ",
+		  .help = "first sequence number (default: the first)", .expect = "a sequence number" },
+		{ .name = "to", .kind = OPT_UINT, .dest = &e->to, .arg = "SEQ", .seen = &e->have_to,
+		  .help = "last sequence number, inclusive (default: the last committed\nwhen the export starts)",
+		  .expect = "a sequence number" },
+		{ .name = "type", .kind = OPT_LIST, .word = add_type, .ctx = fl, .arg = "T,...",
+		  .help = "only these event types" },
 		{ 0 },
 	};
-	const char *cmd = "fks journal export";
-	int ch, status = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			if (!strcmp(optarg, "csv")) {
-				e->csv = true;
-			} else if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json")) {
-				e->csv = false;
-			} else {
-				fprintf(stderr, "%s: --format: expected jsonl or csv, got '%s'\n", cmd, optarg);
-				status = 2;
-			}
-			break;
-		case 'F':
-			if (!parse_u64_arg(optarg, &e->from)) {
-				fprintf(stderr, "%s: --from: expected a sequence number, got '%s'\n", cmd, optarg);
-				status = 2;
-			}
-			break;
-		case 't':
-			e->have_to = true;
-			if (!parse_u64_arg(optarg, &e->to)) {
-				fprintf(stderr, "%s: --to: expected a sequence number, got '%s'\n", cmd, optarg);
-				status = 2;
-			}
-			break;
-		case 'T': status = status ? status : parse_list(cmd, "--type", optarg, fl, add_type); break;
-		case 'h': export_usage(stdout); return -1;
-		default: status = 2; break;
-		}
+	const struct opt_table table = { .cmd = "fks journal export", .help_col = 17, .opts = opts };
+	int status = 0, n = opts_parse(&table, argc, argv);
+	if (n == OPTS_HELP) {
+		export_usage(stdout, &table);
+		return -1;
 	}
-	if (!status && optind != argc - 1) {
-		fprintf(stderr, "%s: expected one journal directory\n", cmd);
+	if (n == OPTS_BAD)
+		status = 2;
+	if (!status && e->format && !set_format(&e->csv, e->format)) {
+		fprintf(stderr, "%s: --format: expected jsonl or csv, got '%s'\n", table.cmd, e->format);
+		status = 2;
+	}
+	if (!status && n != 1) {
+		fprintf(stderr, "%s: expected one journal directory\n", table.cmd);
 		status = 2;
 	}
 	if (!status && e->have_to && e->to < e->from) {
-		fprintf(stderr, "%s: --to %" PRIu64 " is before --from %" PRIu64 "\n", cmd, e->to, e->from);
+		fprintf(stderr, "%s: --to %" PRIu64 " is before --from %" PRIu64 "\n", table.cmd, e->to, e->from);
 		status = 2;
 	}
 	if (status)
-		export_usage(stderr);
+		export_usage(stderr, &table);
 	return status;
 }
 
@@ -116,7 +108,7 @@ int journal_cmd_export(int argc, char **argv)
 		free(fl);
 		return status < 0 ? 0 : status;
 	}
-	const char *dir = argv[optind];
+	const char *dir = argv[1];
 	ignore_sigpipe();
 	struct journal_reader *r;
 	if (open_or_report(cmd, dir, &r)) {

@@ -3,7 +3,6 @@
  * run metadata.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,12 +15,13 @@
 #include <unistd.h>
 
 #include "pipeline/cli/journal_common.h"
+#include "pipeline/cli/options.h"
 #include "pipeline/cli/record_print.h"
 #include "pipeline/journal/journal.h"
 
 /* ---- fks journal stats ------------------------------------------------- */
 
-static void stats_usage(FILE *out)
+static void stats_usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
 		"usage: fks journal stats [--config] DIR\n"
@@ -29,8 +29,9 @@ static void stats_usage(FILE *out)
 		"Events by type and by source stage, first and last sequence number and event\n"
 		"time, size on disk, and the run metadata (fks version, host, start time, sync\n"
 		"mode, formats, symbol table).  Reads the whole journal once.\n"
-		"\n"
-		"  --config   also print the config text the run was started with\n"
+		"\n");
+	opts_print_help(table, out);
+	fprintf(out,
 		"\n"
 		"Exit status: 0 ok, 1 the journal cannot be read or holds a corrupted record,\n"
 		"2 usage.\n");
@@ -51,28 +52,29 @@ static void put_size(FILE *out, uint64_t bytes)
 
 int journal_cmd_stats(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+	bool show_config = false;
+	const struct opt opts[] = {
+		{ .name = "config", .kind = OPT_FLAG, .dest = &show_config,
+		  .help = "also print the config text the run was started with" },
 		{ 0 },
 	};
-	const char *cmd = "fks journal stats";
-	bool show_config = false;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': show_config = true; break;
-		case 'h': stats_usage(stdout); return 0;
-		default: stats_usage(stderr); return 2;
-		}
+	const struct opt_table table = { .cmd = "fks journal stats", .help_col = 13, .opts = opts };
+	const char *cmd = table.cmd;
+	int npos = opts_parse(&table, argc, argv);
+	if (npos == OPTS_HELP) {
+		stats_usage(stdout, &table);
+		return 0;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "%s: expected one journal directory\n", cmd);
-		stats_usage(stderr);
+	if (npos == OPTS_BAD) {
+		stats_usage(stderr, &table);
 		return 2;
 	}
-	const char *dir = argv[optind];
+	if (npos != 1) {
+		fprintf(stderr, "%s: expected one journal directory\n", cmd);
+		stats_usage(stderr, &table);
+		return 2;
+	}
+	const char *dir = argv[1];
 	ignore_sigpipe();
 	struct journal_reader *r;
 	if (open_or_report(cmd, dir, &r))

@@ -3,7 +3,6 @@
  * exit 1 on the first problem.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "pipeline/cli/journal_common.h"
+#include "pipeline/cli/options.h"
 #include "pipeline/cli/record_print.h"
 #include "pipeline/journal/journal.h"
 
@@ -60,26 +60,24 @@ static const char *source_label(unsigned s, char *buf, size_t cap)
 
 int journal_cmd_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ch == 'h') {
-			verify_usage(stdout);
-			return 0;
-		}
+	/* No options of its own; the table gives it -h and the errors. */
+	const struct opt opts[] = { { 0 } };
+	const struct opt_table table = { .cmd = "fks journal verify", .opts = opts };
+	int npos = opts_parse(&table, argc, argv);
+	if (npos == OPTS_HELP) {
+		verify_usage(stdout);
+		return 0;
+	}
+	if (npos == OPTS_BAD) {
 		verify_usage(stderr);
 		return 2;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "fks journal verify: expected one journal directory\n");
+	if (npos != 1) {
+		fprintf(stderr, "%s: expected one journal directory\n", table.cmd);
 		verify_usage(stderr);
 		return 2;
 	}
-	const char *dir = argv[optind];
+	const char *dir = argv[1];
 	ignore_sigpipe();
 	char err[512];
 	struct journal_reader *r;

@@ -4,14 +4,14 @@
  * order (reason kill_switch), and the gateway cancels what is open at the
  * venue and sends nothing more.  Stop it as usual (SIGTERM, Ctrl-C).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pipeline/cli/options.h"
 #include "pipeline/runtime/run.h"
 #include "pipeline/runtime/runseg.h"
 
-static void usage(FILE *out)
+static void usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
 		"usage: fks kill [--prefix NAME] [--reason TEXT]\n"
@@ -19,32 +19,32 @@ static void usage(FILE *out)
 		"Trip the kill switch of a running pipeline: no new order leaves, open orders\n"
 		"are canceled at the venue, market data keeps flowing.  It stays tripped\n"
 		"until the pipeline is stopped.\n"
-		"\n"
-		"  --prefix NAME   the run's shared-memory prefix (default \"fks\")\n"
-		"  --reason TEXT   recorded in the summary and the supervisor's log\n");
+		"\n");
+	opts_print_help(table, out);
 }
 
 int kill_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *prefix = "fks", *reason = "by hand";
+	const struct opt opts[] = {
+		{ .name = "prefix", .kind = OPT_STRING, .dest = &prefix, .arg = "NAME",
+		  .help = "the run's shared-memory prefix", .dflt = "\"fks\"" },
+		{ .name = "reason", .kind = OPT_STRING, .dest = &reason, .arg = "TEXT",
+		  .help = "recorded in the summary and the supervisor's log" },
 		{ 0 },
 	};
-	const char *prefix = "fks", *reason = "by hand";
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': prefix = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	const struct opt_table table = { .cmd = "fks kill", .help_col = 18, .opts = opts };
+	int npos = opts_parse(&table, argc, argv);
+	if (npos == OPTS_HELP) {
+		usage(stdout, &table);
+		return 0;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "fks kill: unexpected argument '%s'\n", argv[optind]);
+	if (npos == OPTS_BAD) {
+		usage(stderr, &table);
+		return 2;
+	}
+	if (npos > 0) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", table.cmd, argv[1]);
 		return 2;
 	}
 	struct run_segment *rs;

@@ -3,7 +3,6 @@
  * memory only.  It maps the run segment and the rings read-only, so it can
  * neither slow nor disturb a stage.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,11 +11,12 @@
 #include <time.h>
 
 #include "pipeline/config/config.h"
+#include "pipeline/cli/options.h"
 #include "pipeline/runtime/run.h"
 #include "pipeline/runtime/runseg.h"
 #include "shm/clock.h"
 
-static void usage(FILE *out)
+static void usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
 		"usage: fks status [--prefix NAME] [--watch] [--interval SECONDS]\n"
@@ -25,10 +25,8 @@ static void usage(FILE *out)
 		"state, pid, heartbeat age, events in/out and per second, busy share,\n"
 		"receive-to-emit latency, ring depths and producer blocked time.\n"
 		"Reads shared memory only; it never touches the stages.\n"
-		"\n"
-		"  --prefix NAME        the run's shared-memory prefix (default \"fks\")\n"
-		"  -w, --watch          refresh until interrupted\n"
-		"  --interval SECONDS   sampling interval (default 1)\n");
+		"\n");
+	opts_print_help(table, out);
 }
 
 struct sample {
@@ -94,33 +92,27 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 
 int status_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "watch", no_argument, NULL, 'w' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *prefix = "fks";
 	bool watch = false;
 	double interval = 1.0;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "wh", longopts, NULL)) != -1) {
-		char *end;
-		switch (ch) {
-		case 'p': prefix = optarg; break;
-		case 'w': watch = true; break;
-		case 'i':
-			interval = strtod(optarg, &end);
-			if (*end || interval <= 0) {
-				fprintf(stderr, "fks status: --interval: expected seconds > 0, got '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	const struct opt opts[] = {
+		{ .name = "prefix", .kind = OPT_STRING, .dest = &prefix, .arg = "NAME",
+		  .help = "the run's shared-memory prefix", .dflt = "\"fks\"" },
+		{ .name = "watch", .short_name = 'w', .kind = OPT_FLAG, .dest = &watch,
+		  .help = "refresh until interrupted" },
+		{ .name = "interval", .kind = OPT_DECIMAL, .dest = &interval, .arg = "SECONDS",
+		  .help = "sampling interval", .dflt = "1", .expect = "seconds > 0", .dmin = 0, .dmin_open = true },
+		{ 0 },
+	};
+	const struct opt_table table = { .cmd = "fks status", .help_col = 23, .opts = opts };
+	int npos = opts_parse(&table, argc, argv);
+	if (npos == OPTS_HELP) {
+		usage(stdout, &table);
+		return 0;
+	}
+	if (npos == OPTS_BAD) {
+		usage(stderr, &table);
+		return 2;
 	}
 	struct run_segment *rs;
 	int rc = runseg_open(prefix, false, &rs);

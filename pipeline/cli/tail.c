@@ -3,7 +3,6 @@
  * are printed by record_print.h from the field table of their type.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,14 +15,17 @@
 #include <unistd.h>
 
 #include "pipeline/cli/journal_common.h"
+#include "pipeline/cli/options.h"
 #include "pipeline/cli/record_print.h"
 #include "pipeline/journal/journal.h"
 
 #define TAIL_DEFAULT_LAST 10
+#define TEXT_OF(x) #x
+#define TEXT(x) TEXT_OF(x) /* the macro's value, for --help */
 
 /* ---- fks tail ---------------------------------------------------------- */
 
-static void tail_usage(FILE *out)
+static void tail_usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
 		"usage: fks tail [-j DIR] [-f] [--from SEQ | --last N] [--type T,...] [--symbol S,...]\n"
@@ -33,21 +35,12 @@ static void tail_usage(FILE *out)
 		"type, source stage#its sequence, symbol, then every field of the event, prices\n"
 		"and quantities in decimal units at the instrument's scales. recv_ns is the\n"
 		"monotonic receive time of the input that caused the event, in raw ns.\n"
-		"\n"
-		"  -j, --journal DIR   the journal (default \"%s\", as journal.path)\n"
-		"  -f, --follow        keep printing new events as they are committed (polls\n"
-		"                      every 10 ms; waits for the journal if it does not exist\n"
-		"                      yet, and then starts at its first event); Ctrl-C to stop\n"
-		"  --from SEQ          start at sequence number SEQ\n"
-		"  --last N            start N matching events before the end (default 10)\n"
-		"  --type T,...        only these event types\n"
-		"  --symbol S,...      only these instruments (symbols of the journal)\n"
-		"  --stage NAME,...    only events whose source is this stage\n"
-		"  --json              one JSON object per line instead of text\n"
+		"\n");
+	opts_print_help(table, out);
+	fprintf(out,
 		"\n"
 		"Exit status: 0 ok (also when the output is closed early, as by head),\n"
-		"1 the journal cannot be read or holds a corrupted record, 2 usage.\n",
-		JOURNAL_DEFAULT_DIR);
+		"1 the journal cannot be read or holds a corrupted record, 2 usage.\n");
 	list_types(out);
 }
 
@@ -95,57 +88,44 @@ struct tail_opts {
 /* Options into t and fl; 0, or the exit status (help: -1 then 0). */
 static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter *fl)
 {
-	static const struct option longopts[] = {
-		{ "journal", required_argument, NULL, 'j' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "last", required_argument, NULL, 'L' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "symbol", required_argument, NULL, 'S' },
-		{ "stage", required_argument, NULL, 'G' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
+	const struct opt opts[] = {
+		{ .name = "journal", .short_name = 'j', .kind = OPT_STRING, .dest = &t->dir, .arg = "DIR",
+		  .help = "the journal", .dflt = "\"" JOURNAL_DEFAULT_DIR "\", as journal.path" },
+		{ .name = "follow", .short_name = 'f', .kind = OPT_FLAG, .dest = &t->follow,
+		  .help = "keep printing new events as they are committed (polls\n"
+			  "every 10 ms; waits for the journal if it does not exist\n"
+			  "yet, and then starts at its first event); Ctrl-C to stop" },
+		{ .name = "from", .kind = OPT_UINT, .dest = &t->from, .arg = "SEQ", .seen = &t->have_from,
+		  .help = "start at sequence number SEQ", .expect = "a sequence number" },
+		{ .name = "last", .kind = OPT_UINT, .dest = &t->last, .arg = "N", .seen = &t->have_last,
+		  .help = "start N matching events before the end", .dflt = TEXT(TAIL_DEFAULT_LAST), .expect = "a count" },
+		{ .name = "type", .kind = OPT_LIST, .word = add_type, .ctx = fl, .arg = "T,...",
+		  .help = "only these event types" },
+		{ .name = "symbol", .kind = OPT_STRING, .dest = &t->symbols, .arg = "S,...",
+		  .help = "only these instruments (symbols of the journal)" },
+		{ .name = "stage", .kind = OPT_LIST, .word = add_stage, .ctx = fl, .arg = "NAME,...",
+		  .help = "only events whose source is this stage" },
+		{ .name = "json", .kind = OPT_FLAG, .dest = &t->json, .help = "one JSON object per line instead of text" },
 		{ 0 },
 	};
-	const char *cmd = "fks tail";
-	int ch, status = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "j:fh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': t->dir = optarg; break;
-		case 'f': t->follow = true; break;
-		case 'F':
-			t->have_from = true;
-			if (!parse_u64_arg(optarg, &t->from)) {
-				fprintf(stderr, "%s: --from: expected a sequence number, got '%s'\n", cmd, optarg);
-				status = 2;
-			}
-			break;
-		case 'L':
-			t->have_last = true;
-			if (!parse_u64_arg(optarg, &t->last)) {
-				fprintf(stderr, "%s: --last: expected a count, got '%s'\n", cmd, optarg);
-				status = 2;
-			}
-			break;
-		case 'T': status = status ? status : parse_list(cmd, "--type", optarg, fl, add_type); break;
-		case 'S': t->symbols = optarg; break;
-		case 'G': status = status ? status : parse_list(cmd, "--stage", optarg, fl, add_stage); break;
-		case 'J': t->json = true; break;
-		case 'h': tail_usage(stdout); return -1;
-		default: status = 2; break;
-		}
+	const struct opt_table table = { .cmd = "fks tail", .help_col = 22, .opts = opts };
+	int status = 0, n = opts_parse(&table, argc, argv);
+	if (n == OPTS_HELP) {
+		tail_usage(stdout, &table);
+		return -1;
 	}
-	if (!status && optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s' (the journal is -j DIR)\n", cmd, argv[optind]);
+	if (n == OPTS_BAD)
+		status = 2;
+	if (!status && n > 0) {
+		fprintf(stderr, "%s: unexpected argument '%s' (the journal is -j DIR)\n", table.cmd, argv[1]);
 		status = 2;
 	}
 	if (!status && t->have_from && t->have_last) {
-		fprintf(stderr, "%s: --from and --last exclude each other\n", cmd);
+		fprintf(stderr, "%s: --from and --last exclude each other\n", table.cmd);
 		status = 2;
 	}
 	if (status)
-		tail_usage(stderr);
+		tail_usage(stderr, &table);
 	return status;
 }
 

@@ -38,6 +38,8 @@
 #include <yaml.h>
 
 #include "default_config.h"
+#include "gateway/risk/risk.h"
+#include "gateway/venue.h"
 #include "strategies/engine.h"
 #include "shm/fixed.h"
 
@@ -57,7 +59,11 @@
 
 #define DEFAULT_CONFIG_NAME "(default config)"
 #define KEY_PATH_MAX 96
-#define MAX_MARKS 2048  /* > every scalar the schema can hold: ~60 + 64 * 4 + 32 * 27 */
+#define MAX_MARKS 2048  /* > every scalar the schema can hold: ~60 + 64 * 4 + 32 * 27 + 12 * 9 */
+
+_Static_assert(FKS_RISK_PARAMS_MAX <= RISK_MAX_RULE_PARAMS, "risk.rules[].params: more than a rule takes");
+_Static_assert(FKS_MAX_RISK_RULES <= RISK_MAX_RULES - 4, "risk.rules: more than the runner holds");
+_Static_assert(FKS_MAX_INSTRUMENTS <= RISK_MAX_INSTRUMENTS, "instruments: more than risk holds");
 
 /* Enums are stored through their size, like integers. */
 _Static_assert(sizeof(enum ring_wait_kind) == sizeof(uint32_t), "enum is 4 bytes");
@@ -77,6 +83,7 @@ enum field_kind {
 	FK_STRING,
 	FK_ENUM,     /* one of `choices`, stored as its value */
 	FK_PARAMS,   /* a mapping of any keys to scalars, kept as text (struct fks_param) */
+	FK_VENUE,    /* the venue section: `type`, and any other key as a param (struct fks_venue_cfg) */
 };
 
 struct choice {
@@ -122,10 +129,6 @@ static const struct choice feed_source_choices[] = {
 static const struct choice strategy_type_choices[] = { { "ma_cross", FKS_STRATEGY_MA_CROSS }, { NULL, 0 } };
 static const struct choice order_type_choices[] = {
 	{ "limit", FKS_ORD_LIMIT }, { "market", FKS_ORD_MARKET }, { NULL, 0 },
-};
-static const struct choice venue_type_choices[] = { { "sim", FKS_VENUE_SIM }, { NULL, 0 } };
-static const struct choice fill_choices[] = {
-	{ "touch", FKS_FILL_TOUCH }, { "none", FKS_FILL_NONE }, { NULL, 0 },
 };
 static const struct choice sync_choices[] = {
 	{ "durable", FKS_SYNC_DURABLE }, { "nometasync", FKS_SYNC_NOMETASYNC }, { "async", FKS_SYNC_ASYNC },
@@ -224,21 +227,25 @@ static const struct field strategy_fields[] = {
 	{ .key = NULL },
 };
 
-/* Limits have no defaults on purpose: a guessed risk limit is worse than none. */
-static const struct field risk_fields[] = {
-	{ .key = "max_order_qty", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_order_qty), .required = true },
-	{ .key = "max_notional", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_notional), .required = true },
-	{ .key = "max_position", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_position), .required = true },
-	{ .key = "stale_data_ms", .kind = FK_INT, AT(struct fks_risk_cfg, stale_data_ms),
-	  .min = 1, .max = 3600000 },
-	{ .key = "kill_switch", .kind = FK_BOOL, AT(struct fks_risk_cfg, kill_switch) },
+static const struct field risk_rule_fields[] = {
+	{ .key = "rule", .kind = FK_STRING, AT(struct fks_risk_rule_cfg, rule), .required = true },
+	{ .key = "params", .kind = FK_PARAMS, AT(struct fks_risk_rule_cfg, param), .max_items = FKS_RISK_PARAMS_MAX,
+	  .count_offset = offsetof(struct fks_risk_rule_cfg, n_params) },
 	{ .key = NULL },
 };
 
-static const struct field venue_fields[] = {
-	{ .key = "type", .kind = FK_ENUM, AT(struct fks_venue_cfg, type), .choices = venue_type_choices },
-	{ .key = "fill", .kind = FK_ENUM, AT(struct fks_venue_cfg, fill), .choices = fill_choices },
-	{ .key = "latency_us", .kind = FK_INT, AT(struct fks_venue_cfg, latency_us), .min = 0, .max = 10000000 },
+/* Either `rules` or the legacy shorthand (check_risk says which is needed).
+ * Limits have no defaults on purpose: a guessed risk limit is worse than none. */
+static const struct field risk_fields[] = {
+	{ .key = "max_order_qty", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_order_qty) },
+	{ .key = "max_notional", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_notional) },
+	{ .key = "max_position", .kind = FK_DECIMAL, AT(struct fks_risk_cfg, max_position) },
+	{ .key = "stale_data_ms", .kind = FK_INT, AT(struct fks_risk_cfg, stale_data_ms),
+	  .min = 1, .max = 3600000 },
+	{ .key = "kill_switch", .kind = FK_BOOL, AT(struct fks_risk_cfg, kill_switch) },
+	{ .key = "rules", .kind = FK_LIST, AT(struct fks_risk_cfg, rules), .sub = risk_rule_fields,
+	  .elem_size = sizeof(struct fks_risk_rule_cfg), .max_items = FKS_MAX_RISK_RULES,
+	  .count_offset = offsetof(struct fks_risk_cfg, n_rules) },
 	{ .key = NULL },
 };
 
@@ -288,7 +295,7 @@ static const struct field top_fields[] = {
 	  .count_offset = offsetof(struct fks_config, n_strategies) },
 	SECTION("account", account, account_fields, false),
 	SECTION("risk", risk, risk_fields, true),
-	SECTION("venue", venue, venue_fields, false),
+	{ .key = "venue", .kind = FK_VENUE, AT(struct fks_config, venue) },
 	SECTION("journal", journal, journal_fields, false),
 	SECTION("supervisor", supervisor, supervisor_fields, false),
 	{ .key = NULL },
@@ -366,6 +373,18 @@ static const struct value_mark *find_mark(const struct loader *ld, const void *d
 		if (ld->marks[i].dst == dst)
 			return &ld->marks[i];
 	return NULL;
+}
+
+/* dst was derived from the value at src (the legacy risk shorthand): report
+ * its errors where src was written. */
+static void remember_as(struct loader *ld, const void *dst, const void *src)
+{
+	const struct value_mark *from = find_mark(ld, src);
+	if (!from || ld->n_marks == MAX_MARKS)
+		return;
+	struct value_mark *vm = &ld->marks[ld->n_marks++];
+	*vm = *from;
+	vm->dst = dst;
 }
 
 /* Report against the value stored at dst, at the mark it was read from.  A
@@ -446,7 +465,8 @@ static const char *expected_what(const struct field *f, char *buf, size_t cap)
 {
 	switch (f->kind) {
 	case FK_SECTION:
-	case FK_PARAMS: return "a mapping";
+	case FK_PARAMS:
+	case FK_VENUE: return "a mapping";
 	case FK_LIST: return "a list";
 	case FK_INT:
 	case FK_U64: return "an integer";
@@ -693,7 +713,8 @@ static int store_scalar(struct loader *ld, const struct field *f, const yaml_nod
 	case FK_ENUM: return store_enum(ld, f, v, path, dst);
 	case FK_SECTION:
 	case FK_LIST:
-	case FK_PARAMS: break;
+	case FK_PARAMS:
+	case FK_VENUE: break;
 	}
 	return fail_type(ld, v, path, f);
 }
@@ -780,7 +801,37 @@ static int walk_list(struct loader *ld, const struct field *f, const yaml_node_t
 	return 0;
 }
 
-/* Strategy parameters: any plain key, any scalar value, kept as written. */
+/* One `key: value` pair of a parameter mapping, kept as text in out[*n]:
+ * any plain key, any scalar value, as written. */
+static int take_param(struct loader *ld, const yaml_node_t *map, const yaml_node_pair_t *p, const char *path,
+		      struct fks_param *out, uint32_t *n, uint32_t max)
+{
+	const yaml_node_t *key = node(ld, p->key), *v = node(ld, p->value);
+	char sub[KEY_PATH_MAX];
+	if (key->type != YAML_SCALAR_NODE || scalar_len(key) == 0 || scalar_len(key) >= FKS_PARAM_KEY_MAX ||
+	    memchr(scalar(key), '\0', scalar_len(key)))
+		return fail_at(ld, &key->start_mark, path, "parameter names are plain names of 1 to %d characters",
+			       FKS_PARAM_KEY_MAX - 1);
+	child_path(sub, path, scalar(key), scalar_len(key));
+	const yaml_node_t *first = earlier_key(ld, map, p);
+	if (first)
+		return fail_at(ld, &key->start_mark, sub, "duplicate key (first at line %zu)",
+			       first->start_mark.line + 1);
+	if (*n == max)
+		return fail_at(ld, &key->start_mark, sub, "too many parameters: at most %" PRIu32, max);
+	static const struct field as_text = { .kind = FK_STRING, .size = FKS_PARAM_VALUE_MAX };
+	if (v->type != YAML_SCALAR_NODE || is_null(v))
+		return fail_at(ld, &v->start_mark, sub, "a parameter value must be a single value, not a list or mapping");
+	memcpy(out[*n].key, scalar(key), scalar_len(key));
+	out[*n].key[scalar_len(key)] = '\0';
+	if (store_string(ld, &as_text, v, sub, out[*n].value))
+		return -1;
+	remember(ld, out[*n].value, v, sub);
+	(*n)++;
+	return 0;
+}
+
+/* Strategy parameters: a mapping of take_param pairs. */
 static int walk_params(struct loader *ld, const struct field *f, const yaml_node_t *map, const char *path,
 		       char *base)
 {
@@ -789,31 +840,45 @@ static int walk_params(struct loader *ld, const struct field *f, const yaml_node
 		return fail_type(ld, map, path, &want_mapping);
 	struct fks_param *out = (struct fks_param *)(base + f->offset);
 	uint32_t n = 0;
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+		if (take_param(ld, map, p, path, out, &n, f->max_items))
+			return -1;
+	store_uint(base + f->count_offset, sizeof(uint32_t), n);
+	return 0;
+}
+
+/* The venue section: `type`, a name of the venue registry (check_venue
+ * looks it up), and every other key a parameter of that venue, kept as
+ * text for its init: the loader knows no venue's parameters. */
+static int walk_venue(struct loader *ld, const struct field *f, const yaml_node_t *map, const char *path,
+		      char *base)
+{
+	static const struct field want_mapping = { .kind = FK_SECTION };
+	static const struct field type_field = { .key = "type", .kind = FK_STRING,
+						 AT(struct fks_venue_cfg, type) };
+	if (map->type != YAML_MAPPING_NODE)
+		return fail_type(ld, map, path, &want_mapping);
+	struct fks_venue_cfg *vc = (struct fks_venue_cfg *)(base + f->offset);
+	uint32_t n = 0;
 	char sub[KEY_PATH_MAX];
 	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *key = node(ld, p->key), *v = node(ld, p->value);
-		if (key->type != YAML_SCALAR_NODE || scalar_len(key) == 0 || scalar_len(key) >= FKS_PARAM_KEY_MAX ||
-		    memchr(scalar(key), '\0', scalar_len(key)))
-			return fail_at(ld, &key->start_mark, path, "parameter names are plain names of 1 to %d characters",
-				       FKS_PARAM_KEY_MAX - 1);
+		const yaml_node_t *key = node(ld, p->key);
+		if (key->type != YAML_SCALAR_NODE || !scalar_is(key, type_field.key)) {
+			if (take_param(ld, map, p, path, vc->param, &n, FKS_VENUE_PARAMS_MAX))
+				return -1;
+			continue;
+		}
 		child_path(sub, path, scalar(key), scalar_len(key));
 		const yaml_node_t *first = earlier_key(ld, map, p);
 		if (first)
 			return fail_at(ld, &key->start_mark, sub, "duplicate key (first at line %zu)",
 				       first->start_mark.line + 1);
-		if (n == f->max_items)
-			return fail_at(ld, &key->start_mark, sub, "too many parameters: at most %" PRIu32, f->max_items);
-		static const struct field as_text = { .kind = FK_STRING, .size = FKS_PARAM_VALUE_MAX };
-		if (v->type != YAML_SCALAR_NODE || is_null(v))
-			return fail_at(ld, &v->start_mark, sub, "a parameter value must be a single value, not a list or mapping");
-		memcpy(out[n].key, scalar(key), scalar_len(key));
-		out[n].key[scalar_len(key)] = '\0';
-		if (store_string(ld, &as_text, v, sub, out[n].value))
+		const yaml_node_t *v = node(ld, p->value);
+		if (store_scalar(ld, &type_field, v, sub, vc->type))
 			return -1;
-		remember(ld, out[n].value, v, sub);
-		n++;
+		remember(ld, vc->type, v, sub);
 	}
-	store_uint(base + f->count_offset, sizeof(uint32_t), n);
+	vc->n_params = n;
 	return 0;
 }
 
@@ -822,6 +887,8 @@ static int walk_value(struct loader *ld, const struct field *f, const yaml_node_
 {
 	if (f->kind == FK_PARAMS)
 		return walk_params(ld, f, v, path, base);
+	if (f->kind == FK_VENUE)
+		return walk_venue(ld, f, v, path, base);
 	if (f->kind == FK_SECTION)
 		return walk_mapping(ld, v, &key->start_mark, path, f->sub, base + f->offset);
 	if (f->kind == FK_LIST)
@@ -1059,8 +1126,10 @@ static int check_strategy_and_risk(struct loader *ld, const struct fks_config *c
 		return fail_field(ld, &st->slow, "must be greater than strategy.fast (%" PRIu32 "), got %" PRIu32,
 				  st->fast, st->slow);
 	const struct fks_risk_cfg *r = &cfg->risk;
-	if ((legacy && check_positive(ld, st->qty, false)) || check_positive(ld, r->max_order_qty, false) ||
-	    check_positive(ld, r->max_notional, false) || check_positive(ld, r->max_position, true))
+	if (legacy && check_positive(ld, st->qty, false))
+		return -1;
+	if (r->legacy && (check_positive(ld, r->max_order_qty, false) || check_positive(ld, r->max_notional, false) ||
+			  check_positive(ld, r->max_position, true)))
 		return -1;
 	return 0;
 }
@@ -1115,20 +1184,157 @@ static int check_strategies(struct loader *ld, struct fks_config *cfg)
 	return fail_field(ld, si->kind, "%s", serr.msg);
 }
 
+static int fail_venue_type(struct loader *ld, const struct fks_config *cfg)
+{
+	char known[160];
+	size_t used = 0;
+	known[0] = '\0';
+	for (size_t i = 0; venue_at(i) && used < sizeof known; i++)
+		used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", venue_at(i)->type);
+	return fail_field(ld, cfg->venue.type, "unknown venue type \"%s\"; known types: %s", cfg->venue.type, known);
+}
+
+/* The venue: a type of the registry, and parameters its own init accepts.
+ * The init runs once here, on scratch state, with what the gateway stage
+ * will give it, so a refused parameter is reported at its own line and
+ * column before anything starts.  (A venue whose init connects would want
+ * a check of its own instead; sim, the only one, connects to nothing.) */
+static int check_venue(struct loader *ld, const struct fks_config *cfg)
+{
+	const struct venue_vtbl *vt = venue_find(cfg->venue.type);
+	if (!vt)
+		return fail_venue_type(ld, cfg);
+	void *state = calloc(1, vt->state_size);
+	if (!state) {
+		set_err(ld->err, ld->errlen, "%s: out of memory", ld->name);
+		return -1;
+	}
+	struct venue_ctx ctx;
+	struct venue_param params[FKS_VENUE_PARAMS_MAX];
+	struct venue_error verr = { .key = NULL };
+	config_venue_ctx(cfg, &ctx);
+	size_t n = config_venue_params(cfg, params);
+	int rc = vt->init(state, &ctx, params, n, &verr);
+	if (rc == 0 && vt->close)
+		vt->close(state);
+	free(state);
+	if (rc == 0)
+		return 0;
+	for (size_t k = 0; verr.key && k < n; k++)
+		if (!strcmp(params[k].key, verr.key))
+			return fail_field(ld, cfg->venue.param[k].value, "%s", verr.msg);
+	return fail_field(ld, cfg->venue.type, "%s", verr.msg);
+}
+
 /* Limits that are quantities take qty_scale; a notional is money, px_scale. */
 static int check_limits(struct loader *ld, struct fks_config *cfg)
 {
 	const struct fks_risk_cfg *r = &cfg->risk;
 	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
 		struct fks_instrument_cfg *in = &cfg->instrument[i];
-		if ((cfg->strategy.qty[0] &&
-		     resolve_decimal(ld, cfg->strategy.qty, in, "qty_scale", in->qty_scale, &in->order_qty)) ||
-		    resolve_decimal(ld, r->max_order_qty, in, "qty_scale", in->qty_scale, &in->max_order_qty) ||
-		    resolve_decimal(ld, r->max_position, in, "qty_scale", in->qty_scale, &in->max_position) ||
-		    resolve_decimal(ld, r->max_notional, in, "px_scale", in->px_scale, &in->max_notional))
+		if (cfg->strategy.qty[0] &&
+		    resolve_decimal(ld, cfg->strategy.qty, in, "qty_scale", in->qty_scale, &in->order_qty))
+			return -1;
+		if (r->legacy &&
+		    (resolve_decimal(ld, r->max_order_qty, in, "qty_scale", in->qty_scale, &in->max_order_qty) ||
+		     resolve_decimal(ld, r->max_position, in, "qty_scale", in->qty_scale, &in->max_position) ||
+		     resolve_decimal(ld, r->max_notional, in, "px_scale", in->px_scale, &in->max_notional)))
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- risk ------------------------------------------------------------------ */
+
+/* Where a top-level key was written (the root when it was not). */
+static yaml_mark_t top_key_mark(struct loader *ld, const char *key)
+{
+	const yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+	for (const yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(ld, p->key);
+		if (k->type == YAML_SCALAR_NODE && scalar_is(k, key))
+			return k->start_mark;
+	}
+	return root->start_mark;
+}
+
+/* `rules`, or the whole legacy shorthand: one of the two, never both. */
+static int check_risk_form(struct loader *ld, struct fks_config *cfg)
+{
+	struct fks_risk_cfg *r = &cfg->risk;
+	const char *const names[] = { "max_order_qty", "max_notional", "max_position" };
+	const char *const limits[] = { r->max_order_qty, r->max_notional, r->max_position };
+	r->legacy = find_mark(ld, &r->stale_data_ms) != NULL;
+	for (int i = 0; i < 3; i++)
+		r->legacy |= find_mark(ld, limits[i]) != NULL;
+	yaml_mark_t at = top_key_mark(ld, "risk");
+	if (r->legacy && r->n_rules)
+		return fail_field(ld, r->rules[0].rule, "risk.rules replaces the legacy keys (max_order_qty, "
+				  "max_notional, max_position, stale_data_ms): give one or the other");
+	if (!r->legacy && !r->n_rules)
+		return fail_at(ld, &at, "risk.rules", "required key is missing (or the legacy max_order_qty, "
+			       "max_notional and max_position)");
+	for (int i = 0; r->legacy && i < 3; i++) {
+		if (find_mark(ld, limits[i]))
+			continue;
+		char path[KEY_PATH_MAX];
+		child_path(path, "risk", names[i], strlen(names[i]));
+		return fail_at(ld, &at, path, "required key is missing");
+	}
+	return 0;
+}
+
+/* The legacy shorthand as rules, in today's order; errors in them point at
+ * the legacy keys they came from. */
+static void expand_legacy_risk(struct loader *ld, struct fks_risk_cfg *r)
+{
+	const struct { const char *rule, *key; const char *text; const void *src; } from[] = {
+		{ "stale_data", "max_age_ms", NULL, &r->stale_data_ms },
+		{ "max_order_qty", "limit", r->max_order_qty, r->max_order_qty },
+		{ "max_notional", "limit", r->max_notional, r->max_notional },
+		{ "max_position", "limit", r->max_position, r->max_position },
+	};
+	for (uint32_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+		struct fks_risk_rule_cfg *rc = &r->rules[i];
+		snprintf(rc->rule, sizeof rc->rule, "%s", from[i].rule);
+		rc->n_params = 1;
+		snprintf(rc->param[0].key, sizeof rc->param[0].key, "%s", from[i].key);
+		if (from[i].text)
+			snprintf(rc->param[0].value, sizeof rc->param[0].value, "%s", from[i].text);
+		else
+			snprintf(rc->param[0].value, sizeof rc->param[0].value, "%" PRIu32, r->stale_data_ms);
+		remember_as(ld, rc->param[0].value, from[i].src);
+	}
+	r->n_rules = sizeof from / sizeof from[0];
+}
+
+/* Build the runner once, exactly as the risk stage will, so that every
+ * rule's parameter errors are found before anything starts, at the value's
+ * own line and column. */
+static int check_risk_rules(struct loader *ld, struct fks_config *cfg)
+{
+	struct fks_risk_cfg *r = &cfg->risk;
+	if (r->legacy)
+		expand_legacy_risk(ld, r);
+	struct risk *rk = malloc(sizeof *rk);
+	if (!rk) {
+		set_err(ld->err, ld->errlen, "%s: out of memory", ld->name);
+		return -1;
+	}
+	struct risk_error e = { 0 };
+	int rc = config_build_risk(cfg, rk, &e);
+	free(rk);
+	if (rc == 0)
+		return 0;
+	if (e.rule >= r->n_rules) {
+		yaml_mark_t at = top_key_mark(ld, "risk");
+		return fail_at(ld, &at, "risk", "%s", e.msg);
+	}
+	const struct fks_risk_rule_cfg *bad = &r->rules[e.rule];
+	for (uint32_t k = 0; e.key && k < bad->n_params; k++)
+		if (!strcmp(bad->param[k].key, e.key))
+			return fail_field(ld, bad->param[k].value, "%s", e.msg);
+	return fail_field(ld, bad->rule, "\"%s\": %s", bad->rule, e.msg);
 }
 
 static bool stats_char_ok(char c)
@@ -1210,8 +1416,8 @@ static int check_feed(struct loader *ld, struct fks_config *cfg)
 static int check_config(struct loader *ld, struct fks_config *cfg)
 {
 	if (check_stages(ld, cfg) || check_rings(ld, cfg) || check_instruments(ld, cfg) || check_feed(ld, cfg) ||
-	    check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) || check_strategies(ld, cfg) ||
-	    check_names(ld, cfg))
+	    check_risk_form(ld, cfg) || check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) ||
+	    check_risk_rules(ld, cfg) || check_strategies(ld, cfg) || check_names(ld, cfg) || check_venue(ld, cfg))
 		return -1;
 	return 0;
 }
@@ -1306,7 +1512,7 @@ static void set_defaults(struct fks_config *c)
 	c->strategy.type = FKS_STRATEGY_MA_CROSS;
 	c->strategy.order_type = FKS_ORD_LIMIT;
 	c->risk.stale_data_ms = DEFAULT_STALE_DATA_MS;
-	c->venue = (struct fks_venue_cfg){ FKS_VENUE_SIM, FKS_FILL_TOUCH, 0 };
+	strcpy(c->venue.type, "sim"); /* with no parameters: the sim venue's defaults */
 	strcpy(c->journal.path, DEFAULT_JOURNAL_PATH);
 	c->journal.sync = FKS_SYNC_DURABLE;
 	c->journal.batch_events = DEFAULT_JOURNAL_BATCH_EVENTS;
@@ -1485,11 +1691,19 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 	fprintf(out, "strategy:   %s fast %" PRIu32 " slow %" PRIu32 " qty %s order_type %s\n",
 		choice_name(strategy_type_choices, cfg->strategy.type), cfg->strategy.fast, cfg->strategy.slow,
 		cfg->strategy.qty, choice_name(order_type_choices, cfg->strategy.order_type));
-	fprintf(out, "risk:       stale_data_ms %" PRIu32 " kill_switch %s\n", cfg->risk.stale_data_ms,
-		cfg->risk.kill_switch ? "true" : "false");
-	fprintf(out, "venue:      %s fill %s latency_us %" PRIu32 "\n",
-		choice_name(venue_type_choices, cfg->venue.type), choice_name(fill_choices, cfg->venue.fill),
-		cfg->venue.latency_us);
+	fprintf(out, "risk:       kill_switch %s%s\n", cfg->risk.kill_switch ? "true" : "false",
+		cfg->risk.legacy ? " (legacy shorthand)" : "");
+	for (uint32_t i = 0; i < cfg->risk.n_rules; i++) {
+		const struct fks_risk_rule_cfg *rc = &cfg->risk.rules[i];
+		fprintf(out, "  rule %s", rc->rule);
+		for (uint32_t k = 0; k < rc->n_params; k++)
+			fprintf(out, " %s %s", rc->param[k].key, rc->param[k].value);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "venue:      %s", cfg->venue.type);
+	for (uint32_t k = 0; k < cfg->venue.n_params; k++)
+		fprintf(out, " %s %s", cfg->venue.param[k].key, cfg->venue.param[k].value);
+	fputc('\n', out);
 	fprintf(out, "journal:    %s sync %s batch_events %" PRIu32 " batch_us %" PRIu32 "\n", cfg->journal.path,
 		choice_name(sync_choices, cfg->journal.sync), cfg->journal.batch_events, cfg->journal.batch_us);
 	fprintf(out, "supervisor: heartbeat_timeout_ms %" PRIu32 " stats %s\n",
@@ -1547,7 +1761,49 @@ int config_cmd_check(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
-/* ---- the engine the config describes -------------------------------------- */
+/* ---- the risk rules and the engine the config describes -------------------- */
+
+int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_error *err)
+{
+	struct risk_setup s = {
+		.n_instruments = cfg->n_instruments,
+		.n_rules = cfg->risk.n_rules,
+		.equity = cfg->account.equity_cents,
+		.equity_scale = 2,
+		.kill_switch = cfg->risk.kill_switch,
+	};
+	for (uint32_t i = 0; i < cfg->n_instruments && i < RISK_MAX_INSTRUMENTS; i++) {
+		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
+		s.instrument[i] = (struct risk_instrument_def){ .id = ic->id, .px_scale = ic->px_scale,
+								.qty_scale = ic->qty_scale };
+		snprintf(s.instrument[i].symbol, sizeof s.instrument[i].symbol, "%s", ic->symbol);
+	}
+	for (uint32_t i = 0; i < cfg->risk.n_rules && i < FKS_MAX_RISK_RULES; i++) {
+		const struct fks_risk_rule_cfg *rc = &cfg->risk.rules[i];
+		s.rule[i].name = rc->rule;
+		s.rule[i].n_params = rc->n_params;
+		for (uint32_t k = 0; k < rc->n_params && k < RISK_MAX_RULE_PARAMS; k++)
+			s.rule[i].param[k] = (struct risk_param){ rc->param[k].key, rc->param[k].value };
+	}
+	return risk_init_rules(r, &s, err);
+}
+
+void config_venue_ctx(const struct fks_config *cfg, struct venue_ctx *ctx)
+{
+	_Static_assert(FKS_MAX_INSTRUMENTS <= VENUE_MAX_INSTRUMENTS, "every instrument fits a venue_ctx");
+	memset(ctx, 0, sizeof *ctx);
+	ctx->n_instruments = cfg->n_instruments;
+	for (uint32_t i = 0; i < cfg->n_instruments; i++)
+		ctx->instrument[i] = cfg->instrument[i].id;
+}
+
+size_t config_venue_params(const struct fks_config *cfg, struct venue_param *out)
+{
+	size_t n = cfg->venue.n_params < FKS_VENUE_PARAMS_MAX ? cfg->venue.n_params : FKS_VENUE_PARAMS_MAX;
+	for (size_t k = 0; k < n; k++)
+		out[k] = (struct venue_param){ cfg->venue.param[k].key, cfg->venue.param[k].value };
+	return n;
+}
 
 int config_build_engine(const struct fks_config *cfg, struct engine *e,
 			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,

@@ -87,11 +87,6 @@ enum fks_feed_source {
 };
 #define FKS_FEED_TEXT_MAX 256
 enum fks_strategy_type { FKS_STRATEGY_MA_CROSS = 1 };
-enum fks_venue_type { FKS_VENUE_SIM = 1 };
-enum fks_fill_model {
-	FKS_FILL_TOUCH = 1,         /* fill when the opposite touch reaches the limit */
-	FKS_FILL_NONE = 2,          /* never fill: acks only */
-};
 
 struct fks_stage_cfg {
 	int32_t core;               /* CPU id; checked against this process's affinity */
@@ -112,6 +107,8 @@ struct fks_instrument_cfg {
 	/* Resolved at this instrument's scales at load time. */
 	int64_t start_px;           /* px_scale */
 	int64_t order_qty;          /* strategy.qty, qty_scale */
+	/* The legacy risk shorthand resolved (0 under risk.rules, where each
+	 * rule resolves its own limits): */
 	int64_t max_order_qty;      /* risk.max_order_qty, qty_scale */
 	int64_t max_position;       /* risk.max_position, qty_scale */
 	int64_t max_notional;       /* risk.max_notional, px_scale: compare it with
@@ -146,21 +143,6 @@ struct fks_strategy_cfg {
 	enum fks_order_type order_type; /* from event.h */
 };
 
-/* Limits as written; each instrument holds them resolved at its scales. */
-struct fks_risk_cfg {
-	char max_order_qty[FKS_DECIMAL_TEXT_MAX];
-	char max_notional[FKS_DECIMAL_TEXT_MAX];
-	char max_position[FKS_DECIMAL_TEXT_MAX];
-	uint32_t stale_data_ms;
-	bool kill_switch;             /* start with the kill switch engaged */
-};
-
-struct fks_venue_cfg {
-	enum fks_venue_type type;
-	enum fks_fill_model fill;
-	uint32_t latency_us;
-};
-
 struct fks_journal_cfg {
 	char path[FKS_CONFIG_PATH_MAX];
 	enum fks_journal_sync sync;
@@ -185,6 +167,55 @@ struct fks_journal_cfg {
 struct fks_param {
 	char key[FKS_PARAM_KEY_MAX];
 	char value[FKS_PARAM_VALUE_MAX];
+};
+
+/*
+ * Pre-trade risk (gateway/risk/): the rules to apply, in order, each a name
+ * from the rule registry and its parameters as text, checked by the rule
+ * itself at load (config_build_risk).  The pinned rules (kill_switch,
+ * bad_order, feed_dead, throttle) are always applied and never listed.
+ *
+ * The legacy shorthand (max_order_qty, max_notional, max_position,
+ * stale_data_ms) is kept because every existing journal embeds it: the
+ * loader expands it into `rules` (stale_data, max_order_qty, max_notional,
+ * max_position: today's order), and also resolves its limits into each
+ * fks_instrument_cfg.  It cannot be mixed with `rules`.
+ */
+#define FKS_MAX_RISK_RULES 12
+#define FKS_RISK_PARAMS_MAX 8
+
+struct fks_risk_rule_cfg {
+	char rule[FKS_STRATEGY_NAME_MAX]; /* a registry name: "max_notional" */
+	uint32_t n_params;
+	struct fks_param param[FKS_RISK_PARAMS_MAX];
+};
+
+struct fks_risk_cfg {
+	bool kill_switch;             /* start with the kill switch engaged */
+	uint32_t n_rules;             /* after the legacy expansion: >= 1 */
+	struct fks_risk_rule_cfg rules[FKS_MAX_RISK_RULES];
+	/* The legacy shorthand as written ("" when not used). */
+	bool legacy;
+	char max_order_qty[FKS_DECIMAL_TEXT_MAX];
+	char max_notional[FKS_DECIMAL_TEXT_MAX];
+	char max_position[FKS_DECIMAL_TEXT_MAX];
+	uint32_t stale_data_ms;
+};
+
+/*
+ * The venue section: `type` names a venue of the registry
+ * (gateway/venues/registry.c) and every other key is that venue's own
+ * parameter, kept as text like a strategy's and checked by running the
+ * venue's init once at load (a refused value is reported at its line and
+ * column).  The loader knows no venue's parameters.
+ */
+#define FKS_VENUE_TYPE_MAX 32
+#define FKS_VENUE_PARAMS_MAX 16
+
+struct fks_venue_cfg {
+	char type[FKS_VENUE_TYPE_MAX];       /* default "sim" */
+	uint32_t n_params;
+	struct fks_param param[FKS_VENUE_PARAMS_MAX];
 };
 
 struct fks_strategy_inst {
@@ -275,6 +306,24 @@ struct strategy_error;
 int config_build_engine(const struct fks_config *cfg, struct engine *e,
 			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,
 			struct strategy_error *err);
+
+/* Build the risk rule runner of cfg's `risk` (gateway/risk/risk.h) into r
+ * (about 200 KiB: not on a small stack).  On failure err says which rule
+ * (err->rule indexes cfg->risk.rules) and which parameter.  Used by the
+ * loader to check every rule's parameters, and by the risk stage and
+ * `fks replay` to run them. */
+struct risk;
+struct risk_error;
+int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_error *err);
+
+/* The venue section as a venue's init takes it (gateway/venue.h): the
+ * instruments it trades, and its parameters, which point into cfg and
+ * live as long as it.  config_venue_params returns how many it wrote
+ * (at most FKS_VENUE_PARAMS_MAX). */
+struct venue_ctx;
+struct venue_param;
+void config_venue_ctx(const struct fks_config *cfg, struct venue_ctx *ctx);
+size_t config_venue_params(const struct fks_config *cfg, struct venue_param *out);
 
 /* Fill a journal's metadata from a loaded config: its text and instruments,
  * the version string (FKS_VERSION lives with the executable, so the caller

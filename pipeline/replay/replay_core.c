@@ -183,28 +183,9 @@ static int core_strategy_init(struct replay_core *c, const struct replay_setup *
 
 static int core_risk_init(struct replay_core *c, const struct fks_config *cfg, char *err, size_t errlen)
 {
-	struct risk_params *rp = calloc(1, sizeof *rp);
-	if (!rp) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rp->n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		rp->instrument[i] = (struct risk_limits){
-			.id = ic->id,
-			.qty_scale = ic->qty_scale,
-			.max_order_qty = ic->max_order_qty,
-			.max_notional = ic->max_notional,
-			.max_position = ic->max_position,
-		};
-	}
-	rp->stale_data_ns = (int64_t)cfg->risk.stale_data_ms * 1000000;
-	rp->kill_switch = cfg->risk.kill_switch;
-	int rc = risk_init(&c->risk, rp);
-	free(rp);
-	if (rc) {
-		snprintf(err, errlen, "risk: invalid limits");
+	struct risk_error rerr;
+	if (config_build_risk(cfg, &c->risk, &rerr)) {
+		snprintf(err, errlen, "risk: %s", rerr.msg);
 		return -1;
 	}
 	return 0;
@@ -225,6 +206,11 @@ void replay_risk_build_reject(const struct fks_ev_order_new *o, enum fks_risk_re
 void replay_risk_exec(struct replay_core *c, const union fks_event *rep)
 {
 	risk_on_exec(&c->risk, rep);
+}
+
+void replay_risk_market(struct replay_core *c, const union fks_event *md)
+{
+	risk_on_market(&c->risk, md);
 }
 
 /* ---- reports back to the strategy and risk --------------------------------- */
@@ -268,12 +254,13 @@ static void venue_emit(void *ctx, const union fks_event *in)
 }
 
 /* The setup's venue parameters as a venue's init takes them: text
- * key/value pairs.  The setup keeps them as the sim venue's struct (the
- * --set knobs write it), so they are written back as text here. */
+ * key/value pairs.  For the sim venue the setup keeps them as its struct
+ * (the --set knobs write it), so they are written back as text here; any
+ * other venue gets the config's section as written. */
 struct core_venue_setup {
 	const char *type;
 	struct venue_ctx ctx;
-	struct venue_param param[4];
+	struct venue_param param[FKS_VENUE_PARAMS_MAX];
 	size_t n_params;
 	char num[3][16];
 };
@@ -285,7 +272,12 @@ static void core_venue_setup(struct core_venue_setup *vs, const struct replay_se
 	const struct sim_venue_params *sp = &s->venue;
 
 	memset(vs, 0, sizeof *vs);
-	vs->type = s->cfg.venue.type == FKS_VENUE_SIM ? "sim" : "(unknown)";
+	vs->type = s->cfg.venue.type;
+	if (strcmp(vs->type, "sim") != 0) {
+		config_venue_ctx(&s->cfg, &vs->ctx);
+		vs->n_params = config_venue_params(&s->cfg, vs->param);
+		return;
+	}
 	vs->ctx.n_instruments = sp->n_instruments;
 	memcpy(vs->ctx.instrument, sp->instrument, sizeof vs->ctx.instrument);
 	/* Any other fill value is passed on as text the venue refuses. */
@@ -310,7 +302,7 @@ static int core_venue_init(struct replay_core *c, const struct replay_setup *s, 
 	core_venue_setup(&vs, s);
 	const struct venue_vtbl *vt = venue_find(vs.type);
 	if (!vt) {
-		snprintf(err, errlen, "venue type %d: not in the venue registry", (int)s->cfg.venue.type);
+		snprintf(err, errlen, "venue type '%s': not in the venue registry", s->cfg.venue.type);
 		return -1;
 	}
 	if (venue_driver_open(&c->venue, vt, &vs.ctx, vs.param, vs.n_params, venue_emit, c, &verr)) {
@@ -417,9 +409,10 @@ static unsigned core_strategy_step(struct replay_core *c, const union fks_event 
  * stay in the strategy stage: they go to the journal, not to risk).
  * pass[i]: c->out[i] goes on to the venue; a rejected order's risk reject
  * is emitted and applied to the strategy at once. */
-static void core_risk_step(struct replay_core *c, unsigned n, bool *pass)
+static void core_risk_step(struct replay_core *c, const union fks_event *md, unsigned n, bool *pass)
 {
 	c->risk_pos++;
+	replay_risk_market(c, md);
 	for (unsigned i = 0; i < n; i++) {
 		union fks_event *o = &c->out[i];
 		if (o->h.type == FKS_EV_SIGNAL) {
@@ -458,7 +451,7 @@ void replay_core_market(struct replay_core *c, const union fks_event *md)
 
 	unsigned n = core_strategy_step(c, md);
 	bool pass[REPLAY_MAX_OUT];
-	core_risk_step(c, n, pass);
+	core_risk_step(c, md, n, pass);
 
 	core_venue_step(c, md, n, pass);
 }

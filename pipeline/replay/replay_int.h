@@ -67,12 +67,13 @@ void replay_strat_market(struct replay_core *c, const union fks_event *md);
 void replay_strat_exec(struct replay_core *c, const union fks_event *rep);
 
 /* The only calls into gateway/risk in replay: the core's risk checks an
- * order, builds a reject, sees an execution report. */
+ * order, builds a reject, sees an execution report or a market event. */
 enum fks_risk_reason replay_risk_check(struct replay_core *c, const struct fks_ev_order_new *o, int64_t now,
 				       int64_t *limit, int64_t *value);
 void replay_risk_build_reject(const struct fks_ev_order_new *o, enum fks_risk_reason why, int64_t limit,
 			      int64_t value, uint64_t seq, struct fks_ev_risk_reject *out);
 void replay_risk_exec(struct replay_core *c, const union fks_event *rep);
+void replay_risk_market(struct replay_core *c, const union fks_event *md);
 
 /* ---- inputs (replay_inputs.c) ---------------------------------------------
  * A journal directory (its market events, in journal order), a recording in

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/venues/sim/sim_ops.h"
 #include "pipeline/replay/replay_int.h"
 #include "shm/fixed.h"
 #include "strategies/engine.h"
@@ -16,8 +17,10 @@ void replay_setup_from_config(struct replay_setup *s, const struct fks_config *c
 {
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
-	s->venue.fill = (uint8_t)cfg->venue.fill;
-	s->venue.latency_us = cfg->venue.latency_us;
+	struct venue_param vp[FKS_VENUE_PARAMS_MAX];
+	struct venue_error verr;
+	/* The loader ran these through the sim venue's init (check_venue). */
+	(void)sim_venue_parse_params(&s->venue, vp, config_venue_params(cfg, vp), &verr);
 	s->venue.n_instruments = cfg->n_instruments;
 	for (uint32_t i = 0; i < cfg->n_instruments; i++)
 		s->venue.instrument[i] = cfg->instrument[i].id;

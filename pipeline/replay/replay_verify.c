@@ -344,6 +344,7 @@ static void verify_risk_pass(struct verify *v, struct replay_core *core, const s
 		if (pos >= n_md)
 			break;
 		rpos++; /* the market event */
+		replay_risk_market(core, &v->md.v[pos].ev);
 		verify_risk_markers(v, core, rpos, &ri);
 		for (size_t oi = p->first_out[pos]; oi < p->first_out[pos + 1]; oi++) {
 			if (p->ev[oi].h.type == FKS_EV_SIGNAL)

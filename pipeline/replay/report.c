@@ -51,22 +51,25 @@ static __int128 pow10_128(unsigned n)
 	return v;
 }
 
-/* The value of a position at the current mark, in cash units. */
-static __int128 mark_value(const struct report *r, const struct report_book *b)
+/* The price closing the book's position would get: the bid for a long, the
+ * ask for a short, the last trade when no quote was seen. */
+static int64_t mark_px(const struct report *r, const struct report_book *b)
 {
 	const struct report_mark *m = &r->mark[b->inst];
-	int64_t px = b->position > 0 ? m->bid : m->ask;
+	int64_t px = b->pos.qty > 0 ? m->bid : m->ask;
 
-	if (b->position == 0)
-		return 0;
-	if (px <= 0)
-		px = m->last;
-	return (__int128)b->position * px;
+	return px > 0 ? px : m->last;
+}
+
+/* Gross P&L at the mark, in cash units: realized + unrealized. */
+static __int128 book_gross(const struct report *r, const struct report_book *b)
+{
+	return b->pos.realized + position_unrealized(&b->pos, mark_px(r, b));
 }
 
 static __int128 book_net(const struct report *r, const struct report_book *b)
 {
-	return b->cash + mark_value(r, b) - b->fees;
+	return book_gross(r, b) - b->pos.fees;
 }
 
 static double cash_to_double(const struct report *r, int inst, __int128 v)
@@ -148,6 +151,7 @@ static struct report_book *find_book(struct report *r, uint16_t strategy, uint32
 	b->strategy = strategy;
 	b->instrument = instrument;
 	b->inst = inst;
+	position_init(&b->pos);
 	b->trade = -1;
 	/* Its equity was 0 at every sample so far: calloc'd. */
 	r->n_books++;
@@ -174,8 +178,46 @@ static struct report_trade *new_trade(struct report *r, struct report_book *b, u
 	tr->side = side;
 	tr->open = true;
 	tr->entry_ns = tr->exit_ns = t;
+	tr->realized_at_entry = b->pos.realized;
 	b->trade = (int64_t)r->n_trades++;
 	return tr;
+}
+
+/* The round trips a fill of the book's position (before -> b->pos.qty)
+ * moves: the trade it adds to, closes or opens, with its gross taken from
+ * the position's realized P&L and cash, so that a trade's gross and the
+ * book's realized P&L are the same sums. */
+static void book_trades(struct report *r, struct report_book *b, int64_t before, uint8_t side,
+			__int128 fee, int64_t t)
+{
+	int64_t after = b->pos.qty;
+	int64_t abs_after = after < 0 ? -after : after;
+	bool flipped = before != 0 && after != 0 && (before > 0) != (after > 0);
+	struct report_trade *tr = b->trade >= 0 ? &r->trade[b->trade] : NULL;
+
+	if (before == 0) {
+		/* new_trade sets b->trade, -1 when out of memory. */
+		tr = new_trade(r, b, side, t);
+		if (tr)
+			tr->fees += fee;
+	} else if (tr) {
+		tr->fees += fee; /* all of a flip's fee goes to the trade it closes */
+		if (after == 0 || flipped) {
+			tr->gross = b->pos.realized - tr->realized_at_entry;
+			tr->open = false;
+			tr->exit_ns = t;
+			b->trade = -1;
+			tr = NULL;
+		}
+	}
+	if (flipped)
+		tr = new_trade(r, b, side, t);
+	if (tr) {
+		/* Open: its cash flow so far (realized gained, less the open cost). */
+		tr->gross = position_cash(&b->pos) - tr->realized_at_entry;
+		if (abs_after > tr->max_qty)
+			tr->max_qty = abs_after;
+	}
 }
 
 void report_on_fill(struct report *r, const struct fks_ev_fill *f, uint8_t side, uint16_t strategy)
@@ -183,7 +225,9 @@ void report_on_fill(struct report *r, const struct fks_ev_fill *f, uint8_t side,
 	int inst = inst_index(r, f->h.instrument);
 	int64_t t = f->h.event_time_ns;
 
-	if (inst < 0 || f->qty <= 0 || (side != FKS_SIDE_BUY && side != FKS_SIDE_SELL)) {
+	/* What gateway/position refuses for a fresh book, refused before a book
+	 * is made for it. */
+	if (inst < 0 || f->qty <= 0 || f->px < 0 || (side != FKS_SIDE_BUY && side != FKS_SIDE_SELL)) {
 		r->unknown_fills++;
 		return;
 	}
@@ -195,54 +239,19 @@ void report_on_fill(struct report *r, const struct fks_ev_fill *f, uint8_t side,
 		r->books_full++;
 		return;
 	}
-	int s = side == FKS_SIDE_BUY ? 1 : -1;
-	__int128 notional = (__int128)f->px * f->qty;
-	__int128 fee = (notional * r->p.fee_ppm + 999999) / 1000000;
-	int64_t before = b->position;
+	int64_t before = b->pos.qty;
+	__int128 fee = position_fee(f->px, f->qty, r->p.fee_ppm);
 
-	b->fills++;
-	b->cash -= s * notional;
-	b->fees += fee;
-	b->turnover += notional;
-	b->position += s * f->qty;
-
-	/* Round trips. */
-	int64_t abs_before = before < 0 ? -before : before;
-	if (before == 0 || (before > 0) == (s > 0)) {
-		struct report_trade *tr = before == 0 ? new_trade(r, b, side, t)
-						     : (b->trade >= 0 ? &r->trade[b->trade] : NULL);
-		if (tr) {
-			tr->gross -= s * notional;
-			tr->fees += fee;
-			int64_t a = b->position < 0 ? -b->position : b->position;
-			if (a > tr->max_qty)
-				tr->max_qty = a;
-		}
-	} else {
-		int64_t close_q = f->qty < abs_before ? f->qty : abs_before;
-		struct report_trade *tr = b->trade >= 0 ? &r->trade[b->trade] : NULL;
-		if (tr) {
-			tr->gross -= s * (__int128)f->px * close_q;
-			tr->fees += fee;
-			if (close_q == abs_before) {
-				tr->open = false;
-				tr->exit_ns = t;
-				b->trade = -1;
-			}
-		}
-		if (f->qty > close_q) {
-			struct report_trade *nt = new_trade(r, b, side, t);
-			if (nt) {
-				nt->gross -= s * (__int128)f->px * (f->qty - close_q);
-				nt->max_qty = f->qty - close_q;
-			}
-		}
+	if (position_on_fill(&b->pos, side, f->px, f->qty, fee) != 0) {
+		r->unknown_fills++; /* the position would leave int64 */
+		return;
 	}
+	book_trades(r, b, before, side, fee, t);
 
 	/* Exposure. */
-	if (before == 0 && b->position != 0)
+	if (before == 0 && b->pos.qty != 0)
 		b->open_since = t;
-	else if (before != 0 && b->position == 0)
+	else if (before != 0 && b->pos.qty == 0)
 		b->exposed_ns += t - b->open_since;
 }
 
@@ -251,7 +260,7 @@ void report_finish(struct report *r)
 	if (!r->started)
 		return;
 	for (uint32_t b = 0; b < r->n_books; b++) {
-		if (r->book[b].position != 0) {
+		if (r->book[b].pos.qty != 0) {
 			r->book[b].exposed_ns += r->last_ns - r->book[b].open_since;
 			r->book[b].open_since = r->last_ns;
 		}
@@ -299,10 +308,10 @@ void report_metrics(const struct report *r, int strategy, uint32_t instrument, s
 		if (!book_in(b, strategy, instrument))
 			continue;
 		nb++;
-		m->fills += b->fills;
-		m->gross += cash_to_double(r, b->inst, b->cash + mark_value(r, b));
-		m->fees += cash_to_double(r, b->inst, b->fees);
-		m->turnover += cash_to_double(r, b->inst, b->turnover);
+		m->fills += b->pos.fills;
+		m->gross += cash_to_double(r, b->inst, book_gross(r, b));
+		m->fees += cash_to_double(r, b->inst, b->pos.fees);
+		m->turnover += cash_to_double(r, b->inst, b->pos.turnover);
 		exposed += (double)b->exposed_ns;
 	}
 	m->net = m->gross - m->fees;
@@ -363,11 +372,20 @@ __int128 report_net_cash(const struct report *r, uint32_t instrument, __int128 *
 		if (r->book[b].instrument != instrument)
 			continue;
 		net += book_net(r, &r->book[b]);
-		f += r->book[b].fees;
+		f += r->book[b].pos.fees;
 	}
 	if (fees)
 		*fees = f;
 	return net;
+}
+
+__int128 report_realized_cash(const struct report *r, uint32_t instrument)
+{
+	__int128 realized = 0;
+	for (uint32_t b = 0; b < r->n_books; b++)
+		if (r->book[b].instrument == instrument)
+			realized += r->book[b].pos.realized;
+	return realized;
 }
 
 void report_format_cash(const struct report *r, int inst, __int128 v, char *buf, size_t cap)

@@ -5,15 +5,19 @@
  * every fill with the side and strategy of its order.  It keeps one "book"
  * per (strategy, instrument) pair and derives everything from the fills.
  *
- * Money is exact.  A book's cash is kept in "cash units", 10^-(px_scale +
- * qty_scale) of the quote currency, as a 128-bit integer: a fill of qty at
- * px moves it by exactly px * qty (minus for a buy, plus for a sell).
+ * Money is exact.  Each book is one struct position (gateway/position.h,
+ * the module the live summary and risk use too), so a book's cash, fees,
+ * turnover and realized P&L are the position module's, in "cash units",
+ * 10^-(px_scale + qty_scale) of the quote currency, as 128-bit integers: a
+ * fill of qty at px moves cash by exactly px * qty (minus for a buy, plus
+ * for a sell).
  *   fee of a fill   ceil(px * qty * fee_ppm / 10^6) cash units, i.e. rounded
  *                   up (never in our favour) at the finest unit there is;
  *                   the default fee_ppm 1000 is 0.1% of notional
- *   gross P&L       cash + position * mark, where the mark is the bid for a
- *                   long and the ask for a short (what closing would get),
- *                   or the last trade price when no quote was seen
+ *   gross P&L       realized + unrealized at the mark (= cash + position *
+ *                   mark), where the mark is the bid for a long and the ask
+ *                   for a short (what closing would get), or the last trade
+ *                   price when no quote was seen
  *   net P&L         gross P&L - fees
  *   turnover        sum of px * qty over fills
  * Amounts are printed as exact decimals at px_scale + qty_scale places.
@@ -21,7 +25,10 @@
  * Round trips ("trades"): a book's trade opens when its position leaves 0
  * and closes when it returns to 0.  A fill that flips the position closes
  * the trade with the part of its quantity that reaches 0 and opens the next
- * with the rest; its whole fee goes to the trade it closes.  A trade is won
+ * with the rest; its whole fee goes to the trade it closes.  A trade's gross
+ * is the book's realized P&L gained between its open and its close (while
+ * open: its cash flow so far, i.e. realized gained minus the open cost).
+ * A trade is won
  * when its net (gross cash flow - fees) is > 0.  Trades still open at the
  * end are listed as open and not counted in the win rate.
  *
@@ -52,6 +59,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gateway/position.h"
 #include "shm/event.h"
 
 #define REPORT_MAX_INSTRUMENTS 64
@@ -80,15 +88,14 @@ struct report_trade {
 	int64_t entry_ns, exit_ns;
 	int64_t max_qty;             /* largest absolute position during it */
 	__int128 gross, fees;        /* cash units */
+	__int128 realized_at_entry;  /* its book's realized P&L when it opened */
 };
 
 struct report_book {
 	uint16_t strategy;
 	uint32_t instrument;
 	int inst;                    /* index into params.instrument */
-	int64_t position;
-	__int128 cash, fees, turnover;
-	uint64_t fills;
+	struct position pos;         /* qty, cash, fees, turnover, fills, realized */
 	int64_t exposed_ns, open_since;
 	int64_t trade;               /* index of its open trade, -1 none */
 };
@@ -111,7 +118,9 @@ struct report {
 	int64_t sample_ns[REPORT_SAMPLES];
 	double *equity;              /* [REPORT_MAX_BOOKS][REPORT_SAMPLES] */
 	uint64_t market_events;
-	uint64_t unknown_fills;      /* fills of instruments not in params */
+	uint64_t unknown_fills;      /* fills not booked: instrument not in params,
+					side not buy/sell, qty <= 0, px < 0, or a
+					position beyond int64 */
 	uint64_t books_full;         /* fills dropped: REPORT_MAX_BOOKS in use */
 	bool oom;
 };
@@ -138,6 +147,10 @@ void report_metrics(const struct report *r, int strategy, uint32_t instrument, s
 /* Exact net P&L of one instrument, summed over strategies, in cash units
  * (10^-(px_scale + qty_scale)); and its fees likewise. */
 __int128 report_net_cash(const struct report *r, uint32_t instrument, __int128 *fees);
+
+/* Exact realized P&L (gross of fees) of one instrument, summed over
+ * strategies, in cash units: what gateway/position gives for its fills. */
+__int128 report_realized_cash(const struct report *r, uint32_t instrument);
 
 /* Format a cash amount of instrument index i as an exact decimal. */
 void report_format_cash(const struct report *r, int inst, __int128 v, char *buf, size_t cap);

@@ -14,7 +14,6 @@
 #include "pipeline/runtime/run.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pipeline/cli/options.h"
 #include "pipeline/config/config.h"
 #include "shm/fixed.h"
 #include "shm/text_sink.h"
@@ -53,7 +53,7 @@ struct run_opts {
 	bool json;
 };
 
-static void usage(FILE *out)
+static void usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
 		"usage: fks run [-c FILE] [--duration SECONDS] [--events N] [--prefix NAME]\n"
@@ -67,68 +67,50 @@ static void usage(FILE *out)
 		"The journal goes to DIR (default: the config's journal.path, fks-journal).  A\n"
 		"journal already there is first moved to DIR.<its start time>, so DIR always\n"
 		"holds the latest run: follow it with 'fks tail -f -j DIR'.\n"
-		"\n"
-		"  -c, --config FILE   pipeline config (YAML)\n"
-		"  --duration SECONDS  stop after this long (default: until SIGINT/SIGTERM)\n"
-		"  --events N          stop after the feed has produced N events\n"
-		"  --prefix NAME       shared-memory name prefix (default: the config's\n"
-		"                      supervisor.stats, \"fks\"); two runs need two prefixes\n"
-		"  --journal DIR       journal directory (overrides journal.path)\n"
-		"  --json              print the final summary as one JSON object\n"
+		"\n");
+	opts_print_help(table, out);
+	fprintf(out,
 		"\n"
 		"Watch a running pipeline with 'fks status --watch' from another terminal.\n"
 		"Exit status: 0 clean stop, 1 a stage failed or died, 2 usage or config error.\n");
 }
 
+/* Options into o: -1 to go on, else the exit status (help: 0). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "journal", required_argument, NULL, 'J' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	const struct opt opts[] = {
+		{ .name = "config", .short_name = 'c', .kind = OPT_STRING, .dest = &o->config_path, .arg = "FILE",
+		  .help = "pipeline config (YAML)" },
+		{ .name = "duration", .kind = OPT_DECIMAL, .dest = &o->duration_s, .arg = "SECONDS",
+		  .help = "stop after this long (default: until SIGINT/SIGTERM)", .expect = "seconds > 0",
+		  .dmin = 0, .dmin_open = true },
+		{ .name = "events", .kind = OPT_UINT, .dest = &o->events, .arg = "N",
+		  .help = "stop after the feed has produced N events", .expect = "a count > 0",
+		  .umin = 1, .umax = UINT64_MAX },
+		{ .name = "prefix", .kind = OPT_STRING, .dest = &o->prefix, .arg = "NAME",
+		  .help = "shared-memory name prefix (default: the config's\n"
+			  "supervisor.stats, \"fks\"); two runs need two prefixes" },
+		{ .name = "journal", .kind = OPT_STRING, .dest = &o->journal, .arg = "DIR",
+		  .help = "journal directory (overrides journal.path)" },
+		{ .name = "json", .kind = OPT_FLAG, .dest = &o->json, .help = "print the final summary as one JSON object" },
 		{ 0 },
 	};
-	optind = 1;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		char *end;
-		switch (ch) {
-		case 'c': o->config_path = optarg; break;
-		case 'd':
-			o->duration_s = strtod(optarg, &end);
-			if (*end || o->duration_s <= 0) {
-				fprintf(stderr, "fks run: --duration: expected seconds > 0, got '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'e':
-			errno = 0;
-			o->events = strtoull(optarg, &end, 10);
-			if (*end || errno || o->events == 0 || optarg[0] == '-') {
-				fprintf(stderr, "fks run: --events: expected a count > 0, got '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'p': o->prefix = optarg; break;
-		case 'J':
-			if (!optarg[0] || strlen(optarg) >= FKS_CONFIG_PATH_MAX) {
-				fprintf(stderr, "fks run: --journal: a directory of 1 to %d characters\n",
-					FKS_CONFIG_PATH_MAX - 1);
-				return 2;
-			}
-			o->journal = optarg;
-			break;
-		case 'j': o->json = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	const struct opt_table table = { .cmd = "fks run", .help_col = 22, .opts = opts };
+	int npos = opts_parse(&table, argc, argv);
+	if (npos == OPTS_HELP) {
+		usage(stdout, &table);
+		return 0;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "fks run: unexpected argument '%s'\n", argv[optind]);
+	if (npos == OPTS_BAD) {
+		usage(stderr, &table);
+		return 2;
+	}
+	if (o->journal && (!o->journal[0] || strlen(o->journal) >= FKS_CONFIG_PATH_MAX)) {
+		fprintf(stderr, "%s: --journal: a directory of 1 to %d characters\n", table.cmd, FKS_CONFIG_PATH_MAX - 1);
+		return 2;
+	}
+	if (npos > 0) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", table.cmd, argv[1]);
 		return 2;
 	}
 	return -1;
@@ -318,7 +300,7 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 	printf("  orders: %llu intents, %llu passed risk, %llu rejected by risk", C(sg, CTR_ORDERS),
 	       C(rk, CTR_RISK_PASSED), C(rk, CTR_RISK_REJECTED));
 	bool first = true;
-	for (unsigned r = 1; r < 16; r++) {
+	for (unsigned r = 1; r < FKS_RISK_REASON_SLOTS; r++) {
 		unsigned long long n = atomic_load(&rk->reject_reason[r]);
 		if (n) {
 			printf("%s%s %llu", first ? " (" : ", ", fks_risk_reason_name(r), n);

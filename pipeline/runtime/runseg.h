@@ -17,6 +17,7 @@
 
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/hist.h"
+#include "shm/reasons.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
 #define RUNSEG_VERSION 2u
@@ -67,7 +68,7 @@ struct stage_stats {
 	_Atomic uint64_t counter[CTR_COUNT];
 	_Atomic int64_t position[FKS_MAX_INSTRUMENTS + 1]; /* risk: by instrument id */
 	_Atomic int64_t realized_pnl[FKS_MAX_INSTRUMENTS + 1]; /* gateway: px_scale units */
-	_Atomic uint64_t reject_reason[16]; /* risk: by enum fks_risk_reason */
+	_Atomic uint64_t reject_reason[FKS_RISK_REASON_SLOTS]; /* risk: by enum fks_risk_reason */
 	char error[160];                 /* why the stage failed, for the supervisor */
 	struct hist latency;             /* receive of the cause -> emit, ns */
 	struct hist tick_to_trade;       /* gateway: feed receive -> order to venue, ns */

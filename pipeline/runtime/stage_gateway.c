@@ -4,7 +4,6 @@
  * reports back to risk, the strategy and the journal.  Every call into the
  * venue goes through its table, from the one section below.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,7 @@
 #include "pipeline/runtime/stage_int.h"
 #include "pipeline/runtime/venue_driver.h"
 #include "shm/fixed.h"
-
-/* order_reject.reason for an order the gateway refused itself; venue
- * reasons (enum sim_reject_reason) are small numbers. */
-#define GATEWAY_REJ_KILL_SWITCH 100
+#include "shm/reasons.h"
 
 /* A venue with descriptors: the ring's wait cannot wake on them, so the
  * stage waits on the ring at most this long between looks at them. */
@@ -109,45 +105,20 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 
 /* ---- the venue: every call into it, through its table ------------------- */
 
-/* The config's venue section as a venue's init takes it: its instruments,
- * and its parameters as text key/value pairs.  The config still keeps the
- * section as typed fields, so they are written back as text here. */
-struct gateway_venue_setup {
-	const char *type;
-	struct venue_ctx ctx;
-	struct venue_param param[2];
-	size_t n_params;
-	char latency_us[16];
-};
-
-static void gateway_venue_setup(struct gateway_venue_setup *vs, const struct fks_config *cfg)
-{
-	memset(vs, 0, sizeof *vs);
-	vs->type = cfg->venue.type == FKS_VENUE_SIM ? "sim" : "(unknown)";
-	vs->ctx.n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments && i < VENUE_MAX_INSTRUMENTS; i++)
-		vs->ctx.instrument[i] = cfg->instrument[i].id;
-	/* Any other fill value is passed on as text the venue refuses. */
-	const char *fill = "?";
-	if (cfg->venue.fill == FKS_FILL_TOUCH)
-		fill = "touch";
-	else if (cfg->venue.fill == FKS_FILL_NONE)
-		fill = "none";
-	snprintf(vs->latency_us, sizeof vs->latency_us, "%" PRIu32, cfg->venue.latency_us);
-	vs->param[vs->n_params++] = (struct venue_param){ "fill", fill };
-	vs->param[vs->n_params++] = (struct venue_param){ "latency_us", vs->latency_us };
-}
-
+/* The venue the config's section names, with its parameters as text
+ * (the loader already ran them through this venue's init). */
 static int gateway_venue_open(struct gateway *g, const struct fks_config *cfg)
 {
-	struct gateway_venue_setup vs;
+	struct venue_ctx ctx;
+	struct venue_param params[FKS_VENUE_PARAMS_MAX];
 	struct venue_error err = { .key = NULL };
 
-	gateway_venue_setup(&vs, cfg);
-	const struct venue_vtbl *vt = venue_find(vs.type);
+	const struct venue_vtbl *vt = venue_find(cfg->venue.type);
 	if (!vt)
-		return stage_fail(g->s, "venue type %d: not in the venue registry", (int)cfg->venue.type);
-	if (venue_driver_open(&g->venue, vt, &vs.ctx, vs.param, vs.n_params, gateway_emit, g, &err) != 0)
+		return stage_fail(g->s, "venue type '%s': not in the venue registry", cfg->venue.type);
+	config_venue_ctx(cfg, &ctx);
+	size_t n = config_venue_params(cfg, params);
+	if (venue_driver_open(&g->venue, vt, &ctx, params, n, gateway_emit, g, &err) != 0)
 		return stage_fail(g->s, "%s venue: %s%s%s", vt->type, err.key ? err.key : "", err.key ? ": " : "",
 				  err.msg);
 	return 0;
@@ -248,7 +219,7 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 			rej.order_reject.h.type = FKS_EV_ORDER_REJECT;
 			rej.order_reject.h.source = FKS_STAGE_GATEWAY;
 			rej.order_reject.order_id = ev->order_new.order_id;
-			rej.order_reject.reason = GATEWAY_REJ_KILL_SWITCH;
+			rej.order_reject.reason = FKS_GATEWAY_REJ_KILL_SWITCH;
 			stats_add(&st->counter[CTR_KILL_BLOCKED], 1);
 			gateway_emit(g, &rej);
 			return;

@@ -39,6 +39,7 @@ static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t no
 {
 	struct risk *R = r->logic;
 	if (ev->h.type != FKS_EV_ORDER_NEW) {
+		risk_on_market(R, ev); /* marks, for the rules that read them */
 		relay_forward(r, ev, now); /* market data, and cancels: nothing to check */
 		return;
 	}
@@ -54,7 +55,7 @@ static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t no
 		relay_stage(r, &rej);
 		tap_put(&r->tap, &rej);
 		stats_add(&r->s->st->counter[CTR_RISK_REJECTED], 1);
-		if (why < 16)
+		if (why < FKS_RISK_REASON_SLOTS)
 			stats_add(&r->s->st->reject_reason[why], 1);
 	}
 	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
@@ -64,30 +65,15 @@ static void risk_on_main(struct relay *r, const union fks_event *ev, uint64_t no
 /* The risk stage's state. */
 struct risk_stage {
 	struct risk risk;
-	struct risk_params params;
 	struct relay relay;
 };
 
-/* The limits from the config: the one risk_init call of the live risk. */
+/* The rules from the config: the one init of the live risk. */
 static int risk_stage_init(struct stage *s, struct risk_stage *R)
 {
-	const struct fks_config *cfg = s->a->cfg;
-	struct risk_params *p = &R->params;
-	p->n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
-		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		p->instrument[i] = (struct risk_limits){
-			.id = ic->id,
-			.qty_scale = ic->qty_scale,
-			.max_order_qty = ic->max_order_qty,
-			.max_notional = ic->max_notional,
-			.max_position = ic->max_position,
-		};
-	}
-	p->stale_data_ns = (int64_t)cfg->risk.stale_data_ms * 1000000;
-	p->kill_switch = cfg->risk.kill_switch;
-	if (risk_init(&R->risk, p) != 0)
-		return stage_fail(s, "risk: invalid limits");
+	struct risk_error err;
+	if (config_build_risk(s->a->cfg, &R->risk, &err) != 0)
+		return stage_fail(s, "risk: %s", err.msg);
 	return 0;
 }
 

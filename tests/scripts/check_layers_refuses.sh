@@ -26,4 +26,9 @@ expect "feeds/net reaching the trading vocabulary" 'feeds/net/tls.c:1: include "
 rm "$t/feeds/net/tls.c"
 printf '#include "gateway/risk.h"\n' >"$t/pipeline/journal/j.c"
 expect "the journal including gateway" 'pipeline/journal/j.c:1: include "gateway/risk.h": pipeline/journal/*'
-echo "check-layers refuses all four"
+rm "$t/pipeline/journal/j.c"
+mkdir -p "$t/pipeline/cli"
+echo 'int x;' >"$t/pipeline/cli/options.h"
+printf '#include "pipeline/cli/options.h"\n#include "gateway/risk.h"\n' >"$t/pipeline/cli/options.c"
+expect "the option parser reaching up" 'pipeline/cli/options.c:2: include "gateway/risk.h": pipeline/cli/options.* may include only pipeline/cli/options.h'
+echo "check-layers refuses all five"

@@ -34,16 +34,24 @@ static int parse_param(struct sim_venue_params *sp, const struct venue_param *p,
 	return venue_fail(err, p->key, "unknown sim venue parameter");
 }
 
+int sim_venue_parse_params(struct sim_venue_params *sp, const struct venue_param *params, size_t n_params,
+			   struct venue_error *err)
+{
+	memset(sp, 0, sizeof *sp);
+	sp->fill = SIM_FILL_TOUCH;
+	for (size_t i = 0; i < n_params; i++)
+		if (parse_param(sp, &params[i], err) != 0)
+			return -1;
+	return 0;
+}
+
 static int sim_init(void *state, const struct venue_ctx *ctx, const struct venue_param *params,
 		    size_t n_params, struct venue_error *err)
 {
 	struct sim_venue_params sp;
 
-	memset(&sp, 0, sizeof sp);
-	sp.fill = SIM_FILL_TOUCH;
-	for (size_t i = 0; i < n_params; i++)
-		if (parse_param(&sp, &params[i], err) != 0)
-			return -1;
+	if (sim_venue_parse_params(&sp, params, n_params, err) != 0)
+		return -1;
 	if (ctx->n_instruments == 0 || ctx->n_instruments > SIM_VENUE_MAX_INSTRUMENTS)
 		return venue_fail(err, NULL, "%u instruments: the sim venue trades 1..%u",
 				  ctx->n_instruments, SIM_VENUE_MAX_INSTRUMENTS);

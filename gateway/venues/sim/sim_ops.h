@@ -10,7 +10,15 @@
 #define FKS_GATEWAY_VENUES_SIM_SIM_OPS_H
 
 #include "gateway/venue.h"
+#include "gateway/venues/sim/sim_venue.h"
 
 extern const struct venue_vtbl sim_venue_vtbl;
+
+/* The parameters above into *sp (defaults first; no instruments): what
+ * init parses, for callers that run a struct sim_venue directly and may
+ * change a parameter before sim_venue_init (`fks replay --set fill=...`).
+ * 0, or -1 with *err naming the key. */
+int sim_venue_parse_params(struct sim_venue_params *sp, const struct venue_param *params, size_t n_params,
+			   struct venue_error *err);
 
 #endif

@@ -1,4 +1,5 @@
 #include "gateway/venues/sim/sim_venue.h"
+#include "shm/reasons.h"
 
 #include <string.h>
 
@@ -21,18 +22,20 @@ static bool is_open(const struct sim_order *o)
 	return order_is_open((enum order_state)o->ord.state);
 }
 
+/* The simulated venue's codes are the registry's venue reasons (shm/reasons.h). */
+#define SAME_CODE(x) _Static_assert((int)SIM_REJ_##x == (int)FKS_VENUE_REJ_##x, "SIM_REJ_" #x)
+SAME_CODE(UNKNOWN_INSTRUMENT);
+SAME_CODE(DUPLICATE_ORDER_ID);
+SAME_CODE(BAD_ORDER);
+SAME_CODE(VENUE_FULL);
+SAME_CODE(UNKNOWN_ORDER);
+SAME_CODE(ORDER_DONE);
+SAME_CODE(UNSUPPORTED);
+
 const char *sim_reject_reason_name(unsigned reason)
 {
-	switch (reason) {
-	case SIM_REJ_UNKNOWN_INSTRUMENT: return "unknown_instrument";
-	case SIM_REJ_DUPLICATE_ORDER_ID: return "duplicate_order_id";
-	case SIM_REJ_BAD_ORDER: return "bad_order";
-	case SIM_REJ_VENUE_FULL: return "venue_full";
-	case SIM_REJ_UNKNOWN_ORDER: return "unknown_order";
-	case SIM_REJ_ORDER_DONE: return "order_done";
-	case SIM_REJ_UNSUPPORTED: return "unsupported";
-	}
-	return "?";
+	const struct fks_reason *r = fks_reason_order_reject(reason);
+	return r && r->origin == FKS_ORIGIN_VENUE ? r->name : "?";
 }
 
 /* ---- set-up ------------------------------------------------------------ */

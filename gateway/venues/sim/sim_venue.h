@@ -112,7 +112,7 @@
 #define SIM_VENUE_MAX_LATENCY_US 10000000u
 #define SIM_VENUE_MAX_SLIPPAGE_BPS 10000u
 
-/* Same numbers as enum fks_fill_model in pipeline/config.h. */
+/* The sim venue's `fill` parameter (sim_ops.h): touch, none, queue. */
 enum sim_fill_model {
 	SIM_FILL_TOUCH = 1,
 	SIM_FILL_NONE = 2,

@@ -11,12 +11,14 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
+#include <inttypes.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/risk/risk.h"
 #include "pipeline/config/config.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -104,6 +106,27 @@ static int load_template(struct fks_config *cfg, const char *qty, const char *ma
 	return config_load_string(text, (size_t)n, "inline.yaml", cfg, err, errlen);
 }
 
+/* One rule with at most one parameter, as the config holds it. */
+struct want_rule {
+	const char *rule, *key, *value; /* key NULL: no parameters */
+};
+#define RULES(...) ((const struct want_rule[]){ __VA_ARGS__, { NULL, NULL, NULL } })
+
+static void assert_rules(const struct fks_risk_cfg *r, const struct want_rule *want)
+{
+	uint32_t n = 0;
+	for (; want[n].rule; n++) {
+		cr_assert_lt(n, r->n_rules, "rule %u (%s) is missing", n, want[n].rule);
+		cr_assert_str_eq(r->rules[n].rule, want[n].rule);
+		cr_assert_eq(r->rules[n].n_params, want[n].key ? 1u : 0u, "rules[%u].n_params", n);
+		if (want[n].key) {
+			cr_assert_str_eq(r->rules[n].param[0].key, want[n].key);
+			cr_assert_str_eq(r->rules[n].param[0].value, want[n].value);
+		}
+	}
+	cr_assert_eq(r->n_rules, n);
+}
+
 /* ---- the embedded default ---------------------------------------------- */
 
 Test(config_default, loads_with_the_values_written_in_the_yaml)
@@ -154,21 +177,21 @@ Test(config_default, loads_with_the_values_written_in_the_yaml)
 	cr_assert_str_eq(cfg->strategy.qty, "0.01");
 	cr_assert_eq(cfg->strategy.order_type, FKS_ORD_LIMIT);
 
-	/* qty "0.01", max_order_qty "1", max_position "5", max_notional "100000" */
+	/* qty "0.01" */
 	cr_assert_eq(btc->order_qty, 10000);
 	cr_assert_eq(eth->order_qty, 1000);
-	cr_assert_eq(btc->max_order_qty, 1000000);
-	cr_assert_eq(eth->max_order_qty, 100000);
-	cr_assert_eq(btc->max_position, 5000000);
-	cr_assert_eq(eth->max_position, 500000);
-	cr_assert_eq(btc->max_notional, 10000000);
-	cr_assert_eq(eth->max_notional, 10000000);
-	cr_assert_eq(cfg->risk.stale_data_ms, 1000);
+	/* The rules of the legacy shorthand, in its order, at its old values. */
+	cr_assert_not(cfg->risk.legacy);
 	cr_assert_eq(cfg->risk.kill_switch, false);
+	assert_rules(&cfg->risk, RULES({ "stale_data", "max_age_ms", "1000" }, { "max_order_qty", "limit", "1" },
+				       { "max_notional", "limit", "100000" }, { "max_position", "limit", "5" }));
 
-	cr_assert_eq(cfg->venue.type, FKS_VENUE_SIM);
-	cr_assert_eq(cfg->venue.fill, FKS_FILL_TOUCH);
-	cr_assert_eq(cfg->venue.latency_us, 0);
+	cr_assert_str_eq(cfg->venue.type, "sim");
+	cr_assert_eq(cfg->venue.n_params, 2);
+	cr_assert_str_eq(cfg->venue.param[0].key, "fill");
+	cr_assert_str_eq(cfg->venue.param[0].value, "touch");
+	cr_assert_str_eq(cfg->venue.param[1].key, "latency_us");
+	cr_assert_str_eq(cfg->venue.param[1].value, "0");
 	cr_assert_str_eq(cfg->journal.path, "fks-journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
 	cr_assert_eq(cfg->journal.batch_events, 4096);
@@ -222,9 +245,8 @@ Test(config_valid, omitted_keys_take_their_defaults)
 	cr_assert_eq(cfg->strategy.order_type, FKS_ORD_LIMIT);
 	cr_assert_eq(cfg->risk.stale_data_ms, 1000);
 	cr_assert_eq(cfg->risk.kill_switch, false);
-	cr_assert_eq(cfg->venue.type, FKS_VENUE_SIM);
-	cr_assert_eq(cfg->venue.fill, FKS_FILL_TOUCH);
-	cr_assert_eq(cfg->venue.latency_us, 0);
+	cr_assert_str_eq(cfg->venue.type, "sim", "no venue section: the sim venue with its defaults");
+	cr_assert_eq(cfg->venue.n_params, 0);
 	cr_assert_str_eq(cfg->journal.path, "fks-journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
 	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 1000);
@@ -291,8 +313,10 @@ Test(config_valid, every_key_set)
 	cr_assert_eq(cfg->risk.stale_data_ms, 250);
 	cr_assert_eq(cfg->risk.kill_switch, true);
 
-	cr_assert_eq(cfg->venue.fill, FKS_FILL_NONE);
-	cr_assert_eq(cfg->venue.latency_us, 150);
+	cr_assert_str_eq(cfg->venue.type, "sim");
+	cr_assert_eq(cfg->venue.n_params, 2);
+	cr_assert_str_eq(cfg->venue.param[0].value, "none");
+	cr_assert_str_eq(cfg->venue.param[1].value, "150");
 	cr_assert_str_eq(cfg->journal.path, "/tmp/fks journal");
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_NOMETASYNC);
 	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 5000);
@@ -851,3 +875,123 @@ Test(config_strategies, one_of_strategy_or_strategies_is_required)
 		"risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n";
 	expect_string_error(text, 1, NEEDLES("strategy: required key is missing", "strategies"));
 }
+
+/* ---- risk.rules ---------------------------------------------------------- */
+
+static enum fks_risk_reason check_order(struct risk *r, uint32_t inst, uint8_t side, int64_t px, int64_t qty,
+					uint64_t id, int64_t *limit, int64_t *value)
+{
+	struct fks_ev_order_new o = {
+		.h = { .type = FKS_EV_ORDER_NEW, .instrument = inst, .recv_time_ns = 1000 },
+		.order_id = id, .side = side, .ord_type = FKS_ORD_LIMIT, .tif = FKS_TIF_GTC, .px = px, .qty = qty,
+	};
+	return risk_check_order(r, &o, 1000, limit, value);
+}
+
+Test(config_risk, rules_load_in_their_order_and_run_in_it)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(load_fixture("good_risk_rules.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_not(cfg->risk.legacy);
+	cr_assert(cfg->risk.kill_switch);
+	assert_rules(&cfg->risk, RULES({ "max_position", "limit", "2.5" }, { "max_order_qty", "limit", "1" },
+				       { "stale_data", NULL, NULL }, { "max_notional", "limit", "50000.25" }));
+
+	struct risk *r = malloc(sizeof *r);
+	struct risk_error e;
+	cr_assert_eq(config_build_risk(cfg, r, &e), 0, "%s", e.msg);
+	int64_t limit, value;
+	cr_assert_eq(check_order(r, 1, FKS_SIDE_BUY, 100, 1000000, 1, &limit, &value), FKS_RISK_KILL_SWITCH);
+	risk_set_kill(r, false);
+	/* 3 BTC breaks max_position (2.5) and max_order_qty (1): the first listed wins. */
+	cr_assert_eq(check_order(r, 1, FKS_SIDE_BUY, 100, 3000000, 2, &limit, &value), FKS_RISK_MAX_POSITION);
+	cr_assert_eq(limit, 2500000);
+	cr_assert_eq(value, 3000000);
+	/* Limits at each instrument's scale: 50000.25 at px_scale 2. */
+	cr_assert_eq(check_order(r, 2, FKS_SIDE_SELL, 5000026, 100000, 3, &limit, &value), FKS_RISK_MAX_NOTIONAL);
+	cr_assert_eq(limit, 5000025);
+	cr_assert_eq(value, 5000026);
+	cr_assert_eq(check_order(r, 2, FKS_SIDE_SELL, 5000025, 100000, 4, &limit, &value), FKS_RISK_OK);
+	free(r);
+	free(cfg);
+}
+
+/*
+ * The legacy shorthand and the same limits written as rules build the same
+ * chain: the same orders pass and fail with the same reason, limit and
+ * value (this is what keeps every journaled config replaying as before).
+ */
+Test(config_risk, legacy_shorthand_is_the_default_rules)
+{
+	static const char head[] =
+		"stages: {feed: {core: 0}, strategy: {core: 0}, risk: {core: 0}, gateway: {core: 0}}\n"
+		"instruments: [{symbol: BTCUSDT, px_scale: 2, qty_scale: 6}, {symbol: ETHUSDT, px_scale: 2, qty_scale: 5}]\n"
+		"strategy: {fast: 5, slow: 20, qty: \"0.01\"}\n";
+	static const char legacy[] = "risk: {max_order_qty: 1, max_notional: 100000, max_position: 5, stale_data_ms: 250}\n";
+	static const char rules[] =
+		"risk:\n  rules:\n"
+		"    - {rule: stale_data, params: {max_age_ms: 250}}\n"
+		"    - {rule: max_order_qty, params: {limit: 1}}\n"
+		"    - {rule: max_notional, params: {limit: 100000}}\n"
+		"    - {rule: max_position, params: {limit: 5}}\n";
+	struct risk *r[2];
+	for (int i = 0; i < 2; i++) {
+		char text[1024], err[1024];
+		struct fks_config *cfg = new_config();
+		int n = snprintf(text, sizeof text, "%s%s", head, i ? rules : legacy);
+		cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+		cr_assert_eq(cfg->risk.legacy, i == 0);
+		assert_rules(&cfg->risk, RULES({ "stale_data", "max_age_ms", "250" }, { "max_order_qty", "limit", "1" },
+					       { "max_notional", "limit", "100000" }, { "max_position", "limit", "5" }));
+		struct risk_error e;
+		r[i] = malloc(sizeof *r[i]);
+		cr_assert_eq(config_build_risk(cfg, r[i], &e), 0, "%s", e.msg);
+		free(cfg);
+	}
+	/* inst, side, px, qty: passes, max_qty, max_notional, max_position, bad order */
+	static const int64_t orders[][4] = {
+		{ 1, FKS_SIDE_BUY, 6000000, 1000000 }, { 1, FKS_SIDE_BUY, 6000000, 1000001 },
+		{ 2, FKS_SIDE_SELL, 20000000, 100000 }, { 1, FKS_SIDE_BUY, 100, 1000000 },
+		{ 1, FKS_SIDE_BUY, 100, 1000000 },     { 1, FKS_SIDE_BUY, 100, 1000000 },
+		{ 1, FKS_SIDE_BUY, 100, 1000000 },     { 1, FKS_SIDE_BUY, 100, 1000000 },
+		{ 3, FKS_SIDE_BUY, 100, 1 },           { 2, FKS_SIDE_SELL, 10000000, 100001 },
+	};
+	bool saw[FKS_RISK_REASON_COUNT] = { false };
+	for (uint64_t k = 0; k < sizeof orders / sizeof orders[0]; k++) {
+		int64_t l0, v0, l1, v1;
+		enum fks_risk_reason a = check_order(r[0], (uint32_t)orders[k][0], (uint8_t)orders[k][1], orders[k][2],
+						     orders[k][3], k + 1, &l0, &v0);
+		enum fks_risk_reason b = check_order(r[1], (uint32_t)orders[k][0], (uint8_t)orders[k][1], orders[k][2],
+						     orders[k][3], k + 1, &l1, &v1);
+		cr_assert_eq(a, b, "order %" PRIu64 ": %s vs %s", k, fks_risk_reason_name(a), fks_risk_reason_name(b));
+		cr_assert_eq(l0, l1, "order %" PRIu64, k);
+		cr_assert_eq(v0, v1, "order %" PRIu64, k);
+		saw[a] = true;
+	}
+	/* The battery reaches every reason it means to compare. */
+	cr_assert(saw[FKS_RISK_OK] && saw[FKS_RISK_MAX_QTY] && saw[FKS_RISK_MAX_NOTIONAL] &&
+		  saw[FKS_RISK_MAX_POSITION] && saw[FKS_RISK_BAD_ORDER]);
+	free(r[0]);
+	free(r[1]);
+}
+
+FIXTURE_ERROR(risk_unknown_rule, "bad_risk_unknown_rule.yaml", 17,
+	      "bad_risk_unknown_rule.yaml:17:14: risk.rules[1].rule: \"max_postion\": unknown rule")
+FIXTURE_ERROR(risk_unknown_param, "bad_risk_unknown_param.yaml", 17,
+	      "bad_risk_unknown_param.yaml:17:22: risk.rules[0].params.limt: unknown parameter; valid: limit")
+FIXTURE_ERROR(risk_param_out_of_range, "bad_risk_out_of_range.yaml", 17,
+	      "bad_risk_out_of_range.yaml:17:47: risk.rules[1].params.max_age_ms: 0 is out of range: expected 1..3600000")
+FIXTURE_ERROR(risk_limit_not_exact, "bad_risk_not_exact.yaml", 16,
+	      "bad_risk_not_exact.yaml:16:44: risk.rules[0].params.limit: \"0.000001\" is not exact for ETHUSDT",
+	      "qty_scale 5")
+FIXTURE_ERROR(risk_limit_negative, "bad_risk_negative.yaml", 16,
+	      "bad_risk_negative.yaml:16:45: risk.rules[0].params.limit: must be greater than 0, got -1")
+FIXTURE_ERROR(risk_limit_missing, "bad_risk_missing_limit.yaml", 16,
+	      "bad_risk_missing_limit.yaml:16:14: risk.rules[0].rule: \"max_notional\": parameter `limit` is required")
+FIXTURE_ERROR(risk_pinned_rule_listed, "bad_risk_pinned.yaml", 16,
+	      "bad_risk_pinned.yaml:16:14: risk.rules[0].rule: \"kill_switch\": always applied")
+FIXTURE_ERROR(risk_rules_and_legacy_keys, "bad_risk_mixed.yaml", 17,
+	      "bad_risk_mixed.yaml:17:14: risk.rules[0].rule: risk.rules replaces the legacy keys")
+FIXTURE_ERROR(risk_neither_rules_nor_legacy, "bad_risk_no_rules.yaml", 14,
+	      "bad_risk_no_rules.yaml:14:1: risk.rules: required key is missing")

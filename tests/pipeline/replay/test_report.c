@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gateway/position.h"
 #include "pipeline/replay/report.h"
 
 static struct report rep;
@@ -140,6 +141,12 @@ Test(report, zero_fee_and_open_position_marked_at_bid)
 	f.h.instrument = 1;
 	report_on_fill(&rep, &f, FKS_SIDE_NONE, 0);
 	cr_assert_eq(rep.unknown_fills, 2);
+	/* and so is what gateway/position refuses: a negative price */
+	f.px = -1;
+	report_on_fill(&rep, &f, FKS_SIDE_BUY, 0);
+	cr_assert_eq(rep.unknown_fills, 3);
+	cr_assert_eq(rep.n_books, 1);
+	cr_assert_eq(rep.book[0].pos.fills, 1);
 	report_free(&rep);
 }
 
@@ -155,5 +162,57 @@ Test(report, json_is_written)
 	cr_assert_not_null(strstr(buf, "\"fees_exact\": \"3.03\""), "%s", buf);
 	cr_assert_not_null(strstr(buf, "\"gross\": \"10.00\", \"fees\": \"2.52\""), "%s", buf);
 	free(buf);
+	report_free(&rep);
+}
+
+/*
+ * The live summary (gateway/position, one position per instrument) and the
+ * report (one book per strategy and instrument, with its round trips) must
+ * print the same realized P&L for the same fills.  One strategy, fee 1000
+ * ppm, px_scale 2, so prices below are in cents:
+ *   buy 3 @ 100.00     open long 3, cost 30000, fee ceil(30.0) = 30
+ *   buy 2 @ 103.00     add: long 5, cost 50600, fee ceil(20.6) = 21
+ *   sell 1 @ 105.00    partial close: cost out 50600 * 1 / 5 = 10120
+ *                      (truncated), realized 10500 - 10120 = 380, fee 11
+ *   sell 7 @ 101.00    closes 4 (the rest of the cost, 40480): realized
+ *                      += 40400 - 40480 = -80, so 300; opens short 3 at
+ *                      101.00; fee ceil(70.7) = 71
+ *   buy 3 @ 99.00      closes the short: realized += 30300 - 29700 = 600
+ * Flat: realized 900 = the cash taken in (-30000 - 20600 + 10500 + 70700 -
+ * 29700), the round trips' gross 300 + 600, fees 163, net 737.
+ */
+Test(report, realized_pnl_matches_the_live_position_at_flat)
+{
+	static const struct { uint8_t side; int64_t px, qty; } fills[] = {
+		{ FKS_SIDE_BUY, 10000, 3 },  { FKS_SIDE_BUY, 10300, 2 }, { FKS_SIDE_SELL, 10500, 1 },
+		{ FKS_SIDE_SELL, 10100, 7 }, { FKS_SIDE_BUY, 9900, 3 },
+	};
+	struct report_params p = { .fee_ppm = 1000, .n_instruments = 1 };
+	p.instrument[0] = (struct report_instrument){ .id = 1, .symbol = "TEST", .px_scale = 2, .qty_scale = 0 };
+	cr_assert_eq(report_init(&rep, &p), 0);
+	struct position live;
+	position_init(&live);
+
+	quote(0, 9999, 10001);
+	for (size_t i = 0; i < sizeof fills / sizeof fills[0]; i++) {
+		fill((int64_t)(i + 1) * 1000000, fills[i].side, fills[i].px, fills[i].qty);
+		cr_assert_eq(position_on_fill(&live, fills[i].side, fills[i].px, fills[i].qty,
+					      position_fee(fills[i].px, fills[i].qty, p.fee_ppm)), 0);
+		cr_assert(report_realized_cash(&rep, 1) == live.realized, "after fill %zu", i);
+	}
+	report_finish(&rep);
+
+	cr_assert_eq(live.qty, 0);
+	cr_assert(live.realized == 900);
+	cr_assert(live.fees == 163);
+	cr_assert(report_realized_cash(&rep, 1) == 900);
+	__int128 fees, net = report_net_cash(&rep, 1, &fees);
+	cr_assert(fees == live.fees);
+	cr_assert(net == live.realized - live.fees && net == 737);
+	/* The round trips add up to the same realized P&L. */
+	cr_assert_eq(rep.n_trades, 2);
+	cr_assert(!rep.trade[0].open && !rep.trade[1].open);
+	cr_assert(rep.trade[0].gross == 300 && rep.trade[1].gross == 600);
+	cr_assert(rep.trade[0].fees + rep.trade[1].fees == 163);
 	report_free(&rep);
 }

@@ -1,0 +1,72 @@
+/*
+ * One option parser for every fks command and benchmark: a command
+ * describes its options in a table, and the same table parses argv and
+ * prints the options block of --help, so the two cannot drift apart.
+ *
+ * Only libc: `fks bench` may include it (scripts/check-layers).
+ *
+ * Accepted forms: --name value, --name=value, an unambiguous prefix of a
+ * long name, -x value, -xvalue, clustered short flags (-fw), and "--" to
+ * end the options.  Words that are not options are positional: they are
+ * moved, in order, to argv[1..], and their count is returned.  -h and
+ * --help are always known.  Every error names the option and the word:
+ *   "<cmd>: unknown option '--frm'"
+ *   "<cmd>: --from needs a value"
+ *   "<cmd>: --from: expected a sequence number, got '-3'"
+ *   "<cmd>: --type: unknown 'frob'"
+ * and parsing goes on, so that one run reports every mistake.
+ */
+#ifndef FKS_PIPELINE_CLI_OPTIONS_H
+#define FKS_PIPELINE_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum opt_kind {
+	OPT_FLAG,    /* no value; dest: bool, set true */
+	OPT_STRING,  /* dest: const char *, pointing into argv */
+	OPT_INT,     /* decimal, optional sign; dest: int64_t, within [imin, imax] */
+	OPT_UINT,    /* decimal, no sign; dest: uint64_t, within [umin, umax] */
+	OPT_DECIMAL, /* strtod; dest: double, above dmin (or at it, unless dmin_open) */
+	OPT_LIST,    /* "a,b,c": word(ctx, w) for each; false is an error */
+};
+
+struct opt {
+	const char *name;    /* long name, without "--"; NULL ends the table */
+	char short_name;     /* 0: none */
+	enum opt_kind kind;
+	void *dest;          /* see the kinds; NULL for OPT_LIST */
+	const char *arg;     /* the value's name in help ("SEQ"); not for OPT_FLAG */
+	const char *help;    /* '\n' starts a continuation line, indented to the column */
+	const char *dflt;    /* appended to help as " (default <dflt>)"; NULL: nothing */
+	const char *expect;  /* what a bad value should have been: "a count" */
+	int64_t imin, imax;  /* OPT_INT; both 0: any int64 */
+	uint64_t umin, umax; /* OPT_UINT; both 0: any uint64 */
+	double dmin;         /* OPT_DECIMAL: the lowest value */
+	bool dmin_open;      /* OPT_DECIMAL: dmin itself is refused */
+	bool (*word)(void *ctx, const char *w); /* OPT_LIST */
+	void *ctx;           /* OPT_LIST */
+	bool *seen;          /* set true when the option is given; may be NULL */
+};
+
+struct opt_table {
+	const char *cmd;     /* "fks tail": the prefix of every message */
+	int help_col;        /* help text starts at this column */
+	const struct opt *opts;
+};
+
+enum {
+	OPTS_HELP = -1,      /* --help was given: print help, exit 0 */
+	OPTS_BAD = -2,       /* usage error(s), already reported: exit 2 */
+};
+
+/* Parse argv[1..argc) by the table.  Returns the number of positional
+ * words (now argv[1..n]), OPTS_HELP or OPTS_BAD. */
+int opts_parse(const struct opt_table *t, int argc, char **argv);
+
+/* The options block of --help: one entry per option, in table order,
+ * "  -j, --journal DIR" padded to help_col, then its help. */
+void opts_print_help(const struct opt_table *t, FILE *out);
+
+#endif
