@@ -110,54 +110,38 @@ struct opts {
 	uint64_t repeat;           /* runs per writer and cell; the median rate is reported */
 };
 
-static void usage(FILE *out)
+static const char usage_head[] =
+	"usage: " PROG " [--json] [--events N] [--seconds S] [--repeat K] [--dir PATH]\n"
+	"                         [--modes LIST] [--batches LIST] [--order-batch N]\n"
+	"                         [--raw cursor|put]\n"
+	"\n"
+	"Sustained append rate and commit latency of the LMDB event journal for each\n"
+	"sync mode and batch size (events per commit), beside a raw LMDB loop of the\n"
+	"same records (MDB_APPEND puts, the journal's key scheme and env flags,\n"
+	"committed at the same batch sizes): the floor.  Events are 64-byte quotes;\n"
+	"one extra cell per mode stores 128-byte order_new events.  Every measurement\n"
+	"runs in a fresh directory, is reopened read-only and checked, then removed.\n"
+	"\n"
+	"options:\n";
+static const char usage_tail[] =
+	"  -h, --help       show this text\n"
+	"\n"
+	"N takes an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
+	"Targets, reported and not asserted: durable with group commit (batch > 1)\n"
+	">= 1,000,000 events/s; journal >= 70% of the raw rate in every cell.\n"
+	"Progress goes to stderr.  Exit status: 0 every measurement ran and verified,\n"
+	"1 one failed (LMDB or journal error, a verification that did not match),\n"
+	"2 usage error.\n";
+
+static void usage(FILE *out, const struct opt_table *t)
 {
-	fprintf(out,
-		"usage: " PROG " [--json] [--events N] [--seconds S] [--repeat K] [--dir PATH]\n"
-		"                         [--modes LIST] [--batches LIST] [--order-batch N]\n"
-		"                         [--raw cursor|put]\n"
-		"\n"
-		"Sustained append rate and commit latency of the LMDB event journal for each\n"
-		"sync mode and batch size (events per commit), beside a raw LMDB loop of the\n"
-		"same records (MDB_APPEND puts, the journal's key scheme and env flags,\n"
-		"committed at the same batch sizes): the floor.  Events are 64-byte quotes;\n"
-		"one extra cell per mode stores 128-byte order_new events.  Every measurement\n"
-		"runs in a fresh directory, is reopened read-only and checked, then removed.\n"
-		"\n"
-		"options:\n"
-		"  --json           one JSON object per line per (cell, writer, metric) on\n"
-		"                   stdout instead of the table (header and targets go to stderr)\n"
-		"  --events N       events per measurement (default %llu)\n"
-		"  --seconds S      stop a measurement after S seconds even short of N events,\n"
-		"                   at a batch boundary (default %.1f; keeps durable batch 1,\n"
-		"                   two flushes per event, short)\n"
-		"  --repeat K       runs per writer and cell, raw and journal back to back and\n"
-		"                   alternating which goes first; the median rate is reported,\n"
-		"                   journal/raw is the median of the K pairs' ratios, latency is\n"
-		"                   over all runs' commits (default %d)\n"
-		"  --dir PATH       make the temporary directory under PATH (default /tmp).\n"
-		"                   fsync cost depends on the filesystem: its type is printed\n"
-		"  --modes LIST     comma-separated subset of durable,nometasync,async (default all)\n"
-		"  --batches LIST   comma-separated events per commit (default 1,64,1024,8192)\n"
-		"  --order-batch N  events per commit of the 128-byte order_new cell, 0 for none\n"
-		"                   (default %u)\n"
-		"  --raw KIND       how the raw loop puts: cursor (default: mdb_cursor_put on one\n"
-		"                   cursor per transaction, as the journal does; the fastest way\n"
-		"                   LMDB appends, so the floor) or put (mdb_put per event, which\n"
-		"                   walks from the root each time: slower, not a floor)\n"
-		"  -h, --help       show this text\n"
-		"\n"
-		"N takes an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
-		"Targets, reported and not asserted: durable with group commit (batch > 1)\n"
-		">= 1,000,000 events/s; journal >= 70%% of the raw rate in every cell.\n"
-		"Progress goes to stderr.  Exit status: 0 every measurement ran and verified,\n"
-		"1 one failed (LMDB or journal error, a verification that did not match),\n"
-		"2 usage error.\n",
-		DEFAULT_EVENTS, DEFAULT_SECONDS, DEFAULT_REPEAT, DEFAULT_ORDER_BATCH);
+	fputs(usage_head, out);
+	opts_print_help(t, out);
+	fputs(usage_tail, out);
 }
 
-#define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
-
+/* The option callbacks' errors are followed by bench_parse_options's
+ * "Try ..." line. */
 static int mode_item(const char *p, size_t len, void *ctx)
 {
 	struct opts *o = ctx;
@@ -168,51 +152,95 @@ static int mode_item(const char *p, size_t len, void *ctx)
 			break;
 	}
 	if (m == NMODES)
-		return usage_error("--modes: unknown sync mode '%.*s' (known: durable, nometasync, async)", (int)len, p);
+		return bench_option_error(PROG, "--modes: unknown sync mode '%.*s' (known: durable, nometasync, async)",
+					  (int)len, p);
 	for (unsigned i = 0; i < o->n_modes; i++)
 		if (o->mode[i] == all_modes[m])
-			return usage_error("--modes: '%.*s' given twice", (int)len, p);
+			return bench_option_error(PROG, "--modes: '%.*s' given twice", (int)len, p);
 	o->mode[o->n_modes++] = all_modes[m];
 	return 0;
 }
 
-static int parse_modes(const char *s, struct opts *o)
-{
-	o->n_modes = 0;
-	return bench_each_item(PROG, "--modes", "durable,async", s, mode_item, o);
-}
-
-static int batch_item(const char *p, size_t len, void *ctx)
+/* --modes LIST: the sync modes to measure, in place of all three. */
+static bool take_modes(void *ctx, char *s)
 {
 	struct opts *o = ctx;
+	if (!*s)
+		return !bench_option_error(PROG, "--modes needs a list, e.g. --modes durable,async");
+	o->n_modes = 0;
+	return !bench_each_item(PROG, "--modes", "durable,async", s, mode_item, o);
+}
+
+/* One size of --batches, a count (word is one item, NUL-terminated). */
+static bool batch_item(struct opts *o, const char *word)
+{
 	uint64_t b;
-	if (!bench_parse_num(p, len, MAX_BATCH, &b) || b == 0)
-		return usage_error("--batches: '%.*s' is not a batch size from 1 to %llu", (int)len, p, MAX_BATCH);
+	if (!opts_parse_count(word, MAX_BATCH, &b) || b == 0)
+		return !bench_option_error(PROG, "--batches: '%s' is not a batch size from 1 to %llu", word, MAX_BATCH);
 	if (o->n_batches == MAX_BATCHES)
-		return usage_error("--batches: at most %d sizes", MAX_BATCHES);
+		return !bench_option_error(PROG, "--batches: at most %d sizes", MAX_BATCHES);
 	for (unsigned i = 0; i < o->n_batches; i++)
 		if (o->batch[i] == b)
-			return usage_error("--batches: %" PRIu64 " given twice", b);
+			return !bench_option_error(PROG, "--batches: %" PRIu64 " given twice", b);
 	o->batch[o->n_batches++] = b;
-	return 0;
+	return true;
 }
 
-static int parse_batches(const char *s, struct opts *o)
+/* --batches LIST: events per commit, one cell each.  The list is split in
+ * place, empty items included, so "1,,8" is an error, not "1,8". */
+static bool take_batches(void *ctx, char *s)
 {
+	struct opts *o = ctx;
+	if (!*s)
+		return !bench_option_error(PROG, "--batches needs a list, e.g. --batches 1,1024");
 	o->n_batches = 0;
-	return bench_each_item(PROG, "--batches", "1,1024", s, batch_item, o);
+	for (char *word = s;;) {
+		char *comma = strchr(word, ',');
+		if (comma)
+			*comma = 0;
+		if (!batch_item(o, word))
+			return false;
+		if (!comma)
+			return true;
+		word = comma + 1;
+	}
 }
 
-static int parse_seconds(const char *s, double *out)
+static bool take_seconds(void *ctx, char *s)
 {
+	double *out = ctx;
 	char *end;
 	errno = 0;
-	double v = s && *s ? strtod(s, &end) : 0;
-	if (!s || !*s || errno || *end || !(v > 0) || v > MAX_SECONDS)
-		return usage_error("--seconds: '%s' is not a number of seconds above 0, at most %.0f", s ? s : "",
-				   MAX_SECONDS);
+	double v = *s ? strtod(s, &end) : 0;
+	if (!*s || errno || *end || !(v > 0) || v > MAX_SECONDS)
+		return !bench_option_error(PROG, "--seconds: '%s' is not a number of seconds above 0, at most %.0f", s,
+					   MAX_SECONDS);
 	*out = v;
-	return 0;
+	return true;
+}
+
+/* --dir PATH: leaves room under PATH for the mkdtemp root and its runs. */
+static bool take_dir(void *ctx, char *s)
+{
+	const char **out = ctx;
+	if (!*s)
+		return !bench_option_error(PROG, "--dir needs a directory");
+	if (strlen(s) > PATH_MAX - 128)
+		return !bench_option_error(PROG, "--dir: path too long");
+	*out = s;
+	return true;
+}
+
+static bool take_raw(void *ctx, char *s)
+{
+	bool *raw_put = ctx;
+	if (!strcmp(s, "put"))
+		*raw_put = true;
+	else if (!strcmp(s, "cursor"))
+		*raw_put = false;
+	else
+		return !bench_option_error(PROG, "--raw: '%s' is neither cursor nor put", s);
+	return true;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -224,60 +252,57 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->dir = "/tmp";
 	o->order_batch = DEFAULT_ORDER_BATCH;
 	o->repeat = DEFAULT_REPEAT;
-	parse_modes("durable,nometasync,async", o);
-	parse_batches("1,64,1024,8192", o);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		static const char *const with_value[] = { "--events", "--seconds", "--dir", "--modes", "--batches",
-							  "--order-batch", "--raw", "--repeat", NULL };
-		char name[32];
-		const char *val;
-		if (bench_option(PROG, argc, argv, &i, with_value, name, sizeof name, &val))
-			return 2;
-		int rc = 0;
-		if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(name, "--json")) {
-			o->json = true;
-		} else if (!strcmp(name, "--events")) {
-			if (!bench_parse_num(val, strlen(val), MAX_EVENTS, &o->events) || o->events == 0)
-				return usage_error("--events: '%s' is not a number from 1 to %llu", val, MAX_EVENTS);
-		} else if (!strcmp(name, "--seconds")) {
-			rc = parse_seconds(val, &o->seconds);
-		} else if (!strcmp(name, "--dir")) {
-			if (!*val)
-				return usage_error("--dir needs a directory");
-			if (strlen(val) > PATH_MAX - 128)
-				return usage_error("--dir: path too long");
-			o->dir = val;
-		} else if (!strcmp(name, "--modes")) {
-			rc = parse_modes(val, o);
-		} else if (!strcmp(name, "--batches")) {
-			rc = parse_batches(val, o);
-		} else if (!strcmp(name, "--order-batch")) {
-			if (!bench_parse_num(val, strlen(val), MAX_BATCH, &o->order_batch))
-				return usage_error("--order-batch: '%s' is not a batch size from 0 to %llu", val,
-						   MAX_BATCH);
-		} else if (!strcmp(name, "--repeat")) {
-			if (!bench_parse_num(val, strlen(val), MAX_REPEAT, &o->repeat) || o->repeat == 0)
-				return usage_error("--repeat: '%s' is not a number from 1 to %d", val, MAX_REPEAT);
-		} else if (!strcmp(name, "--raw")) {
-			if (!strcmp(val, "put"))
-				o->raw_put = true;
-			else if (!strcmp(val, "cursor"))
-				o->raw_put = false;
-			else
-				return usage_error("--raw: '%s' is neither cursor nor put", val);
-		} else if (a[0] == '-') {
-			return usage_error("unknown option '%s'", a);
-		} else {
-			return usage_error("unexpected argument '%s'", a);
-		}
-		if (rc)
-			return rc;
-	}
-	return -1;
+	char default_modes[] = "durable,nometasync,async", default_batches[] = "1,64,1024,8192";
+	take_modes(o, default_modes);
+	take_batches(o, default_batches);
+	/* the defaults and limits are the macros above: the texts are built */
+	char events_help[96], seconds_help[192], repeat_help[256], order_batch_help[128];
+	char events_max[64], repeat_max[64], order_batch_max[64];
+	snprintf(events_help, sizeof events_help, "events per measurement (default %llu)", DEFAULT_EVENTS);
+	snprintf(seconds_help, sizeof seconds_help,
+		 "stop a measurement after S seconds even short of N events,\n"
+		 "at a batch boundary (default %.1f; keeps durable batch 1,\n"
+		 "two flushes per event, short)",
+		 DEFAULT_SECONDS);
+	snprintf(repeat_help, sizeof repeat_help,
+		 "runs per writer and cell, raw and journal back to back and\n"
+		 "alternating which goes first; the median rate is reported,\n"
+		 "journal/raw is the median of the K pairs' ratios, latency is\n"
+		 "over all runs' commits (default %d)",
+		 DEFAULT_REPEAT);
+	snprintf(order_batch_help, sizeof order_batch_help,
+		 "events per commit of the 128-byte order_new cell, 0 for none\n(default %u)", DEFAULT_ORDER_BATCH);
+	snprintf(events_max, sizeof events_max, "a number from 1 to %llu", MAX_EVENTS);
+	snprintf(repeat_max, sizeof repeat_max, "a number from 1 to %d", MAX_REPEAT);
+	snprintf(order_batch_max, sizeof order_batch_max, "a batch size from 0 to %llu", MAX_BATCH);
+	const struct opt options[] = {
+		{ .name = "json", .kind = OPT_FLAG, .dest = &o->json,
+		  .help = "one JSON object per line per (cell, writer, metric) on\n"
+			  "stdout instead of the table (header and targets go to stderr)" },
+		{ .name = "events", .kind = OPT_COUNT, .dest = &o->events, .arg = "N", .help = events_help,
+		  .expect = events_max, .umin = 1, .umax = MAX_EVENTS },
+		{ .name = "seconds", .kind = OPT_CALL, .call = take_seconds, .ctx = &o->seconds, .arg = "S",
+		  .help = seconds_help },
+		{ .name = "repeat", .kind = OPT_COUNT, .dest = &o->repeat, .arg = "K", .help = repeat_help,
+		  .expect = repeat_max, .umin = 1, .umax = MAX_REPEAT },
+		{ .name = "dir", .kind = OPT_CALL, .call = take_dir, .ctx = &o->dir, .arg = "PATH",
+		  .help = "make the temporary directory under PATH (default /tmp).\n"
+			  "fsync cost depends on the filesystem: its type is printed" },
+		{ .name = "modes", .kind = OPT_CALL, .call = take_modes, .ctx = o, .arg = "LIST",
+		  .help = "comma-separated subset of durable,nometasync,async (default all)" },
+		{ .name = "batches", .kind = OPT_CALL, .call = take_batches, .ctx = o, .arg = "LIST",
+		  .help = "comma-separated events per commit (default 1,64,1024,8192)" },
+		{ .name = "order-batch", .kind = OPT_COUNT, .dest = &o->order_batch, .arg = "N",
+		  .help = order_batch_help, .expect = order_batch_max, .umax = MAX_BATCH },
+		{ .name = "raw", .kind = OPT_CALL, .call = take_raw, .ctx = &o->raw_put, .arg = "KIND",
+		  .help = "how the raw loop puts: cursor (default: mdb_cursor_put on one\n"
+			  "cursor per transaction, as the journal does; the fastest way\n"
+			  "LMDB appends, so the floor) or put (mdb_put per event, which\n"
+			  "walks from the root each time: slower, not a floor)" },
+		{ 0 },
+	};
+	const struct opt_table t = { .cmd = PROG, .help_col = 19, .opts = options };
+	return bench_parse_options(&t, argc, argv, usage);
 }
 
 /* ---- signals ----------------------------------------------------------- */
