@@ -72,32 +72,6 @@ bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return true;
 }
 
-int bench_option(const char *prog, int argc, char **argv, int *i, const char *const *with_value, char *name,
-		 size_t cap, const char **val)
-{
-	const char *a = argv[*i];
-	const char *eq = strchr(a, '=');
-	*val = NULL;
-	if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < cap) {
-		memcpy(name, a, (size_t)(eq - a));
-		name[eq - a] = 0;
-		*val = eq + 1;
-	} else {
-		snprintf(name, cap, "%s", a);
-	}
-	bool takes_value = false;
-	for (const char *const *w = with_value; *w; w++)
-		takes_value |= !strcmp(name, *w);
-	if (takes_value && !*val) {
-		if (*i + 1 >= argc)
-			return bench_usage_error(prog, "%s needs a value", name);
-		*val = argv[++*i];
-	} else if (!takes_value && *val) {
-		return bench_usage_error(prog, "%s takes no value", name);
-	}
-	return 0;
-}
-
 int bench_each_item(const char *prog, const char *opt, const char *example, const char *s,
 		    int (*item)(const char *p, size_t len, void *ctx), void *ctx)
 {

@@ -30,13 +30,6 @@ int bench_parse_options(const struct opt_table *t, int argc, char **argv,
  * 10^9), at most max.  False for anything else, including overflow. */
 bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out);
 
-/* Split argv[*i] into an option name and value.  "--name=value" and
- * "--name value" both work for the names listed in with_value (NULL
- * terminated); *i moves past a separate value.  Returns 0, or 2 after a
- * usage error (a value missing, or given to an option that takes none). */
-int bench_option(const char *prog, int argc, char **argv, int *i, const char *const *with_value, char *name,
-		 size_t cap, const char **val);
-
 /* Call item(p, len, ctx) on each comma-separated item of s, in order.
  * Stops at, and returns, the first nonzero result.  An empty or missing
  * list is a usage error: "<opt> needs a list, e.g. <opt> <example>". */
