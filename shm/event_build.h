@@ -51,7 +51,8 @@ static inline void fks_hdr_origin(struct fks_event_hdr *h, unsigned type, unsign
 }
 
 /* A header for an event caused by cause: its instrument and times, no flags.
- * h and cause may not be the same header. */
+ * h may be cause itself: a draft re-stamped in place by the stage that
+ * numbers it. */
 static inline void fks_hdr_from_cause(struct fks_event_hdr *h, unsigned type, unsigned source,
 				      uint64_t seq, const struct fks_event_hdr *cause)
 {

@@ -413,3 +413,17 @@ Test(event_build, a_template_inside_the_output_survives_the_zeroing)
 	cr_assert_eq(ev.h.recv_time_ns, cause.recv_time_ns);
 	cr_assert_eq(ev.trade.pad[6], 0);
 }
+
+Test(event_build, a_draft_restamped_in_place_keeps_what_it_had)
+{
+	struct fks_event_hdr h = cause;
+
+	fks_hdr_from_cause_with_flags(&h, FKS_EV_SIGNAL, FKS_STAGE_STRATEGY, 31, &h);
+	cr_assert_eq(h.type, FKS_EV_SIGNAL);
+	cr_assert_eq(h.source, FKS_STAGE_STRATEGY);
+	cr_assert_eq(h.seq, 31);
+	cr_assert_eq(h.flags, cause.flags);
+	cr_assert_eq(h.instrument, cause.instrument);
+	cr_assert_eq(h.event_time_ns, cause.event_time_ns);
+	cr_assert_eq(h.recv_time_ns, cause.recv_time_ns);
+}
