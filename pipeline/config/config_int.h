@@ -121,6 +121,7 @@ const struct value_mark *cfg_find_mark(const struct loader *ld, const void *dst)
 
 /* ---- the walk (config_walk.c) ---------------------------------------------- */
 
+/* YAML node accessors: every file that reads nodes uses them. */
 static inline const char *scalar(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
 static inline size_t scalar_len(const yaml_node_t *n) { return n->data.scalar.length; }
 static inline bool is_plain(const yaml_node_t *n)

@@ -36,6 +36,8 @@
 
 #define DEFAULT_CONFIG_NAME "(default config)"
 
+/* ---- error reporting ------------------------------------------------------- */
+
 void cfg_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || !errlen)
@@ -98,6 +100,8 @@ int cfg_fail_field(struct loader *ld, const void *dst, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
+
+/* ---- parsing and the entry points ------------------------------------------ */
 
 /* The reader reports invalid bytes by offset only: turn it into a mark. */
 static yaml_mark_t mark_at_offset(const char *text, size_t len, size_t offset)

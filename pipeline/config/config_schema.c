@@ -9,7 +9,6 @@
 #include <sched.h>
 
 #include "strategies/impl/ma_cross.h"
-#include "shm/fixed.h"
 
 /* Defaults of optional keys.  docs/config.md lists the same values. */
 #define DEFAULT_RING_CAPACITY 65536

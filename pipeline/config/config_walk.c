@@ -10,6 +10,8 @@
 
 #include "shm/fixed.h"
 
+/* ---- scalars -------------------------------------------------------------- */
+
 /* YAML's null: an empty plain value (`key:`), ~ or null. */
 static bool is_null(const yaml_node_t *n)
 {
@@ -304,6 +306,8 @@ int cfg_store_scalar(struct loader *ld, const struct field *f, const yaml_node_t
 	}
 	return cfg_fail_type(ld, v, path, f);
 }
+
+/* ---- the walk ------------------------------------------------------------- */
 
 void cfg_child_path(char *buf, const char *parent, const char *key, size_t key_len)
 {
