@@ -21,6 +21,34 @@ int bench_usage_error(const char *prog, const char *fmt, ...)
 	return 2;
 }
 
+int bench_option_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int bench_parse_options(const struct opt_table *t, int argc, char **argv,
+			void (*help)(FILE *out, const struct opt_table *t))
+{
+	int n = opts_parse(t, argc, argv);
+	if (n == OPTS_HELP) {
+		help(stdout, t);
+		return 0;
+	}
+	if (n > 0)
+		fprintf(stderr, "%s: unexpected argument '%s'\n", t->cmd, argv[1]);
+	if (n != 0) {
+		fprintf(stderr, "Try '%s --help'.\n", t->cmd);
+		return 2;
+	}
+	return -1;
+}
+
 bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
 	char buf[32];

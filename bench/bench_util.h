@@ -8,9 +8,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "pipeline/cli/options.h"
 
 /* "<prog>: <message>\nTry '<prog> --help'." on stderr; returns 2 (usage). */
 int bench_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "<prog>: <message>" on stderr, for an option callback (OPT_CALL) whose
+ * error bench_parse_options follows with "Try ..."; returns 2. */
+int bench_option_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse argv by t (t->cmd is the prog) the way every `fks bench` command
+ * does: -h/--help prints help(stdout, t) and returns 0; a usage error is
+ * followed by "Try '<prog> --help'." and returns 2, and so is a word that
+ * is not an option ("unexpected argument 'w'"); -1 to go on. */
+int bench_parse_options(const struct opt_table *t, int argc, char **argv,
+			void (*help)(FILE *out, const struct opt_table *t));
 
 /* s[0..len) as a whole number with an optional k/M/G suffix (10^3, 10^6,
  * 10^9), at most max.  False for anything else, including overflow. */

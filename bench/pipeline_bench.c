@@ -74,41 +74,33 @@ struct opts {
 	enum wait_kind wait[W_COUNT];
 };
 
-static void usage(FILE *out)
+static const char usage_head[] =
+	"usage: " PROG " [--json] [--events N] [--rates LIST] [--waits LIST]\n"
+	"\n"
+	"End-to-end throughput and tick-to-trade latency of the whole pipeline\n"
+	"(feed -> strategy -> risk -> gateway), for each wait strategy and offered\n"
+	"rate.  Every cell is one 'fks run' of this executable with the embedded default\n"
+	"config, feed.rate and the stages' core/wait substituted; its --json summary is\n"
+	"checked (exit 0, every event the feed wrote reached the gateway) and tabulated.\n"
+	"\n"
+	"options:\n";
+static const char usage_tail[] =
+	"  -h, --help      show this text\n"
+	"\n"
+	"N and rates take an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
+	"Tick-to-trade runs from the feed's stamp (in paced runs the event's intended\n"
+	"send time, so queueing counts) to the order reaching the venue.\n"
+	"Progress goes to stderr.  Exit status: 0 every run ok, 1 a run failed (exit\n"
+	"status, counters that disagree; its stderr is shown), 2 usage error.\n";
+
+static void usage(FILE *out, const struct opt_table *t)
 {
-	fprintf(out,
-		"usage: " PROG " [--json] [--events N] [--rates LIST] [--waits LIST]\n"
-		"\n"
-		"End-to-end throughput and tick-to-trade latency of the whole pipeline\n"
-		"(feed -> strategy -> risk -> gateway), for each wait strategy and offered\n"
-		"rate.  Every cell is one 'fks run' of this executable with the embedded default\n"
-		"config, feed.rate and the stages' core/wait substituted; its --json summary is\n"
-		"checked (exit 0, every event the feed wrote reached the gateway) and tabulated.\n"
-		"\n"
-		"options:\n"
-		"  --json          one JSON object per line per (wait, rate, metric) on stdout,\n"
-		"                  instead of the table (header and layout go to stderr)\n"
-		"  --events N      events per run, for every cell (default: by rate; asap %llu,\n"
-		"                  up to 10k/s 10 s worth, up to 100k/s 5 s, above 2 s)\n"
-		"  --rates LIST    comma-separated offered rates in events/s, or asap (feed.rate\n"
-		"                  0, as fast as possible) (default asap,10k,100k,1M)\n"
-		"  --waits LIST    comma-separated subset of park,yield,spin (default park,spin).\n"
-		"                  spin needs a core per spinning stage: where the config refuses\n"
-		"                  all four spinning on the default layout, the closest layout it\n"
-		"                  accepts is used and printed\n"
-		"  -h, --help      show this text\n"
-		"\n"
-		"N and rates take an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
-		"Tick-to-trade runs from the feed's stamp (in paced runs the event's intended\n"
-		"send time, so queueing counts) to the order reaching the venue.\n"
-		"Progress goes to stderr.  Exit status: 0 every run ok, 1 a run failed (exit\n"
-		"status, counters that disagree; its stderr is shown), 2 usage error.\n",
-		ASAP_EVENTS);
+	fputs(usage_head, out);
+	opts_print_help(t, out);
+	fputs(usage_tail, out);
 }
 
-#define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
-
-
+/* The item errors are followed by bench_parse_options's "Try ..." line. */
 static int rate_item(const char *p, size_t len, void *ctx)
 {
 	struct opts *o = ctx;
@@ -116,18 +108,21 @@ static int rate_item(const char *p, size_t len, void *ctx)
 	if (len == 4 && !strncmp(p, "asap", 4))
 		r = 0;
 	else if (!bench_parse_num(p, len, MAX_RATE, &r))
-		return usage_error("--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s", (int)len, p,
-				   MAX_RATE);
+		return bench_option_error(PROG, "--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s",
+					  (int)len, p, MAX_RATE);
 	if (o->n_rates == MAX_RATES)
-		return usage_error("--rates: at most %d rates", MAX_RATES);
+		return bench_option_error(PROG, "--rates: at most %d rates", MAX_RATES);
 	o->rate[o->n_rates++] = r; /* 0 is asap too, as in the config */
 	return 0;
 }
 
-static int parse_rates(const char *s, struct opts *o)
+static bool take_rates(void *ctx, char *s)
 {
+	struct opts *o = ctx;
+	if (!*s)
+		return !bench_option_error(PROG, "--rates needs a list, e.g. --rates asap,10k,1M");
 	o->n_rates = 0;
-	return bench_each_item(PROG, "--rates", "asap,10k,1M", s, rate_item, o);
+	return !bench_each_item(PROG, "--rates", "asap,10k,1M", s, rate_item, o);
 }
 
 static int wait_item(const char *p, size_t len, void *ctx)
@@ -138,55 +133,54 @@ static int wait_item(const char *p, size_t len, void *ctx)
 		if (strlen(wait_names[w]) == len && !strncmp(wait_names[w], p, len))
 			break;
 	if (w == W_COUNT)
-		return usage_error("--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
+		return bench_option_error(PROG, "--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
 	for (unsigned i = 0; i < o->n_waits; i++)
 		if (o->wait[i] == (enum wait_kind)w)
-			return usage_error("--waits: '%s' given twice", wait_names[w]);
+			return bench_option_error(PROG, "--waits: '%s' given twice", wait_names[w]);
 	o->wait[o->n_waits++] = (enum wait_kind)w;
 	return 0;
 }
 
-static int parse_waits(const char *s, struct opts *o)
+static bool take_waits(void *ctx, char *s)
 {
+	struct opts *o = ctx;
+	if (!*s)
+		return !bench_option_error(PROG, "--waits needs a list, e.g. --waits park,spin");
 	o->n_waits = 0;
-	return bench_each_item(PROG, "--waits", "park,spin", s, wait_item, o);
+	return !bench_each_item(PROG, "--waits", "park,spin", s, wait_item, o);
 }
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
-	parse_rates("asap,10k,100k,1M", o);
-	parse_waits("park,spin", o);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		static const char *const with_value[] = { "--events", "--rates", "--waits", NULL };
-		char name[32];
-		const char *val;
-		if (bench_option(PROG, argc, argv, &i, with_value, name, sizeof name, &val))
-			return 2;
-		int rc = 0;
-		if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(name, "--json")) {
-			o->json = true;
-		} else if (!strcmp(name, "--events")) {
-			if (!bench_parse_num(val, strlen(val), MAX_EVENTS, &o->events) || o->events == 0)
-				return usage_error("--events: '%s' is not a number from 1 to %llu", val, MAX_EVENTS);
-		} else if (!strcmp(name, "--rates")) {
-			rc = parse_rates(val, o);
-		} else if (!strcmp(name, "--waits")) {
-			rc = parse_waits(val, o);
-		} else if (a[0] == '-') {
-			return usage_error("unknown option '%s'", a);
-		} else {
-			return usage_error("unexpected argument '%s'", a);
-		}
-		if (rc)
-			return rc;
-	}
-	return -1;
+	char default_rates[] = "asap,10k,100k,1M", default_waits[] = "park,spin";
+	take_rates(o, default_rates);
+	take_waits(o, default_waits);
+	char events_help[160], events_max[64];
+	snprintf(events_help, sizeof events_help,
+		 "events per run, for every cell (default: by rate; asap %llu,\n"
+		 "up to 10k/s 10 s worth, up to 100k/s 5 s, above 2 s)",
+		 ASAP_EVENTS);
+	snprintf(events_max, sizeof events_max, "a number from 1 to %llu", MAX_EVENTS);
+	const struct opt options[] = {
+		{ .name = "json", .kind = OPT_FLAG, .dest = &o->json,
+		  .help = "one JSON object per line per (wait, rate, metric) on stdout,\n"
+			  "instead of the table (header and layout go to stderr)" },
+		{ .name = "events", .kind = OPT_COUNT, .dest = &o->events, .arg = "N", .help = events_help,
+		  .expect = events_max, .umin = 1, .umax = MAX_EVENTS },
+		{ .name = "rates", .kind = OPT_CALL, .call = take_rates, .ctx = o, .arg = "LIST",
+		  .help = "comma-separated offered rates in events/s, or asap (feed.rate\n"
+			  "0, as fast as possible) (default asap,10k,100k,1M)" },
+		{ .name = "waits", .kind = OPT_CALL, .call = take_waits, .ctx = o, .arg = "LIST",
+		  .help = "comma-separated subset of park,yield,spin (default park,spin).\n"
+			  "spin needs a core per spinning stage: where the config refuses\n"
+			  "all four spinning on the default layout, the closest layout it\n"
+			  "accepts is used and printed" },
+		{ 0 },
+	};
+	const struct opt_table t = { .cmd = PROG, .help_col = 18, .opts = options };
+	return bench_parse_options(&t, argc, argv, usage);
 }
 
 /* Default events per run: enough orders for a p99.9 at low rates, a few

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/options.h"
 #include "pipeline/replay/replay.h"
 #include "feeds/synthetic.h"
 #include "shm/clock.h"
@@ -82,37 +83,37 @@ static int run_peer(struct peer *p, const struct fks_config *cfg, const union fk
 	return 0;
 }
 
+/* The options into *json, *t and *passes: -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, bool *json, uint64_t *t, uint64_t *passes)
+{
+	const struct opt options[] = {
+		{ .name = "json", .kind = OPT_FLAG, .dest = json },
+		{ .name = "tape", .kind = OPT_COUNT, .dest = t, .arg = "EVENTS", .expect = "1..10^8", .umin = 1,
+		  .umax = 100000000 },
+		{ .name = "passes", .kind = OPT_COUNT, .dest = passes, .arg = "N", .expect = "1..1000", .umin = 1,
+		  .umax = 1000 },
+		{ 0 },
+	};
+	const struct opt_table table = { .cmd = "bench replay", .opts = options };
+	int n = opts_parse(&table, argc, argv);
+	if (n == OPTS_HELP) {
+		printf("usage: fks bench replay [--json] [--tape EVENTS] [--passes N]\n"
+		       "  replays TAPE synthetic events N times (default 10000000 x 1)\n");
+		return 0;
+	}
+	if (n > 0)
+		fprintf(stderr, "bench replay: unknown option '%s'\n", argv[1]);
+	return n == 0 ? -1 : 2;
+}
+
 int bench_replay_main(int argc, char **argv)
 {
 	bool json = false;
-	uint64_t t = 10000000;
-	unsigned passes = 1;
-	for (int i = 1; i < argc; i++) {
-		char *end;
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--tape") && i + 1 < argc) {
-			t = strtoull(argv[++i], &end, 10);
-			if (*end || t == 0 || t > 100000000) {
-				fprintf(stderr, "bench replay: --tape N, 1..10^8\n");
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--passes") && i + 1 < argc) {
-			unsigned long v = strtoul(argv[++i], &end, 10);
-			if (*end || v == 0 || v > 1000) {
-				fprintf(stderr, "bench replay: --passes N, 1..1000\n");
-				return 2;
-			}
-			passes = (unsigned)v;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: fks bench replay [--json] [--tape EVENTS] [--passes N]\n"
-			       "  replays TAPE synthetic events N times (default 10000000 x 1)\n");
-			return 0;
-		} else {
-			fprintf(stderr, "bench replay: unknown option '%s'\n", argv[i]);
-			return 2;
-		}
-	}
+	uint64_t t = 10000000, passes_given = 1;
+	int rc = parse_args(argc, argv, &json, &t, &passes_given);
+	if (rc >= 0)
+		return rc;
+	unsigned passes = (unsigned)passes_given; /* at most 1000 */
 	struct fks_config *cfg = calloc(1, sizeof *cfg);
 	union fks_event *tape = malloc(t * sizeof *tape); /* 128-byte slots: 128 MB per 1M */
 	char err[512];

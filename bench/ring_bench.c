@@ -118,43 +118,28 @@ struct opts {
 	bool want[NSLOTS];
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: " PROG " [--json] [--roundtrips N] [--events N] [--repeat K] [--only LIST]\n"
-		"\n"
-		"Latency (round-trip ping-pong) and throughput of the FKS shared-memory SPSC\n"
-		"ring beside the cache-line floor, DPDK rte_ring, ck_ring, an AF_UNIX socketpair\n"
-		"and pipes.  Two processes pinned to cpu0 (parent) and cpu1 (child), 64-byte\n"
-		"events, every transport through the same measurement loops.\n"
-		"\n"
-		"options:\n"
-		"  --json          one JSON object per line per transport and metric on stdout,\n"
-		"                  instead of the table (header and targets go to stderr)\n"
-		"  --roundtrips N  measured round trips per transport (default %llu),\n"
-		"                  plus 10%% warm-up that is discarded\n"
-		"  --events N      events per throughput run, for every transport (default:\n"
-		"                  20M for fks, rte_ring and ck_ring, 2M for unix and pipe)\n"
-		"  --repeat K      throughput runs per batch size, the median is reported\n"
-		"                  (default %d): one run on a shared VM can be off by 3x\n"
-		"  --only LIST     comma-separated subset of floor,fks,rte_ring,ck_ring,unix,pipe\n"
-		"  -h, --help      show this text\n"
-		"\n"
-		"N takes an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
-		"Progress goes to stderr.  Exit status: 0 ok, 1 a transport failed (error,\n"
-		"out-of-order event or checksum mismatch), 2 usage error.  Missed performance\n"
-		"targets are reported, not an error.\n",
-		DEFAULT_ROUNDTRIPS, DEFAULT_REPEAT);
-}
+static const char usage_head[] =
+	"usage: " PROG " [--json] [--roundtrips N] [--events N] [--repeat K] [--only LIST]\n"
+	"\n"
+	"Latency (round-trip ping-pong) and throughput of the FKS shared-memory SPSC\n"
+	"ring beside the cache-line floor, DPDK rte_ring, ck_ring, an AF_UNIX socketpair\n"
+	"and pipes.  Two processes pinned to cpu0 (parent) and cpu1 (child), 64-byte\n"
+	"events, every transport through the same measurement loops.\n"
+	"\n"
+	"options:\n";
+static const char usage_tail[] =
+	"  -h, --help      show this text\n"
+	"\n"
+	"N takes an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
+	"Progress goes to stderr.  Exit status: 0 ok, 1 a transport failed (error,\n"
+	"out-of-order event or checksum mismatch), 2 usage error.  Missed performance\n"
+	"targets are reported, not an error.\n";
 
-#define usage_error(...) bench_usage_error(PROG, __VA_ARGS__)
-
-static int parse_count(const char *opt, const char *s, uint64_t max, uint64_t *out)
+static void usage(FILE *out, const struct opt_table *t)
 {
-	if (!s || !bench_parse_num(s, strlen(s), max, out) || *out == 0)
-		return usage_error("%s: '%s' is not a number from 1 to %llu", opt, s ? s : "",
-				   (unsigned long long)max);
-	return 0;
+	fputs(usage_head, out);
+	opts_print_help(t, out);
+	fputs(usage_tail, out);
 }
 
 static int only_item(const char *p, size_t len, void *ctx)
@@ -165,14 +150,19 @@ static int only_item(const char *p, size_t len, void *ctx)
 			want[i] = true;
 			return 0;
 		}
-	return usage_error("--only: unknown transport '%.*s' (known: floor, fks, rte_ring, ck_ring, unix, pipe)",
-			   (int)len, p);
+	return bench_option_error(PROG,
+				  "--only: unknown transport '%.*s' (known: floor, fks, rte_ring, ck_ring, unix, pipe)",
+				  (int)len, p);
 }
 
-static int parse_only(const char *s, bool want[NSLOTS])
+/* --only LIST: the transports to run, in place of all of them. */
+static bool take_only(void *ctx, char *s)
 {
+	bool *want = ctx;
+	if (!*s)
+		return !bench_option_error(PROG, "--only needs a list, e.g. --only fks,rte_ring");
 	memset(want, 0, NSLOTS * sizeof want[0]);
-	return bench_each_item(PROG, "--only", "fks,rte_ring", s, only_item, want);
+	return !bench_each_item(PROG, "--only", "fks,rte_ring", s, only_item, want);
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -183,36 +173,36 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->repeat = DEFAULT_REPEAT;
 	for (size_t i = 0; i < NSLOTS; i++)
 		o->want[i] = true;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		static const char *const with_value[] = { "--roundtrips", "--events", "--repeat", "--only", NULL };
-		char name[32];
-		const char *val;
-		if (bench_option(PROG, argc, argv, &i, with_value, name, sizeof name, &val))
-			return 2;
-		int rc = 0;
-		if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(name, "--json")) {
-			o->json = true;
-		} else if (!strcmp(name, "--roundtrips")) {
-			rc = parse_count(name, val, MAX_ROUNDTRIPS, &o->roundtrips);
-		} else if (!strcmp(name, "--events")) {
-			rc = parse_count(name, val, MAX_EVENTS, &o->events);
-		} else if (!strcmp(name, "--repeat")) {
-			rc = parse_count(name, val, MAX_REPEAT, &o->repeat);
-		} else if (!strcmp(name, "--only")) {
-			rc = parse_only(val, o->want);
-		} else if (a[0] == '-') {
-			return usage_error("unknown option '%s'", a);
-		} else {
-			return usage_error("unexpected argument '%s'", a);
-		}
-		if (rc)
-			return rc;
-	}
-	return -1;
+	/* the defaults and limits are the macros above: the texts are built */
+	char roundtrips_help[128], repeat_help[128], roundtrips_max[64], events_max[64], repeat_max[64];
+	snprintf(roundtrips_help, sizeof roundtrips_help,
+		 "measured round trips per transport (default %llu),\nplus 10%% warm-up that is discarded",
+		 DEFAULT_ROUNDTRIPS);
+	snprintf(repeat_help, sizeof repeat_help,
+		 "throughput runs per batch size, the median is reported\n(default %d): one run on a shared VM "
+		 "can be off by 3x",
+		 DEFAULT_REPEAT);
+	snprintf(roundtrips_max, sizeof roundtrips_max, "a number from 1 to %llu", MAX_ROUNDTRIPS);
+	snprintf(events_max, sizeof events_max, "a number from 1 to %llu", MAX_EVENTS);
+	snprintf(repeat_max, sizeof repeat_max, "a number from 1 to %d", MAX_REPEAT);
+	const struct opt options[] = {
+		{ .name = "json", .kind = OPT_FLAG, .dest = &o->json,
+		  .help = "one JSON object per line per transport and metric on stdout,\n"
+			  "instead of the table (header and targets go to stderr)" },
+		{ .name = "roundtrips", .kind = OPT_COUNT, .dest = &o->roundtrips, .arg = "N", .help = roundtrips_help,
+		  .expect = roundtrips_max, .umin = 1, .umax = MAX_ROUNDTRIPS },
+		{ .name = "events", .kind = OPT_COUNT, .dest = &o->events, .arg = "N",
+		  .help = "events per throughput run, for every transport (default:\n"
+			  "20M for fks, rte_ring and ck_ring, 2M for unix and pipe)",
+		  .expect = events_max, .umin = 1, .umax = MAX_EVENTS },
+		{ .name = "repeat", .kind = OPT_COUNT, .dest = &o->repeat, .arg = "K", .help = repeat_help,
+		  .expect = repeat_max, .umin = 1, .umax = MAX_REPEAT },
+		{ .name = "only", .kind = OPT_CALL, .call = take_only, .ctx = o->want, .arg = "LIST",
+		  .help = "comma-separated subset of floor,fks,rte_ring,ck_ring,unix,pipe" },
+		{ 0 },
+	};
+	const struct opt_table t = { .cmd = PROG, .help_col = 18, .opts = options };
+	return bench_parse_options(&t, argc, argv, usage);
 }
 
 /* ---- the machine ------------------------------------------------------- */

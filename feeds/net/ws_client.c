@@ -65,6 +65,7 @@ struct ws_client {
 	/* reconnect */
 	int64_t next_attempt_ns;
 	unsigned backoff_k;
+	int64_t last_backoff_ms;     /* the wait schedule_retry chose last */
 	uint64_t rng;
 
 	volatile sig_atomic_t stop;
@@ -120,6 +121,7 @@ static void schedule_retry(struct ws_client *c)
 	int64_t half = d / 2;
 	int64_t wait_ms = half + (int64_t)(rng_next(&c->rng) % (uint64_t)(d - half + 1));
 	c->next_attempt_ns = tls_mono_ns() + wait_ms * NS_PER_MS;
+	c->last_backoff_ms = wait_ms;
 	if (c->backoff_k < 62)
 		c->backoff_k++;
 }
@@ -874,4 +876,9 @@ size_t ws_client_counters(const struct ws_client *c, struct named_counter *out, 
 const char *ws_client_last_error(const struct ws_client *c)
 {
 	return c->last_error;
+}
+
+int64_t ws_client_last_backoff_ms(const struct ws_client *c)
+{
+	return c->last_backoff_ms;
 }

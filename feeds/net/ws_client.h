@@ -147,6 +147,11 @@ enum {
  */
 int ws_client_run(struct ws_client *c, int timeout_ms);
 
+/* The wait, in ms, that the client chose before its next connection
+ * attempt, the last time one failed (0 before any failure): what `fks
+ * status` and the tests read to see the back-off schedule without timing it. */
+int64_t ws_client_last_backoff_ms(const struct ws_client *c);
+
 /* Ask ws_client_run to return; async-signal-safe.  The next run clears it. */
 void ws_client_stop(struct ws_client *c);
 

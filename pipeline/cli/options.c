@@ -32,6 +32,8 @@ static const struct opt *find_long(const struct opt_table *t, const char *s, siz
 	if (prefixed == 1)
 		return found;
 	fprintf(stderr, "%s: %s option '--%.*s'\n", t->cmd, prefixed ? "ambiguous" : "unknown", (int)len, s);
+	if (t->unknown)
+		++*t->unknown;
 	return NULL;
 }
 
@@ -43,6 +45,8 @@ static const struct opt *find_short(const struct opt_table *t, char c)
 	if (c == help_opt.short_name)
 		return &help_opt;
 	fprintf(stderr, "%s: unknown option '-%c'\n", t->cmd, c);
+	if (t->unknown)
+		++*t->unknown;
 	return NULL;
 }
 
@@ -75,6 +79,31 @@ static bool parse_uint(const char *v, uint64_t *out)
 	if (errno || *end)
 		return false;
 	*out = x;
+	return true;
+}
+
+bool opts_parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+	size_t digits = strspn(s, "0123456789");
+	char buf[24];
+	if (digits == 0 || digits >= sizeof buf)
+		return false;
+	memcpy(buf, s, digits);
+	buf[digits] = 0;
+	if (!parse_uint(buf, &v))
+		return false;
+	uint64_t mul = 1;
+	switch (s[digits]) {
+	case 0: break;
+	case 'k': case 'K': mul = 1000ull; break;
+	case 'm': case 'M': mul = 1000000ull; break;
+	case 'g': case 'G': mul = 1000000000ull; break;
+	default: return false;
+	}
+	if ((mul > 1 && s[digits + 1]) || v > max / mul)
+		return false;
+	*out = v * mul;
 	return true;
 }
 
@@ -124,7 +153,16 @@ static bool store(const struct opt_table *t, const struct opt *o, const char *v)
 		*(double *)o->dest = x;
 		return true;
 	}
+	case OPT_COUNT: {
+		uint64_t x;
+		bool ranged = o->umin || o->umax;
+		if (!opts_parse_count(v, ranged ? o->umax : UINT64_MAX, &x) || (ranged && x < o->umin))
+			return bad_value(t, o, v);
+		*(uint64_t *)o->dest = x;
+		return true;
+	}
 	case OPT_LIST: return parse_list_value(t, o, v);
+	case OPT_CALL: return o->call(o->ctx, (char *)v); /* v is a word of argv, which is writable */
 	}
 	return false;
 }
@@ -217,11 +255,9 @@ void opts_print_help(const struct opt_table *t, FILE *out)
 		len += fprintf(out, "--%s", o->name);
 		if (o->arg)
 			len += fprintf(out, " %s", o->arg);
-		if (len >= t->help_col) {
-			fputc('\n', out);
-			len = 0;
-		}
-		fprintf(out, "%*s", t->help_col - len, "");
+		/* an entry too wide for the column keeps two spaces before its
+		 * help, on the same line */
+		fprintf(out, "%*s", len + 2 > t->help_col ? 2 : t->help_col - len, "");
 		for (const char *h = o->help ? o->help : ""; *h; h++) {
 			fputc(*h, out);
 			if (*h == '\n')

@@ -14,6 +14,7 @@
  *   "<cmd>: --from needs a value"
  *   "<cmd>: --from: expected a sequence number, got '-3'"
  *   "<cmd>: --type: unknown 'frob'"
+ * (OPT_CALL values are checked, and their errors worded, by the caller)
  * and parsing goes on, so that one run reports every mistake.
  */
 #ifndef FKS_PIPELINE_CLI_OPTIONS_H
@@ -30,6 +31,11 @@ enum opt_kind {
 	OPT_UINT,    /* decimal, no sign; dest: uint64_t, within [umin, umax] */
 	OPT_DECIMAL, /* strtod; dest: double, above dmin (or at it, unless dmin_open) */
 	OPT_LIST,    /* "a,b,c": word(ctx, w) for each; false is an error */
+	OPT_COUNT,   /* decimal with an optional k/M/G (x1000^n) suffix, "10k";
+		      * dest: uint64_t, within [umin, umax] (both 0: any) */
+	OPT_CALL,    /* call(ctx, value) with the whole value, which it may split in
+		      * place; it reports its own error (the message is the
+		      * caller's) and returns false */
 };
 
 struct opt {
@@ -46,7 +52,8 @@ struct opt {
 	double dmin;         /* OPT_DECIMAL: the lowest value */
 	bool dmin_open;      /* OPT_DECIMAL: dmin itself is refused */
 	bool (*word)(void *ctx, const char *w); /* OPT_LIST */
-	void *ctx;           /* OPT_LIST */
+	bool (*call)(void *ctx, char *value);   /* OPT_CALL */
+	void *ctx;           /* OPT_LIST, OPT_CALL */
 	bool *seen;          /* set true when the option is given; may be NULL */
 };
 
@@ -54,6 +61,8 @@ struct opt_table {
 	const char *cmd;     /* "fks tail": the prefix of every message */
 	int help_col;        /* help text starts at this column */
 	const struct opt *opts;
+	unsigned *unknown;   /* may be NULL; counts unknown or ambiguous options,
+			      * for a command that follows those with its usage */
 };
 
 enum {
@@ -65,8 +74,14 @@ enum {
  * words (now argv[1..n]), OPTS_HELP or OPTS_BAD. */
 int opts_parse(const struct opt_table *t, int argc, char **argv);
 
+/* A count, "10k", "1M", "3G" or "250" (k/M/G in either case, x1000,
+ * x1000000, x1000000000), into *out if it is at most max.  The
+ * OPT_COUNT parser, for callers that split their own lists. */
+bool opts_parse_count(const char *s, uint64_t max, uint64_t *out);
+
 /* The options block of --help: one entry per option, in table order,
- * "  -j, --journal DIR" padded to help_col, then its help. */
+ * "  -j, --journal DIR" padded to help_col (or, if wider, two spaces), then
+ * its help. */
 void opts_print_help(const struct opt_table *t, FILE *out);
 
 #endif

@@ -1,37 +1,11 @@
-/*
- * The options of `fks replay` and its entry point.  Kept here until the
- * common option parser of pipeline/cli/ takes them over.
- */
+/* The options of `fks replay` (one table: it parses argv and prints --help)
+ * and its entry point. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/options.h"
 #include "pipeline/replay/replay_int.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: fks replay --input JOURNAL_DIR|RECORDING [options]\n"
-		"  --venue FORMAT         recording format: jsonl (default); itch, binance, bybit,\n"
-		"                         coinbase, kraken (read as fks run reads them; -c names\n"
-		"                         the instruments, at the venue's symbols and scales)\n"
-		"  --touch-from-trades    recording: after each trade, a quote at its price with\n"
-		"                         unlimited size (every order fills at the last price)\n"
-		"  -c, --config FILE      config (default: the journal's, else the built-in one)\n"
-		"  --out JOURNAL_DIR      write every event to a new journal\n"
-		"  --report DIR           write DIR/report.json and DIR/report.html\n"
-		"  --speed asap|real|xN   pacing by event time (default asap)\n"
-		"  --strategy KIND[:k=v,...]  run strategies/engine with this strategy on every\n"
-		"                         instrument (repeatable; default: the config's strategies)\n"
-		"                         kinds: sma_cross rsi_mr bollinger asmbtr markov\n"
-		"  --set key=value        one knob (see --sweep keys)\n"
-		"  --sweep key=v1,v2,...  grid over knobs (repeatable), in parallel processes;\n"
-		"                         keys: fast slow order_type fill latency_us slippage_bps\n"
-		"                         slippage_ticks fee_ppm equity NAME.key\n"
-		"  --rank net|sharpe      sweep ranking (default net: net P&L)\n"
-		"  --verify               check a live journal: strategy and risk must reproduce\n"
-		"                         every order and reject; exit 1 at the first difference\n");
-}
 
 static int parse_kv(char *arg, char **key, char **val)
 {
@@ -94,65 +68,62 @@ static int parse_sweep_axis(struct opts *o, char *arg)
 	return 0;
 }
 
-static const char *const valued_options[] = {
-	"--input", "-i", "--venue", "-c", "--config", "--out", "--report", "--rank", "--speed", "--strategy",
-	"--set", "--sweep", NULL,
-};
-
-static bool takes_value(const char *a)
+static bool take_rank(void *ctx, char *v)
 {
-	for (const char *const *n = valued_options; *n; n++)
-		if (!strcmp(a, *n))
-			return true;
-	return false;
+	if (strcmp(v, "net") && strcmp(v, "sharpe")) {
+		fprintf(stderr, "replay: --rank %s: use net or sharpe\n", v);
+		return false;
+	}
+	((struct opts *)ctx)->rank = v;
+	return true;
 }
 
-/* One of valued_options with its value v (argv[i + 1]: --set and --sweep
- * split it in place).  0, or 2 on a bad value (printed). */
-static int parse_valued(struct opts *o, const char *a, char *v)
+static bool take_speed(void *ctx, char *v)
 {
-	if (!strcmp(a, "--input") || !strcmp(a, "-i")) {
-		o->input = v;
-	} else if (!strcmp(a, "--venue")) {
-		o->venue = v;
-	} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-		o->config = v;
-	} else if (!strcmp(a, "--out")) {
-		o->out = v;
-	} else if (!strcmp(a, "--report")) {
-		o->report_dir = v;
-	} else if (!strcmp(a, "--rank")) {
-		if (strcmp(v, "net") && strcmp(v, "sharpe")) {
-			fprintf(stderr, "replay: --rank %s: use net or sharpe\n", v);
-			return 2;
-		}
-		o->rank = v;
-	} else if (!strcmp(a, "--speed")) {
-		return parse_speed(o, v);
-	} else if (!strcmp(a, "--strategy")) {
-		if (o->n_strategy == REPLAY_MAX_SPECS) {
-			fprintf(stderr, "replay: at most %d --strategy\n", REPLAY_MAX_SPECS);
-			return 2;
-		}
-		o->strategy[o->n_strategy++] = v;
-	} else if (!strcmp(a, "--set")) {
-		if (o->n_set == REPLAY_MAX_SETS || parse_kv(v, &o->set_key[o->n_set], &o->set_val[o->n_set])) {
-			fprintf(stderr, "replay: --set %s: expected key=value\n", v);
-			return 2;
-		}
-		o->n_set++;
-	} else if (!strcmp(a, "--sweep")) {
-		return parse_sweep_axis(o, v);
+	return parse_speed(ctx, v) == 0;
+}
+
+static bool take_strategy(void *ctx, char *v)
+{
+	struct opts *o = ctx;
+	if (o->n_strategy == REPLAY_MAX_SPECS) {
+		fprintf(stderr, "replay: at most %d --strategy\n", REPLAY_MAX_SPECS);
+		return false;
 	}
-	return 0;
+	o->strategy[o->n_strategy++] = v;
+	return true;
+}
+
+static bool take_set(void *ctx, char *v)
+{
+	struct opts *o = ctx;
+	if (o->n_set == REPLAY_MAX_SETS || parse_kv(v, &o->set_key[o->n_set], &o->set_val[o->n_set])) {
+		fprintf(stderr, "replay: --set %s: expected key=value\n", v);
+		return false;
+	}
+	o->n_set++;
+	return true;
+}
+
+static bool take_sweep(void *ctx, char *v)
+{
+	return parse_sweep_axis(ctx, v) == 0;
+}
+
+static void usage(FILE *f, const struct opt_table *t)
+{
+	struct opt_table block = *t;
+	block.opts = t->opts + 1; /* without --input */
+	fprintf(f, "usage: fks replay --input JOURNAL_DIR|RECORDING [options]\n");
+	opts_print_help(&block, f);
 }
 
 /* The checks across options, once all are read. */
-static int check_opts(const struct opts *o)
+static int check_opts(const struct opts *o, const struct opt_table *t)
 {
 	if (!o->input) {
 		fprintf(stderr, "replay: --input is required\n");
-		usage(stderr);
+		usage(stderr, t);
 		return 2;
 	}
 	if (o->n_sweep && (o->out || o->report_dir || o->verify)) {
@@ -171,29 +142,59 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->speed_x = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return 1;
-		} else if (!strcmp(a, "--verify")) {
-			o->verify = true;
-		} else if (!strcmp(a, "--touch-from-trades")) {
-			o->touch_from_trades = true;
-		} else if (!takes_value(a)) {
-			fprintf(stderr, "replay: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else if (i + 1 == argc) {
-			fprintf(stderr, "replay: %s needs a value\n", a);
-			return 2;
-		} else {
-			int rc = parse_valued(o, a, argv[++i]);
-			if (rc)
-				return rc;
-		}
+	/* The first, --input, is in the usage line rather than the options block. */
+	const struct opt options[] = {
+		{ .name = "input", .short_name = 'i', .kind = OPT_STRING, .dest = &o->input,
+		  .arg = "JOURNAL_DIR|RECORDING" },
+		{ .name = "venue", .kind = OPT_STRING, .dest = &o->venue, .arg = "FORMAT",
+		  .help = "recording format: jsonl (default); itch, binance, bybit,\n"
+			  "coinbase, kraken (read as fks run reads them; -c names\n"
+			  "the instruments, at the venue's symbols and scales)" },
+		{ .name = "touch-from-trades", .kind = OPT_FLAG, .dest = &o->touch_from_trades,
+		  .help = "recording: after each trade, a quote at its price with\n"
+			  "unlimited size (every order fills at the last price)" },
+		{ .name = "config", .short_name = 'c', .kind = OPT_STRING, .dest = &o->config, .arg = "FILE",
+		  .help = "config (default: the journal's, else the built-in one)" },
+		{ .name = "out", .kind = OPT_STRING, .dest = &o->out, .arg = "JOURNAL_DIR",
+		  .help = "write every event to a new journal" },
+		{ .name = "report", .kind = OPT_STRING, .dest = &o->report_dir, .arg = "DIR",
+		  .help = "write DIR/report.json and DIR/report.html" },
+		{ .name = "speed", .kind = OPT_CALL, .call = take_speed, .ctx = o, .arg = "asap|real|xN",
+		  .help = "pacing by event time", .dflt = "asap" },
+		{ .name = "strategy", .kind = OPT_CALL, .call = take_strategy, .ctx = o,
+		  .arg = "KIND[:k=v,...]",
+		  .help = "run strategies/engine with this strategy on every\n"
+			  "instrument (repeatable; default: the config's strategies)\n"
+			  "kinds: sma_cross rsi_mr bollinger asmbtr markov" },
+		{ .name = "set", .kind = OPT_CALL, .call = take_set, .ctx = o, .arg = "key=value",
+		  .help = "one knob (see --sweep keys)" },
+		{ .name = "sweep", .kind = OPT_CALL, .call = take_sweep, .ctx = o, .arg = "key=v1,v2,...",
+		  .help = "grid over knobs (repeatable), in parallel processes;\n"
+			  "keys: fast slow order_type fill latency_us slippage_bps\n"
+			  "slippage_ticks fee_ppm equity NAME.key" },
+		{ .name = "rank", .kind = OPT_CALL, .call = take_rank, .ctx = o, .arg = "net|sharpe",
+		  .help = "sweep ranking (default net: net P&L)" },
+		{ .name = "verify", .kind = OPT_FLAG, .dest = &o->verify,
+		  .help = "check a live journal: strategy and risk must reproduce\n"
+			  "every order and reject; exit 1 at the first difference" },
+		{ 0 },
+	};
+	unsigned unknown = 0;
+	const struct opt_table t = { .cmd = "replay", .help_col = 25, .opts = options, .unknown = &unknown };
+	int n = opts_parse(&t, argc, argv);
+	if (n == OPTS_HELP) {
+		usage(stdout, &t);
+		return 1;
 	}
-	return check_opts(o);
+	if (n > 0) { /* fks replay takes no words: the input is --input */
+		fprintf(stderr, "replay: unknown option '%s'\n", argv[1]);
+		unknown++;
+	}
+	if (unknown)
+		usage(stderr, &t);
+	if (n != 0)
+		return 2;
+	return check_opts(o, &t);
 }
 
 /* The setup from the input's config and the options; 0, or 2 with the

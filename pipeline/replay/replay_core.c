@@ -4,9 +4,10 @@
  * I/O but the sink.
  *
  * Every call into gateway/risk is in the "risk" section below and every call
- * into gateway/venues/sim in the "venue" section, so that swapping either
- * for its new interface touches one place.
+ * into the venue (through its table, gateway/venue.h) in the "venue"
+ * section, so that swapping either touches one place.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +226,7 @@ static void apply_report(struct replay_core *c, const union fks_event *rep, bool
 	}
 }
 
-/* ---- venue: every call into gateway/venues/sim ------------------------------ */
+/* ---- venue: every call into the venue, through its table -------------------- */
 
 static void venue_emit(void *ctx, const union fks_event *in)
 {
@@ -237,8 +238,7 @@ static void venue_emit(void *ctx, const union fks_event *in)
 	case FKS_EV_ORDER_ACK: c->c.acks++; break;
 	case FKS_EV_FILL: {
 		c->c.fills++;
-		uint8_t side = FKS_SIDE_NONE;
-		sim_venue_order_side(&c->venue, ev.fill.order_id, &side);
+		uint8_t side = venue_driver_order_side(&c->venue, ev.fill.order_id);
 		int o = owner_find(c, ev.fill.order_id);
 		report_on_fill(&c->report, &ev.fill, side, o < 0 ? 0 : c->owner[o].strategy);
 		if (ev.fill.leaves_qty == 0)
@@ -253,10 +253,67 @@ static void venue_emit(void *ctx, const union fks_event *in)
 	apply_report(c, &ev, true);
 }
 
+/* The setup's venue parameters as a venue's init takes them: text
+ * key/value pairs.  For the sim venue the setup keeps them as its struct
+ * (the --set knobs write it), so they are written back as text here; any
+ * other venue gets the config's section as written. */
+struct core_venue_setup {
+	const char *type;
+	struct venue_ctx ctx;
+	struct venue_param param[FKS_VENUE_PARAMS_MAX];
+	size_t n_params;
+	char num[3][16];
+};
+
+static void core_venue_setup(struct core_venue_setup *vs, const struct replay_setup *s)
+{
+	static const char *const fill_text[] = { [SIM_FILL_TOUCH] = "touch", [SIM_FILL_NONE] = "none",
+						 [SIM_FILL_QUEUE] = "queue" };
+	const struct sim_venue_params *sp = &s->venue;
+
+	memset(vs, 0, sizeof *vs);
+	vs->type = s->cfg.venue.type;
+	if (strcmp(vs->type, "sim") != 0) {
+		config_venue_ctx(&s->cfg, &vs->ctx);
+		vs->n_params = config_venue_params(&s->cfg, vs->param);
+		return;
+	}
+	vs->ctx.n_instruments = sp->n_instruments;
+	memcpy(vs->ctx.instrument, sp->instrument, sizeof vs->ctx.instrument);
+	/* Any other fill value is passed on as text the venue refuses. */
+	const char *fill = sp->fill < sizeof fill_text / sizeof fill_text[0] && fill_text[sp->fill] ?
+				   fill_text[sp->fill] : "?";
+	snprintf(vs->num[0], sizeof vs->num[0], "%" PRIu32, sp->latency_us);
+	snprintf(vs->num[1], sizeof vs->num[1], "%" PRIu32, sp->slippage_bps);
+	snprintf(vs->num[2], sizeof vs->num[2], "%" PRIu32, sp->slippage_ticks);
+	vs->param[vs->n_params++] = (struct venue_param){ "fill", fill };
+	vs->param[vs->n_params++] = (struct venue_param){ "latency_us", vs->num[0] };
+	vs->param[vs->n_params++] = (struct venue_param){ "slippage_bps", vs->num[1] };
+	vs->param[vs->n_params++] = (struct venue_param){ "slippage_ticks", vs->num[2] };
+}
+
+/* Replay is a pure function of its input: a venue that answers later, from
+ * sockets or timers, cannot be replayed and is refused. */
 static int core_venue_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
 {
-	if (sim_venue_init(&c->venue, &s->venue)) {
-		snprintf(err, errlen, "simulated venue: invalid parameters");
+	struct core_venue_setup vs;
+	struct venue_error verr = { .key = NULL };
+
+	core_venue_setup(&vs, s);
+	const struct venue_vtbl *vt = venue_find(vs.type);
+	if (!vt) {
+		snprintf(err, errlen, "venue type '%s': not in the venue registry", s->cfg.venue.type);
+		return -1;
+	}
+	if (venue_driver_open(&c->venue, vt, &vs.ctx, vs.param, vs.n_params, venue_emit, c, &verr)) {
+		snprintf(err, errlen, "%s venue: %s%s%s", vt->type, verr.key ? verr.key : "", verr.key ? ": " : "",
+			 verr.msg);
+		return -1;
+	}
+	if (!venue_driver_is_sync(&c->venue)) {
+		venue_driver_close(&c->venue);
+		snprintf(err, errlen, "%s venue: it answers from sockets or timers, which replay cannot reproduce",
+			 vt->type);
 		return -1;
 	}
 	return 0;
@@ -267,19 +324,19 @@ static int core_venue_init(struct replay_core *c, const struct replay_setup *s, 
  * strategy answer nothing here: it answers market events only. */
 static void core_venue_step(struct replay_core *c, const union fks_event *md, unsigned n, const bool *pass)
 {
-	sim_venue_on_market(&c->venue, md, venue_emit, c);
+	venue_driver_market(&c->venue, md);
 	union fks_event passed[REPLAY_MAX_OUT];
 	unsigned np = 0;
 	for (unsigned i = 0; i < n; i++)
 		if (pass[i])
 			passed[np++] = c->out[i];
 	for (unsigned i = 0; i < np; i++)
-		sim_venue_on_order(&c->venue, &passed[i], venue_emit, c);
+		venue_driver_order(&c->venue, &passed[i]);
 }
 
 static void core_venue_cancel_all(struct replay_core *c)
 {
-	sim_venue_cancel_all(&c->venue, venue_emit, c);
+	venue_driver_cancel_all(&c->venue);
 }
 
 /* ---- the core -------------------------------------------------------------- */
@@ -323,6 +380,7 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 	c->ctx = ctx;
 	if (core_strategy_init(c, s, err, errlen) || core_risk_init(c, &s->cfg, err, errlen) ||
 	    core_venue_init(c, s, err, errlen) || core_report_init(c, s, err, errlen)) {
+		venue_driver_close(&c->venue);
 		free(c);
 		return -1;
 	}
@@ -419,6 +477,7 @@ void replay_core_free(struct replay_core *c)
 	if (!c)
 		return;
 	report_free(&c->report);
+	venue_driver_close(&c->venue);
 	if (c->sl) {
 		signal_logic_free(c->sl);
 		free(c->sl);

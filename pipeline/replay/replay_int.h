@@ -22,6 +22,7 @@
 #include "pipeline/journal/journal.h"
 #include "pipeline/runtime/feed_source.h"
 #include "pipeline/runtime/signal_logic.h"
+#include "pipeline/runtime/venue_driver.h"
 #include "gateway/risk/risk.h"
 
 /* ---- setup (replay_setup.c) ---------------------------------------------- */
@@ -50,7 +51,7 @@ struct replay_core {
 	unsigned n_out;
 	uint64_t out_dropped;
 	struct risk risk;
-	struct sim_venue venue;
+	struct venue_driver venue;     /* the config's venue, through its table */
 	struct report report;
 	uint64_t strat_seq, risk_seq;
 	uint64_t strat_pos, risk_pos;  /* main-input events consumed */

@@ -1,25 +1,30 @@
 /*
- * The gateway stage: the orders risk passed to the simulated venue, and
- * the venue's execution reports back to risk, the strategy and the
- * journal.  Every call into gateway/venues/sim is in one section below.
+ * The gateway stage: the orders risk passed to the venue the config names
+ * (gateway/venue.h, found in the registry), and the venue's execution
+ * reports back to risk, the strategy and the journal.  Every call into the
+ * venue goes through its table, from the one section below.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/runtime/stage_int.h"
+#include "pipeline/runtime/venue_driver.h"
 #include "shm/fixed.h"
 #include "shm/reasons.h"
-#include "gateway/venues/sim/sim_ops.h"
-#include "gateway/venues/sim/sim_venue.h"
+
+/* A venue with descriptors: the ring's wait cannot wake on them, so the
+ * stage waits on the ring at most this long between looks at them. */
+#define GATEWAY_VENUE_SLICE_NS 100000ull
 
 struct gateway {
 	struct stage *s;
-	struct sim_venue venue;
+	struct venue_driver venue;
 	struct ring_consumer in;
 	struct ring_producer exec_risk, exec_strategy;
 	struct tap tap;
-	struct sim_venue_params venue_params;
 	bool killed;
+	bool venue_lost;       /* its poll returned -1: the kill switch is tripped */
 	uint64_t seq;
 	/* position accounting for the summary, by instrument id */
 	int64_t position[FKS_MAX_INSTRUMENTS + 1];
@@ -98,45 +103,93 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 	tap_put(&g->tap, ev);
 }
 
-/* ---- the venue: every call into gateway/venues/sim is in this section ---- */
+/* ---- the venue: every call into it, through its table ------------------- */
 
-static int gateway_venue_init(struct gateway *g, const struct fks_config *cfg)
+/* The venue the config's section names, with its parameters as text
+ * (the loader already ran them through this venue's init). */
+static int gateway_venue_open(struct gateway *g, const struct fks_config *cfg)
 {
-	struct sim_venue_params *vp = &g->venue_params;
+	struct venue_ctx ctx;
 	struct venue_param params[FKS_VENUE_PARAMS_MAX];
-	struct venue_error verr;
-	/* The venue section as the loader checked it (check_venue); this
-	 * stage runs the sim venue, the only one registered. */
-	if (venue_find(cfg->venue.type) != &sim_venue_vtbl ||
-	    sim_venue_parse_params(vp, params, config_venue_params(cfg, params), &verr) != 0)
-		return -1;
-	vp->n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++)
-		vp->instrument[i] = cfg->instrument[i].id;
-	return sim_venue_init(&g->venue, vp);
+	struct venue_error err = { .key = NULL };
+
+	const struct venue_vtbl *vt = venue_find(cfg->venue.type);
+	if (!vt)
+		return stage_fail(g->s, "venue type '%s': not in the venue registry", cfg->venue.type);
+	config_venue_ctx(cfg, &ctx);
+	size_t n = config_venue_params(cfg, params);
+	if (venue_driver_open(&g->venue, vt, &ctx, params, n, gateway_emit, g, &err) != 0)
+		return stage_fail(g->s, "%s venue: %s%s%s", vt->type, err.key ? err.key : "", err.key ? ": " : "",
+				  err.msg);
+	return 0;
 }
 
 /* An order new or cancel to the venue. */
 static void gateway_venue_order(struct gateway *g, const union fks_event *ev)
 {
-	sim_venue_on_order(&g->venue, ev, gateway_emit, g);
+	venue_driver_order(&g->venue, ev);
 }
 
 static void gateway_venue_market(struct gateway *g, const union fks_event *ev)
 {
-	sim_venue_on_market(&g->venue, ev, gateway_emit, g);
+	venue_driver_market(&g->venue, ev);
 }
 
 static void gateway_venue_cancel_all(struct gateway *g)
 {
-	sim_venue_cancel_all(&g->venue, gateway_emit, g);
+	venue_driver_cancel_all(&g->venue);
 }
 
 static int8_t gateway_fill_sign(struct gateway *g, uint64_t order_id)
 {
-	uint8_t side = FKS_SIDE_NONE;
-	sim_venue_order_side(&g->venue, order_id, &side);
-	return side == FKS_SIDE_SELL ? -1 : 1;
+	return venue_driver_order_side(&g->venue, order_id) == FKS_SIDE_SELL ? -1 : 1;
+}
+
+static void gateway_kill(struct gateway *g);
+
+/* The venue is gone: trip the run's kill switch, as the supervisor does,
+ * so risk stops too, and act on it here at once. */
+static void gateway_venue_lost(struct gateway *g)
+{
+	struct run_control *c = &g->s->run->control;
+	g->venue_lost = true;
+	if (!stage_control_on(&c->kill)) {
+		snprintf(c->kill_reason, sizeof c->kill_reason, "gateway lost its %s venue", g->venue.vt->type);
+		atomic_store_explicit(&c->kill_stage, (uint32_t)FKS_CFG_GATEWAY, memory_order_relaxed);
+		atomic_store_explicit(&c->kill, 1, memory_order_release);
+	}
+	fprintf(stderr, "fks gateway: KILL SWITCH: the %s venue is lost; open orders are canceled\n",
+		g->venue.vt->type);
+	gateway_kill(g);
+	tap_flush(&g->tap);
+}
+
+/* Before each ring wait, for a venue with descriptors or timers: poll it if
+ * one is ready or its deadline is due, then bound the wait *w by its next
+ * deadline and, with descriptors, by GATEWAY_VENUE_SLICE_NS.  A synchronous
+ * venue (the sim) never gets here: its callers test venue_driver_is_sync. */
+static void gateway_venue_turn(struct gateway *g, struct ring_wait *w)
+{
+	if (g->venue_lost || !venue_driver_refresh(&g->venue))
+		return;
+	int64_t now = (int64_t)stage_now_ns();
+	int n = venue_driver_service(&g->venue, now);
+	if (n < 0) {
+		gateway_venue_lost(g);
+		return;
+	}
+	if (n > 0)
+		tap_flush(&g->tap);
+	if (!venue_driver_refresh(&g->venue))
+		return;
+	uint64_t until = g->venue.n_fds > 0 ? (uint64_t)now + GATEWAY_VENUE_SLICE_NS : UINT64_MAX;
+	if (g->venue.deadline_ns != INT64_MAX) {
+		/* Already due (it emitted, or polled early): look again at once. */
+		uint64_t due = g->venue.deadline_ns > now ? (uint64_t)g->venue.deadline_ns : (uint64_t)now + 1;
+		until = due < until ? due : until;
+	}
+	if (until < w->deadline_ns)
+		w->deadline_ns = until;
 }
 
 /* ---- the stage ----------------------------------------------------------- */
@@ -197,6 +250,8 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 static int gateway_batch(struct stage *s, struct gateway *g, int *rc)
 {
 	stage_wait_until_tick(s, &g->in.wait);
+	if (!venue_driver_is_sync(&g->venue))
+		gateway_venue_turn(g, &g->in.wait);
 	uint64_t t_idle = stage_now_ns();
 	int k = ring_peek(&g->in, BATCH);
 	uint64_t t_busy = stage_now_ns();
@@ -229,8 +284,8 @@ static int gateway_batch(struct stage *s, struct gateway *g, int *rc)
 static int gateway_run(struct stage *s, struct gateway *g)
 {
 	g->s = s;
-	if (gateway_venue_init(g, s->a->cfg) != 0)
-		return stage_fail(s, "simulated venue: invalid parameters");
+	if (gateway_venue_open(g, s->a->cfg) != 0)
+		return 1;
 	if (stage_attach_in(s, &g->in, RUN_RING_RISK_OUT) || stage_attach_out(s, &g->exec_risk, RUN_RING_EXEC_RISK) ||
 	    stage_attach_out(s, &g->exec_strategy, RUN_RING_EXEC_STRATEGY) ||
 	    tap_attach(s, &g->tap, RUN_RING_TAP_GATEWAY))
@@ -264,6 +319,7 @@ int stage_run_gateway(struct stage *s)
 	if (!g)
 		return stage_fail(s, "out of memory");
 	int rc = gateway_run(s, g);
+	venue_driver_close(&g->venue);
 	free(g);
 	return rc;
 }

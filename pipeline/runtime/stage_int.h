@@ -9,7 +9,7 @@
  *   stage_feed.c      feed: synthetic, or a venue through feed_source
  *   stage_strategy.c  strategy: signal_logic on the market data
  *   stage_risk.c      risk: every order checked by gateway/risk
- *   stage_gateway.c   gateway: the simulated venue
+ *   stage_gateway.c   gateway: the config's venue, through venue_driver.h
  *   stage_journal.c   journal: the one LMDB writer, draining the taps
  *
  * Each stage keeps its state in one struct (struct feed_stage, ...),

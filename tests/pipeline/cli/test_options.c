@@ -13,6 +13,21 @@ static uint64_t from, last;
 static int64_t offset;
 static double interval;
 static char words[64];
+static uint64_t events;
+static char *call_values[4];
+static int n_calls;
+
+/* OPT_CALL: keeps each whole value; "bad" is refused with its own message. */
+static bool keep_value(void *ctx, char *v)
+{
+	(void)ctx;
+	if (!strcmp(v, "bad")) {
+		fprintf(stderr, "fks test: --set bad: the caller's words\n");
+		return false;
+	}
+	call_values[n_calls++] = v;
+	return true;
+}
 
 static bool add_word(void *ctx, const char *w)
 {
@@ -38,6 +53,9 @@ static const struct opt test_opts[] = {
 	{ .name = "interval", .kind = OPT_DECIMAL, .dest = &interval, .arg = "SECONDS", .help = "sampling",
 	  .expect = "seconds > 0", .dmin = 0, .dmin_open = true },
 	{ .name = "type", .kind = OPT_LIST, .arg = "T,...", .word = add_word, .help = "only these" },
+	{ .name = "events", .short_name = 'n', .kind = OPT_COUNT, .dest = &events, .arg = "N", .help = "events",
+	  .expect = "a count from 1 to 2G, e.g. 10k", .umin = 1, .umax = 2000000000 },
+	{ .name = "set", .kind = OPT_CALL, .call = keep_value, .arg = "K=V", .help = "repeatable" },
 	{ 0 },
 };
 static const struct opt_table table = { .cmd = "fks test", .help_col = 22, .opts = test_opts };
@@ -50,6 +68,8 @@ static void reset(void)
 	offset = 0;
 	interval = 0;
 	words[0] = 0;
+	events = 0;
+	n_calls = 0;
 }
 
 /* Parse a NULL-terminated list of words after the command name. */
@@ -205,6 +225,90 @@ Test(options, help_is_generated_from_the_table)
 			       "  --last N            the last N (default 10)\n"
 			       "  --offset K          shift by K\n"
 			       "  --interval SECONDS  sampling\n"
-			       "  --type T,...        only these\n");
+			       "  --type T,...        only these\n"
+			       "  -n, --events N      events\n"
+			       "  --set K=V           repeatable\n");
 	free(text);
+}
+
+Test(options, counts_take_k_m_g_suffixes)
+{
+	cr_assert_eq(PARSE("--events", "250"), 0);
+	cr_assert_eq(events, 250);
+	cr_assert_eq(PARSE("-n", "10k"), 0);
+	cr_assert_eq(events, 10000);
+	cr_assert_eq(PARSE("--events=3M"), 0);
+	cr_assert_eq(events, 3000000);
+	cr_assert_eq(PARSE("-n2g"), 0);
+	cr_assert_eq(events, 2000000000);
+	cr_assert_eq(PARSE("-n", "1K"), 0);
+	cr_assert_eq(events, 1000);
+}
+
+Test(options, bad_counts_are_refused_by_name, .init = cr_redirect_stderr)
+{
+	cr_assert_eq(PARSE("-n", "0", "-n", "3G", "-n", "10kk", "-n", "k", "-n", "-1k", "-n", "1.5M", "-n", "10x"),
+		     OPTS_BAD);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '0'\n"
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '3G'\n"
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '10kk'\n"
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got 'k'\n"
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '-1k'\n"
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '1.5M'\n"
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '10x'\n");
+}
+
+Test(options, count_overflow_is_refused)
+{
+	uint64_t v = 7;
+	cr_assert(opts_parse_count("18446744073709551615", UINT64_MAX, &v));
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_not(opts_parse_count("18446744073709552k", UINT64_MAX, &v));
+	cr_assert_not(opts_parse_count("18446744073709551616", UINT64_MAX, &v));
+	cr_assert_not(opts_parse_count("", UINT64_MAX, &v));
+	cr_assert_eq(v, UINT64_MAX, "a refused count leaves *out alone");
+}
+
+Test(options, call_gets_each_whole_value_in_order)
+{
+	cr_assert_eq(PARSE("--set", "a=1,2", "--set=b=3"), 0);
+	cr_assert_eq(n_calls, 2);
+	cr_assert_str_eq(call_values[0], "a=1,2");
+	cr_assert_str_eq(call_values[1], "b=3");
+}
+
+Test(options, call_reports_its_own_error, .init = cr_redirect_stderr)
+{
+	cr_assert_eq(PARSE("--set", "bad", "--set", "ok"), OPTS_BAD);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("fks test: --set bad: the caller's words\n");
+	cr_assert_eq(n_calls, 1, "parsing goes on after a refused value");
+}
+
+Test(options, help_entry_wider_than_the_column_keeps_two_spaces)
+{
+	static const struct opt wide[] = {
+		{ .name = "strategy", .kind = OPT_STRING, .dest = &dir, .arg = "KIND[:k=v,...]",
+		  .help = "run it\non every instrument" },
+		{ 0 },
+	};
+	const struct opt_table t = { .cmd = "fks test", .help_col = 12, .opts = wide };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	opts_print_help(&t, out);
+	fclose(out);
+	cr_assert_str_eq(text, "  --strategy KIND[:k=v,...]  run it\n"
+			       "            on every instrument\n");
+	free(text);
+}
+
+Test(options, unknown_options_are_counted_for_the_caller, .init = cr_redirect_stderr)
+{
+	unsigned unknown = 0;
+	const struct opt_table t = { .cmd = "fks test", .help_col = 22, .opts = test_opts, .unknown = &unknown };
+	char *argv[] = { "test", "--frm", "-q", "--f", "--from", "x", NULL };
+	cr_assert_eq(opts_parse(&t, 6, argv), OPTS_BAD);
+	cr_assert_eq(unknown, 3, "unknown, unknown short and ambiguous count; a bad value does not");
 }
