@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "shm/event.h"
+#include "shm/event_build.h"
 #include "pipeline/journal/journal.h"
 #include "shm/clock.h"
 
@@ -497,7 +498,7 @@ struct gen {
 	uint64_t rng;
 	int64_t mid[GEN_INSTRUMENTS];  /* in ticks of 0.01 */
 	int64_t t_event, t_recv;
-	union fks_event ev;            /* pads stay zero */
+	union fks_event ev;            /* rebuilt, pads zeroed, by gen_next */
 };
 
 static void gen_init(struct gen *g, unsigned type)
@@ -509,7 +510,6 @@ static void gen_init(struct gen *g, unsigned type)
 	memcpy(g->mid, start, sizeof start);
 	g->t_event = 1795000000000000000ll; /* late 2026, epoch ns */
 	g->t_recv = 1000000000000ll;        /* a monotonic clock's kind of number */
-	g->ev.h.type = (uint8_t)type;
 }
 
 static inline uint64_t gen_rand(struct gen *g)
@@ -533,31 +533,31 @@ static inline const union fks_event *gen_next(struct gen *g)
 	g->t_recv = g->t_event / 1000 + 1000000000000ll; /* a fixed offset, no clock read */
 	g->n++;
 	union fks_event *ev = &g->ev;
-	ev->h.instrument = inst + 1;
-	ev->h.seq = g->n;
-	ev->h.event_time_ns = g->t_event;
-	ev->h.recv_time_ns = g->t_recv;
+	struct fks_event_hdr h;
 	int64_t half = 1 + (int64_t)((r >> 32) & 3);
 	if (g->type == FKS_EV_QUOTE) {
-		ev->h.source = FKS_STAGE_FEED;
-		ev->quote.bid_px = g->mid[inst] - half;
-		ev->quote.ask_px = g->mid[inst] + half;
-		ev->quote.bid_qty = (int64_t)(((r >> 40) & 255) + 1) * 1000000;
-		ev->quote.ask_qty = (int64_t)(((r >> 48) & 255) + 1) * 1000000;
+		fks_hdr_origin(&h, FKS_EV_QUOTE, FKS_STAGE_FEED, g->n, inst + 1, 0, g->t_event,
+			       g->t_recv);
+		fks_build_quote(&ev->quote, &h, g->mid[inst] - half,
+				(int64_t)(((r >> 40) & 255) + 1) * 1000000, g->mid[inst] + half,
+				(int64_t)(((r >> 48) & 255) + 1) * 1000000);
 	} else {
-		ev->h.source = FKS_STAGE_STRATEGY;
-		struct fks_ev_order_new *o = &ev->order_new;
 		bool buy = r & (1ull << 36);
-		o->order_id = g->n;
-		o->signal_id = g->n;
-		o->px = buy ? g->mid[inst] - half : g->mid[inst] + half;
-		o->qty = (int64_t)(((r >> 40) & 15) + 1) * 1000000;
-		o->take_profit_px = buy ? o->px + 50 : o->px - 50;
-		o->stop_loss_px = buy ? o->px - 25 : o->px + 25;
-		o->side = buy ? FKS_SIDE_BUY : FKS_SIDE_SELL;
-		o->ord_type = FKS_ORD_LIMIT;
-		o->tif = FKS_TIF_IOC;
-		o->strategy = 1;
+		int64_t px = buy ? g->mid[inst] - half : g->mid[inst] + half;
+		fks_hdr_origin(&h, FKS_EV_ORDER_NEW, FKS_STAGE_STRATEGY, g->n, inst + 1, 0,
+			       g->t_event, g->t_recv);
+		fks_build_order_new(&ev->order_new, &h, &(struct fks_order_terms){
+			.order_id = g->n,
+			.signal_id = g->n,
+			.px = px,
+			.qty = (int64_t)(((r >> 40) & 15) + 1) * 1000000,
+			.take_profit_px = buy ? px + 50 : px - 50,
+			.stop_loss_px = buy ? px - 25 : px + 25,
+			.side = buy ? FKS_SIDE_BUY : FKS_SIDE_SELL,
+			.ord_type = FKS_ORD_LIMIT,
+			.tif = FKS_TIF_IOC,
+			.strategy = 1,
+		});
 	}
 	return ev;
 }

@@ -1,4 +1,5 @@
 #include "feeds/synthetic.h"
+#include "shm/event_build.h"
 #include "shm/fixed.h"
 
 #include <string.h>
@@ -115,43 +116,35 @@ unsigned synth_next(struct synth_feed *f, union fks_event *ev)
 	 * shifts the rest of the stream. */
 	int is_trade = rng_below(f->rng, 1000000) < f->p.trade_ratio_ppm && b->quoted;
 
-	/* Quotes and trades are one line: clear exactly that.  The caller's
-	 * buffer may be a 64-byte ring slot, and the union is 128 bytes. */
+	/* The builders clear exactly the event's line: the caller's buffer may
+	 * be a 64-byte ring slot, and the union is 128 bytes. */
 	_Static_assert(sizeof(struct fks_ev_quote) == FKS_EVENT_LINE && sizeof(struct fks_ev_trade) == FKS_EVENT_LINE,
 		       "synthetic events are one line");
-	memset(ev, 0, FKS_EVENT_LINE);
-	ev->h.source = FKS_STAGE_FEED;
-	ev->h.instrument = f->p.instrument[i].id;
-	ev->h.seq = k + 1;
+	struct fks_event_hdr h;
 	/* Unsigned arithmetic: wraps instead of being undefined on absurd
 	 * params, and is exact for any realistic run. */
-	ev->h.event_time_ns = (int64_t)((uint64_t)f->p.start_time_ns + k * (uint64_t)f->p.step_ns);
+	fks_hdr_origin(&h, FKS_EV_NONE, FKS_STAGE_FEED, k + 1, f->p.instrument[i].id, 0,
+		       (int64_t)((uint64_t)f->p.start_time_ns + k * (uint64_t)f->p.step_ns), 0);
 
 	if (is_trade) {
-		struct fks_ev_trade *t = &ev->trade;
+		uint8_t aggressor;
+		int64_t px, qty;
 
-		t->h.type = FKS_EV_TRADE;
 		if (rng_below(f->rng, 2)) {
-			t->aggressor = FKS_SIDE_BUY;
-			t->px = b->ask_px;
-			t->qty = 1 + (int64_t)rng_below(f->rng, (uint64_t)b->ask_qty);
+			aggressor = FKS_SIDE_BUY;
+			px = b->ask_px;
+			qty = 1 + (int64_t)rng_below(f->rng, (uint64_t)b->ask_qty);
 		} else {
-			t->aggressor = FKS_SIDE_SELL;
-			t->px = b->bid_px;
-			t->qty = 1 + (int64_t)rng_below(f->rng, (uint64_t)b->bid_qty);
+			aggressor = FKS_SIDE_SELL;
+			px = b->bid_px;
+			qty = 1 + (int64_t)rng_below(f->rng, (uint64_t)b->bid_qty);
 		}
-		t->trade_id = ++f->trades;
+		fks_build_trade(&ev->trade, &h, px, qty, ++f->trades, aggressor);
 		return FKS_EV_TRADE;
 	}
 
-	struct fks_ev_quote *q = &ev->quote;
-
 	move_book(f, b);
 	b->quoted = 1;
-	q->h.type = FKS_EV_QUOTE;
-	q->bid_px = b->bid_px;
-	q->bid_qty = b->bid_qty;
-	q->ask_px = b->ask_px;
-	q->ask_qty = b->ask_qty;
+	fks_build_quote(&ev->quote, &h, b->bid_px, b->bid_qty, b->ask_px, b->ask_qty);
 	return FKS_EV_QUOTE;
 }

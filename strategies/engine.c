@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shm/event_build.h"
 #include "shm/fixed.h"
 
 int engine_init(struct engine *e, const struct engine_params *p, engine_emit_fn emit,
@@ -236,14 +237,14 @@ int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vt
 
 /* ---- output -------------------------------------------------------------- */
 
-static void stamp(struct engine *e, union fks_event *ev, uint8_t type, const union fks_event *md)
+/* The header of an order or a cancel that market event md caused: numbered
+ * in the engine's one output sequence. */
+static struct fks_event_hdr out_hdr(struct engine *e, uint8_t type, const union fks_event *md)
 {
-	ev->h.type = type;
-	ev->h.source = FKS_STAGE_STRATEGY;
-	ev->h.seq = ++e->out_seq;
-	ev->h.instrument = md->h.instrument;
-	ev->h.event_time_ns = md->h.event_time_ns;
-	ev->h.recv_time_ns = md->h.recv_time_ns;
+	struct fks_event_hdr h;
+
+	fks_hdr_from_cause(&h, type, FKS_STAGE_STRATEGY, ++e->out_seq, &md->h);
+	return h;
 }
 
 static uint64_t send_order(struct engine *e, const struct engine_inst *in,
@@ -251,19 +252,20 @@ static uint64_t send_order(struct engine *e, const struct engine_inst *in,
 			   int64_t qty, uint8_t ord_type, uint8_t tif, int64_t tp, int64_t sl)
 {
 	union fks_event ev;
+	struct fks_event_hdr h = out_hdr(e, FKS_EV_ORDER_NEW, md);
 
-	memset(&ev, 0, sizeof ev);
-	stamp(e, &ev, FKS_EV_ORDER_NEW, md);
-	ev.order_new.order_id = e->p.order_id_base + ++e->orders_sent;
-	ev.order_new.signal_id = signal_id;
-	ev.order_new.px = px;
-	ev.order_new.qty = qty;
-	ev.order_new.take_profit_px = tp;
-	ev.order_new.stop_loss_px = sl;
-	ev.order_new.side = side;
-	ev.order_new.ord_type = ord_type;
-	ev.order_new.tif = tif;
-	ev.order_new.strategy = in->ctx.strategy_id;
+	fks_build_order_new(&ev.order_new, &h, &(struct fks_order_terms){
+		.order_id = e->p.order_id_base + ++e->orders_sent,
+		.signal_id = signal_id,
+		.px = px,
+		.qty = qty,
+		.take_profit_px = tp,
+		.stop_loss_px = sl,
+		.side = side,
+		.ord_type = ord_type,
+		.tif = tif,
+		.strategy = in->ctx.strategy_id,
+	});
 	e->emit(e->user, &ev);
 	return ev.order_new.order_id;
 }
@@ -284,11 +286,9 @@ static void lot_drive_exit(struct engine *e, struct engine_lot *l, const union f
 
 	if (l->entry_working && !l->cancel_sent) {
 		union fks_event ev;
+		struct fks_event_hdr h = out_hdr(e, FKS_EV_ORDER_CANCEL, md);
 
-		memset(&ev, 0, sizeof ev);
-		stamp(e, &ev, FKS_EV_ORDER_CANCEL, md);
-		ev.order_cancel.order_id = l->entry_id;
-		ev.order_cancel.orig_signal_id = l->signal_id;
+		fks_build_order_cancel(&ev.order_cancel, &h, l->entry_id, l->signal_id);
 		e->emit(e->user, &ev);
 		l->cancel_sent = true;
 		e->c.cancels++;
@@ -378,9 +378,10 @@ static void on_signal(struct engine *e, uint32_t idx, struct engine_instrument *
 		return;
 	}
 	sig->signal_id = ++e->signal_seq;
-	sig->h.seq = ++e->out_seq;
-	sig->h.source = FKS_STAGE_STRATEGY;
-	sig->h.type = FKS_EV_SIGNAL;
+	/* The strategy drafted it; the engine numbers it in its output
+	 * sequence, keeping the draft's instrument, flags and times. */
+	fks_hdr_from_cause_with_flags(&sig->h, FKS_EV_SIGNAL, FKS_STAGE_STRATEGY, ++e->out_seq,
+				      &sig->h);
 	sig->cause_seq = md->h.seq;
 	sig->strategy = in->ctx.strategy_id;
 	{

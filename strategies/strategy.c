@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shm/event_build.h"
 #include "shm/fixed.h"
 
 extern const struct strategy_vtbl asmbtr_vtbl;
@@ -198,17 +199,19 @@ void strategy_signal_init(struct fks_ev_signal *out, const union fks_event *md,
 			  const struct strategy_ctx *ctx, uint8_t side, uint32_t confidence,
 			  int64_t entry)
 {
-	memset(out, 0, sizeof *out);
-	out->h.type = FKS_EV_SIGNAL;
-	out->h.source = FKS_STAGE_STRATEGY;
-	out->h.instrument = ctx->instrument;
-	out->h.event_time_ns = md->h.event_time_ns;
-	out->h.recv_time_ns = md->h.recv_time_ns;
-	out->entry_px = entry;
-	out->confidence = confidence > FKS_CONF_ONE ? FKS_CONF_ONE : confidence;
-	out->strategy = ctx->strategy_id;
-	out->side = side;
-	out->cause_seq = md->h.seq;
+	struct fks_event_hdr h;
+
+	/* Unnumbered: the engine numbers what it emits.  The instrument is the
+	 * instance's own (the engine only hands it events of that one). */
+	fks_hdr_from_cause(&h, FKS_EV_SIGNAL, FKS_STAGE_STRATEGY, 0, &md->h);
+	h.instrument = ctx->instrument;
+	fks_build_signal(out, &h, &(struct fks_signal_terms){
+		.entry_px = entry,
+		.confidence = confidence > FKS_CONF_ONE ? FKS_CONF_ONE : confidence,
+		.strategy = ctx->strategy_id,
+		.side = side,
+		.cause_seq = md->h.seq,
+	});
 }
 
 void strategy_common_init(struct strategy_common *c, const struct strategy_ctx *ctx)

@@ -71,14 +71,10 @@ static int do_trade(struct binance *d, const struct json_doc *j, int obj, bool a
 		return JSON_E_BAD_VALUE;
 
 	union fks_event ev;
-	memset(&ev, 0, FKS_EVENT_LINE);
-	json_hdr(&ev.h, id, t, recv_ns, 0);
-	ev.h.type = FKS_EV_TRADE;
-	ev.trade.px = px;
-	ev.trade.qty = qty;
-	ev.trade.trade_id = tid;
+	struct fks_event_hdr h;
+	json_hdr(&h, id, t, recv_ns, 0);
 	/* The buyer was the maker: the seller crossed the spread. */
-	ev.trade.aggressor = maker ? FKS_SIDE_SELL : FKS_SIDE_BUY;
+	fks_build_trade(&ev.trade, &h, px, qty, tid, maker ? FKS_SIDE_SELL : FKS_SIDE_BUY);
 	if (emit)
 		emit(ctx, &ev);
 	return JSON_OK;
@@ -103,13 +99,9 @@ static int do_book_ticker(struct binance *d, const struct json_doc *j, int obj, 
 		return JSON_E_BAD_VALUE;
 
 	union fks_event ev;
-	memset(&ev, 0, FKS_EVENT_LINE);
-	json_hdr(&ev.h, id, t, recv_ns, 0);
-	ev.h.type = FKS_EV_QUOTE;
-	ev.quote.bid_px = bp;
-	ev.quote.bid_qty = bq;
-	ev.quote.ask_px = ap;
-	ev.quote.ask_qty = aq;
+	struct fks_event_hdr h;
+	json_hdr(&h, id, t, recv_ns, 0);
+	fks_build_quote(&ev.quote, &h, bp, bq, ap, aq);
 	if (emit)
 		emit(ctx, &ev);
 	return JSON_OK;

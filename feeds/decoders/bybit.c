@@ -87,18 +87,17 @@ static int one_trade(struct bybit *d, const struct json_doc *j, int t, int64_t r
 	if (px <= 0 || qty <= 0)
 		return JSON_E_BAD_VALUE;
 
-	memset(ev, 0, FKS_EVENT_LINE);
-	json_hdr(&ev->h, id, ns, recv_ns, 0);
-	ev->h.type = FKS_EV_TRADE;
-	ev->trade.px = px;
-	ev->trade.qty = qty;
-	ev->trade.trade_id = tid;
+	uint8_t aggressor;
 	if (json_eq(j, side, "Buy"))
-		ev->trade.aggressor = FKS_SIDE_BUY;
+		aggressor = FKS_SIDE_BUY;
 	else if (json_eq(j, side, "Sell"))
-		ev->trade.aggressor = FKS_SIDE_SELL;
+		aggressor = FKS_SIDE_SELL;
 	else
 		return JSON_E_BAD_VALUE;
+
+	struct fks_event_hdr h;
+	json_hdr(&h, id, ns, recv_ns, 0);
+	fks_build_trade(&ev->trade, &h, px, qty, tid, aggressor);
 	return JSON_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "feeds/decoders/moldudp.h"
 #include "feeds/decoders/timefmt.h"
 #include "feeds/xport/xport.h"
+#include "shm/event_build.h"
 
 #define LOCATE_IGNORED UINT32_MAX
 
@@ -241,48 +242,36 @@ struct out {
 	union fks_event ev[4];
 };
 
-static union fks_event *push(struct out *o, uint8_t type, const struct book_l3 *b,
-			     int64_t event_ns, int64_t recv_ns)
+/* The header of every event of one message on book b. */
+static struct fks_event_hdr msg_hdr(const struct book_l3 *b, int64_t event_ns, int64_t recv_ns)
 {
-	union fks_event *e = &o->ev[o->n++];
-	memset(e, 0, sizeof *e);
-	e->h.type = type;
-	e->h.source = FKS_STAGE_FEED;
-	e->h.flags = b->stale ? FKS_EVF_STALE : 0;
-	e->h.instrument = b->instrument;
-	e->h.event_time_ns = event_ns;
-	e->h.recv_time_ns = recv_ns;
-	return e;
+	struct fks_event_hdr h;
+	fks_hdr_origin(&h, FKS_EV_NONE, FKS_STAGE_FEED, 0, b->instrument,
+		       b->stale ? FKS_EVF_STALE : 0, event_ns, recv_ns);
+	return h;
 }
 
 static void push_trade(struct out *o, const struct book_l3 *b, int64_t t, int64_t recv,
 		       int64_t px, int64_t qty, uint64_t match, uint8_t aggressor)
 {
-	union fks_event *e = push(o, FKS_EV_TRADE, b, t, recv);
-	e->trade.px = px;
-	e->trade.qty = qty;
-	e->trade.trade_id = match;
-	e->trade.aggressor = aggressor;
+	struct fks_event_hdr h = msg_hdr(b, t, recv);
+	fks_build_trade(&o->ev[o->n++].trade, &h, px, qty, match, aggressor);
 }
 
 static void push_book(struct out *o, const struct book_l3 *b, int64_t t, int64_t recv,
 		      const struct book_l3_change *ch)
 {
+	struct fks_event_hdr h = msg_hdr(b, t, recv);
 	for (int k = 0; k < ch->n; k++) {
-		union fks_event *e = push(o, FKS_EV_BOOK_DELTA, b, t, recv);
-		e->book.px = ch->lv[k].px;
-		e->book.qty = ch->lv[k].qty;
-		e->book.side = ch->lv[k].side;
-		e->book.action = ch->lv[k].qty ? FKS_BOOK_SET : FKS_BOOK_DELETE;
+		fks_build_book_delta(&o->ev[o->n++].book, &h, ch->lv[k].side,
+				     ch->lv[k].qty ? FKS_BOOK_SET : FKS_BOOK_DELETE, ch->lv[k].px,
+				     ch->lv[k].qty, 0);
 	}
 	if (ch->top_changed) {
-		union fks_event *e = push(o, FKS_EV_QUOTE, b, t, recv);
-		const struct book_l3_level *x = book_l3_best(b, FKS_SIDE_BUY);
-		if (x)
-			e->quote.bid_px = x->px, e->quote.bid_qty = x->qty;
-		x = book_l3_best(b, FKS_SIDE_SELL);
-		if (x)
-			e->quote.ask_px = x->px, e->quote.ask_qty = x->qty;
+		const struct book_l3_level *bid = book_l3_best(b, FKS_SIDE_BUY);
+		const struct book_l3_level *ask = book_l3_best(b, FKS_SIDE_SELL);
+		fks_build_quote(&o->ev[o->n++].quote, &h, bid ? bid->px : 0, bid ? bid->qty : 0,
+				ask ? ask->px : 0, ask ? ask->qty : 0);
 	}
 }
 

@@ -437,14 +437,8 @@ void json_emit_delta(uint8_t side, int64_t px, int64_t qty, uint64_t update_id,
 
 	if (!emit)
 		return;
-	memset(&ev, 0, FKS_EVENT_LINE);
-	ev.h = *hdr;
-	ev.h.type = FKS_EV_BOOK_DELTA;
-	ev.book.px = px;
-	ev.book.qty = qty;
-	ev.book.update_id = update_id;
-	ev.book.side = side;
-	ev.book.action = qty ? FKS_BOOK_SET : FKS_BOOK_DELETE;
+	fks_build_book_delta(&ev.book, hdr, side, qty ? FKS_BOOK_SET : FKS_BOOK_DELETE, px, qty,
+			     update_id);
 	emit(ctx, &ev);
 }
 
@@ -455,11 +449,7 @@ void json_emit_clear(uint64_t update_id, const struct fks_event_hdr *hdr, feed_e
 
 	if (!emit)
 		return;
-	memset(&ev, 0, FKS_EVENT_LINE);
-	ev.h = *hdr;
-	ev.h.type = FKS_EV_BOOK_DELTA;
-	ev.book.action = FKS_BOOK_CLEAR;
-	ev.book.update_id = update_id;
+	fks_build_book_delta(&ev.book, hdr, FKS_SIDE_NONE, FKS_BOOK_CLEAR, 0, 0, update_id);
 	emit(ctx, &ev);
 }
 
@@ -508,13 +498,7 @@ bool json_quote_if_changed(const struct book_l2 *b, struct json_top *last,
 	if (emit) {
 		union fks_event ev;
 
-		memset(&ev, 0, FKS_EVENT_LINE);
-		ev.h = *hdr;
-		ev.h.type = FKS_EV_QUOTE;
-		ev.quote.bid_px = now.bid_px;
-		ev.quote.bid_qty = now.bid_qty;
-		ev.quote.ask_px = now.ask_px;
-		ev.quote.ask_qty = now.ask_qty;
+		fks_build_quote(&ev.quote, hdr, now.bid_px, now.bid_qty, now.ask_px, now.ask_qty);
 		emit(ctx, &ev);
 	}
 	return true;

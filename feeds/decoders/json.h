@@ -27,6 +27,7 @@
 
 #include "feeds/books/book_l2.h"
 #include "shm/event.h"
+#include "shm/event_build.h"
 #include "feeds/feed.h"
 
 /* Errors are negative; stable numbers (they index counters). */
@@ -154,13 +155,7 @@ uint64_t json_fnv1a(const char *s, size_t n);
 static inline void json_hdr(struct fks_event_hdr *h, uint32_t instrument, int64_t event_ns,
 			    int64_t recv_ns, uint16_t flags)
 {
-	*h = (struct fks_event_hdr){
-		.source = FKS_STAGE_FEED,
-		.flags = flags,
-		.instrument = instrument,
-		.event_time_ns = event_ns,
-		.recv_time_ns = recv_ns,
-	};
+	fks_hdr_origin(h, FKS_EV_NONE, FKS_STAGE_FEED, 0, instrument, flags, event_ns, recv_ns);
 }
 
 /*

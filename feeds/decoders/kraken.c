@@ -330,16 +330,15 @@ static int trade_of(struct kraken *d, const struct json_doc *doc, int t, int64_t
 		return r;
 	if (*skip)
 		return JSON_OK;
-	memset(e, 0, FKS_EVENT_LINE);
-	if ((r = need_num(doc, t, "price", p.px_scale, &e->trade.px)) ||
-	    (r = need_num(doc, t, "qty", p.qty_scale, &e->trade.qty)))
+	int64_t px, qty;
+	if ((r = need_num(doc, t, "price", p.px_scale, &px)) ||
+	    (r = need_num(doc, t, "qty", p.qty_scale, &qty)))
 		return r;
-	if (e->trade.px <= 0 || e->trade.qty <= 0)
+	if (px <= 0 || qty <= 0)
 		return JSON_E_BAD_VALUE;
-	json_hdr(&e->h, p.id, ns, recv_ns, 0);
-	e->h.type = FKS_EV_TRADE;
-	e->trade.trade_id = id;
-	e->trade.aggressor = side;
+	struct fks_event_hdr h;
+	json_hdr(&h, p.id, ns, recv_ns, 0);
+	fks_build_trade(&e->trade, &h, px, qty, id, side);
 	return JSON_OK;
 }
 
@@ -355,17 +354,17 @@ static int ticker_of(struct kraken *d, const struct json_doc *doc, int t, int64_
 	int64_t ns;
 	if ((r = opt_time(doc, t, &ns)))
 		return r;
-	memset(e, 0, FKS_EVENT_LINE);
-	struct fks_ev_quote *q = &e->quote;
-	if ((r = need_num(doc, t, "bid", p.px_scale, &q->bid_px)) ||
-	    (r = need_num(doc, t, "bid_qty", p.qty_scale, &q->bid_qty)) ||
-	    (r = need_num(doc, t, "ask", p.px_scale, &q->ask_px)) ||
-	    (r = need_num(doc, t, "ask_qty", p.qty_scale, &q->ask_qty)))
+	int64_t bp, bq, ap, aq;
+	if ((r = need_num(doc, t, "bid", p.px_scale, &bp)) ||
+	    (r = need_num(doc, t, "bid_qty", p.qty_scale, &bq)) ||
+	    (r = need_num(doc, t, "ask", p.px_scale, &ap)) ||
+	    (r = need_num(doc, t, "ask_qty", p.qty_scale, &aq)))
 		return r;
-	if (q->bid_px <= 0 || q->ask_px <= 0 || q->bid_qty < 0 || q->ask_qty < 0)
+	if (bp <= 0 || ap <= 0 || bq < 0 || aq < 0)
 		return JSON_E_BAD_VALUE;
-	json_hdr(&e->h, p.id, ns, recv_ns, 0);
-	e->h.type = FKS_EV_QUOTE;
+	struct fks_event_hdr h;
+	json_hdr(&h, p.id, ns, recv_ns, 0);
+	fks_build_quote(&e->quote, &h, bp, bq, ap, aq);
 	return JSON_OK;
 }
 

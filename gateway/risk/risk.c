@@ -4,6 +4,7 @@
  */
 #include "gateway/risk/risk.h"
 #include "gateway/risk/rules.h"
+#include "shm/event_build.h"
 #include "shm/fixed.h"
 
 #include <string.h>
@@ -340,16 +341,11 @@ void risk_build_reject(const struct fks_ev_order_new *o, enum fks_risk_reason re
 		       int64_t limit, int64_t value, uint64_t seq,
 		       struct fks_ev_risk_reject *out)
 {
-	memset(out, 0, sizeof *out);
-	out->h = o->h;
-	out->h.type = FKS_EV_RISK_REJECT;
-	out->h.source = FKS_STAGE_RISK;
-	out->h.seq = seq;
-	out->order_id = o->order_id;
-	out->signal_id = o->signal_id;
-	out->reason = reason;
-	out->limit = limit;
-	out->value = value;
+	struct fks_event_hdr h;
+
+	/* The reject speaks for its order: it keeps the order's flags (replay). */
+	fks_hdr_from_cause_with_flags(&h, FKS_EV_RISK_REJECT, FKS_STAGE_RISK, seq, &o->h);
+	fks_build_risk_reject(out, &h, o->order_id, o->signal_id, reason, limit, value);
 }
 
 bool risk_exposure(const struct risk *r, uint32_t instrument, int64_t *position,

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "pipeline/replay/replay_int.h"
+#include "shm/event_build.h"
 #include "shm/fixed.h"
 
 #include <jsmn.h>
@@ -144,52 +145,64 @@ static int jsonl_instrument(struct input *in, const char *msg, const jsmntok_t *
 	return idx;
 }
 
-static int jsonl_quote(struct input *in, const char *msg, const struct jsonl_fields *f,
-		       const struct fks_instrument_cfg *ic, union fks_event *ev)
+/* The header of one recorded event.  It is numbered here, after a good
+ * parse, and numbered again by in_push, as it always was: both draw on
+ * in->seq, so the numbers the journal shows stay what they were. */
+static void jsonl_hdr(struct input *in, struct fks_event_hdr *h, const struct fks_instrument_cfg *ic,
+		      int64_t t_ns)
 {
-	ev->h.type = FKS_EV_QUOTE;
-	if (tok_fixed(msg, f->bid, ic->px_scale, &ev->quote.bid_px) ||
-	    tok_fixed(msg, f->ask, ic->px_scale, &ev->quote.ask_px) ||
-	    tok_fixed(msg, f->bq, ic->qty_scale, &ev->quote.bid_qty) ||
-	    tok_fixed(msg, f->aq, ic->qty_scale, &ev->quote.ask_qty)) {
+	fks_hdr_origin(h, FKS_EV_NONE, FKS_STAGE_FEED, ++in->seq, ic->id, 0, t_ns, 0);
+}
+
+static int jsonl_quote(struct input *in, const char *msg, const struct jsonl_fields *f,
+		       const struct fks_instrument_cfg *ic, int64_t t_ns)
+{
+	int64_t bid, ask, bq, aq;
+	if (tok_fixed(msg, f->bid, ic->px_scale, &bid) ||
+	    tok_fixed(msg, f->ask, ic->px_scale, &ask) ||
+	    tok_fixed(msg, f->bq, ic->qty_scale, &bq) ||
+	    tok_fixed(msg, f->aq, ic->qty_scale, &aq)) {
 		in->err[REC_BAD_NUMBER]++;
 		return -1;
 	}
-	ev->h.seq = ++in->seq;
-	in_push(in, ev);
+	union fks_event ev;
+	struct fks_event_hdr h;
+	jsonl_hdr(in, &h, ic, t_ns);
+	fks_build_quote(&ev.quote, &h, bid, bq, ask, aq);
+	in_push(in, &ev);
 	return 0;
 }
 
 static int jsonl_trade(struct input *in, const char *msg, const struct jsonl_fields *f,
-		       const struct fks_instrument_cfg *ic, union fks_event *ev)
+		       const struct fks_instrument_cfg *ic, int64_t t_ns)
 {
-	ev->h.type = FKS_EV_TRADE;
-	if (tok_fixed(msg, f->px, ic->px_scale, &ev->trade.px) || tok_fixed(msg, f->qty, ic->qty_scale, &ev->trade.qty) ||
-	    ev->trade.px <= 0 || ev->trade.qty <= 0) {
+	int64_t px, qty;
+	uint8_t aggressor;
+	if (tok_fixed(msg, f->px, ic->px_scale, &px) || tok_fixed(msg, f->qty, ic->qty_scale, &qty) ||
+	    px <= 0 || qty <= 0) {
 		in->err[REC_BAD_NUMBER]++;
 		return -1;
 	}
 	if (tok_is(msg, f->side, "buy") || tok_is(msg, f->side, "b"))
-		ev->trade.aggressor = FKS_SIDE_BUY;
+		aggressor = FKS_SIDE_BUY;
 	else if (tok_is(msg, f->side, "sell") || tok_is(msg, f->side, "s"))
-		ev->trade.aggressor = FKS_SIDE_SELL;
+		aggressor = FKS_SIDE_SELL;
 	else {
 		in->err[REC_BAD_SIDE]++;
 		return -1;
 	}
-	ev->trade.trade_id = in->lines;
-	ev->h.seq = ++in->seq;
-	in_push(in, ev);
+	union fks_event ev;
+	struct fks_event_hdr h;
+	jsonl_hdr(in, &h, ic, t_ns);
+	fks_build_trade(&ev.trade, &h, px, qty, in->lines, aggressor);
+	in_push(in, &ev);
 	if (in->touch_from_trades) {
 		/* The last trade as the touch, with unlimited depth: every order
 		 * fills in full at the last price (the "simple fill rule"). */
 		union fks_event q;
-		memset(&q, 0, sizeof q);
-		q.h = ev->h;
-		q.h.type = FKS_EV_QUOTE;
-		q.h.seq = ++in->seq;
-		q.quote.bid_px = q.quote.ask_px = ev->trade.px;
-		q.quote.bid_qty = q.quote.ask_qty = INT64_MAX / 4;
+		struct fks_event_hdr qh;
+		fks_hdr_from_cause_with_flags(&qh, FKS_EV_QUOTE, FKS_STAGE_FEED, ++in->seq, &ev.h);
+		fks_build_quote(&q.quote, &qh, px, INT64_MAX / 4, px, INT64_MAX / 4);
 		in_push(in, &q);
 	}
 	return 0;
@@ -230,12 +243,7 @@ static int dec_jsonl(struct input *in, const char *msg, size_t len)
 		in->err[REC_BAD_NUMBER]++;
 		return -1;
 	}
-	union fks_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.h.source = FKS_STAGE_FEED;
-	ev.h.instrument = ic->id;
-	ev.h.event_time_ns = t_ns;
-	return is_quote ? jsonl_quote(in, msg, &f, ic, &ev) : jsonl_trade(in, msg, &f, ic, &ev);
+	return is_quote ? jsonl_quote(in, msg, &f, ic, t_ns) : jsonl_trade(in, msg, &f, ic, t_ns);
 }
 
 /* The next-event readers below return 1 with *ev, 0 at the end, -1 on an

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "shm/event_build.h"
+
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 #define WINDOW_MAX_TEXT STRINGIFY(MA_CROSS_MAX_WINDOW)
@@ -110,21 +112,19 @@ static bool send_toward(struct ma_cross *s, int64_t target, const struct fks_ev_
 	int sign = want > 0 ? 1 : -1;
 	int64_t qty = (int64_t)(want > 0 ? want : -want);
 
-	memset(out, 0, sizeof *out);
-	out->h.type = FKS_EV_ORDER_NEW;
-	out->h.source = FKS_STAGE_STRATEGY;
-	out->h.instrument = s->p.instrument;
-	out->h.seq = ++s->seq;
-	out->h.event_time_ns = q->h.event_time_ns;
-	out->h.recv_time_ns = q->h.recv_time_ns;
-	out->order_id = s->p.order_id_base + ++s->orders_sent;
-	out->signal_id = ++s->signal_id;
-	out->px = sign > 0 ? q->ask_px : q->bid_px;
-	out->qty = qty;
-	out->side = sign > 0 ? FKS_SIDE_BUY : FKS_SIDE_SELL;
-	out->ord_type = s->p.order_type;
-	out->tif = s->p.order_type == FKS_ORD_MARKET ? FKS_TIF_IOC : FKS_TIF_GTC;
-	out->strategy = s->p.strategy_id;
+	/* q is on this strategy's instrument (ma_cross_on_market checks). */
+	struct fks_event_hdr h;
+	fks_hdr_from_cause(&h, FKS_EV_ORDER_NEW, FKS_STAGE_STRATEGY, ++s->seq, &q->h);
+	fks_build_order_new(out, &h, &(struct fks_order_terms){
+		.order_id = s->p.order_id_base + ++s->orders_sent,
+		.signal_id = ++s->signal_id,
+		.px = sign > 0 ? q->ask_px : q->bid_px,
+		.qty = qty,
+		.side = sign > 0 ? FKS_SIDE_BUY : FKS_SIDE_SELL,
+		.ord_type = s->p.order_type,
+		.tif = s->p.order_type == FKS_ORD_MARKET ? FKS_TIF_IOC : FKS_TIF_GTC,
+		.strategy = s->p.strategy_id,
+	});
 
 	slot->order_id = out->order_id;
 	slot->leaves = qty;

@@ -1,5 +1,5 @@
 /*
- * Tests for pipeline/config.c: the config loader and validator.
+ * Tests for pipeline/config/: the config loader and validator.
  *
  * Expected values are written by hand from the YAML they come from: from
  * pipeline/default_config.yaml and from the fixtures in tests/configs/, found
