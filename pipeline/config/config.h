@@ -291,7 +291,8 @@ void config_describe(const struct fks_config *cfg, FILE *out);
  * `fks config default`: print the embedded default.
  * `fks config check [-c] FILE`: load FILE, print the summary or the error;
  * exit status 0 when valid, 1 when not, 2 on usage errors.
- * argv[0] is the command's own name, as in pipeline/main.c's table.
+ * argv[0] is the command's own name (pipeline/cli/main.c); both live in
+ * pipeline/cli/config_cmd.c.
  */
 int config_cmd_default(int argc, char **argv);
 int config_cmd_check(int argc, char **argv);

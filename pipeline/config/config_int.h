@@ -14,7 +14,6 @@
  *   config_venue.c       the venue section: its walk, its check, its context
  *   config_strategies.c  the strategies list: its check, config_build_engine
  *   config_describe.c    config_describe: the resolved config as text
- *   config_cmd.c         `fks config default` and `fks config check`
  *
  * Outside this folder, use config.h.
  */
