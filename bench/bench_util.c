@@ -49,29 +49,6 @@ int bench_parse_options(const struct opt_table *t, int argc, char **argv,
 	return -1;
 }
 
-bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-	char buf[32];
-	if (len == 0 || len >= sizeof buf || !isdigit((unsigned char)s[0]))
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(buf, &end, 10);
-	unsigned long long mul = 1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1000ull, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1000000ull, end++;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1000000000ull, end++;
-	if (errno || *end || v > max / mul)
-		return false;
-	*out = v * mul;
-	return true;
-}
-
 int bench_each_item(const char *prog, const char *opt, const char *example, const char *s,
 		    int (*item)(const char *p, size_t len, void *ctx), void *ctx)
 {

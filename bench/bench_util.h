@@ -26,9 +26,6 @@ int bench_option_error(const char *prog, const char *fmt, ...) __attribute__((fo
 int bench_parse_options(const struct opt_table *t, int argc, char **argv,
 			void (*help)(FILE *out, const struct opt_table *t));
 
-/* s[0..len) as a whole number with an optional k/M/G suffix (10^3, 10^6,
- * 10^9), at most max.  False for anything else, including overflow. */
-bool bench_parse_num(const char *s, size_t len, uint64_t max, uint64_t *out);
 
 /* Call item(p, len, ctx) on each comma-separated item of s, in order.
  * Stops at, and returns, the first nonzero result.  An empty or missing

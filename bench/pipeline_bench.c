@@ -105,9 +105,11 @@ static int rate_item(const char *p, size_t len, void *ctx)
 {
 	struct opts *o = ctx;
 	uint64_t r;
+	char word[32];
+	snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), p);
 	if (len == 4 && !strncmp(p, "asap", 4))
 		r = 0;
-	else if (!bench_parse_num(p, len, MAX_RATE, &r))
+	else if (len >= sizeof word || !opts_parse_count(word, MAX_RATE, &r))
 		return bench_option_error(PROG, "--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s",
 					  (int)len, p, MAX_RATE);
 	if (o->n_rates == MAX_RATES)
