@@ -1311,6 +1311,94 @@ static void print_json(const struct cell *cells, unsigned n)
 
 /* ---- entry ------------------------------------------------------------- */
 
+/* Cells: per mode, every batch with quotes, then the order cell.  Returns
+ * how many, and the most commits any one run makes. */
+static unsigned plan_cells(const struct opts *o, struct cell *cells, uint64_t *max_commits)
+{
+	unsigned n_cells = 0;
+	*max_commits = 0;
+	for (unsigned i = 0; i < o->n_modes; i++) {
+		for (unsigned b = 0; b <= o->n_batches; b++) {
+			uint64_t batch = b < o->n_batches ? o->batch[b] : o->order_batch;
+			if (!batch)
+				continue;
+			struct cell *cell = &cells[n_cells++];
+			memset(cell, 0, sizeof *cell);
+			cell->mode = o->mode[i];
+			cell->batch = batch;
+			cell->type = b < o->n_batches ? FKS_EV_QUOTE : FKS_EV_ORDER_NEW;
+			uint64_t commits = (o->events + batch - 1) / batch;
+			if (commits > *max_commits)
+				*max_commits = commits;
+		}
+	}
+	return n_cells;
+}
+
+/* The file system under the runs, and the cost of one fdatasync there. */
+static void probe_fs(struct ctx *c, struct env *env)
+{
+	struct statfs sf;
+	if (statfs(c->root, &sf) == 0) {
+		env->fs.f_type = (unsigned long)sf.f_type;
+		env->fs.type_name = fs_type_name(env->fs.f_type, &env->fs.ram);
+	} else {
+		env->fs.type_name = "unknown (statfs failed)";
+	}
+	read_mountinfo(c->root, &env->fs);
+	fprintf(stderr, PROG ": %s on %s; probing the cost of one fdatasync\n", c->root, env->fs.type_name);
+	fsync_probe(c->root, &env->fs);
+}
+
+/* Every cell, repeat times, the raw and the journal writer alternating
+ * which goes first.  1 when a run failed, else 0. */
+static int run_cells(struct ctx *c, struct cell *cells, unsigned n_cells)
+{
+	const struct opts *o = c->o;
+	int exit_code = 0;
+	unsigned idx = 0, count = n_cells * I_COUNT * (unsigned)o->repeat;
+	for (unsigned i = 0; i < n_cells && !g_signal; i++) {
+		for (unsigned rep = 0; rep < o->repeat && !g_signal; rep++) {
+			enum impl first = (i + rep) % 2 ? I_JOURNAL : I_RAW;
+			for (int k = 0; k < I_COUNT && !g_signal; k++) {
+				enum impl w = k == 0 ? first : (enum impl)(I_COUNT - 1 - first);
+				run_one(c, &cells[i], w, rep, ++idx, count);
+				if (!cells[i].m[w].ok)
+					exit_code = 1;
+			}
+		}
+		summarize(c, &cells[i]);
+	}
+	return exit_code;
+}
+
+static void release(struct ctx *c, struct sigaction *saved)
+{
+	free(c->samples[I_RAW]);
+	free(c->samples[I_JOURNAL]);
+	free(c->meta);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	remove_dir(c->root);
+	for (size_t i = 0; i < NHANDLED; i++)
+		sigaction(handled_signals[i], &saved[i], NULL);
+}
+
+static void print_results(const struct env *env, const struct opts *o, const struct ctx *c,
+			  const struct cell *cells, unsigned n_cells)
+{
+	if (o->json) {
+		print_json(cells, n_cells);
+		print_header(stderr, env, o, c);
+		print_targets(stderr, cells, n_cells);
+	} else {
+		print_header(stdout, env, o, c);
+		print_table(stdout, cells, n_cells, o);
+		print_targets(stdout, cells, n_cells);
+		fflush(stdout);
+	}
+}
+
 int bench_journal_main(int argc, char **argv)
 {
 	struct opts o;
@@ -1341,18 +1429,7 @@ int bench_journal_main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	for (size_t i = 0; i < NHANDLED; i++)
 		sigaction(handled_signals[i], &sa, &saved[i]);
-
-	int exit_code = 0;
-	struct statfs sf;
-	if (statfs(c.root, &sf) == 0) {
-		env.fs.f_type = (unsigned long)sf.f_type;
-		env.fs.type_name = fs_type_name(env.fs.f_type, &env.fs.ram);
-	} else {
-		env.fs.type_name = "unknown (statfs failed)";
-	}
-	read_mountinfo(c.root, &env.fs);
-	fprintf(stderr, PROG ": %s on %s; probing the cost of one fdatasync\n", c.root, env.fs.type_name);
-	fsync_probe(c.root, &env.fs);
+	probe_fs(&c, &env);
 
 	/* Map: room for the largest run, so no run pays for growing it. */
 	uint64_t need = o.events * (2 * FKS_EVENT_LINE + 64) * 2 + (64ull << 20);
@@ -1360,33 +1437,17 @@ int bench_journal_main(int argc, char **argv)
 	while (c.map_size < need)
 		c.map_size *= 2;
 
-	/* Cells: per mode, every batch with quotes, then the order cell. */
 	static struct cell cells[NMODES * (MAX_BATCHES + 1)];
-	unsigned n_cells = 0;
-	uint64_t max_commits = 0;
-	for (unsigned i = 0; i < o.n_modes; i++) {
-		for (unsigned b = 0; b <= o.n_batches; b++) {
-			uint64_t batch = b < o.n_batches ? o.batch[b] : o.order_batch;
-			if (!batch)
-				continue;
-			struct cell *cell = &cells[n_cells++];
-			memset(cell, 0, sizeof *cell);
-			cell->mode = o.mode[i];
-			cell->batch = batch;
-			cell->type = b < o.n_batches ? FKS_EV_QUOTE : FKS_EV_ORDER_NEW;
-			uint64_t commits = (o.events + batch - 1) / batch;
-			if (commits > max_commits)
-				max_commits = commits;
-		}
-	}
+	uint64_t max_commits;
+	unsigned n_cells = plan_cells(&o, cells, &max_commits);
 	uint64_t pool = max_commits * o.repeat;
 	c.samples[I_RAW] = malloc(pool * sizeof(uint64_t));
 	c.samples[I_JOURNAL] = malloc(pool * sizeof(uint64_t));
 	c.meta = malloc(sizeof *c.meta);
 	if (!c.samples[I_RAW] || !c.samples[I_JOURNAL] || !c.meta) {
 		fprintf(stderr, PROG ": cannot allocate 2 x %" PRIu64 " commit samples: %s\n", pool, strerror(ENOMEM));
-		exit_code = 1;
-		goto out;
+		release(&c, saved);
+		return 1;
 	}
 	/* Fault the pages in now, not during a run. */
 	memset(c.samples[I_RAW], 0, pool * sizeof(uint64_t));
@@ -1394,55 +1455,17 @@ int bench_journal_main(int argc, char **argv)
 	bench_meta(c.meta);
 
 	uint64_t t0 = (uint64_t)clock_mono_ns();
-	unsigned idx = 0, count = n_cells * I_COUNT * (unsigned)o.repeat;
-	for (unsigned i = 0; i < n_cells && !g_signal; i++) {
-		/* Alternate which writer goes first: raw, journal | journal, raw | ... */
-		for (unsigned rep = 0; rep < o.repeat && !g_signal; rep++) {
-			enum impl first = (i + rep) % 2 ? I_JOURNAL : I_RAW;
-			for (int k = 0; k < I_COUNT && !g_signal; k++) {
-				enum impl w = k == 0 ? first : (enum impl)(I_COUNT - 1 - first);
-				run_one(&c, &cells[i], w, rep, ++idx, count);
-				if (!cells[i].m[w].ok)
-					exit_code = 1;
-			}
-		}
-		summarize(&c, &cells[i]);
-	}
+	int exit_code = run_cells(&c, cells, n_cells);
 	if (g_signal) {
 		fprintf(stderr, PROG ": interrupted by %s after %.1f s; no results\n", strsignal(g_signal),
 			(double)((uint64_t)clock_mono_ns() - t0) / 1e9);
-		free(c.samples[I_RAW]);
-		free(c.samples[I_JOURNAL]);
-		free(c.meta);
-		if (c.root_fd >= 0)
-			close(c.root_fd);
-		remove_dir(c.root);
-		for (size_t i = 0; i < NHANDLED; i++)
-			sigaction(handled_signals[i], &saved[i], NULL);
+		release(&c, saved);
 		raise(g_signal);
 		return 1;
 	}
 	fprintf(stderr, PROG ": %u measurements in %.1f s\n", c.seq_no, (double)((uint64_t)clock_mono_ns() - t0) / 1e9);
 	read_loadavg(env.load_end, sizeof env.load_end);
-
-	if (o.json) {
-		print_json(cells, n_cells);
-		print_header(stderr, &env, &o, &c);
-		print_targets(stderr, cells, n_cells);
-	} else {
-		print_header(stdout, &env, &o, &c);
-		print_table(stdout, cells, n_cells, &o);
-		print_targets(stdout, cells, n_cells);
-		fflush(stdout);
-	}
-out:
-	free(c.samples[I_RAW]);
-	free(c.samples[I_JOURNAL]);
-	free(c.meta);
-	if (c.root_fd >= 0)
-		close(c.root_fd);
-	remove_dir(c.root);
-	for (size_t i = 0; i < NHANDLED; i++)
-		sigaction(handled_signals[i], &saved[i], NULL);
+	print_results(&env, &o, &c, cells, n_cells);
+	release(&c, saved);
 	return exit_code;
 }
