@@ -639,6 +639,75 @@ static int parent_phases(struct bx *x, const struct run_ctx *rc, uint64_t events
 	return 0;
 }
 
+/* Move the child to cpu1 from here: it inherited our cpu0-only mask, and
+ * we are about to spin on cpu0, so it might otherwise wait a whole
+ * scheduler slice before it gets to run and move itself. */
+static void pin_child(const struct bench_xport *t, const struct run_ctx *rc, pid_t pid)
+{
+	if (!rc->env->pinned)
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	if (sched_setaffinity(pid, sizeof one, &one) != 0)
+		fprintf(stderr, PROG ": warning: %s: pinning the child to cpu1 failed: %s; child left on cpu0 "
+			"with the parent - spinning transports will crawl\n", t->name, strerror(errno));
+}
+
+static void start_watchdog(pid_t pid)
+{
+	g_watch.pid = pid;
+	int perr = pthread_create(&g_watch.th, NULL, watchdog_main, &g_watch);
+	if (perr)
+		fprintf(stderr, PROG ": warning: no watchdog thread (%s): a child that dies early may go unnoticed\n",
+			strerror(perr));
+	g_watch.running = perr == 0;
+}
+
+/* Wait for the child; a run that went well fails here if the child did
+ * not finish cleanly.  Returns the run's code. */
+static int reap_child(struct bx *x, const struct run_ctx *rc, pid_t pid, int rcode)
+{
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	char cst[160] = "";
+	if (w < 0) {
+		snprintf(cst, sizeof cst, "waitpid: %s", strerror(errno));
+		if (rcode == 0)
+			bx_fail(x, "%s", cst), rcode = -1;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (rcode == 0 && !atomic_load(&rc->ctl->child_ok))
+			rcode = bx_fail(x, "the child exited without finishing");
+	} else {
+		if (WIFEXITED(status))
+			describe_status(cst, sizeof cst, CLD_EXITED, WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			describe_status(cst, sizeof cst, CLD_KILLED, WTERMSIG(status));
+		if (rcode == 0)
+			rcode = bx_fail(x, "the child %s", cst);
+	}
+	return rcode;
+}
+
+static void record_result(const struct bench_xport *t, const struct run_ctx *rc, const struct bx *x, int rcode,
+			  const char *early, struct result *r)
+{
+	if (rcode >= 0) {
+		r->state = RES_OK;
+		return;
+	}
+	r->state = RES_FAILED;
+	if (rc->ctl->child_err[0])
+		snprintf(r->why, sizeof r->why, "child: %.320s (parent: %.250s)", rc->ctl->child_err, x->err);
+	else if (early[0])
+		snprintf(r->why, sizeof r->why, "%.250s (the child %.150s)", x->err, early);
+	else
+		snprintf(r->why, sizeof r->why, "%s", x->err);
+	fprintf(stderr, PROG ": [%u/%u] %s: FAILED: %s\n", rc->idx, rc->count, t->name, r->why);
+}
+
 static void run_one(const struct bench_xport *t, const struct run_ctx *rc, struct result *r)
 {
 	uint64_t events = rc->o->events ? rc->o->events : t->default_events;
@@ -681,24 +750,8 @@ static void run_one(const struct bench_xport *t, const struct run_ctx *rc, struc
 	if (pid == 0)
 		child_main(&x, rc, parent, events);
 
-	/* Move the child to cpu1 from here: it inherited our cpu0-only mask, and
-	 * we are about to spin on cpu0, so it might otherwise wait a whole
-	 * scheduler slice before it gets to run and move itself. */
-	if (rc->env->pinned) {
-		cpu_set_t one;
-		CPU_ZERO(&one);
-		CPU_SET(1, &one);
-		if (sched_setaffinity(pid, sizeof one, &one) != 0) {
-			fprintf(stderr, PROG ": warning: %s: pinning the child to cpu1 failed: %s; child left on cpu0 "
-				"with the parent - spinning transports will crawl\n", t->name, strerror(errno));
-		}
-	}
-	g_watch.pid = pid;
-	int perr = pthread_create(&g_watch.th, NULL, watchdog_main, &g_watch);
-	if (perr)
-		fprintf(stderr, PROG ": warning: no watchdog thread (%s): a child that dies early may go unnoticed\n",
-			strerror(perr));
-	g_watch.running = perr == 0;
+	pin_child(t, rc, pid);
+	start_watchdog(pid);
 
 	int rcode = -1;
 	bool opened = false;
@@ -723,44 +776,13 @@ static void run_one(const struct bench_xport *t, const struct run_ctx *rc, struc
 	if (opened)
 		t->close(&x);
 
-	int status = 0;
-	pid_t w;
-	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	char cst[160] = "";
-	if (w < 0) {
-		snprintf(cst, sizeof cst, "waitpid: %s", strerror(errno));
-		if (rcode == 0)
-			bx_fail(&x, "%s", cst), rcode = -1;
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (rcode == 0 && !atomic_load(&rc->ctl->child_ok))
-			rcode = bx_fail(&x, "the child exited without finishing");
-	} else {
-		if (WIFEXITED(status))
-			describe_status(cst, sizeof cst, CLD_EXITED, WEXITSTATUS(status));
-		else if (WIFSIGNALED(status))
-			describe_status(cst, sizeof cst, CLD_KILLED, WTERMSIG(status));
-		if (rcode == 0)
-			rcode = bx_fail(&x, "the child %s", cst);
-	}
+	rcode = reap_child(&x, rc, pid, rcode);
 	if (g_watch.running)
 		pthread_join(g_watch.th, NULL);
 	g_watch.running = false;
 	g_current = NULL;
 	t->teardown(&x);
-
-	if (rcode < 0) {
-		r->state = RES_FAILED;
-		if (rc->ctl->child_err[0])
-			snprintf(r->why, sizeof r->why, "child: %.320s (parent: %.250s)", rc->ctl->child_err, x.err);
-		else if (early[0])
-			snprintf(r->why, sizeof r->why, "%.250s (the child %.150s)", x.err, early);
-		else
-			snprintf(r->why, sizeof r->why, "%s", x.err);
-		fprintf(stderr, PROG ": [%u/%u] %s: FAILED: %s\n", rc->idx, rc->count, t->name, r->why);
-	} else {
-		r->state = RES_OK;
-	}
+	record_result(t, rc, &x, rcode, early, r);
 	free(x.priv);
 }
 
