@@ -60,15 +60,9 @@ int journal_cmd_stats(int argc, char **argv)
 	};
 	const struct opt_table table = { .cmd = "fks journal stats", .help_col = 13, .opts = opts };
 	const char *cmd = table.cmd;
-	int npos = opts_parse(&table, argc, argv);
-	if (npos == OPTS_HELP) {
-		stats_usage(stdout, &table);
-		return 0;
-	}
-	if (npos == OPTS_BAD) {
-		stats_usage(stderr, &table);
-		return 2;
-	}
+	int code, npos = opts_parse_or_usage(&table, argc, argv, stats_usage, &code);
+	if (npos < 0)
+		return code;
 	if (npos != 1) {
 		fprintf(stderr, "%s: expected one journal directory\n", cmd);
 		stats_usage(stderr, &table);

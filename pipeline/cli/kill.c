@@ -34,15 +34,9 @@ int kill_main(int argc, char **argv)
 		{ 0 },
 	};
 	const struct opt_table table = { .cmd = "fks kill", .help_col = 18, .opts = opts };
-	int npos = opts_parse(&table, argc, argv);
-	if (npos == OPTS_HELP) {
-		usage(stdout, &table);
-		return 0;
-	}
-	if (npos == OPTS_BAD) {
-		usage(stderr, &table);
-		return 2;
-	}
+	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
+	if (npos < 0)
+		return code;
 	if (npos > 0) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", table.cmd, argv[1]);
 		return 2;

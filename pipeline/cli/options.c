@@ -268,3 +268,15 @@ void opts_print_help(const struct opt_table *t, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+int opts_parse_or_usage(const struct opt_table *t, int argc, char **argv,
+			void (*usage)(FILE *out, const struct opt_table *t), int *exit_code)
+{
+	int n = opts_parse(t, argc, argv);
+	if (n == OPTS_HELP || n == OPTS_BAD) {
+		usage(n == OPTS_HELP ? stdout : stderr, t);
+		*exit_code = n == OPTS_HELP ? 0 : 2;
+		return -1;
+	}
+	return n;
+}

@@ -84,4 +84,11 @@ bool opts_parse_count(const char *s, uint64_t max, uint64_t *out);
  * its help. */
 void opts_print_help(const struct opt_table *t, FILE *out);
 
+/* opts_parse with the usual endings: --help prints usage(stdout) and sets
+ * *exit_code 0; a usage error prints usage(stderr) and sets it 2; either
+ * way the result is negative and the command returns *exit_code.  Else the
+ * number of positional words, as opts_parse. */
+int opts_parse_or_usage(const struct opt_table *t, int argc, char **argv,
+			void (*usage)(FILE *out, const struct opt_table *t), int *exit_code);
+
 #endif

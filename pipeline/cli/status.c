@@ -105,15 +105,9 @@ int status_main(int argc, char **argv)
 		{ 0 },
 	};
 	const struct opt_table table = { .cmd = "fks status", .help_col = 23, .opts = opts };
-	int npos = opts_parse(&table, argc, argv);
-	if (npos == OPTS_HELP) {
-		usage(stdout, &table);
-		return 0;
-	}
-	if (npos == OPTS_BAD) {
-		usage(stderr, &table);
-		return 2;
-	}
+	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
+	if (npos < 0)
+		return code;
 	struct run_segment *rs;
 	int rc = runseg_open(prefix, false, &rs);
 	if (rc) {

@@ -96,15 +96,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ 0 },
 	};
 	const struct opt_table table = { .cmd = "fks run", .help_col = 22, .opts = opts };
-	int npos = opts_parse(&table, argc, argv);
-	if (npos == OPTS_HELP) {
-		usage(stdout, &table);
-		return 0;
-	}
-	if (npos == OPTS_BAD) {
-		usage(stderr, &table);
-		return 2;
-	}
+	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
+	if (npos < 0)
+		return code;
 	if (o->journal && (!o->journal[0] || strlen(o->journal) >= FKS_CONFIG_PATH_MAX)) {
 		fprintf(stderr, "%s: --journal: a directory of 1 to %d characters\n", table.cmd, FKS_CONFIG_PATH_MAX - 1);
 		return 2;
