@@ -1,6 +1,7 @@
 /*
  * The rule runner: the chain, the books it keeps for the rules to read, and
- * the open-order table.
+ * the open orders (records in the one order model, found through the one
+ * shm/index).
  */
 #include "gateway/risk/risk.h"
 #include "gateway/risk/rules.h"
@@ -10,9 +11,9 @@
 #include <string.h>
 
 _Static_assert((RISK_ORDER_SLOTS & (RISK_ORDER_SLOTS - 1)) == 0, "slots: a power of two");
+_Static_assert(RISK_ORDER_SLOTS >= 2 * RISK_MAX_OPEN_ORDERS, "open-order index: at most half full");
 _Static_assert(RISK_MAX_INSTRUMENTS <= UINT16_MAX, "risk_order.inst is 16 bits");
 
-#define SLOT_MASK (RISK_ORDER_SLOTS - 1u)
 #define N_PINNED_HEAD 3  /* kill_switch, bad_order, feed_dead */
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -33,6 +34,16 @@ static int setup_instruments(struct risk *r, uint32_t n, const struct risk_instr
 	}
 	r->n_instruments = n;
 	return 0;
+}
+
+/* Every record free, the index empty.  The sizes are constants checked
+ * above, so index_init cannot fail. */
+static void open_orders_init(struct risk *r)
+{
+	for (uint32_t i = 0; i < RISK_MAX_OPEN_ORDERS; i++)
+		r->free_rec[i] = RISK_MAX_OPEN_ORDERS - 1 - i;
+	r->n_free = RISK_MAX_OPEN_ORDERS;
+	(void)index_init(&r->open, RISK_MAX_OPEN_ORDERS, r->open_slot, RISK_ORDER_SLOTS);
 }
 
 /* Append a rule and give it zeroed state; its state, or NULL when full. */
@@ -63,6 +74,7 @@ static int setup_fail(struct risk_error *err, uint32_t rule, const char *key, co
 int risk_init_rules(struct risk *r, const struct risk_setup *s, struct risk_error *err)
 {
 	memset(r, 0, sizeof *r);
+	open_orders_init(r);
 	if (setup_instruments(r, s->n_instruments, s->instrument))
 		return setup_fail(err, s->n_rules, NULL, "the instruments are out of range");
 	if (s->n_rules > RISK_MAX_RULES - N_PINNED_HEAD - 1)
@@ -97,6 +109,7 @@ int risk_init_rules(struct risk *r, const struct risk_setup *s, struct risk_erro
 int risk_init(struct risk *r, const struct risk_params *p)
 {
 	memset(r, 0, sizeof *r);
+	open_orders_init(r);
 	if (p->n_instruments == 0 || p->n_instruments > RISK_MAX_INSTRUMENTS || p->stale_data_ns <= 0)
 		return -1;
 	struct risk_instrument_def defs[RISK_MAX_INSTRUMENTS];
@@ -136,55 +149,37 @@ static int find_instrument(const struct risk *r, uint32_t id)
 	return -1;
 }
 
-/* ---- the open-order table ---------------------------------------------
- * Open addressing with linear probing and backward-shift deletion (no
- * tombstones, so probe lengths do not creep up over a long run).  It is
- * only ever looked up by key, never walked to produce output. */
-
-static uint32_t home_slot(uint64_t order_id)
-{
-	/* Fibonacci hashing: sequential ids spread over the whole table. */
-	return (uint32_t)((order_id * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(RISK_ORDER_SLOTS)));
-}
+/* ---- the open orders ----------------------------------------------------
+ * A record per open order, found by id through the index, which is only
+ * ever looked up by key, never walked to produce output.  The throttle rule
+ * refuses an order once RISK_MAX_OPEN_ORDERS are open, so a record and an
+ * index entry are always there for one that passes. */
 
 static struct risk_order *find_order(struct risk *r, uint64_t order_id)
 {
-	for (uint32_t i = home_slot(order_id);; i = (i + 1) & SLOT_MASK) {
-		if (r->table[i].order_id == order_id)
-			return &r->table[i];
-		if (r->table[i].order_id == 0)
-			return NULL;
-	}
+	uint32_t rec;
+
+	return index_get(&r->open, order_id, &rec) == INDEX_OK ? &r->order[rec] : NULL;
 }
 
-/* The caller has checked that the id is absent and the table not full. */
-static void insert_order(struct risk *r, const struct risk_order *o)
+static void insert_order(struct risk *r, const struct fks_ev_order_new *o, int inst)
 {
-	uint32_t i = home_slot(o->order_id);
+	uint32_t rec = r->free_rec[--r->n_free];
+	struct risk_order *ro = &r->order[rec];
 
-	while (r->table[i].order_id != 0)
-		i = (i + 1) & SLOT_MASK;
-	r->table[i] = *o;
-	r->n_open++;
+	order_submit(&ro->ord, o->order_id, o->h.instrument, o->side, o->ord_type, o->tif, o->px, o->qty);
+	ro->inst = (uint16_t)inst;
+	(void)index_put(&r->open, o->order_id, rec);
+	r->n_open = index_count(&r->open);
 }
 
 static void remove_order(struct risk *r, struct risk_order *o)
 {
-	uint32_t hole = (uint32_t)(o - r->table);
+	uint32_t rec;
 
-	for (uint32_t j = (hole + 1) & SLOT_MASK; r->table[j].order_id != 0; j = (j + 1) & SLOT_MASK) {
-		uint32_t home = home_slot(r->table[j].order_id);
-		/* The entry at j may move into the hole only if its home is
-		 * not cyclically within (hole, j]. */
-		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-
-		if (!stays) {
-			r->table[hole] = r->table[j];
-			hole = j;
-		}
-	}
-	memset(&r->table[hole], 0, sizeof r->table[hole]);
-	r->n_open--;
+	if (index_del(&r->open, o->ord.order_id, &rec) == INDEX_OK)
+		r->free_rec[r->n_free++] = rec;
+	r->n_open = index_count(&r->open);
 }
 
 /* ---- the chain --------------------------------------------------------- */
@@ -205,13 +200,7 @@ static void view_of(const struct risk *r, int inst, int64_t now_ns, struct risk_
 
 static void track_order(struct risk *r, const struct fks_ev_order_new *o, int idx)
 {
-	struct risk_order rec = {
-		.order_id = o->order_id,
-		.open_qty = o->qty,
-		.inst = (uint16_t)idx,
-		.side = o->side,
-	};
-	insert_order(r, &rec);
+	insert_order(r, o, idx);
 	if (o->side == FKS_SIDE_BUY)
 		r->book[idx].open_buy += o->qty;
 	else
@@ -224,7 +213,7 @@ enum fks_risk_reason risk_check_order(struct risk *r, const struct fks_ev_order_
 	r->c.checked++;
 	struct risk_view v;
 	view_of(r, find_instrument(r, o->h.instrument), now_ns, &v);
-	/* Order id 0 would find an empty slot: bad_order refuses it anyway. */
+	/* Order id 0 is never a key: bad_order refuses it anyway. */
 	v.already_open = o->order_id != 0 && find_order(r, o->order_id) != NULL;
 	for (uint32_t i = 0; i < r->n_chain; i++) {
 		const struct risk_chain_link *l = &r->chain[i];
@@ -260,15 +249,30 @@ void risk_on_market(struct risk *r, const union fks_event *md)
 			r->chain[i].vt->on_market(rule_state(r, &r->chain[i]), md);
 }
 
-static void release_open(struct risk *r, struct risk_order *o, int64_t qty)
+/* Take qty out of the instrument's open buys or sells. */
+static void release_open(struct risk *r, const struct risk_order *o, int64_t qty)
 {
 	struct risk_book *b = &r->book[o->inst];
 
-	if (o->side == FKS_SIDE_BUY)
+	if (o->ord.side == FKS_SIDE_BUY)
 		b->open_buy -= qty;
 	else
 		b->open_sell -= qty;
-	o->open_qty -= qty;
+}
+
+/*
+ * The order is over (the venue said so): release what is still open and
+ * forget it.  in (a reject, or a cancel ack for the remainder) takes the
+ * model to a final state; when the model refuses it (say a reject after a
+ * fill) the refusal is counted in order_errors and the order ends all the
+ * same: risk ends whatever order an exec report says is done.
+ */
+static void end_order(struct risk *r, struct risk_order *o, enum order_input in)
+{
+	release_open(r, o, o->ord.leaves);
+	if (!order_is_final((enum order_state)o->ord.state))
+		(void)order_apply(&o->ord, in, 0, &r->order_errors);
+	remove_order(r, o);
 }
 
 static void apply_fill(struct risk *r, struct risk_order *o, const struct fks_ev_fill *f)
@@ -279,16 +283,21 @@ static void apply_fill(struct risk *r, struct risk_order *o, const struct fks_ev
 	r->c.fills++;
 	/* The venue says it traded: the position takes all of it, even beyond
 	 * what we thought was open. */
-	b->position = risk_saturate((__int128)b->position + (o->side == FKS_SIDE_BUY ? qty : -qty));
-	if (qty > o->open_qty) {
+	b->position = risk_saturate((__int128)b->position + (o->ord.side == FKS_SIDE_BUY ? qty : -qty));
+	/* The order model refuses a fill above the leaves: count the overfill
+	 * and fill what was open. */
+	if (qty > o->ord.leaves) {
 		r->c.overfills++;
-		qty = o->open_qty;
+		qty = o->ord.leaves;
 	}
-	release_open(r, o, qty);
-	if (f->leaves_qty <= 0 || o->open_qty == 0) {
-		release_open(r, o, o->open_qty);
-		remove_order(r, o);
+	if (qty > 0) {
+		release_open(r, o, qty);
+		(void)order_apply(&o->ord, ORDER_IN_FILL, qty, &r->order_errors);
 	}
+	/* The venue's leaves end the order even if ours say more is open: what
+	 * it will not fill is canceled. */
+	if (f->leaves_qty <= 0 || o->ord.leaves == 0)
+		end_order(r, o, ORDER_IN_CANCEL_ACK);
 }
 
 /* Rules see the report after the books have moved. */
@@ -321,8 +330,7 @@ void risk_on_exec(struct risk *r, const union fks_event *ev)
 		apply_fill(r, o, &ev->fill);
 	} else {
 		r->c.released++;
-		release_open(r, o, o->open_qty);
-		remove_order(r, o);
+		end_order(r, o, ev->h.type == FKS_EV_ORDER_REJECT ? ORDER_IN_REJECT : ORDER_IN_CANCEL_ACK);
 	}
 	exec_to_rules(r, ev, inst);
 }

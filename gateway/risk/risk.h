@@ -60,7 +60,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/order.h"
 #include "gateway/risk/rule.h"
+#include "shm/index.h"
 #include "shm/event.h"
 #include "shm/reasons.h"
 
@@ -105,13 +107,11 @@ struct risk_setup {
 	bool kill_switch;          /* start with the kill switch on */
 };
 
-/* Private to risk.c. */
+/* Private to risk.c: an open order, in the one order model
+ * (gateway/order.h), and its instrument's index into risk.def. */
 struct risk_order {
-	uint64_t order_id;         /* 0: empty slot */
-	int64_t open_qty;
-	uint16_t inst;             /* index into risk.def */
-	uint8_t side;
-	uint8_t pad[5];
+	struct order ord;
+	uint16_t inst;
 };
 
 struct risk_counters {
@@ -129,7 +129,8 @@ struct risk_chain_link {
 	uint32_t state_off;        /* into risk.arena: an offset, so struct risk stays plain data */
 };
 
-/* Plain data, about 200 KiB: keep it off the stack. */
+/* Plain data, about 400 KiB: keep it off the stack.  open points into
+ * open_slot, so a risk must not be copied after init. */
 struct risk {
 	uint32_t n_instruments;
 	struct risk_instrument_def def[RISK_MAX_INSTRUMENTS];
@@ -141,8 +142,13 @@ struct risk {
 	struct risk_chain_link chain[RISK_MAX_RULES];
 	uint32_t arena_used;
 	_Alignas(16) unsigned char arena[RISK_RULE_ARENA];
-	struct risk_order table[RISK_ORDER_SLOTS]; /* open addressing, linear probing */
+	struct risk_order order[RISK_MAX_OPEN_ORDERS]; /* records of open orders */
+	uint32_t free_rec[RISK_MAX_OPEN_ORDERS];  /* unused records: a stack */
+	uint32_t n_free;
+	struct index open;         /* order_id -> record, over open_slot */
+	struct index_slot open_slot[RISK_ORDER_SLOTS];
 	struct risk_counters c;
+	struct order_errors order_errors; /* inputs the order model refused */
 };
 
 /*

@@ -44,6 +44,37 @@ static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig) { got_signal = sig; }
 
+/* v at `scale` decimals: the digits of |v| with a point before the last
+ * scale of them, and a '-' for a negative v.  Exact, any 128-bit value. */
+static void fmt_i128_fixed(__int128 v, unsigned scale, char *buf, size_t cap)
+{
+	char digits[64];
+	int n = 0;
+	bool neg = v < 0;
+	unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+
+	do {
+		digits[n++] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u || n <= (int)scale);
+	size_t o = 0;
+	if (neg && o + 1 < cap)
+		buf[o++] = '-';
+	for (int i = n - 1; i >= 0 && o + 1 < cap; i--) {
+		buf[o++] = digits[i];
+		if (i == (int)scale && scale > 0 && o + 1 < cap)
+			buf[o++] = '.';
+	}
+	buf[o] = 0;
+}
+
+/* Cash units (px_scale + qty_scale) printed at the instrument's px_scale,
+ * rounded toward zero: the summary's P&L format. */
+static void fmt_cash_at_px(__int128 cash, const struct fks_instrument_cfg *ic, char *buf, size_t cap)
+{
+	fmt_i128_fixed(cash / fx_pow10(ic->qty_scale), ic->px_scale, buf, cap);
+}
+
 struct run_opts {
 	const char *config_path;
 	double duration_s;
@@ -264,10 +295,13 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 		printf("},\"positions\":{");
 		for (uint32_t i = 0; i < cfg->n_instruments; i++) {
 			const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-			char pos[32], pnl[32];
+			char pos[32], pnl[48], cash[48];
+			__int128 realized = runseg_realized_cash(gw, ic->id);
 			fmt_fixed(atomic_load(&gw->position[ic->id]), ic->qty_scale, pos, sizeof pos);
-			fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
-			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\"}", i ? "," : "", ic->symbol, pos, pnl);
+			fmt_cash_at_px(realized, ic, pnl, sizeof pnl);
+			fmt_i128_fixed(realized, 0, cash, sizeof cash);
+			printf("%s\"%s\":{\"position\":\"%s\",\"realized_pnl\":\"%s\",\"realized_cash\":\"%s\"}",
+			       i ? "," : "", ic->symbol, pos, pnl, cash);
 		}
 		printf("},\"journal\":{\"path\":\"");
 		fks_json_fput_chars(stdout, journal_dir, strlen(journal_dir));
@@ -307,9 +341,9 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 	       C(gw, CTR_KILL_BLOCKED));
 	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
 		const struct fks_instrument_cfg *ic = &cfg->instrument[i];
-		char pos[32], pnl[32];
+		char pos[32], pnl[48];
 		fmt_fixed(atomic_load(&gw->position[ic->id]), ic->qty_scale, pos, sizeof pos);
-		fmt_fixed(atomic_load(&gw->realized_pnl[ic->id]), ic->px_scale, pnl, sizeof pnl);
+		fmt_cash_at_px(runseg_realized_cash(gw, ic->id), ic, pnl, sizeof pnl);
 		printf("  %-10s position %s, realized P&L %s\n", ic->symbol, pos, pnl);
 	}
 	printf("  tick-to-trade (feed receive -> order to venue), %llu orders: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns\n",

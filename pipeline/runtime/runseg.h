@@ -20,7 +20,7 @@
 #include "shm/reasons.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
-#define RUNSEG_VERSION 2u
+#define RUNSEG_VERSION 3u
 #define RUNSEG_NAME_MAX 64
 
 enum stage_state {
@@ -67,7 +67,13 @@ struct stage_stats {
 	_Atomic uint64_t idle_ns;        /* waiting for input */
 	_Atomic uint64_t counter[CTR_COUNT];
 	_Atomic int64_t position[FKS_MAX_INSTRUMENTS + 1]; /* risk: by instrument id */
-	_Atomic int64_t realized_pnl[FKS_MAX_INSTRUMENTS + 1]; /* gateway: px_scale units */
+	/* gateway: exact realized P&L (gateway/position.h) in cash units (scale
+	 * px_scale + qty_scale), a signed 128-bit integer in two halves, so it
+	 * cannot overflow; runseg_realized_cash() joins them.  Read after the
+	 * gateway has stopped (the summary); a reader while it runs may join
+	 * halves of two different values. */
+	_Atomic uint64_t realized_cash_lo[FKS_MAX_INSTRUMENTS + 1];
+	_Atomic uint64_t realized_cash_hi[FKS_MAX_INSTRUMENTS + 1];
 	_Atomic uint64_t reject_reason[FKS_RISK_REASON_SLOTS]; /* risk: by enum fks_risk_reason */
 	char error[160];                 /* why the stage failed, for the supervisor */
 	struct hist latency;             /* receive of the cause -> emit, ns */
@@ -130,6 +136,14 @@ static inline void stats_add(_Atomic uint64_t *c, uint64_t v)
 {
 	/* one writer per stage block: no locked add needed */
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* The gateway's realized P&L of instrument id, in cash units. */
+static inline __int128 runseg_realized_cash(const struct stage_stats *st, uint32_t id)
+{
+	unsigned __int128 u = (unsigned __int128)atomic_load(&st->realized_cash_hi[id]) << 64 |
+			      atomic_load(&st->realized_cash_lo[id]);
+	return (__int128)u;
 }
 
 #endif

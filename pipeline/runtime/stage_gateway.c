@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/position.h"
 #include "pipeline/runtime/stage_int.h"
 #include "pipeline/runtime/venue_driver.h"
 #include "shm/fixed.h"
@@ -26,10 +27,9 @@ struct gateway {
 	bool killed;
 	bool venue_lost;       /* its poll returned -1: the kill switch is tripped */
 	uint64_t seq;
-	/* position accounting for the summary, by instrument id */
-	int64_t position[FKS_MAX_INSTRUMENTS + 1];
-	int64_t avg_px[FKS_MAX_INSTRUMENTS + 1];
-	int64_t realized[FKS_MAX_INSTRUMENTS + 1];
+	/* The live summary's positions, by instrument id: the same module as
+	 * the replay report, so both give the same realized P&L. */
+	struct position pos[FKS_MAX_INSTRUMENTS + 1];
 };
 
 static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
@@ -44,31 +44,27 @@ static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const un
 	stats_add(&g->s->st->events_out, 1);
 }
 
-/* Average-cost accounting, at the instrument's scales. */
-static void gateway_account_fill(struct gateway *g, const struct fks_ev_fill *f, int8_t sign)
+/* Exact average-cost accounting (gateway/position.h), published for the
+ * summary: the position at qty_scale, realized P&L in cash units as the two
+ * halves of a 128-bit integer (runseg.h).  A fill whose order the venue no
+ * longer knows has no side: position_on_fill refuses it and counts it in
+ * bad_fills, rather than guessing. */
+static void gateway_account_fill(struct gateway *g, const struct fks_ev_fill *f, uint8_t side)
 {
 	uint32_t id = f->h.instrument;
 	if (id == 0 || id > FKS_MAX_INSTRUMENTS)
 		return;
-	int64_t qty_unit = fx_pow10(g->s->a->cfg->instrument[id - 1].qty_scale);
-	int64_t pos = g->position[id], q = sign * f->qty;
-	if (pos == 0 || (pos > 0) == (q > 0)) {
-		__int128 cost = (__int128)g->avg_px[id] * (pos < 0 ? -pos : pos) + (__int128)f->px * f->qty;
-		int64_t new_abs = (pos < 0 ? -pos : pos) + f->qty;
-		g->avg_px[id] = (int64_t)(cost / new_abs);
-	} else {
-		int64_t closed = f->qty < (pos < 0 ? -pos : pos) ? f->qty : (pos < 0 ? -pos : pos);
-		__int128 pnl = (__int128)(f->px - g->avg_px[id]) * closed * (pos > 0 ? 1 : -1) / qty_unit;
-		g->realized[id] += (int64_t)pnl;
-		if (f->qty > closed)
-			g->avg_px[id] = f->px; /* flipped side: the rest opens at this price */
-	}
-	g->position[id] = pos + q;
-	atomic_store_explicit(&g->s->st->position[id], g->position[id], memory_order_relaxed);
-	atomic_store_explicit(&g->s->st->realized_pnl[id], g->realized[id], memory_order_relaxed);
+	struct position *p = &g->pos[id];
+	(void)position_on_fill(p, side, f->px, f->qty, 0);
+	struct stage_stats *st = g->s->st;
+	atomic_store_explicit(&st->position[id], p->qty, memory_order_relaxed);
+	atomic_store_explicit(&st->realized_cash_lo[id], (uint64_t)(unsigned __int128)p->realized,
+			      memory_order_relaxed);
+	atomic_store_explicit(&st->realized_cash_hi[id], (uint64_t)((unsigned __int128)p->realized >> 64),
+			      memory_order_relaxed);
 }
 
-static int8_t gateway_fill_sign(struct gateway *g, uint64_t order_id);
+static uint8_t gateway_fill_side(struct gateway *g, uint64_t order_id);
 
 static void gateway_emit(void *ctx, const union fks_event *in)
 {
@@ -84,7 +80,7 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 	case FKS_EV_ORDER_ACK: stats_add(&st->counter[CTR_ACKS], 1); break;
 	case FKS_EV_FILL:
 		stats_add(&st->counter[CTR_FILLS], 1);
-		gateway_account_fill(g, &ev->fill, gateway_fill_sign(g, ev->fill.order_id));
+		gateway_account_fill(g, &ev->fill, gateway_fill_side(g, ev->fill.order_id));
 		if (ev->fill.leaves_qty == 0)
 			stats_add(&st->counter[CTR_TERMINAL], 1);
 		break;
@@ -140,9 +136,10 @@ static void gateway_venue_cancel_all(struct gateway *g)
 	venue_driver_cancel_all(&g->venue);
 }
 
-static int8_t gateway_fill_sign(struct gateway *g, uint64_t order_id)
+/* Fills carry no side: the venue's record of the order has it. */
+static uint8_t gateway_fill_side(struct gateway *g, uint64_t order_id)
 {
-	return venue_driver_order_side(&g->venue, order_id) == FKS_SIDE_SELL ? -1 : 1;
+	return venue_driver_order_side(&g->venue, order_id);
 }
 
 static void gateway_kill(struct gateway *g);

@@ -4,10 +4,10 @@
 #include <string.h>
 
 _Static_assert((SIM_VENUE_ID_SLOTS & (SIM_VENUE_ID_SLOTS - 1)) == 0, "id slots: a power of two");
+_Static_assert(SIM_VENUE_ID_SLOTS >= 2 * SIM_VENUE_MAX_ORDERS, "id index: at most half full");
 _Static_assert(SIM_VENUE_MAX_ORDERS < UINT32_MAX, "record indexes are uint32_t");
 
 #define NIL UINT32_MAX
-#define ID_MASK (SIM_VENUE_ID_SLOTS - 1u)
 
 /* ---- the order model ---------------------------------------------------- */
 
@@ -67,6 +67,8 @@ int sim_venue_init(struct sim_venue *v, const struct sim_venue_params *p)
 	v->free_head = 0;
 	v->done_head = v->done_tail = NIL;
 	v->clock_ns = INT64_MIN;
+	/* The sizes are constants checked above: this cannot fail. */
+	(void)index_init(&v->ids, SIM_VENUE_MAX_ORDERS, v->id_slot, SIM_VENUE_ID_SLOTS);
 	return 0;
 }
 
@@ -81,50 +83,27 @@ static int find_book(const struct sim_venue *v, uint32_t id)
 }
 
 /* ---- the id index: order_id -> record -----------------------------------
- * Linear probing, backward-shift deletion.  Looked up by key only; nothing
- * ever walks it, so its layout cannot reach the output. */
-
-static uint32_t id_home(uint64_t order_id)
-{
-	return (uint32_t)((order_id * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(SIM_VENUE_ID_SLOTS)));
-}
+ * The one open-addressing index (shm/index.h) over v->id_slot.  Looked up
+ * by key only; nothing ever walks it, so its layout cannot reach the
+ * output.  Every remembered record is in it, and there are at most
+ * SIM_VENUE_MAX_ORDERS of those, its entry limit: a put never meets a full
+ * index, and ids are never 0 here (on_new refuses 0 before inserting). */
 
 static uint32_t id_find(const struct sim_venue *v, uint64_t order_id)
 {
-	for (uint32_t i = id_home(order_id);; i = (i + 1) & ID_MASK) {
-		if (v->index[i].order_id == order_id)
-			return v->index[i].rec;
-		if (v->index[i].order_id == 0)
-			return NIL;
-	}
+	uint32_t r;
+
+	return index_get(&v->ids, order_id, &r) == INDEX_OK ? r : NIL;
 }
 
 static void id_insert(struct sim_venue *v, uint64_t order_id, uint32_t rec)
 {
-	uint32_t i = id_home(order_id);
-
-	while (v->index[i].order_id != 0)
-		i = (i + 1) & ID_MASK;
-	v->index[i].order_id = order_id;
-	v->index[i].rec = rec;
+	(void)index_put(&v->ids, order_id, rec);
 }
 
 static void id_remove(struct sim_venue *v, uint64_t order_id)
 {
-	uint32_t hole = id_home(order_id);
-
-	while (v->index[hole].order_id != order_id)
-		hole = (hole + 1) & ID_MASK;
-	for (uint32_t j = (hole + 1) & ID_MASK; v->index[j].order_id != 0; j = (j + 1) & ID_MASK) {
-		uint32_t home = id_home(v->index[j].order_id);
-		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-
-		if (!stays) {
-			v->index[hole] = v->index[j];
-			hole = j;
-		}
-	}
-	memset(&v->index[hole], 0, sizeof v->index[hole]);
+	(void)index_del(&v->ids, order_id, NULL);
 }
 
 /* ---- records ----------------------------------------------------------- */

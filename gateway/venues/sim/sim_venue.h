@@ -104,6 +104,7 @@
 #include <stdint.h>
 
 #include "gateway/order.h"
+#include "shm/index.h"
 #include "shm/event.h"
 
 #define SIM_VENUE_MAX_INSTRUMENTS 64
@@ -165,12 +166,6 @@ struct sim_book {
 	uint32_t head, tail;       /* open orders, oldest first */
 };
 
-struct sim_id_slot {
-	uint64_t order_id;         /* 0: empty */
-	uint32_t rec;
-	uint32_t pad;
-};
-
 struct sim_venue_counters {
 	uint64_t orders;           /* new orders received */
 	uint64_t cancel_requests;
@@ -182,7 +177,8 @@ struct sim_venue_counters {
 	                              of instruments not traded here */
 };
 
-/* Plain data, about 500 KiB: keep it off the stack. */
+/* Plain data, about 500 KiB: keep it off the stack.  ids points into
+ * id_slot, so a venue must not be copied after sim_venue_init. */
 struct sim_venue {
 	uint8_t fill;
 	int64_t latency_ns;
@@ -194,7 +190,8 @@ struct sim_venue {
 	uint64_t seq, arrivals;
 	int64_t clock_ns;          /* latest event time of any input */
 	struct sim_order rec[SIM_VENUE_MAX_ORDERS];
-	struct sim_id_slot index[SIM_VENUE_ID_SLOTS];
+	struct index ids;          /* order_id -> record, over id_slot */
+	struct index_slot id_slot[SIM_VENUE_ID_SLOTS];
 	struct sim_venue_counters c;
 	struct order_errors order_errors; /* transitions the order model refused */
 };

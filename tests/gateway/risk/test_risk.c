@@ -426,6 +426,7 @@ Test(risk, reject_and_cancel_release_open_quantity)
 	expect_exposure(BTC, 4000000, 0, 0);
 	cr_assert_eq(risk.c.overfills, 1);
 	cr_assert_eq(risk.n_open, 0);
+	cr_assert_eq(risk.order_errors.total, 0, "the overfill was clamped, not refused");
 }
 
 /* One order per pair of adjacent checks, breaking both: the earlier one
@@ -525,7 +526,9 @@ Test(risk, open_order_table_full_and_scrambled_release)
 	cr_assert_eq(risk.n_open, 0);
 	expect_exposure(WIDE, 0, 0, 0);
 	for (size_t i = 0; i < RISK_ORDER_SLOTS; i++)
-		cr_assert_eq(risk.table[i].order_id, 0, "slot %zu not emptied", i);
+		cr_assert_eq(risk.open_slot[i].key, 0, "slot %zu not emptied", i);
+	cr_assert_eq(risk.n_free, RISK_MAX_OPEN_ORDERS, "a record was not given back");
+	cr_assert_eq(risk.order_errors.total, 0, "rejects and cancels of pending orders are legal");
 }
 
 Test(risk, build_reject)
