@@ -22,7 +22,8 @@
  * Parameters arrive as text key/value pairs straight from the config's
  * venue section, and each venue parses and range-checks its own, so the
  * config loader knows no venue, and a refused value is reported against the
- * exact key (which the config maps to its line and column).
+ * exact key (which the config maps to its line and column): struct fks_param
+ * and struct fks_param_error, with fks_param_fail (shm/params.h).
  */
 #ifndef FKS_GATEWAY_VENUE_H
 #define FKS_GATEWAY_VENUE_H
@@ -32,24 +33,14 @@
 #include <stdint.h>
 
 #include "shm/event.h"
+#include "shm/params.h"
 
 #define VENUE_MAX_INSTRUMENTS 64
-
-struct venue_param {
-	const char *key;
-	const char *value;           /* as written in the config, NUL-terminated */
-};
 
 /* What a venue knows of the run: the instruments it trades. */
 struct venue_ctx {
 	uint32_t n_instruments;      /* 1..VENUE_MAX_INSTRUMENTS */
 	uint32_t instrument[VENUE_MAX_INSTRUMENTS]; /* symbol-table ids */
-};
-
-/* Why init refused: the key at fault (NULL when none) and a sentence. */
-struct venue_error {
-	const char *key;
-	char msg[160];
 };
 
 /* Called synchronously for each event the venue emits.  It may call
@@ -61,8 +52,8 @@ struct venue_vtbl {
 	size_t state_size;
 
 	/* 0, or -1 with *err filled in.  Unknown keys are an error. */
-	int (*init)(void *state, const struct venue_ctx *ctx, const struct venue_param *params,
-		    size_t n_params, struct venue_error *err);
+	int (*init)(void *state, const struct venue_ctx *ctx, const struct fks_param *params,
+		    size_t n_params, struct fks_param_error *err);
 
 	/* An order-path event: new, cancel or replace.  Others are ignored. */
 	void (*on_order)(void *state, const union fks_event *ev, venue_emit_fn emit, void *ctx);
@@ -100,12 +91,10 @@ const struct venue_vtbl *venue_find(const char *type);
 /* The i-th registered venue, NULL past the last: for listing the types. */
 const struct venue_vtbl *venue_at(size_t i);
 
-/* Fill *err (key may be NULL) and return -1. */
-int venue_fail(struct venue_error *err, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* A decimal integer in [lo, hi]; else -1 with err naming p->key. */
-int venue_parse_u32(const struct venue_param *p, uint32_t lo, uint32_t hi, uint32_t *out,
-		    struct venue_error *err);
+/* A decimal integer in [lo, hi], digits only (no sign, no spaces); else -1
+ * with err naming p->key, "expected an integer in <lo>..<hi>, got '<text>'",
+ * the wording venue configs have always been refused with. */
+int venue_parse_u32(const struct fks_param *p, uint32_t lo, uint32_t hi, uint32_t *out,
+		    struct fks_param_error *err);
 
 #endif

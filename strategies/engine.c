@@ -53,22 +53,22 @@ const struct engine_inst *engine_instance(const struct engine *e, const char *na
 }
 
 /* A quantity key at the instrument's qty scale, > 0. */
-static int parse_qty(const struct strategy_param *p, uint8_t qty_scale, int64_t *out,
-		     struct strategy_error *err)
+static int parse_qty(const struct fks_param *p, uint8_t qty_scale, int64_t *out,
+		     struct fks_param_error *err)
 {
 	int rc = fx_parse(p->value, strlen(p->value), qty_scale, out);
 
 	if (rc != FX_OK)
-		return strategy_fail(err, p->key, "%s: '%s' is not a quantity at %u decimals (%s)",
+		return fks_param_fail(err, p->key, "%s: '%s' is not a quantity at %u decimals (%s)",
 				     p->key, p->value, qty_scale, fx_strerror(rc));
 	if (*out <= 0)
-		return strategy_fail(err, p->key, "%s: must be > 0", p->key);
+		return fks_param_fail(err, p->key, "%s: must be > 0", p->key);
 	return 0;
 }
 
 /* Take one engine key into *in; 1 if it was one, 0 if not, -1 on error. */
-static int engine_param(struct engine *e, struct engine_inst *in, const struct strategy_param *p,
-			struct strategy_error *err)
+static int engine_param(struct engine *e, struct engine_inst *in, const struct fks_param *p,
+			struct fks_param_error *err)
 {
 	static const char *const gate_modes[] = { "strict", "against" };
 	static const char *const sizings[] = { "fixed", "risk", "atr" };
@@ -82,10 +82,10 @@ static int engine_param(struct engine *e, struct engine_inst *in, const struct s
 		const struct engine_inst *g = engine_instance(e, p->value);
 
 		if (!g)
-			return strategy_fail(err, p->key, "gate: no instance '%s' before this one",
+			return fks_param_fail(err, p->key, "gate: no instance '%s' before this one",
 					     p->value);
 		if (!g->vt->regime)
-			return strategy_fail(err, p->key, "gate: '%s' (%s) is not a regime filter",
+			return fks_param_fail(err, p->key, "gate: '%s' (%s) is not a regime filter",
 					     p->value, g->vt->kind);
 		in->gate = (int16_t)(g - e->inst);
 		return 1;
@@ -130,40 +130,40 @@ static int engine_param(struct engine *e, struct engine_inst *in, const struct s
 }
 
 int engine_add(struct engine *e, const char *name, const char *kind,
-	       const struct strategy_ctx *ctx, const struct strategy_param *params,
-	       size_t n_params, struct strategy_error *err)
+	       const struct strategy_ctx *ctx, const struct fks_param *params,
+	       size_t n_params, struct fks_param_error *err)
 {
 	const struct strategy_vtbl *vt = strategy_find(kind);
 
 	if (!vt)
-		return strategy_fail(err, NULL, "unknown strategy kind '%s'", kind ? kind : "");
+		return fks_param_fail(err, NULL, "unknown strategy kind '%s'", kind ? kind : "");
 	return engine_add_vtbl(e, name, vt, ctx, params, n_params, err);
 }
 
 int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vtbl *vt,
-		    const struct strategy_ctx *ctx, const struct strategy_param *params,
-		    size_t n_params, struct strategy_error *err)
+		    const struct strategy_ctx *ctx, const struct fks_param *params,
+		    size_t n_params, struct fks_param_error *err)
 {
 	if (!vt || !vt->init || !vt->on_market || vt->state_size == 0)
-		return strategy_fail(err, NULL, "incomplete strategy table");
+		return fks_param_fail(err, NULL, "incomplete strategy table");
 	if (!name || !name[0] || strlen(name) >= ENGINE_NAME_MAX)
-		return strategy_fail(err, NULL, "instance name must be 1..%d characters",
+		return fks_param_fail(err, NULL, "instance name must be 1..%d characters",
 				     ENGINE_NAME_MAX - 1);
 	if (engine_instance(e, name))
-		return strategy_fail(err, NULL, "instance name '%s' is used twice", name);
+		return fks_param_fail(err, NULL, "instance name '%s' is used twice", name);
 	if (e->n_inst == ENGINE_MAX_INSTANCES)
-		return strategy_fail(err, NULL, "more than %d strategy instances",
+		return fks_param_fail(err, NULL, "more than %d strategy instances",
 				     ENGINE_MAX_INSTANCES);
 	if (ctx->instrument == 0 || ctx->px_scale > 18 || ctx->qty_scale > 18)
-		return strategy_fail(err, NULL, "%s: instrument id 0 or a scale above 18", name);
+		return fks_param_fail(err, NULL, "%s: instrument id 0 or a scale above 18", name);
 
 	struct engine_instrument *ins = find_instr(e, ctx->instrument);
 
 	if (ins && (ins->px_scale != ctx->px_scale || ins->qty_scale != ctx->qty_scale))
-		return strategy_fail(err, NULL, "%s: instrument %u has other scales elsewhere",
+		return fks_param_fail(err, NULL, "%s: instrument %u has other scales elsewhere",
 				     name, ctx->instrument);
 	if (!ins && e->n_instr == ENGINE_MAX_INSTRUMENTS)
-		return strategy_fail(err, NULL, "more than %d instruments",
+		return fks_param_fail(err, NULL, "more than %d instruments",
 				     ENGINE_MAX_INSTRUMENTS);
 
 	/* Work on a copy: a refused instance leaves the engine unchanged. */
@@ -191,13 +191,13 @@ int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vt
 		ind_atr_init(&slot->atr, 14);
 	}
 
-	struct strategy_param rest[64];
+	struct fks_param rest[64];
 	size_t n_rest = 0;
 
 	for (size_t i = 0; i < n_params; i++) {
 		if (!params[i].key || !params[i].value) {
 			*slot = saved;
-			return strategy_fail(err, NULL, "%s: a parameter without key or value", name);
+			return fks_param_fail(err, NULL, "%s: a parameter without key or value", name);
 		}
 		int rc = engine_param(e, &in, &params[i], err);
 
@@ -208,7 +208,7 @@ int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vt
 		if (rc == 0) {
 			if (n_rest == sizeof rest / sizeof rest[0]) {
 				*slot = saved;
-				return strategy_fail(err, params[i].key, "%s: too many parameters",
+				return fks_param_fail(err, params[i].key, "%s: too many parameters",
 						     name);
 			}
 			rest[n_rest++] = params[i];
@@ -218,7 +218,7 @@ int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vt
 	in.state = calloc(1, vt->state_size);
 	if (!in.state) {
 		*slot = saved;
-		return strategy_fail(err, NULL, "%s: out of memory", name);
+		return fks_param_fail(err, NULL, "%s: out of memory", name);
 	}
 	if (vt->init(in.state, ctx, rest, n_rest, err)) {
 		free(in.state);

@@ -188,14 +188,14 @@ void engine_free(struct engine *e);
  * the instrument, or a full engine).  The state is allocated here, once.
  */
 int engine_add(struct engine *e, const char *name, const char *kind,
-	       const struct strategy_ctx *ctx, const struct strategy_param *params,
-	       size_t n_params, struct strategy_error *err);
+	       const struct strategy_ctx *ctx, const struct fks_param *params,
+	       size_t n_params, struct fks_param_error *err);
 
 /* The same with the strategy's table given directly (a strategy that is not
  * in the registry: tests, experiments). */
 int engine_add_vtbl(struct engine *e, const char *name, const struct strategy_vtbl *vt,
-		    const struct strategy_ctx *ctx, const struct strategy_param *params,
-		    size_t n_params, struct strategy_error *err);
+		    const struct strategy_ctx *ctx, const struct fks_param *params,
+		    size_t n_params, struct fks_param_error *err);
 
 /* Feed one market event (any type, any instrument). */
 void engine_on_market(struct engine *e, const union fks_event *md);

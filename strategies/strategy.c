@@ -3,7 +3,6 @@
  */
 #include "strategies/strategy.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,62 +33,49 @@ const struct strategy_vtbl *strategy_find(const char *kind)
 	return NULL;
 }
 
-int strategy_fail(struct strategy_error *err, const char *key, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-
-		err->key = key;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static int parse_fixed(const struct strategy_param *p, unsigned scale, int64_t *v,
-		       struct strategy_error *err)
+static int parse_fixed(const struct fks_param *p, unsigned scale, int64_t *v,
+		       struct fks_param_error *err)
 {
 	const char *s = p->value ? p->value : "";
 	int rc = fx_parse(s, strlen(s), scale, v);
 
 	if (rc != FX_OK)
-		return strategy_fail(err, p->key, "%s: '%s' is not a number here (%s)", p->key, s,
+		return fks_param_fail(err, p->key, "%s: '%s' is not a number here (%s)", p->key, s,
 				     fx_strerror(rc));
 	return 0;
 }
 
-int strategy_parse_u32(const struct strategy_param *p, uint32_t lo, uint32_t hi,
-		       uint32_t *out, struct strategy_error *err)
+int strategy_parse_u32(const struct fks_param *p, uint32_t lo, uint32_t hi,
+		       uint32_t *out, struct fks_param_error *err)
 {
 	int64_t v;
 
 	if (parse_fixed(p, 0, &v, err))
 		return -1;
 	if (v < (int64_t)lo || v > (int64_t)hi)
-		return strategy_fail(err, p->key, "%s: %lld is outside %u..%u", p->key, (long long)v,
+		return fks_param_fail(err, p->key, "%s: %lld is outside %u..%u", p->key, (long long)v,
 				     lo, hi);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-int strategy_parse_ppm(const struct strategy_param *p, uint32_t lo, uint32_t hi,
-		       uint32_t *out, struct strategy_error *err)
+int strategy_parse_ppm(const struct fks_param *p, uint32_t lo, uint32_t hi,
+		       uint32_t *out, struct fks_param_error *err)
 {
 	int64_t v;
 
 	if (parse_fixed(p, 6, &v, err))
 		return -1;
 	if (v < (int64_t)lo || v > (int64_t)hi)
-		return strategy_fail(err, p->key, "%s: %s is outside %u.%06u..%u.%06u", p->key,
+		return fks_param_fail(err, p->key, "%s: %s is outside %u.%06u..%u.%06u", p->key,
 				     p->value, lo / 1000000, lo % 1000000, hi / 1000000,
 				     hi % 1000000);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-int strategy_parse_enum(const struct strategy_param *p, const char *const *names, unsigned n,
-			unsigned *out, struct strategy_error *err)
+int strategy_parse_enum(const struct fks_param *p, const char *const *names, unsigned n,
+			unsigned *out, struct fks_param_error *err)
 {
 	const char *s = p->value ? p->value : "";
 
@@ -104,7 +90,7 @@ int strategy_parse_enum(const struct strategy_param *p, const char *const *names
 	for (unsigned i = 0; i < n && used < sizeof list; i++)
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? "|" : "",
 					 names[i]);
-	return strategy_fail(err, p->key, "%s: '%s' is not one of %s", p->key, s, list);
+	return fks_param_fail(err, p->key, "%s: '%s' is not one of %s", p->key, s, list);
 }
 
 bool strategy_sample(const union fks_event *md, enum strategy_source on,
@@ -131,8 +117,8 @@ void strategy_bracket_defaults(struct strategy_bracket *b)
 	b->sl_bps = 50;
 }
 
-int strategy_bracket_param(struct strategy_bracket *b, const struct strategy_param *p,
-			   bool allow_atr, struct strategy_error *err)
+int strategy_bracket_param(struct strategy_bracket *b, const struct fks_param *p,
+			   bool allow_atr, struct fks_param_error *err)
 {
 	bool tp = strcmp(p->key, "tp_bps") == 0 || strcmp(p->key, "tp_atr") == 0;
 	bool atr = strcmp(p->key, "tp_atr") == 0 || strcmp(p->key, "sl_atr") == 0;
@@ -140,7 +126,7 @@ int strategy_bracket_param(struct strategy_bracket *b, const struct strategy_par
 	if (!tp && !atr && strcmp(p->key, "sl_bps") != 0)
 		return 0;
 	if (atr && !allow_atr)
-		return strategy_fail(err, p->key, "%s: this strategy keeps no ATR; use %s_bps",
+		return fks_param_fail(err, p->key, "%s: this strategy keeps no ATR; use %s_bps",
 				     p->key, tp ? "tp" : "sl");
 	uint32_t v;
 
@@ -223,8 +209,8 @@ void strategy_common_init(struct strategy_common *c, const struct strategy_ctx *
 	ind_atr_init(&c->atr, 14);
 }
 
-int strategy_common_param(struct strategy_common *c, const struct strategy_param *p,
-			  struct strategy_error *err)
+int strategy_common_param(struct strategy_common *c, const struct fks_param *p,
+			  struct fks_param_error *err)
 {
 	static const char *const sources[] = { "quote", "trade" };
 	static const char *const bar_kinds[] = { "time", "volume" };
@@ -254,7 +240,7 @@ int strategy_common_param(struct strategy_common *c, const struct strategy_param
 		if (parse_fixed(p, c->ctx.qty_scale, &v, err))
 			return -1;
 		if (v <= 0)
-			return strategy_fail(err, p->key, "%s: %s is not above 0", p->key,
+			return fks_param_fail(err, p->key, "%s: %s is not above 0", p->key,
 					     p->value);
 		c->bar_volume = v;
 		return 1;
@@ -270,22 +256,22 @@ int strategy_common_param(struct strategy_common *c, const struct strategy_param
 	return strategy_bracket_param(&c->bracket, p, true, err);
 }
 
-int strategy_common_finish(struct strategy_common *c, struct strategy_error *err)
+int strategy_common_finish(struct strategy_common *c, struct fks_param_error *err)
 {
 	/* Keys may come in any order, so their combinations are checked here. */
 	if (c->bar_ms && c->bar_kind != BARS_TIME)
-		return strategy_fail(err, "bar_ms", "bar_ms: needs bar: time");
+		return fks_param_fail(err, "bar_ms", "bar_ms: needs bar: time");
 	if (c->bar_volume && c->bar_kind != BARS_VOLUME)
-		return strategy_fail(err, "bar_volume", "bar_volume: needs bar: volume");
+		return fks_param_fail(err, "bar_volume", "bar_volume: needs bar: volume");
 	if (c->bar_kind == 0)
 		return 0;
 	if (c->bar_kind == BARS_TIME && !c->bar_ms)
-		return strategy_fail(err, "bar", "bar: time needs bar_ms");
+		return fks_param_fail(err, "bar", "bar: time needs bar_ms");
 	if (c->bar_kind == BARS_VOLUME && !c->bar_volume)
-		return strategy_fail(err, "bar", "bar: volume needs bar_volume");
+		return fks_param_fail(err, "bar", "bar: volume needs bar_volume");
 	/* Bars are made of trades; a quote source would be silently ignored. */
 	if (c->on_given && c->on == STRATEGY_ON_QUOTE)
-		return strategy_fail(err, "on", "on: bars are built from trades; use on: trade "
+		return fks_param_fail(err, "on", "on: bars are built from trades; use on: trade "
 					    "or leave on out");
 	c->on = STRATEGY_ON_TRADE;
 
@@ -299,7 +285,7 @@ int strategy_common_finish(struct strategy_common *c, struct strategy_error *err
 	int rc = bars_init(&c->bars, &bp);
 
 	if (rc != BARS_OK)
-		return strategy_fail(err, "bar", "bar: %s", bars_strerror(rc));
+		return fks_param_fail(err, "bar", "bar: %s", bars_strerror(rc));
 	return 0;
 }
 

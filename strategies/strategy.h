@@ -21,7 +21,8 @@
  * Parameters arrive as text key/value pairs, straight from the config (or
  * from `fks replay --sweep`), and each strategy parses and range-checks its
  * own.  So the config loader needs no knowledge of any strategy, and a bad
- * value is reported against the exact key that carried it.
+ * value is reported against the exact key that carried it (struct fks_param
+ * and struct fks_param_error, shm/params.h, as for venues and risk rules).
  */
 #ifndef FKS_STRATEGIES_STRATEGY_H
 #define FKS_STRATEGIES_STRATEGY_H
@@ -32,24 +33,14 @@
 
 #include "strategies/bars.h"
 #include "shm/event.h"
+#include "shm/params.h"
 #include "strategies/indicators.h"
-
-struct strategy_param {
-	const char *key;
-	const char *value;       /* as written in the config, NUL-terminated */
-};
 
 /* What an instance knows of its instrument and of itself. */
 struct strategy_ctx {
 	uint32_t instrument;     /* symbol-table id; not 0 */
 	uint8_t px_scale, qty_scale;
 	uint16_t strategy_id;    /* instance id, written into every signal */
-};
-
-/* Why init refused: the key at fault (NULL when none) and a sentence. */
-struct strategy_error {
-	const char *key;
-	char msg[160];
 };
 
 /* Regimes, for the Markov filter and whoever it gates. */
@@ -66,8 +57,8 @@ struct strategy_vtbl {
 
 	/* 0, or -1 with *err filled in.  Unknown keys are an error. */
 	int (*init)(void *state, const struct strategy_ctx *ctx,
-		    const struct strategy_param *params, size_t n_params,
-		    struct strategy_error *err);
+		    const struct fks_param *params, size_t n_params,
+		    struct fks_param_error *err);
 
 	/* One market event of the bound instrument (the caller has already
 	 * dropped other instruments' events and malformed quotes).  Returns true
@@ -90,20 +81,20 @@ const struct strategy_vtbl *strategy_find(const char *kind);
 
 /* ---- helpers shared by the implementations --------------------------- */
 
-/* Fill *err (key may be NULL) and return -1. */
-int strategy_fail(struct strategy_error *err, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Failing names the key with fks_param_fail (shm/params.h).  The parsers
+ * below word their refusals as strategies always have ("<key>: ..."), which
+ * configs and sweeps are checked against. */
 
 /* A decimal integer in [lo, hi]; else -1 with err naming p->key. */
-int strategy_parse_u32(const struct strategy_param *p, uint32_t lo, uint32_t hi,
-		       uint32_t *out, struct strategy_error *err);
+int strategy_parse_u32(const struct fks_param *p, uint32_t lo, uint32_t hi,
+		       uint32_t *out, struct fks_param_error *err);
 /* A decimal fraction ("0.6", "1", ".99") in parts per million, in [lo, hi]
  * ppm; exact (fx_parse at scale 6: a 7th nonzero decimal is an error). */
-int strategy_parse_ppm(const struct strategy_param *p, uint32_t lo, uint32_t hi,
-		       uint32_t *out, struct strategy_error *err);
+int strategy_parse_ppm(const struct fks_param *p, uint32_t lo, uint32_t hi,
+		       uint32_t *out, struct fks_param_error *err);
 /* One of names[0..n); *out is its index. */
-int strategy_parse_enum(const struct strategy_param *p, const char *const *names, unsigned n,
-			unsigned *out, struct strategy_error *err);
+int strategy_parse_enum(const struct fks_param *p, const char *const *names, unsigned n,
+			unsigned *out, struct fks_param_error *err);
 
 /* Which price a strategy samples. */
 enum strategy_source { STRATEGY_ON_QUOTE = 0, STRATEGY_ON_TRADE = 1 };
@@ -135,8 +126,8 @@ struct strategy_bracket {
 void strategy_bracket_defaults(struct strategy_bracket *b);
 /* 1 if p is a bracket key and was parsed, 0 if it is not one of them,
  * -1 on a bad value (or an ATR key when allow_atr is false). */
-int strategy_bracket_param(struct strategy_bracket *b, const struct strategy_param *p,
-			   bool allow_atr, struct strategy_error *err);
+int strategy_bracket_param(struct strategy_bracket *b, const struct fks_param *p,
+			   bool allow_atr, struct fks_param_error *err);
 /*
  * Set tp/sl for a signal on `side` entering at entry.  Distances round
  * down (a bracket is never wider than asked), with a floor of one price
@@ -186,11 +177,11 @@ struct strategy_common {
 };
 void strategy_common_init(struct strategy_common *c, const struct strategy_ctx *ctx);
 /* 1 if p was a common key (parsed), 0 if not one, -1 on a bad value. */
-int strategy_common_param(struct strategy_common *c, const struct strategy_param *p,
-			  struct strategy_error *err);
+int strategy_common_param(struct strategy_common *c, const struct fks_param *p,
+			  struct fks_param_error *err);
 /* After the last parameter: checks the keys that depend on each other (the
  * bar keys) and sets up the bars.  0, or -1 with *err naming the key. */
-int strategy_common_finish(struct strategy_common *c, struct strategy_error *err);
+int strategy_common_finish(struct strategy_common *c, struct fks_param_error *err);
 /* Without bars: strategy_sample(), and the ATR fed with it.  With bars: true
  * only when md closes a bar, with that bar's close (see above). */
 bool strategy_common_sample(struct strategy_common *c, const union fks_event *md,

@@ -68,7 +68,7 @@ static void chain_head(struct risk *r)
 static int setup_fail(struct risk_error *err, uint32_t rule, const char *key, const char *msg)
 {
 	err->rule = rule;
-	return risk_rule_fail(err, key, "%s", msg);
+	return fks_param_fail(&err->why, key, "%s", msg);
 }
 
 int risk_init_rules(struct risk *r, const struct risk_setup *s, struct risk_error *err)
@@ -97,7 +97,7 @@ int risk_init_rules(struct risk *r, const struct risk_setup *s, struct risk_erro
 			return setup_fail(err, i, NULL, "the rules need more state than the runner holds");
 		err->rule = i;
 		if (spec->n_params > RISK_MAX_RULE_PARAMS ||
-		    vt->init(state, &ctx, spec->param, spec->n_params, err))
+		    vt->init(state, &ctx, spec->param, spec->n_params, &err->why))
 			return -1;
 	}
 	chain_add(r, &risk_rule_throttle);

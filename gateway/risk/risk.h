@@ -93,7 +93,7 @@ struct risk_params {
 struct risk_rule_spec {
 	const char *name;
 	uint32_t n_params;         /* 0..RISK_MAX_RULE_PARAMS */
-	struct risk_param param[RISK_MAX_RULE_PARAMS];
+	struct fks_param param[RISK_MAX_RULE_PARAMS];
 };
 
 /* A chain from the config (risk_init_rules). */

@@ -1,4 +1,4 @@
-/* The rule registry and the parameter helpers every rule shares. */
+/* The rule registry, and the limit parser the rules share. */
 #include "gateway/risk/rule.h"
 #include "gateway/risk/rules.h"
 #include "shm/fixed.h"
@@ -44,53 +44,26 @@ int risk_rule_register(const struct risk_rule_vtbl *vt)
 	return 0;
 }
 
-int risk_rule_fail(struct risk_error *err, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	err->key = key;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int risk_unknown_param(const struct risk_param *p, const char *valid, struct risk_error *err)
-{
-	return risk_rule_fail(err, p->key, "unknown parameter; valid: %s", valid);
-}
-
-int risk_parse_u32(const struct risk_param *p, uint32_t lo, uint32_t hi, uint32_t *out,
-		   struct risk_error *err)
-{
-	int64_t v;
-	if (fx_parse(p->value, strlen(p->value), 0, &v) != FX_OK || strchr(p->value, '.'))
-		return risk_rule_fail(err, p->key, "\"%s\": expected an integer", p->value);
-	if (v < lo || v > hi)
-		return risk_rule_fail(err, p->key, "%s is out of range: expected %u..%u", p->value, lo, hi);
-	*out = (uint32_t)v;
-	return 0;
-}
-
-int risk_parse_limit(const struct risk_param *p, const struct risk_rule_ctx *ctx, bool money,
-		     bool zero_ok, int64_t *out, struct risk_error *err)
+int risk_parse_limit(const struct fks_param *p, const struct risk_rule_ctx *ctx, bool money,
+		     bool zero_ok, int64_t *out, struct fks_param_error *err)
 {
 	int64_t whole;
 	int rc = fx_parse(p->value, strlen(p->value), 0, &whole);
 	if (rc == FX_E_JUNK || rc == FX_E_EMPTY)
-		return risk_rule_fail(err, p->key, "\"%s\": expected a decimal number", p->value);
+		return fks_param_fail(err, p->key, "\"%s\": expected a decimal number", p->value);
 	const char *scale_name = money ? "px_scale" : "qty_scale";
 	for (uint32_t i = 0; i < ctx->n_instruments; i++) {
 		const struct risk_instrument_def *d = &ctx->instrument[i];
 		unsigned scale = money ? d->px_scale : d->qty_scale;
 		rc = fx_parse(p->value, strlen(p->value), scale, &out[i]);
 		if (rc == FX_E_PRECISION)
-			return risk_rule_fail(err, p->key, "\"%s\" is not exact for %s: more decimal places than its %s %u",
+			return fks_param_fail(err, p->key, "\"%s\" is not exact for %s: more decimal places than its %s %u",
 					      p->value, d->symbol, scale_name, scale);
 		if (rc != FX_OK)
-			return risk_rule_fail(err, p->key, "\"%s\" does not fit in 64 bits at %s %s %u", p->value,
+			return fks_param_fail(err, p->key, "\"%s\" does not fit in 64 bits at %s %s %u", p->value,
 					      d->symbol, scale_name, scale);
 		if (out[i] < 0 || (out[i] == 0 && !zero_ok))
-			return risk_rule_fail(err, p->key, "must be %s 0, got %s", zero_ok ? "at least" : "greater than",
+			return fks_param_fail(err, p->key, "must be %s 0, got %s", zero_ok ? "at least" : "greater than",
 					      p->value);
 	}
 	return 0;

@@ -16,9 +16,10 @@
  *    the runner provides, zeroed, inside struct risk;
  *  - O(1) work per order and per event.
  *
- * Parameters are checked by the rule itself, against the exact key: the
- * config loader needs no knowledge of any rule, and reports a refused value
- * at its own file, line and column.
+ * Parameters are checked by the rule itself, against the exact key (struct
+ * fks_param and struct fks_param_error, shm/params.h): the config loader
+ * needs no knowledge of any rule, and reports a refused value at its own
+ * file, line and column.
  */
 #ifndef FKS_GATEWAY_RISK_RULE_H
 #define FKS_GATEWAY_RISK_RULE_H
@@ -28,14 +29,10 @@
 #include <stdint.h>
 
 #include "shm/event.h"
+#include "shm/params.h"
 
 #define RISK_MAX_INSTRUMENTS 64
 #define RISK_MAX_QTY_SCALE 18
-
-struct risk_param {
-	const char *key;
-	const char *value;        /* as written in the config, NUL-terminated */
-};
 
 /* An instrument the runner checks orders for. */
 struct risk_instrument_def {
@@ -53,11 +50,11 @@ struct risk_rule_ctx {
 	uint8_t equity_scale;
 };
 
-/* Why init refused: the key at fault (NULL when none) and a sentence. */
+/* Why the runner refused a setup: which rule (its index in the setup's rule
+ * list), and the key at fault (NULL when none) and a sentence. */
 struct risk_error {
-	uint32_t rule;            /* index in the setup's rule list */
-	const char *key;
-	char msg[160];
+	uint32_t rule;
+	struct fks_param_error why;
 };
 
 /* The runner's book of one instrument, as rules see it. */
@@ -93,10 +90,10 @@ struct risk_rule_vtbl {
 	 * config: the checks that protect the order path itself. */
 	bool pinned;
 
-	/* 0, or -1 with *err filled in (err->rule is set by the runner).
-	 * Unknown keys are an error. */
-	int (*init)(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-		    size_t n_params, struct risk_error *err);
+	/* 0, or -1 with *err filled in (the runner adds the rule's index).
+	 * Unknown keys are an error (fks_param_unknown). */
+	int (*init)(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+		    size_t n_params, struct fks_param_error *err);
 	/* FKS_RISK_OK, or vtbl.reason with *limit and *value set. */
 	enum fks_risk_reason (*check)(const void *state, const struct risk_view *v,
 				      const struct fks_ev_order_new *o, int64_t *limit, int64_t *value);
@@ -121,19 +118,13 @@ extern const struct risk_rule_vtbl risk_rule_kill_switch, risk_rule_bad_order, r
 
 /* ---- helpers for implementations ------------------------------------- */
 
-/* Fill *err (key may be NULL) and return -1. */
-int risk_rule_fail(struct risk_error *err, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* A decimal integer in [lo, hi]; else -1 with err naming p->key. */
-int risk_parse_u32(const struct risk_param *p, uint32_t lo, uint32_t hi, uint32_t *out,
-		   struct risk_error *err);
+/* Failing, unknown keys and integers: shm/params.h (fks_param_fail,
+ * fks_param_unknown, fks_param_u32).  Limits are the rules' own: */
 /* A decimal resolved exactly at every instrument's scale (px_scale when
  * money, else qty_scale) into out[0 .. n_instruments); must be > 0, or >= 0
  * when zero_ok. */
-int risk_parse_limit(const struct risk_param *p, const struct risk_rule_ctx *ctx, bool money,
-		     bool zero_ok, int64_t *out, struct risk_error *err);
-/* -1 naming the key, "unknown parameter; valid: <valid>". */
-int risk_unknown_param(const struct risk_param *p, const char *valid, struct risk_error *err);
+int risk_parse_limit(const struct fks_param *p, const struct risk_rule_ctx *ctx, bool money,
+		     bool zero_ok, int64_t *out, struct fks_param_error *err);
 
 /* v saturated to int64. */
 static inline int64_t risk_saturate(__int128 v)

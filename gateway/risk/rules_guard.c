@@ -7,12 +7,12 @@
  */
 #include "gateway/risk/risk.h"
 
-static int no_params(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-		     size_t n_params, struct risk_error *err)
+static int no_params(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+		     size_t n_params, struct fks_param_error *err)
 {
 	(void)state;
 	(void)ctx;
-	return n_params ? risk_unknown_param(&params[0], "(none)", err) : 0;
+	return n_params ? fks_param_unknown(&params[0], "(none)", err) : 0;
 }
 
 /* The kill switch is on.  limit 0, value 1. */

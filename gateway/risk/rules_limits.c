@@ -8,37 +8,37 @@
 
 #include <string.h>
 
-static int limit_init(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-		      size_t n_params, bool money, bool zero_ok, struct risk_error *err)
+static int limit_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+		      size_t n_params, bool money, bool zero_ok, struct fks_param_error *err)
 {
 	struct rule_limit_state *s = state;
 	bool given = false;
 	for (size_t i = 0; i < n_params; i++) {
 		if (strcmp(params[i].key, "limit"))
-			return risk_unknown_param(&params[i], "limit", err);
+			return fks_param_unknown(&params[i], "limit", err);
 		if (risk_parse_limit(&params[i], ctx, money, zero_ok, s->limit, err))
 			return -1;
 		given = true;
 	}
 	/* No default on purpose: a guessed risk limit is worse than none. */
-	return given ? 0 : risk_rule_fail(err, NULL, "parameter `limit` is required");
+	return given ? 0 : fks_param_fail(err, NULL, "parameter `limit` is required");
 }
 
-static int qty_init(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-		    size_t n_params, struct risk_error *err)
+static int qty_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+		    size_t n_params, struct fks_param_error *err)
 {
 	return limit_init(state, ctx, params, n_params, false, false, err);
 }
 
-static int notional_init(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-			 size_t n_params, struct risk_error *err)
+static int notional_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+			 size_t n_params, struct fks_param_error *err)
 {
 	return limit_init(state, ctx, params, n_params, true, false, err);
 }
 
 /* max_position 0 is allowed: flat only. */
-static int position_init(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-			 size_t n_params, struct risk_error *err)
+static int position_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+			 size_t n_params, struct fks_param_error *err)
 {
 	return limit_init(state, ctx, params, n_params, false, true, err);
 }

@@ -7,16 +7,16 @@
 #define STALE_MAX_MS 3600000
 
 /* Params: max_age_ms, 1..3600000, default 1000. */
-static int stale_init(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-		      size_t n_params, struct risk_error *err)
+static int stale_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+		      size_t n_params, struct fks_param_error *err)
 {
 	struct rule_stale_state *s = state;
 	uint32_t ms = STALE_DEFAULT_MS;
 	(void)ctx;
 	for (size_t i = 0; i < n_params; i++) {
 		if (strcmp(params[i].key, "max_age_ms"))
-			return risk_unknown_param(&params[i], "max_age_ms", err);
-		if (risk_parse_u32(&params[i], 1, STALE_MAX_MS, &ms, err))
+			return fks_param_unknown(&params[i], "max_age_ms", err);
+		if (fks_param_u32(&params[i], 1, STALE_MAX_MS, &ms, err))
 			return -1;
 	}
 	s->max_age_ns = (int64_t)ms * 1000000;

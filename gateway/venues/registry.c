@@ -1,11 +1,10 @@
 /*
- * The venue registry: one line per venue type, and the helpers every
- * implementation shares.  Adding a venue is its folder and one line here.
+ * The venue registry: one line per venue type, and the integer parser the
+ * implementations share.  Adding a venue is its folder and one line here.
  */
 #include "gateway/venue.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,30 +32,19 @@ const struct venue_vtbl *venue_at(size_t i)
 	return i < N_VENUES ? registry[i] : NULL;
 }
 
-int venue_fail(struct venue_error *err, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->key = key;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int venue_parse_u32(const struct venue_param *p, uint32_t lo, uint32_t hi, uint32_t *out,
-		    struct venue_error *err)
+int venue_parse_u32(const struct fks_param *p, uint32_t lo, uint32_t hi, uint32_t *out,
+		    struct fks_param_error *err)
 {
 	const char *s = p->value;
 	char *end;
 
 	if (!s || *s < '0' || *s > '9')
-		return venue_fail(err, p->key, "expected an integer in %u..%u, got '%s'", lo, hi,
+		return fks_param_fail(err, p->key, "expected an integer in %u..%u, got '%s'", lo, hi,
 				  s ? s : "");
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || *end || v < lo || v > hi)
-		return venue_fail(err, p->key, "expected an integer in %u..%u, got '%s'", lo, hi, s);
+		return fks_param_fail(err, p->key, "expected an integer in %u..%u, got '%s'", lo, hi, s);
 	*out = (uint32_t)v;
 	return 0;
 }

@@ -164,7 +164,9 @@ struct fks_journal_cfg {
 #define FKS_STRATEGY_NAME_MAX 32
 #define FKS_DEFAULT_EQUITY_CENTS 10000000  /* account.equity: 100000.00 */
 
-struct fks_param {
+/* A parameter as the config holds it (copied text); plug-ins are handed
+ * views of it, struct fks_param (shm/params.h). */
+struct fks_param_text {
 	char key[FKS_PARAM_KEY_MAX];
 	char value[FKS_PARAM_VALUE_MAX];
 };
@@ -187,7 +189,7 @@ struct fks_param {
 struct fks_risk_rule_cfg {
 	char rule[FKS_STRATEGY_NAME_MAX]; /* a registry name: "max_notional" */
 	uint32_t n_params;
-	struct fks_param param[FKS_RISK_PARAMS_MAX];
+	struct fks_param_text param[FKS_RISK_PARAMS_MAX];
 };
 
 struct fks_risk_cfg {
@@ -215,7 +217,7 @@ struct fks_risk_cfg {
 struct fks_venue_cfg {
 	char type[FKS_VENUE_TYPE_MAX];       /* default "sim" */
 	uint32_t n_params;
-	struct fks_param param[FKS_VENUE_PARAMS_MAX];
+	struct fks_param_text param[FKS_VENUE_PARAMS_MAX];
 };
 
 struct fks_strategy_inst {
@@ -223,7 +225,7 @@ struct fks_strategy_inst {
 	char kind[FKS_STRATEGY_NAME_MAX]; /* ma_cross, rsi, bollinger, asmbtr, markov */
 	char instrument[FKS_SYMBOL_MAX];  /* a symbol of `instruments` */
 	uint32_t n_params;
-	struct fks_param param[FKS_PARAMS_MAX];
+	struct fks_param_text param[FKS_PARAMS_MAX];
 };
 
 struct fks_account_cfg {
@@ -303,10 +305,10 @@ int config_cmd_check(int argc, char **argv);
  * which parameter), and e is freed.  Used by the loader to check the
  * parameters, and by the strategy stage and `fks replay` to run them. */
 struct engine;
-struct strategy_error;
+struct fks_param_error;
 int config_build_engine(const struct fks_config *cfg, struct engine *e,
 			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,
-			struct strategy_error *err);
+			struct fks_param_error *err);
 
 /* Build the risk rule runner of cfg's `risk` (gateway/risk/risk.h) into r
  * (about 200 KiB: not on a small stack).  On failure err says which rule
@@ -322,9 +324,9 @@ int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_
  * live as long as it.  config_venue_params returns how many it wrote
  * (at most FKS_VENUE_PARAMS_MAX). */
 struct venue_ctx;
-struct venue_param;
+struct fks_param;
 void config_venue_ctx(const struct fks_config *cfg, struct venue_ctx *ctx);
-size_t config_venue_params(const struct fks_config *cfg, struct venue_param *out);
+size_t config_venue_params(const struct fks_config *cfg, struct fks_param *out);
 
 /* Fill a journal's metadata from a loaded config: its text and instruments,
  * the version string (FKS_VERSION lives with the executable, so the caller

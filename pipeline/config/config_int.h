@@ -43,7 +43,7 @@ enum field_kind {
 	FK_BOOL,
 	FK_STRING,
 	FK_ENUM,     /* one of `choices`, stored as its value */
-	FK_PARAMS,   /* a mapping of any keys to scalars, kept as text (struct fks_param) */
+	FK_PARAMS,   /* a mapping of any keys to scalars, kept as text (struct fks_param_text) */
 	FK_VENUE,    /* the venue section: `type`, and any other key as a param (struct fks_venue_cfg) */
 };
 
@@ -144,7 +144,7 @@ int cfg_fail_type(struct loader *ld, const yaml_node_t *v, const char *path, con
 int cfg_store_scalar(struct loader *ld, const struct field *f, const yaml_node_t *v, const char *path, void *dst);
 /* One `key: value` pair of a parameter mapping, kept as text in out[*n]. */
 int cfg_take_param(struct loader *ld, const yaml_node_t *map, const yaml_node_pair_t *p, const char *path,
-		   struct fks_param *out, uint32_t *n, uint32_t max);
+		   struct fks_param_text *out, uint32_t *n, uint32_t max);
 /* Walk one mapping against its field table; owner is where a missing key
  * is reported. */
 int cfg_walk_mapping(struct loader *ld, const yaml_node_t *map, const yaml_mark_t *owner, const char *path,

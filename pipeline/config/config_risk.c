@@ -109,13 +109,13 @@ int cfg_check_risk_rules(struct loader *ld, struct fks_config *cfg)
 		return 0;
 	if (e.rule >= r->n_rules) {
 		yaml_mark_t at = top_key_mark(ld, "risk");
-		return cfg_fail_at(ld, &at, "risk", "%s", e.msg);
+		return cfg_fail_at(ld, &at, "risk", "%s", e.why.msg);
 	}
 	const struct fks_risk_rule_cfg *bad = &r->rules[e.rule];
-	for (uint32_t k = 0; e.key && k < bad->n_params; k++)
-		if (!strcmp(bad->param[k].key, e.key))
-			return cfg_fail_field(ld, bad->param[k].value, "%s", e.msg);
-	return cfg_fail_field(ld, bad->rule, "\"%s\": %s", bad->rule, e.msg);
+	for (uint32_t k = 0; e.why.key && k < bad->n_params; k++)
+		if (!strcmp(bad->param[k].key, e.why.key))
+			return cfg_fail_field(ld, bad->param[k].value, "%s", e.why.msg);
+	return cfg_fail_field(ld, bad->rule, "\"%s\": %s", bad->rule, e.why.msg);
 }
 
 int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_error *err)
@@ -138,7 +138,7 @@ int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_
 		s.rule[i].name = rc->rule;
 		s.rule[i].n_params = rc->n_params;
 		for (uint32_t k = 0; k < rc->n_params && k < RISK_MAX_RULE_PARAMS; k++)
-			s.rule[i].param[k] = (struct risk_param){ rc->param[k].key, rc->param[k].value };
+			s.rule[i].param[k] = (struct fks_param){ rc->param[k].key, rc->param[k].value };
 	}
 	return risk_init_rules(r, &s, err);
 }

@@ -46,7 +46,7 @@ int cfg_check_strategies(struct loader *ld, struct fks_config *cfg)
 		return -1;
 	}
 	uint32_t bad = 0;
-	struct strategy_error serr;
+	struct fks_param_error serr;
 	int rc = config_build_engine(cfg, e, discard_event, NULL, &bad, &serr);
 	if (rc == 0) {
 		engine_free(e);
@@ -63,7 +63,7 @@ int cfg_check_strategies(struct loader *ld, struct fks_config *cfg)
 
 int config_build_engine(const struct fks_config *cfg, struct engine *e,
 			void (*emit)(void *user, const union fks_event *ev), void *user, uint32_t *bad,
-			struct strategy_error *err)
+			struct fks_param_error *err)
 {
 	struct engine_params ep = {
 		.equity = cfg->account.equity_cents ? cfg->account.equity_cents : FKS_DEFAULT_EQUITY_CENTS,
@@ -82,9 +82,9 @@ int config_build_engine(const struct fks_config *cfg, struct engine *e,
 		const struct fks_instrument_cfg *ic = &cfg->instrument[idx < 0 ? 0 : idx];
 		struct strategy_ctx ctx = { .instrument = ic->id, .px_scale = ic->px_scale, .qty_scale = ic->qty_scale,
 					    .strategy_id = (uint16_t)i };
-		struct strategy_param params[FKS_PARAMS_MAX];
+		struct fks_param params[FKS_PARAMS_MAX];
 		for (uint32_t k = 0; k < si->n_params; k++)
-			params[k] = (struct strategy_param){ si->param[k].key, si->param[k].value };
+			params[k] = (struct fks_param){ si->param[k].key, si->param[k].value };
 		if (idx < 0 || engine_add(e, si->name, si->kind, &ctx, params, si->n_params, err) != 0) {
 			if (idx < 0) {
 				err->key = NULL;

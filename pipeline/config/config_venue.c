@@ -70,8 +70,8 @@ int cfg_check_venue(struct loader *ld, const struct fks_config *cfg)
 		return -1;
 	}
 	struct venue_ctx ctx;
-	struct venue_param params[FKS_VENUE_PARAMS_MAX];
-	struct venue_error verr = { .key = NULL };
+	struct fks_param params[FKS_VENUE_PARAMS_MAX];
+	struct fks_param_error verr = { .key = NULL };
 	config_venue_ctx(cfg, &ctx);
 	size_t n = config_venue_params(cfg, params);
 	int rc = vt->init(state, &ctx, params, n, &verr);
@@ -95,10 +95,10 @@ void config_venue_ctx(const struct fks_config *cfg, struct venue_ctx *ctx)
 		ctx->instrument[i] = cfg->instrument[i].id;
 }
 
-size_t config_venue_params(const struct fks_config *cfg, struct venue_param *out)
+size_t config_venue_params(const struct fks_config *cfg, struct fks_param *out)
 {
 	size_t n = cfg->venue.n_params < FKS_VENUE_PARAMS_MAX ? cfg->venue.n_params : FKS_VENUE_PARAMS_MAX;
 	for (size_t k = 0; k < n; k++)
-		out[k] = (struct venue_param){ cfg->venue.param[k].key, cfg->venue.param[k].value };
+		out[k] = (struct fks_param){ cfg->venue.param[k].key, cfg->venue.param[k].value };
 	return n;
 }

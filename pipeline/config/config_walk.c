@@ -387,7 +387,7 @@ static int walk_list(struct loader *ld, const struct field *f, const yaml_node_t
 /* One `key: value` pair of a parameter mapping, kept as text in out[*n]:
  * any plain key, any scalar value, as written. */
 int cfg_take_param(struct loader *ld, const yaml_node_t *map, const yaml_node_pair_t *p, const char *path,
-		   struct fks_param *out, uint32_t *n, uint32_t max)
+		   struct fks_param_text *out, uint32_t *n, uint32_t max)
 {
 	const yaml_node_t *key = node(ld, p->key), *v = node(ld, p->value);
 	char sub[KEY_PATH_MAX];
@@ -421,7 +421,7 @@ static int walk_params(struct loader *ld, const struct field *f, const yaml_node
 	static const struct field want_mapping = { .kind = FK_SECTION };
 	if (map->type != YAML_MAPPING_NODE)
 		return cfg_fail_type(ld, map, path, &want_mapping);
-	struct fks_param *out = (struct fks_param *)(base + f->offset);
+	struct fks_param_text *out = (struct fks_param_text *)(base + f->offset);
 	uint32_t n = 0;
 	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
 		if (cfg_take_param(ld, map, p, path, out, &n, f->max_items))

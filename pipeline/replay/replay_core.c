@@ -185,7 +185,7 @@ static int core_risk_init(struct replay_core *c, const struct fks_config *cfg, c
 {
 	struct risk_error rerr;
 	if (config_build_risk(cfg, &c->risk, &rerr)) {
-		snprintf(err, errlen, "risk: %s", rerr.msg);
+		snprintf(err, errlen, "risk: %s", rerr.why.msg);
 		return -1;
 	}
 	return 0;
@@ -260,7 +260,7 @@ static void venue_emit(void *ctx, const union fks_event *in)
 struct core_venue_setup {
 	const char *type;
 	struct venue_ctx ctx;
-	struct venue_param param[FKS_VENUE_PARAMS_MAX];
+	struct fks_param param[FKS_VENUE_PARAMS_MAX];
 	size_t n_params;
 	char num[3][16];
 };
@@ -286,10 +286,10 @@ static void core_venue_setup(struct core_venue_setup *vs, const struct replay_se
 	snprintf(vs->num[0], sizeof vs->num[0], "%" PRIu32, sp->latency_us);
 	snprintf(vs->num[1], sizeof vs->num[1], "%" PRIu32, sp->slippage_bps);
 	snprintf(vs->num[2], sizeof vs->num[2], "%" PRIu32, sp->slippage_ticks);
-	vs->param[vs->n_params++] = (struct venue_param){ "fill", fill };
-	vs->param[vs->n_params++] = (struct venue_param){ "latency_us", vs->num[0] };
-	vs->param[vs->n_params++] = (struct venue_param){ "slippage_bps", vs->num[1] };
-	vs->param[vs->n_params++] = (struct venue_param){ "slippage_ticks", vs->num[2] };
+	vs->param[vs->n_params++] = (struct fks_param){ "fill", fill };
+	vs->param[vs->n_params++] = (struct fks_param){ "latency_us", vs->num[0] };
+	vs->param[vs->n_params++] = (struct fks_param){ "slippage_bps", vs->num[1] };
+	vs->param[vs->n_params++] = (struct fks_param){ "slippage_ticks", vs->num[2] };
 }
 
 /* Replay is a pure function of its input: a venue that answers later, from
@@ -297,7 +297,7 @@ static void core_venue_setup(struct core_venue_setup *vs, const struct replay_se
 static int core_venue_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
 {
 	struct core_venue_setup vs;
-	struct venue_error verr = { .key = NULL };
+	struct fks_param_error verr = { .key = NULL };
 
 	core_venue_setup(&vs, s);
 	const struct venue_vtbl *vt = venue_find(vs.type);

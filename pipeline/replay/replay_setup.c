@@ -17,8 +17,8 @@ void replay_setup_from_config(struct replay_setup *s, const struct fks_config *c
 {
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
-	struct venue_param vp[FKS_VENUE_PARAMS_MAX];
-	struct venue_error verr;
+	struct fks_param vp[FKS_VENUE_PARAMS_MAX];
+	struct fks_param_error verr;
 	/* The loader ran these through the sim venue's init (check_venue). */
 	(void)sim_venue_parse_params(&s->venue, vp, config_venue_params(cfg, vp), &verr);
 	s->venue.n_instruments = cfg->n_instruments;

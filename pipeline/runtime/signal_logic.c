@@ -19,7 +19,7 @@ int signal_logic_init(struct signal_logic *L, const struct fks_config *cfg, sign
 	if (cfg->n_strategies) {
 		L->use_engine = true;
 		uint32_t bad = 0;
-		struct strategy_error serr;
+		struct fks_param_error serr;
 		if (config_build_engine(cfg, &L->engine, engine_out, L, &bad, &serr)) {
 			snprintf(err, errlen, "strategies[%u] (%s): %s%s%s", bad, cfg->strategies[bad].name,
 				 serr.key ? serr.key : "", serr.key ? ": " : "", serr.msg);

@@ -106,8 +106,8 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 static int gateway_venue_open(struct gateway *g, const struct fks_config *cfg)
 {
 	struct venue_ctx ctx;
-	struct venue_param params[FKS_VENUE_PARAMS_MAX];
-	struct venue_error err = { .key = NULL };
+	struct fks_param params[FKS_VENUE_PARAMS_MAX];
+	struct fks_param_error err = { .key = NULL };
 
 	const struct venue_vtbl *vt = venue_find(cfg->venue.type);
 	if (!vt)

@@ -73,7 +73,7 @@ static int risk_stage_init(struct stage *s, struct risk_stage *R)
 {
 	struct risk_error err;
 	if (config_build_risk(s->a->cfg, &R->risk, &err) != 0)
-		return stage_fail(s, "risk: %s", err.msg);
+		return stage_fail(s, "risk: %s", err.why.msg);
 	return 0;
 }
 

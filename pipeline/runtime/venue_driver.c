@@ -9,17 +9,17 @@
 #define VENUE_STATE_ALIGN 64
 
 int venue_driver_open(struct venue_driver *d, const struct venue_vtbl *vt, const struct venue_ctx *ctx,
-		      const struct venue_param *params, size_t n_params, venue_emit_fn emit, void *emit_ctx,
-		      struct venue_error *err)
+		      const struct fks_param *params, size_t n_params, venue_emit_fn emit, void *emit_ctx,
+		      struct fks_param_error *err)
 {
 	memset(d, 0, sizeof *d);
 	d->deadline_ns = INT64_MAX;
 	if (!vt->init || !vt->on_order || !vt->cancel_all || !vt->order_side || (vt->fds && !vt->poll))
-		return venue_fail(err, NULL, "%s venue: its table lacks a required function", vt->type);
+		return fks_param_fail(err, NULL, "%s venue: its table lacks a required function", vt->type);
 	size_t size = (vt->state_size + VENUE_STATE_ALIGN - 1) / VENUE_STATE_ALIGN * VENUE_STATE_ALIGN;
 	d->state = aligned_alloc(VENUE_STATE_ALIGN, size ? size : VENUE_STATE_ALIGN);
 	if (!d->state)
-		return venue_fail(err, NULL, "%s venue: out of memory for %zu bytes of state", vt->type,
+		return fks_param_fail(err, NULL, "%s venue: out of memory for %zu bytes of state", vt->type,
 				  vt->state_size);
 	memset(d->state, 0, size ? size : VENUE_STATE_ALIGN);
 	if (vt->init(d->state, ctx, params, n_params, err) != 0) {

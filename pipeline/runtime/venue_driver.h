@@ -38,8 +38,8 @@ struct venue_driver {
  * fds but no poll, and out of memory, are reported with key NULL); nothing
  * is left allocated on failure. */
 int venue_driver_open(struct venue_driver *d, const struct venue_vtbl *vt, const struct venue_ctx *ctx,
-		      const struct venue_param *params, size_t n_params, venue_emit_fn emit, void *emit_ctx,
-		      struct venue_error *err);
+		      const struct fks_param *params, size_t n_params, venue_emit_fn emit, void *emit_ctx,
+		      struct fks_param_error *err);
 
 /* close() the venue if it has one and free the state; safe on a driver
  * that failed to open or was already closed. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static int asmbtr_init(void *state, const struct strategy_ctx *ctx,
-		       const struct strategy_param *params, size_t n, struct strategy_error *err)
+		       const struct fks_param *params, size_t n, struct fks_param_error *err)
 {
 	static const char *const sources[] = { "quote", "trade" };
 	struct asmbtr *a = state;
@@ -20,10 +20,10 @@ static int asmbtr_init(void *state, const struct strategy_ctx *ctx,
 	a->on = STRATEGY_ON_QUOTE;
 	strategy_bracket_defaults(&a->bracket);
 	if (ctx->instrument == 0)
-		return strategy_fail(err, NULL, "asmbtr: instrument id must not be 0");
+		return fks_param_fail(err, NULL, "asmbtr: instrument id must not be 0");
 
 	for (size_t i = 0; i < n; i++) {
-		const struct strategy_param *p = &params[i];
+		const struct fks_param *p = &params[i];
 		int rc = 0;
 
 		if (strcmp(p->key, "depth") == 0) {
@@ -43,7 +43,7 @@ static int asmbtr_init(void *state, const struct strategy_ctx *ctx,
 			int b = strategy_bracket_param(&a->bracket, p, false, err);
 
 			if (b == 0)
-				return strategy_fail(err, p->key, "asmbtr: unknown key '%s'", p->key);
+				return fks_param_fail(err, p->key, "asmbtr: unknown key '%s'", p->key);
 			rc = b < 0 ? -1 : 0;
 		}
 		if (rc)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static int bollinger_init(void *state, const struct strategy_ctx *ctx,
-			  const struct strategy_param *params, size_t n, struct strategy_error *err)
+			  const struct fks_param *params, size_t n, struct fks_param_error *err)
 {
 	static const char *const modes[] = { "reversion", "breakout" };
 	struct bollinger *s = state;
@@ -17,9 +17,9 @@ static int bollinger_init(void *state, const struct strategy_ctx *ctx,
 	s->period = 20;
 	s->k_ppm = 2000000;
 	if (ctx->instrument == 0)
-		return strategy_fail(err, NULL, "bollinger: instrument id must not be 0");
+		return fks_param_fail(err, NULL, "bollinger: instrument id must not be 0");
 	for (size_t i = 0; i < n; i++) {
-		const struct strategy_param *p = &params[i];
+		const struct fks_param *p = &params[i];
 		int rc;
 
 		if (strcmp(p->key, "period") == 0) {
@@ -35,7 +35,7 @@ static int bollinger_init(void *state, const struct strategy_ctx *ctx,
 			int c = strategy_common_param(&s->c, p, err);
 
 			if (c == 0)
-				return strategy_fail(err, p->key, "bollinger: unknown key '%s'", p->key);
+				return fks_param_fail(err, p->key, "bollinger: unknown key '%s'", p->key);
 			if (strncmp(p->key, "tp_", 3) == 0)
 				s->tp_given = true;
 			rc = c < 0 ? -1 : 0;

@@ -8,7 +8,7 @@
 #define COUNT_MAX (1ull << 40)
 
 static int markov_init(void *state, const struct strategy_ctx *ctx,
-		       const struct strategy_param *params, size_t n, struct strategy_error *err)
+		       const struct fks_param *params, size_t n, struct fks_param_error *err)
 {
 	static const char *const sources[] = { "quote", "trade" };
 	struct markov *m = state;
@@ -20,9 +20,9 @@ static int markov_init(void *state, const struct strategy_ctx *ctx,
 	m->bull_ppm = m->bear_ppm = 20000;
 	m->on = STRATEGY_ON_QUOTE;
 	if (ctx->instrument == 0)
-		return strategy_fail(err, NULL, "markov: instrument id must not be 0");
+		return fks_param_fail(err, NULL, "markov: instrument id must not be 0");
 	for (size_t i = 0; i < n; i++) {
-		const struct strategy_param *p = &params[i];
+		const struct fks_param *p = &params[i];
 		int rc;
 
 		if (strcmp(p->key, "window") == 0) {
@@ -39,7 +39,7 @@ static int markov_init(void *state, const struct strategy_ctx *ctx,
 		} else if (strcmp(p->key, "bar_ms") == 0) {
 			rc = strategy_parse_u32(p, 1, 86400000, &bar_ms, err);
 		} else {
-			return strategy_fail(err, p->key, "markov: unknown key '%s'", p->key);
+			return fks_param_fail(err, p->key, "markov: unknown key '%s'", p->key);
 		}
 		if (rc)
 			return -1;
@@ -53,7 +53,7 @@ static int markov_init(void *state, const struct strategy_ctx *ctx,
 		};
 
 		if (bars_init(&m->bars, &bp) != BARS_OK)
-			return strategy_fail(err, "bar_ms", "markov: bar_ms: %s", "bad interval");
+			return fks_param_fail(err, "bar_ms", "markov: bar_ms: %s", "bad interval");
 		m->use_bars = true;
 	}
 	return 0;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static int rsi_mr_init(void *state, const struct strategy_ctx *ctx,
-		       const struct strategy_param *params, size_t n, struct strategy_error *err)
+		       const struct fks_param *params, size_t n, struct fks_param_error *err)
 {
 	struct rsi_mr *s = state;
 	const char *level_key = NULL;
@@ -17,9 +17,9 @@ static int rsi_mr_init(void *state, const struct strategy_ctx *ctx,
 	s->oversold_ppm = 30000000;
 	s->overbought_ppm = 70000000;
 	if (ctx->instrument == 0)
-		return strategy_fail(err, NULL, "rsi_mr: instrument id must not be 0");
+		return fks_param_fail(err, NULL, "rsi_mr: instrument id must not be 0");
 	for (size_t i = 0; i < n; i++) {
-		const struct strategy_param *p = &params[i];
+		const struct fks_param *p = &params[i];
 		int rc;
 
 		if (strcmp(p->key, "period") == 0) {
@@ -34,7 +34,7 @@ static int rsi_mr_init(void *state, const struct strategy_ctx *ctx,
 			int c = strategy_common_param(&s->c, p, err);
 
 			if (c == 0)
-				return strategy_fail(err, p->key, "rsi_mr: unknown key '%s'", p->key);
+				return fks_param_fail(err, p->key, "rsi_mr: unknown key '%s'", p->key);
 			rc = c < 0 ? -1 : 0;
 		}
 		if (rc)
@@ -43,7 +43,7 @@ static int rsi_mr_init(void *state, const struct strategy_ctx *ctx,
 	if (strategy_common_finish(&s->c, err))
 		return -1;
 	if (s->oversold_ppm >= s->overbought_ppm)
-		return strategy_fail(err, level_key ? level_key : "oversold",
+		return fks_param_fail(err, level_key ? level_key : "oversold",
 				     "rsi_mr: oversold must be below overbought");
 	ind_rsi_init(&s->rsi, s->period);
 	return 0;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static int sma_cross_init(void *state, const struct strategy_ctx *ctx,
-			  const struct strategy_param *params, size_t n, struct strategy_error *err)
+			  const struct fks_param *params, size_t n, struct fks_param_error *err)
 {
 	static const char *const kinds[] = { "sma", "ema" };
 	struct sma_cross *s = state;
@@ -19,9 +19,9 @@ static int sma_cross_init(void *state, const struct strategy_ctx *ctx,
 	s->slow = 30;
 	s->full_bps = 10;
 	if (ctx->instrument == 0)
-		return strategy_fail(err, NULL, "sma_cross: instrument id must not be 0");
+		return fks_param_fail(err, NULL, "sma_cross: instrument id must not be 0");
 	for (size_t i = 0; i < n; i++) {
-		const struct strategy_param *p = &params[i];
+		const struct fks_param *p = &params[i];
 		int rc;
 
 		if (strcmp(p->key, "fast") == 0) {
@@ -40,7 +40,7 @@ static int sma_cross_init(void *state, const struct strategy_ctx *ctx,
 			int c = strategy_common_param(&s->c, p, err);
 
 			if (c == 0)
-				return strategy_fail(err, p->key, "sma_cross: unknown key '%s'", p->key);
+				return fks_param_fail(err, p->key, "sma_cross: unknown key '%s'", p->key);
 			rc = c < 0 ? -1 : 0;
 		}
 		if (rc)
@@ -49,7 +49,7 @@ static int sma_cross_init(void *state, const struct strategy_ctx *ctx,
 	if (strategy_common_finish(&s->c, err))
 		return -1;
 	if (s->fast >= s->slow)
-		return strategy_fail(err, fast_key ? fast_key : "slow",
+		return fks_param_fail(err, fast_key ? fast_key : "slow",
 				     "sma_cross: fast (%u) must be below slow (%u)", s->fast, s->slow);
 	if (s->ema) {
 		ind_ema_init(&s->ema_fast, s->fast);

@@ -32,13 +32,13 @@ static struct {
 } script;
 
 static int scripted_init(void *state, const struct strategy_ctx *ctx,
-			 const struct strategy_param *params, size_t n, struct strategy_error *err)
+			 const struct fks_param *params, size_t n, struct fks_param_error *err)
 {
 	struct scripted *s = state;
 
 	s->ctx = *ctx;
 	if (n)
-		return strategy_fail(err, params[0].key, "scripted: unknown key '%s'", params[0].key);
+		return fks_param_fail(err, params[0].key, "scripted: unknown key '%s'", params[0].key);
 	return 0;
 }
 
@@ -97,11 +97,11 @@ static void collect(void *user, const union fks_event *ev)
 static const struct strategy_ctx ctx = { .instrument = INST, .px_scale = 2, .qty_scale = 0,
 					 .strategy_id = 3 };
 
-static void start(const struct strategy_param *p, size_t n)
+static void start(const struct fks_param *p, size_t n)
 {
 	const struct engine_params ep = { .equity = 10000000, .equity_scale = 2,
 					  .order_id_base = BASE };
-	struct strategy_error err;
+	struct fks_param_error err;
 
 	memset(&script, 0, sizeof script);
 	n_out = 0;
@@ -219,7 +219,7 @@ Test(engine, min_confidence_drops_and_counts)
 	cr_assert_eq(out[0].signal.signal_id, 1, "dropped signals take no id");
 	engine_free(&eng);
 
-	const struct strategy_param p[] = { { "min_confidence", "0.9" } };
+	const struct fks_param p[] = { { "min_confidence", "0.9" } };
 
 	start(p, 1);
 	arm(FKS_SIDE_BUY, 800000, 5000, 5200, 4800);
@@ -242,7 +242,7 @@ Test(engine, one_position_per_direction_and_no_averaging_down)
 	cr_assert_eq(out[2].h.type, FKS_EV_SIGNAL);
 	engine_free(&eng);
 
-	const struct strategy_param p[] = { { "max_positions", "2" } };
+	const struct fks_param p[] = { { "max_positions", "2" } };
 
 	start(p, 1);
 	open_long();
@@ -388,9 +388,9 @@ Test(engine, markov_gate)
 {
 	const struct engine_params ep = { .equity = 10000000, .equity_scale = 2,
 					  .order_id_base = BASE };
-	const struct strategy_param mp[] = { { "window", "2" } };
-	const struct strategy_param sp[] = { { "gate", "regime" } };
-	struct strategy_error err;
+	const struct fks_param mp[] = { { "window", "2" } };
+	const struct fks_param sp[] = { { "gate", "regime" } };
+	struct fks_param_error err;
 
 	memset(&script, 0, sizeof script);
 	n_out = 0;
@@ -426,8 +426,8 @@ Test(engine, markov_gate)
 static void expect_add_fails(const char *key, const char *value, const char *want_key)
 {
 	const struct engine_params ep = { .equity = 10000000, .equity_scale = 2 };
-	const struct strategy_param p[] = { { key, value } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { key, value } };
+	struct fks_param_error err;
 
 	cr_assert_eq(engine_init(&eng, &ep, collect, NULL), 0);
 	cr_assert_eq(engine_add(&eng, "m", "markov", &ctx, NULL, 0, &err), 0);
@@ -454,8 +454,8 @@ Test(engine, bad_params)
 	expect_add_fails("bogus", "1", "bogus");
 
 	const struct engine_params ep = { .equity = 10000000, .equity_scale = 2 };
-	const struct strategy_param gp[] = { { "gate", "a" } };
-	struct strategy_error err;
+	const struct fks_param gp[] = { { "gate", "a" } };
+	struct fks_param_error err;
 
 	cr_assert_eq(engine_init(&eng, &ep, collect, NULL), 0);
 	cr_assert_eq(engine_add(&eng, "a", "asmbtr", &ctx, NULL, 0, &err), 0);
@@ -487,7 +487,7 @@ Test(engine, bad_market_is_counted_and_ignored)
 
 Test(engine, market_orders_and_fixed_fraction)
 {
-	const struct strategy_param p[] = { { "order_type", "market" }, { "sizing", "fixed" },
+	const struct fks_param p[] = { { "order_type", "market" }, { "sizing", "fixed" },
 					    { "fraction", "0.25" } };
 
 	start(p, 3);
@@ -501,10 +501,10 @@ Test(engine, market_orders_and_fixed_fraction)
 
 static unsigned run_session(union fks_event *dst)
 {
-	const struct strategy_param p[] = { { "depth", "4" }, { "min_obs", "1" }, { "decay", "1" } };
+	const struct fks_param p[] = { { "depth", "4" }, { "min_obs", "1" }, { "decay", "1" } };
 	const struct engine_params ep = { .equity = 10000000, .equity_scale = 2,
 					  .order_id_base = BASE };
-	struct strategy_error err;
+	struct fks_param_error err;
 	uint64_t x = 12345;
 
 	n_out = 0;
@@ -544,7 +544,7 @@ Test(engine, atr_sizing_sets_the_stop)
 	/* ATR over 1 sample = the last change of the mid: 50.00 -> 50.50 is
 	 * 0.50.  Stop = entry 50.51 - 2 * 0.50 = 49.51; size = 1000.00 / 1.00
 	 * = 1000. */
-	const struct strategy_param p[] = { { "sizing", "atr" }, { "atr_period", "1" },
+	const struct fks_param p[] = { { "sizing", "atr" }, { "atr_period", "1" },
 					    { "atr_mult", "2" } };
 
 	start(p, 3);

@@ -19,11 +19,11 @@
 static const struct strategy_ctx ctx = { .instrument = INST, .px_scale = 2, .strategy_id = 8 };
 static void *state;
 
-static const struct strategy_vtbl *setup_kind(const char *kind, const struct strategy_param *p,
+static const struct strategy_vtbl *setup_kind(const char *kind, const struct fks_param *p,
 					      size_t n)
 {
 	const struct strategy_vtbl *vt = strategy_find(kind);
-	struct strategy_error err;
+	struct fks_param_error err;
 
 	cr_assert_not_null(vt, "%s", kind);
 	free(state);
@@ -71,7 +71,7 @@ static const int64_t CROSS[] = { 100, 100, 100, 100, 106, 100, 94, 94 };
 
 Test(sma_cross, sma_signals_at_the_hand_computed_samples)
 {
-	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
+	const struct fks_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
 					    { "full_conf_bps", "1000" } };
 	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 4);
 	struct hit h[8];
@@ -95,7 +95,7 @@ Test(sma_cross, sma_signals_at_the_hand_computed_samples)
 
 Test(sma_cross, ema_signals_earlier)
 {
-	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
+	const struct fks_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
 					    { "ma", "ema" } };
 	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 4);
 	struct hit h[8];
@@ -113,7 +113,7 @@ Test(sma_cross, atr_bracket)
 {
 	/* ATR over 1 sample = the last absolute change: at sample 5 it is
 	 * 106 - 100 = 6, so TP 106 + 2*6 = 118 and SL 106 - 6 = 100. */
-	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
+	const struct fks_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" },
 					    { "tp_atr", "2" }, { "sl_atr", "1" },
 					    { "bracket_atr", "1" } };
 	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 6);
@@ -135,7 +135,7 @@ Test(sma_cross, atr_bracket)
  *   price 7: gain 1 -> gain .625, loss .625, RSI 50: out of the zone. */
 Test(rsi_mr, signals_entering_and_deepening_the_zones)
 {
-	const struct strategy_param p[] = { { "period", "2" }, { "on", "trade" } };
+	const struct fks_param p[] = { { "period", "2" }, { "on", "trade" } };
 	const struct strategy_vtbl *vt = setup_kind("rsi_mr", p, 2);
 	const int64_t px[] = { 10000, 10100, 10200, 10300, 10000, 9900, 10000 };
 	struct hit h[8];
@@ -166,7 +166,7 @@ static const int64_t BB[] = { 10000, 10000, 10000, 10000, 10400, 10800, 10000 };
 
 Test(bollinger, reversion_sells_above_with_tp_at_the_middle)
 {
-	const struct strategy_param p[] = { { "period", "4" }, { "k", "1" }, { "on", "trade" } };
+	const struct fks_param p[] = { { "period", "4" }, { "k", "1" }, { "on", "trade" } };
 	const struct strategy_vtbl *vt = setup_kind("bollinger", p, 3);
 	struct hit h[8];
 
@@ -182,7 +182,7 @@ Test(bollinger, reversion_sells_above_with_tp_at_the_middle)
 
 Test(bollinger, breakout_buys_above)
 {
-	const struct strategy_param p[] = { { "period", "4" }, { "k", "1" }, { "on", "trade" },
+	const struct fks_param p[] = { { "period", "4" }, { "k", "1" }, { "on", "trade" },
 					    { "mode", "breakout" } };
 	const struct strategy_vtbl *vt = setup_kind("bollinger", p, 4);
 	struct hit h[8];
@@ -196,8 +196,8 @@ Test(bollinger, breakout_buys_above)
 static void expect_bad(const char *kind, const char *key, const char *value)
 {
 	const struct strategy_vtbl *vt = strategy_find(kind);
-	const struct strategy_param p[] = { { key, value } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { key, value } };
+	struct fks_param_error err;
 
 	free(state);
 	state = calloc(1, vt->state_size);
@@ -231,8 +231,8 @@ Test(strategies, bad_params_name_their_key)
 	expect_bad("bollinger", "sl_bps", "10001");
 
 	/* fast >= slow when both are given names the fast key */
-	const struct strategy_param both[] = { { "slow", "3" }, { "fast", "3" } };
-	struct strategy_error err;
+	const struct fks_param both[] = { { "slow", "3" }, { "fast", "3" } };
+	struct fks_param_error err;
 
 	free(state);
 	state = calloc(1, sma_cross_vtbl.state_size);
@@ -250,10 +250,10 @@ struct mev {
 };
 
 static void *make_state(const char *kind, const struct strategy_ctx *c,
-			const struct strategy_param *p, size_t n)
+			const struct fks_param *p, size_t n)
 {
 	const struct strategy_vtbl *vt = strategy_find(kind);
-	struct strategy_error err;
+	struct fks_param_error err;
 
 	free(state);
 	state = calloc(1, vt->state_size);
@@ -325,7 +325,7 @@ static const struct mev TBARS[] = {
 Test(bars, sma_cross_on_time_bars_signals_at_the_bar_close)
 {
 	/* `on` left out: bars imply trades */
-	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "bar", "time" },
+	const struct fks_param p[] = { { "fast", "2" }, { "slow", "3" }, { "bar", "time" },
 					    { "bar_ms", "1000" } };
 	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 4);
 	struct hit h[16];
@@ -348,7 +348,7 @@ Test(bars, sma_cross_on_time_bars_signals_at_the_bar_close)
 Test(bars, same_trades_as_ticks_signal_elsewhere)
 {
 	/* The control: without bars the 120 spike (event 3) crosses at once. */
-	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" } };
+	const struct fks_param p[] = { { "fast", "2" }, { "slow", "3" }, { "on", "trade" } };
 	const struct strategy_vtbl *vt = setup_kind("sma_cross", p, 3);
 	struct hit h[16];
 
@@ -366,7 +366,7 @@ Test(bars, atr_bracket_uses_the_true_range_of_the_bar)
 	 * TR = max(110 - 104, |110 - 100|, |104 - 100|) = 10; ATR(1) = 10.
 	 * TP = 106 + 2 * 10 = 126, SL = 106 - 10 = 96.  (Tick ATR would be
 	 * |106 - 104| = 2.) */
-	const struct strategy_param p[] = { { "fast", "2" }, { "slow", "3" }, { "bar", "time" },
+	const struct fks_param p[] = { { "fast", "2" }, { "slow", "3" }, { "bar", "time" },
 					    { "bar_ms", "1000" }, { "tp_atr", "2" },
 					    { "sl_atr", "1" }, { "bracket_atr", "1" },
 					    { "on", "trade" } };
@@ -392,7 +392,7 @@ Test(bars, volume_bars_close_on_the_threshold)
 {
 	const struct strategy_ctx vctx = { .instrument = INST, .px_scale = 2, .qty_scale = 3,
 					   .strategy_id = 8 };
-	const struct strategy_param p[] = { { "fast", "1" }, { "slow", "2" }, { "bar", "volume" },
+	const struct fks_param p[] = { { "fast", "1" }, { "slow", "2" }, { "bar", "volume" },
 					    { "bar_volume", "2.5" } };
 	const struct mev ev[] = {
 		{ 'T', 1, 100, 1000 }, { 'T', 2, 100, 2000 },
@@ -412,10 +412,10 @@ Test(bars, volume_bars_close_on_the_threshold)
 Test(bars, quotes_alone_make_no_sample)
 {
 	const struct strategy_ctx vctx = { .instrument = INST, .px_scale = 2, .qty_scale = 3 };
-	const struct strategy_param tp[] = { { "bar", "time" }, { "bar_ms", "1" } };
-	const struct strategy_param vp[] = { { "bar", "volume" }, { "bar_volume", "0.001" } };
-	const struct strategy_param *ps[] = { tp, vp };
-	struct strategy_error err;
+	const struct fks_param tp[] = { { "bar", "time" }, { "bar_ms", "1" } };
+	const struct fks_param vp[] = { { "bar", "volume" }, { "bar_volume", "0.001" } };
+	const struct fks_param *ps[] = { tp, vp };
+	struct fks_param_error err;
 
 	for (unsigned k = 0; k < 2; k++) {
 		struct strategy_common c;
@@ -452,11 +452,11 @@ Test(bars, quotes_alone_make_no_sample)
 	}
 }
 
-static void expect_bad_n(const char *kind, const struct strategy_param *p, size_t n,
+static void expect_bad_n(const char *kind, const struct fks_param *p, size_t n,
 			 const char *key)
 {
 	const struct strategy_vtbl *vt = strategy_find(kind);
-	struct strategy_error err;
+	struct fks_param_error err;
 
 	free(state);
 	state = calloc(1, vt->state_size);
@@ -483,15 +483,15 @@ Test(bars, bad_bar_params_name_their_key)
 		expect_bad(kd, "bar", "volume");        /* without bar_volume */
 
 		/* ctx.qty_scale is 0: a decimal is one place too many */
-		const struct strategy_param v1[] = { { "bar", "volume" }, { "bar_volume", "1.5" } };
-		const struct strategy_param v2[] = { { "bar_volume", "0" }, { "bar", "volume" } };
-		const struct strategy_param v3[] = { { "bar", "volume" }, { "bar_volume", "-3" } };
-		const struct strategy_param v4[] = { { "bar", "volume" }, { "bar_volume", "x" } };
-		const struct strategy_param m1[] = { { "bar_ms", "1000" }, { "bar", "volume" },
+		const struct fks_param v1[] = { { "bar", "volume" }, { "bar_volume", "1.5" } };
+		const struct fks_param v2[] = { { "bar_volume", "0" }, { "bar", "volume" } };
+		const struct fks_param v3[] = { { "bar", "volume" }, { "bar_volume", "-3" } };
+		const struct fks_param v4[] = { { "bar", "volume" }, { "bar_volume", "x" } };
+		const struct fks_param m1[] = { { "bar_ms", "1000" }, { "bar", "volume" },
 						     { "bar_volume", "1" } };
-		const struct strategy_param m2[] = { { "bar", "time" }, { "bar_ms", "1000" },
+		const struct fks_param m2[] = { { "bar", "time" }, { "bar_ms", "1000" },
 						     { "on", "quote" } };
-		const struct strategy_param m3[] = { { "bar", "time" }, { "bar_ms", "1000" },
+		const struct fks_param m3[] = { { "bar", "time" }, { "bar_ms", "1000" },
 						     { "bar_volume", "1" } };
 
 		expect_bad_n(kd, v1, 2, "bar_volume");
@@ -503,8 +503,8 @@ Test(bars, bad_bar_params_name_their_key)
 		expect_bad_n(kd, m3, 3, "bar_volume");
 	}
 	/* and the good ones, in either order */
-	const struct strategy_param ok1[] = { { "bar_ms", "1000" }, { "bar", "time" } };
-	const struct strategy_param ok2[] = { { "bar_volume", "7" }, { "on", "trade" },
+	const struct fks_param ok1[] = { { "bar_ms", "1000" }, { "bar", "time" } };
+	const struct fks_param ok2[] = { { "bar_volume", "7" }, { "on", "trade" },
 					      { "bar", "volume" } };
 
 	make_state("rsi_mr", &ctx, ok1, 2);

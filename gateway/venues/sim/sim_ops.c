@@ -9,19 +9,19 @@ _Static_assert(VENUE_MAX_INSTRUMENTS <= SIM_VENUE_MAX_INSTRUMENTS, "a venue_ctx 
 static const char *const fill_names[] = { "touch", "none", "queue" };
 static const uint8_t fill_models[] = { SIM_FILL_TOUCH, SIM_FILL_NONE, SIM_FILL_QUEUE };
 
-static int parse_fill(const struct venue_param *p, uint8_t *fill, struct venue_error *err)
+static int parse_fill(const struct fks_param *p, uint8_t *fill, struct fks_param_error *err)
 {
 	for (size_t i = 0; i < sizeof fill_names / sizeof fill_names[0]; i++)
 		if (p->value && strcmp(p->value, fill_names[i]) == 0) {
 			*fill = fill_models[i];
 			return 0;
 		}
-	return venue_fail(err, p->key, "expected touch, none or queue, got '%s'",
+	return fks_param_fail(err, p->key, "expected touch, none or queue, got '%s'",
 			  p->value ? p->value : "");
 }
 
-static int parse_param(struct sim_venue_params *sp, const struct venue_param *p,
-		       struct venue_error *err)
+static int parse_param(struct sim_venue_params *sp, const struct fks_param *p,
+		       struct fks_param_error *err)
 {
 	if (strcmp(p->key, "fill") == 0)
 		return parse_fill(p, &sp->fill, err);
@@ -31,11 +31,11 @@ static int parse_param(struct sim_venue_params *sp, const struct venue_param *p,
 		return venue_parse_u32(p, 0, SIM_VENUE_MAX_SLIPPAGE_BPS, &sp->slippage_bps, err);
 	if (strcmp(p->key, "slippage_ticks") == 0)
 		return venue_parse_u32(p, 0, UINT32_MAX, &sp->slippage_ticks, err);
-	return venue_fail(err, p->key, "unknown sim venue parameter");
+	return fks_param_fail(err, p->key, "unknown sim venue parameter");
 }
 
-int sim_venue_parse_params(struct sim_venue_params *sp, const struct venue_param *params, size_t n_params,
-			   struct venue_error *err)
+int sim_venue_parse_params(struct sim_venue_params *sp, const struct fks_param *params, size_t n_params,
+			   struct fks_param_error *err)
 {
 	memset(sp, 0, sizeof *sp);
 	sp->fill = SIM_FILL_TOUCH;
@@ -45,20 +45,20 @@ int sim_venue_parse_params(struct sim_venue_params *sp, const struct venue_param
 	return 0;
 }
 
-static int sim_init(void *state, const struct venue_ctx *ctx, const struct venue_param *params,
-		    size_t n_params, struct venue_error *err)
+static int sim_init(void *state, const struct venue_ctx *ctx, const struct fks_param *params,
+		    size_t n_params, struct fks_param_error *err)
 {
 	struct sim_venue_params sp;
 
 	if (sim_venue_parse_params(&sp, params, n_params, err) != 0)
 		return -1;
 	if (ctx->n_instruments == 0 || ctx->n_instruments > SIM_VENUE_MAX_INSTRUMENTS)
-		return venue_fail(err, NULL, "%u instruments: the sim venue trades 1..%u",
+		return fks_param_fail(err, NULL, "%u instruments: the sim venue trades 1..%u",
 				  ctx->n_instruments, SIM_VENUE_MAX_INSTRUMENTS);
 	sp.n_instruments = ctx->n_instruments;
 	memcpy(sp.instrument, ctx->instrument, ctx->n_instruments * sizeof sp.instrument[0]);
 	if (sim_venue_init(state, &sp) != 0)
-		return venue_fail(err, NULL, "instrument ids must be nonzero and distinct");
+		return fks_param_fail(err, NULL, "instrument ids must be nonzero and distinct");
 	return 0;
 }
 

@@ -18,7 +18,7 @@ extern const struct venue_vtbl sim_venue_vtbl;
  * init parses, for callers that run a struct sim_venue directly and may
  * change a parameter before sim_venue_init (`fks replay --set fill=...`).
  * 0, or -1 with *err naming the key. */
-int sim_venue_parse_params(struct sim_venue_params *sp, const struct venue_param *params, size_t n_params,
-			   struct venue_error *err);
+int sim_venue_parse_params(struct sim_venue_params *sp, const struct fks_param *params, size_t n_params,
+			   struct fks_param_error *err);
 
 #endif

@@ -22,16 +22,16 @@ struct price_band {
 	uint32_t fills_seen;  /* proves on_exec is called */
 };
 
-static int price_band_init(void *state, const struct risk_rule_ctx *ctx, const struct risk_param *params,
-			   size_t n_params, struct risk_error *err)
+static int price_band_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+			   size_t n_params, struct fks_param_error *err)
 {
 	struct price_band *s = state;
 	(void)ctx;
 	s->max_bps = 100;
 	for (size_t i = 0; i < n_params; i++) {
 		if (strcmp(params[i].key, "max_bps"))
-			return risk_unknown_param(&params[i], "max_bps", err);
-		if (risk_parse_u32(&params[i], 1, 10000, &s->max_bps, err))
+			return fks_param_unknown(&params[i], "max_bps", err);
+		if (fks_param_u32(&params[i], 1, 10000, &s->max_bps, err))
 			return -1;
 	}
 	return 0;
@@ -117,7 +117,7 @@ Test(risk_rules, registered_rule_rejects_with_its_reason_limit_and_value)
 {
 	struct risk_setup s = setup_with("test_price_band", "max_bps", "50");
 	struct risk_error err;
-	cr_assert_eq(risk_init_rules(risk, &s, &err), 0, "%s", err.msg);
+	cr_assert_eq(risk_init_rules(risk, &s, &err), 0, "%s", err.why.msg);
 
 	int64_t limit, value;
 	struct fks_ev_order_new o = order(1, FKS_SIDE_BUY, 20000, 1);
@@ -155,13 +155,13 @@ Test(risk_rules, registered_rule_checks_its_own_parameters)
 	struct risk_error err;
 	cr_assert_eq(risk_init_rules(risk, &s, &err), -1);
 	cr_assert_eq(err.rule, 1);
-	cr_assert_str_eq(err.key, "max_bps");
-	cr_assert(strstr(err.msg, "out of range"), "%s", err.msg);
+	cr_assert_str_eq(err.why.key, "max_bps");
+	cr_assert(strstr(err.why.msg, "out of range"), "%s", err.why.msg);
 
 	s = setup_with("test_price_band", "max_bsp", "5");
 	cr_assert_eq(risk_init_rules(risk, &s, &err), -1);
-	cr_assert_str_eq(err.key, "max_bsp");
-	cr_assert(strstr(err.msg, "unknown parameter"), "%s", err.msg);
+	cr_assert_str_eq(err.why.key, "max_bsp");
+	cr_assert(strstr(err.why.msg, "unknown parameter"), "%s", err.why.msg);
 }
 
 Test(risk_rules, registry_refuses_a_taken_name_and_malformed_tables)
@@ -189,15 +189,15 @@ Test(risk_rules, runner_refuses_unknown_pinned_and_repeated_rules)
 	struct risk_setup s = setup_with("no_such_rule", NULL, NULL);
 	cr_assert_eq(risk_init_rules(risk, &s, &err), -1);
 	cr_assert_eq(err.rule, 1);
-	cr_assert_str_eq(err.msg, "unknown rule");
+	cr_assert_str_eq(err.why.msg, "unknown rule");
 
 	s = setup_with("throttle", NULL, NULL);
 	cr_assert_eq(risk_init_rules(risk, &s, &err), -1);
-	cr_assert(strstr(err.msg, "cannot be listed"), "%s", err.msg);
+	cr_assert(strstr(err.why.msg, "cannot be listed"), "%s", err.why.msg);
 
 	s = setup_with("max_order_qty", "limit", "3");
 	cr_assert_eq(risk_init_rules(risk, &s, &err), -1);
-	cr_assert_str_eq(err.msg, "listed twice");
+	cr_assert_str_eq(err.why.msg, "listed twice");
 
 	s = setup_with("stale_data", NULL, NULL);
 	s.n_rules = RISK_MAX_RULES;
@@ -212,7 +212,7 @@ Test(risk_rules, pinned_rules_run_without_any_configured_rule)
 	s.n_rules = 0;
 	s.kill_switch = true;
 	struct risk_error err;
-	cr_assert_eq(risk_init_rules(risk, &s, &err), 0, "%s", err.msg);
+	cr_assert_eq(risk_init_rules(risk, &s, &err), 0, "%s", err.why.msg);
 	int64_t limit, value;
 	struct fks_ev_order_new o = order(1, FKS_SIDE_BUY, 100, 1);
 	cr_assert_eq(risk_check_order(risk, &o, 5, &limit, &value), FKS_RISK_KILL_SWITCH);
@@ -233,7 +233,7 @@ Test(risk_rules, marks_follow_trades_and_two_sided_quotes)
 {
 	struct risk_setup s = setup_with("stale_data", NULL, NULL);
 	struct risk_error err;
-	cr_assert_eq(risk_init_rules(risk, &s, &err), 0, "%s", err.msg);
+	cr_assert_eq(risk_init_rules(risk, &s, &err), 0, "%s", err.why.msg);
 	union fks_event t = trade(10000);
 	risk_on_market(risk, &t);
 	cr_assert_eq(risk->book[0].mark_px, 10000);

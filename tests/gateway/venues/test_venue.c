@@ -27,7 +27,7 @@ static void collect(void *ctx, const union fks_event *ev)
 
 static const struct venue_ctx two = { .n_instruments = 2, .instrument = { 1, 2 } };
 
-static void *sim_via_table(const struct venue_param *p, size_t n, struct venue_error *err, int *rc)
+static void *sim_via_table(const struct fks_param *p, size_t n, struct fks_param_error *err, int *rc)
 {
 	const struct venue_vtbl *vt = venue_find("sim");
 	void *st = calloc(1, vt->state_size);
@@ -48,7 +48,7 @@ Test(venue, registry_finds_sim_only)
 
 Test(venue, sim_params_refused_against_their_key)
 {
-	static const struct { struct venue_param p; const char *why; } bad[] = {
+	static const struct { struct fks_param p; const char *why; } bad[] = {
 		{ { "fill", "sometimes" }, "touch, none or queue" },
 		{ { "latency_us", "10000001" }, "0..10000000" },
 		{ { "latency_us", "-1" }, "integer" },
@@ -58,7 +58,7 @@ Test(venue, sim_params_refused_against_their_key)
 		{ { "speed", "1" }, "unknown" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct venue_error err = { 0 };
+		struct fks_param_error err = { 0 };
 		int rc;
 		void *st = sim_via_table(&bad[i].p, 1, &err, &rc);
 		cr_assert_eq(rc, -1, "%s: %s accepted", bad[i].p.key, bad[i].p.value);
@@ -68,7 +68,7 @@ Test(venue, sim_params_refused_against_their_key)
 		free(st);
 	}
 	struct venue_ctx none = { 0 };
-	struct venue_error err = { 0 };
+	struct fks_param_error err = { 0 };
 	void *st = calloc(1, venue_find("sim")->state_size);
 	cr_assert_eq(venue_find("sim")->init(st, &none, NULL, 0, &err), -1);
 	cr_assert_null(err.key);
@@ -108,8 +108,8 @@ static union fks_event order(uint64_t id, uint8_t side, int64_t px, int64_t qty,
 /* The same inputs, direct and through the table: the same bytes out. */
 Test(venue, sim_behind_the_table_is_the_sim)
 {
-	struct venue_param p[] = { { "fill", "queue" }, { "latency_us", "1" } };
-	struct venue_error err = { 0 };
+	struct fks_param p[] = { { "fill", "queue" }, { "latency_us", "1" } };
+	struct fks_param_error err = { 0 };
 	int rc;
 	void *viat = sim_via_table(p, 2, &err, &rc);
 	cr_assert_eq(rc, 0, "%s", err.msg);

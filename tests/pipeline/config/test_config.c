@@ -900,7 +900,7 @@ Test(config_risk, rules_load_in_their_order_and_run_in_it)
 
 	struct risk *r = malloc(sizeof *r);
 	struct risk_error e;
-	cr_assert_eq(config_build_risk(cfg, r, &e), 0, "%s", e.msg);
+	cr_assert_eq(config_build_risk(cfg, r, &e), 0, "%s", e.why.msg);
 	int64_t limit, value;
 	cr_assert_eq(check_order(r, 1, FKS_SIDE_BUY, 100, 1000000, 1, &limit, &value), FKS_RISK_KILL_SWITCH);
 	risk_set_kill(r, false);
@@ -946,7 +946,7 @@ Test(config_risk, legacy_shorthand_is_the_default_rules)
 					       { "max_notional", "limit", "100000" }, { "max_position", "limit", "5" }));
 		struct risk_error e;
 		r[i] = malloc(sizeof *r[i]);
-		cr_assert_eq(config_build_risk(cfg, r[i], &e), 0, "%s", e.msg);
+		cr_assert_eq(config_build_risk(cfg, r[i], &e), 0, "%s", e.why.msg);
 		free(cfg);
 	}
 	/* inst, side, px, qty: passes, max_qty, max_notional, max_position, bad order */

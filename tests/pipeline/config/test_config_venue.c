@@ -50,8 +50,8 @@ static void expect_error(const char *venue, const char *want)
 /* What the sim venue makes of the loaded section. */
 static struct sim_venue_params sim_params(void)
 {
-	struct venue_param vp[FKS_VENUE_PARAMS_MAX];
-	struct venue_error verr;
+	struct fks_param vp[FKS_VENUE_PARAMS_MAX];
+	struct fks_param_error verr;
 	struct sim_venue_params sp;
 	cr_assert_eq(sim_venue_parse_params(&sp, vp, config_venue_params(&cfg, vp), &verr), 0, "%s", verr.msg);
 	return sp;
@@ -89,7 +89,7 @@ Test(config_venue, every_other_key_reaches_the_venue_as_written)
 	cr_assert_eq(load_venue("venue:\n  slippage_bps: 25\n  type: sim\n  fill: queue\n", err, sizeof err), 0,
 		     "%s", err);
 	cr_assert_eq(cfg.venue.n_params, 2, "type is not a parameter");
-	struct venue_param vp[FKS_VENUE_PARAMS_MAX];
+	struct fks_param vp[FKS_VENUE_PARAMS_MAX];
 	cr_assert_eq(config_venue_params(&cfg, vp), 2);
 	cr_assert_str_eq(vp[0].key, "slippage_bps");
 	cr_assert_str_eq(vp[0].value, "25");

@@ -28,15 +28,15 @@ struct test_venue {
 static int tv_closed;
 static int tv_rd = -1;
 
-static int tv_init(void *state, const struct venue_ctx *ctx, const struct venue_param *p, size_t n,
-		   struct venue_error *err)
+static int tv_init(void *state, const struct venue_ctx *ctx, const struct fks_param *p, size_t n,
+		   struct fks_param_error *err)
 {
 	struct test_venue *v = state;
 	static const struct test_venue zero;
 	v->zeroed = memcmp(v, &zero, sizeof zero) == 0;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(p[i].key, "fill") != 0)
-			return venue_fail(err, p[i].key, "unknown test venue parameter");
+			return fks_param_fail(err, p[i].key, "unknown test venue parameter");
 		snprintf(v->fill, sizeof v->fill, "%s", p[i].value);
 	}
 	v->n_instruments = ctx->n_instruments;
@@ -137,8 +137,8 @@ static const struct venue_ctx one = { .n_instruments = 1, .instrument = { 1 } };
 
 static void open_test(struct venue_driver *d, const struct venue_vtbl *vt, struct sink *sink)
 {
-	static const struct venue_param fill = { "fill", "queue" };
-	struct venue_error err = { .key = NULL };
+	static const struct fks_param fill = { "fill", "queue" };
+	struct fks_param_error err = { .key = NULL };
 	tv_closed = 0;
 	cr_assert_eq(venue_driver_open(d, vt, &one, &fill, 1, collect, sink, &err), 0, "%s", err.msg);
 }
@@ -165,9 +165,9 @@ Test(venue_driver, open_runs_init_on_zeroed_state_and_close_releases_once)
 
 Test(venue_driver, refused_init_names_the_key_and_keeps_nothing)
 {
-	static const struct venue_param bad = { "speed", "1" };
+	static const struct fks_param bad = { "speed", "1" };
 	struct venue_driver d;
-	struct venue_error err = { .key = NULL };
+	struct fks_param_error err = { .key = NULL };
 	struct sink sink = { .n = 0 };
 	cr_assert_eq(venue_driver_open(&d, &test_vtbl, &one, &bad, 1, collect, &sink, &err), -1);
 	cr_assert_str_eq(err.key, "speed");
@@ -180,7 +180,7 @@ Test(venue_driver, table_with_fds_but_no_poll_is_refused)
 	struct venue_vtbl broken = test_vtbl;
 	broken.poll = NULL;
 	struct venue_driver d;
-	struct venue_error err = { .key = NULL };
+	struct fks_param_error err = { .key = NULL };
 	cr_assert_eq(venue_driver_open(&d, &broken, &one, NULL, 0, collect, NULL, &err), -1);
 	cr_assert_null(err.key);
 	cr_assert(strstr(err.msg, "required function") != NULL, "%s", err.msg);
@@ -221,9 +221,9 @@ Test(venue_driver, market_data_skipped_for_a_venue_without_on_market)
 
 Test(venue_driver, sim_venue_is_synchronous_and_never_polled)
 {
-	static const struct venue_param fill = { "fill", "touch" };
+	static const struct fks_param fill = { "fill", "touch" };
 	struct venue_driver d;
-	struct venue_error err = { .key = NULL };
+	struct fks_param_error err = { .key = NULL };
 	cr_assert_eq(venue_driver_open(&d, venue_find("sim"), &one, &fill, 1, collect, NULL, &err), 0, "%s",
 		     err.msg);
 	cr_assert(venue_driver_is_sync(&d));

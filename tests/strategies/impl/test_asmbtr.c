@@ -20,7 +20,7 @@ static const struct strategy_ctx ctx = { .instrument = INST, .px_scale = 2, .qty
 					 .strategy_id = 4 };
 static uint64_t seq;
 
-static int init_with(const struct strategy_param *p, size_t n, struct strategy_error *err)
+static int init_with(const struct fks_param *p, size_t n, struct fks_param_error *err)
 {
 	seq = 0;
 	return asmbtr_vtbl.init(&a, &ctx, p, n, err);
@@ -66,11 +66,11 @@ static unsigned run(const char *path, unsigned *at, uint8_t *sides, struct fks_e
 
 Test(asmbtr, alternating_path_learns_both_states_and_skips_zero_changes)
 {
-	const struct strategy_param p[] = {
+	const struct fks_param p[] = {
 		{ "depth", "4" }, { "decay", "1.0" }, { "threshold", "0.6" },
 		{ "min_obs", "1" }, { "on", "trade" },
 	};
-	struct strategy_error err;
+	struct fks_param_error err;
 	unsigned at[32];
 	uint8_t sides[32];
 	struct fks_ev_signal last;
@@ -134,10 +134,10 @@ static const char *const DECAY_PATH = "DDDDDUDDDDUDDDD";
 
 Test(asmbtr, decayed_probabilities_by_hand)
 {
-	const struct strategy_param p[] = {
+	const struct fks_param p[] = {
 		{ "depth", "4" }, { "decay", "0.9" }, { "min_obs", "2" }, { "on", "trade" },
 	};
-	struct strategy_error err;
+	struct fks_param_error err;
 	unsigned at[32];
 	uint8_t sides[32];
 	struct fks_ev_signal last;
@@ -161,11 +161,11 @@ Test(asmbtr, decayed_probabilities_by_hand)
 
 Test(asmbtr, threshold_above_the_probability_stays_silent)
 {
-	const struct strategy_param p[] = {
+	const struct fks_param p[] = {
 		{ "depth", "4" }, { "decay", "0.9" }, { "min_obs", "2" }, { "on", "trade" },
 		{ "threshold", "0.75" },
 	};
-	struct strategy_error err;
+	struct fks_param_error err;
 	unsigned at[32];
 	uint8_t sides[32];
 
@@ -178,8 +178,8 @@ Test(asmbtr, threshold_above_the_probability_stays_silent)
 
 Test(asmbtr, quotes_use_the_mid_and_enter_at_the_touch)
 {
-	const struct strategy_param p[] = { { "depth", "4" }, { "min_obs", "1" }, { "decay", "1" } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { "depth", "4" }, { "min_obs", "1" }, { "decay", "1" } };
+	struct fks_param_error err;
 	union fks_event e;
 	struct fks_ev_signal s;
 	int64_t mids[] = { 1000, 1010, 1000, 1010, 1000, 1010, 1000, 1010 };
@@ -219,8 +219,8 @@ Test(asmbtr, quotes_use_the_mid_and_enter_at_the_touch)
 
 static void expect_bad(const char *key, const char *value)
 {
-	const struct strategy_param p[] = { { key, value } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { key, value } };
+	struct fks_param_error err;
 
 	memset(&err, 0, sizeof err);
 	cr_expect_eq(init_with(p, 1, &err), -1, "%s=%s accepted", key, value);
@@ -250,7 +250,7 @@ Test(asmbtr, bad_params_name_their_key)
 
 Test(asmbtr, defaults)
 {
-	struct strategy_error err;
+	struct fks_param_error err;
 
 	cr_assert_eq(init_with(NULL, 0, &err), 0);
 	cr_assert_eq(a.depth, 8);

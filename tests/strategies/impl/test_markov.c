@@ -46,8 +46,8 @@ static const int64_t BULL_LAST = 10300, BEAR_LAST = 9700, SIDE_LAST = 10100;
 
 static void setup_markov(void)
 {
-	const struct strategy_param p[] = { { "window", "4" }, { "on", "trade" } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { "window", "4" }, { "on", "trade" } };
+	struct fks_param_error err;
 
 	cr_assert_eq(markov_vtbl.init(&m, &ctx, p, 2, &err), 0, "%s", err.msg);
 }
@@ -130,9 +130,9 @@ Test(markov, thresholds_are_strict_and_configurable)
 	window(9799);
 	cr_assert_eq(m.current, BE);
 
-	const struct strategy_param p[] = { { "window", "4" }, { "on", "trade" }, { "bull", "0.005" },
+	const struct fks_param p[] = { { "window", "4" }, { "on", "trade" }, { "bull", "0.005" },
 					    { "bear", "0.1" } };
-	struct strategy_error err;
+	struct fks_param_error err;
 
 	cr_assert_eq(markov_vtbl.init(&m, &ctx, p, 4, &err), 0, "%s", err.msg);
 	window(10051);   /* +0.51% > 0.5% */
@@ -143,8 +143,8 @@ Test(markov, thresholds_are_strict_and_configurable)
 
 Test(markov, quotes_by_mid_and_unseen_rows_as_uniform)
 {
-	const struct strategy_param p[] = { { "window", "2" } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { "window", "2" } };
+	struct fks_param_error err;
 	union fks_event e;
 	struct fks_ev_signal s;
 
@@ -184,9 +184,9 @@ Test(markov, windows_of_time_bars)
 	 * bar closes 100 (s0, the 0.5 s trade), 103 (s1), 103 (s2), 99 (s3).
 	 * Window 1 = bars s0, s1: 100 -> 103 = +3% bull.  Window 2 = s2, s3:
 	 * 103 -> 99 = -3.9% bear.  The trade at s4 closes bar s3. */
-	const struct strategy_param p[] = { { "window", "2" }, { "on", "trade" },
+	const struct fks_param p[] = { { "window", "2" }, { "on", "trade" },
 					    { "bar_ms", "1000" } };
-	struct strategy_error err;
+	struct fks_param_error err;
 	const int64_t t[] = { 0, 500, 1000, 2000, 3000, 4000 };
 	const int64_t px[] = { 101, 100, 103, 103, 99, 50 };
 
@@ -212,8 +212,8 @@ Test(markov, windows_of_time_bars)
 
 static void expect_bad(const char *key, const char *value)
 {
-	const struct strategy_param p[] = { { key, value } };
-	struct strategy_error err;
+	const struct fks_param p[] = { { key, value } };
+	struct fks_param_error err;
 
 	memset(&err, 0, sizeof err);
 	cr_expect_eq(markov_vtbl.init(&m, &ctx, p, 1, &err), -1, "%s=%s accepted", key, value);
