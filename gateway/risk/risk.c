@@ -31,6 +31,7 @@ static int setup_instruments(struct risk *r, uint32_t n, const struct risk_instr
 				return -1;
 		r->def[i] = *d;
 		r->book[i].qty_unit = fx_pow10(d->qty_scale);
+		position_init(&r->book[i].position);
 	}
 	r->n_instruments = n;
 	return 0;
@@ -282,8 +283,11 @@ static void apply_fill(struct risk *r, struct risk_order *o, const struct fks_ev
 
 	r->c.fills++;
 	/* The venue says it traded: the position takes all of it, even beyond
-	 * what we thought was open. */
-	b->position = risk_saturate((__int128)b->position + (o->ord.side == FKS_SIDE_BUY ? qty : -qty));
+	 * what we thought was open.  A fill the position module refuses (px < 0,
+	 * qty <= 0, a position beyond int64) leaves it as it was: counted, never
+	 * clamped, so the position is always the exact sum of accepted fills. */
+	if (position_on_fill(&b->position, o->ord.side, f->px, f->qty, 0))
+		r->c.bad_fills++;
 	/* The order model refuses a fill above the leaves: count the overfill
 	 * and fill what was open. */
 	if (qty > o->ord.leaves) {
@@ -363,7 +367,7 @@ bool risk_exposure(const struct risk *r, uint32_t instrument, int64_t *position,
 
 	if (i < 0)
 		return false;
-	*position = r->book[i].position;
+	*position = r->book[i].position.qty;
 	*open_buy = r->book[i].open_buy;
 	*open_sell = r->book[i].open_sell;
 	return true;

@@ -122,6 +122,10 @@ struct risk_counters {
 	uint64_t released;         /* orders ended by order_reject or cancel_ack */
 	uint64_t unknown_exec;     /* exec reports for orders not open here */
 	uint64_t overfills;        /* fills larger than the order's open qty */
+	uint64_t bad_fills;        /* fills the position module refused (px < 0,
+				    * qty <= 0, a position beyond int64): the
+				    * position is unchanged, the order still
+				    * follows the fill */
 };
 
 struct risk_chain_link {
@@ -177,9 +181,11 @@ enum fks_risk_reason risk_check_order(struct risk *r, const struct fks_ev_order_
 				      int64_t now_ns, int64_t *limit, int64_t *value);
 
 /*
- * Apply one execution report.  FKS_EV_FILL moves the position by the fill's
- * quantity, on the side of the order it belongs to (fills carry no side),
- * and reduces the order's open quantity; a fill with leaves_qty 0 ends the
+ * Apply one execution report.  FKS_EV_FILL moves the position
+ * (gateway/position.h, without fees) by the fill's quantity at its price, on
+ * the side of the order it belongs to (fills carry no side), or counts it in
+ * bad_fills when the position refuses it, and either way reduces the order's
+ * open quantity; a fill with leaves_qty 0 ends the
  * order and releases anything still counted.  FKS_EV_ORDER_REJECT and
  * FKS_EV_CANCEL_ACK end the order and release its open quantity.
  * FKS_EV_ORDER_ACK and every other type change nothing.  Reports for orders

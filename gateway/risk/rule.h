@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/position.h"
 #include "shm/event.h"
 #include "shm/params.h"
 
@@ -59,7 +60,7 @@ struct risk_error {
 
 /* The runner's book of one instrument, as rules see it. */
 struct risk_book {
-	int64_t position;         /* signed, qty_scale: sum of fills */
+	struct position position; /* of the fills (no fees); .qty signed, qty_scale */
 	int64_t open_buy, open_sell; /* open quantity of orders that passed */
 	int64_t mark_px;          /* last trade, or quote mid; 0 before any */
 	int64_t qty_unit;         /* 10^qty_scale */

@@ -37,8 +37,8 @@ static int notional_init(void *state, const struct risk_rule_ctx *ctx, const str
 }
 
 /* max_position 0 is allowed: flat only. */
-static int position_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
-			 size_t n_params, struct fks_param_error *err)
+static int max_position_init(void *state, const struct risk_rule_ctx *ctx, const struct fks_param *params,
+			     size_t n_params, struct fks_param_error *err)
 {
 	return limit_init(state, ctx, params, n_params, false, true, err);
 }
@@ -74,18 +74,18 @@ static enum fks_risk_reason notional_check(const void *state, const struct risk_
 /* The worst case after this order, where every open order on the same side
  * fills and none on the other does: |position + open_buy + qty| for a buy,
  * |position - open_sell - qty| for a sell. */
-static enum fks_risk_reason position_check(const void *state, const struct risk_view *v,
-					   const struct fks_ev_order_new *o, int64_t *limit, int64_t *value)
+static enum fks_risk_reason max_position_check(const void *state, const struct risk_view *v,
+					       const struct fks_ev_order_new *o, int64_t *limit, int64_t *value)
 {
 	int64_t max = ((const struct rule_limit_state *)state)->limit[v->inst];
 	const struct risk_book *b = v->book;
 	bool buy = o->side == FKS_SIDE_BUY;
 	__int128 same_side_open = (__int128)(buy ? b->open_buy : b->open_sell) + o->qty;
-	__int128 worst = buy ? b->position + same_side_open : b->position - same_side_open;
+	__int128 worst = buy ? b->position.qty + same_side_open : b->position.qty - same_side_open;
 	if (worst < 0)
 		worst = -worst;
 	/* The second test only matters for a position already far beyond any
-	 * limit (saturated fills): open quantities must stay in int64. */
+	 * limit (near the int64 edge): open quantities must stay in int64. */
 	if (worst <= max && same_side_open <= INT64_MAX)
 		return FKS_RISK_OK;
 	*limit = max;
@@ -99,4 +99,4 @@ const struct risk_rule_vtbl risk_rule_max_order_qty = LIMIT_RULE("max_order_qty"
 const struct risk_rule_vtbl risk_rule_max_notional =
 	LIMIT_RULE("max_notional", FKS_RISK_MAX_NOTIONAL, notional_init, notional_check);
 const struct risk_rule_vtbl risk_rule_max_position =
-	LIMIT_RULE("max_position", FKS_RISK_MAX_POSITION, position_init, position_check);
+	LIMIT_RULE("max_position", FKS_RISK_MAX_POSITION, max_position_init, max_position_check);

@@ -429,6 +429,64 @@ Test(risk, reject_and_cancel_release_open_quantity)
 	cr_assert_eq(risk.order_errors.total, 0, "the overfill was clamped, not refused");
 }
 
+/* A fill the position module refuses (a negative price, no quantity)
+ * leaves the position as it was and is counted in bad_fills; the order
+ * still follows it, since the venue says it traded. */
+Test(risk, refused_fill_leaves_position_and_is_counted)
+{
+	struct fks_ev_order_new o = order(BTC, FKS_SIDE_BUY, 100, 1000000);
+	expect_ok(o);
+
+	union fks_event e = exec_fill(o.order_id, 400000, 600000);
+	e.fill.px = -1;
+	risk_on_exec(&risk, &e);
+	expect_exposure(BTC, 0, 600000, 0);
+	cr_assert_eq(risk.c.bad_fills, 1);
+
+	e = exec_fill(o.order_id, 0, 600000);
+	risk_on_exec(&risk, &e);
+	expect_exposure(BTC, 0, 600000, 0);
+	cr_assert_eq(risk.c.bad_fills, 2);
+
+	e = exec_fill(o.order_id, 600000, 0);
+	risk_on_exec(&risk, &e);
+	expect_exposure(BTC, 600000, 0, 0);
+	cr_assert_eq(risk.c.bad_fills, 2, "a good fill is not counted");
+	cr_assert_eq(risk.c.fills, 3);
+	cr_assert_eq(risk.n_open, 0);
+}
+
+/* A fill that would take the position beyond int64 is refused, not
+ * saturated: the position stays the exact sum of the fills it took, and
+ * the order still ends. */
+Test(risk, fill_beyond_int64_is_refused_not_saturated)
+{
+	struct fks_ev_order_new a = order(WIDE, FKS_SIDE_BUY, 1, 1);
+	struct fks_ev_order_new b = order(WIDE, FKS_SIDE_BUY, 1, 1);
+	expect_ok(a);
+	expect_ok(b);
+
+	/* a is overfilled by the venue to two short of the int64 edge. */
+	union fks_event e = exec_fill(a.order_id, INT64_MAX - 2, 0);
+	risk_on_exec(&risk, &e);
+	expect_exposure(WIDE, INT64_MAX - 2, 1, 0);
+	cr_assert_eq(risk.c.bad_fills, 0);
+
+	e = exec_fill(b.order_id, 5, 0);
+	risk_on_exec(&risk, &e);
+	expect_exposure(WIDE, INT64_MAX - 2, 0, 0);
+	cr_assert_eq(risk.c.bad_fills, 1);
+	cr_assert_eq(risk.n_open, 0);
+
+	/* A sell still moves it by exactly its quantity. */
+	struct fks_ev_order_new s = order(WIDE, FKS_SIDE_SELL, 1, 3);
+	expect_ok(s);
+	e = exec_fill(s.order_id, 3, 0);
+	risk_on_exec(&risk, &e);
+	expect_exposure(WIDE, INT64_MAX - 5, 0, 0);
+	cr_assert_eq(risk.c.bad_fills, 1);
+}
+
 /* One order per pair of adjacent checks, breaking both: the earlier one
  * is reported. */
 Test(risk, first_failing_check_is_reported)
