@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "pipeline/replay/replay_int.h"
+#include "shm/event_fields.h"
+#include "shm/text_sink.h"
 
 struct jev {
 	uint64_t key;
@@ -59,62 +61,37 @@ static int cmp_marker_pos(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key; /* journal order within one point */
 }
 
-struct field { const char *name; unsigned off, len; };
+/* Field values are short (a number, an enum's name, a 16-byte symbol), so
+ * the buffer never fills: a drain would only ever drop. */
+static void drop_drain(struct fks_sink *s) { s->len = 0; }
 
-static const struct field hdr_fields[] = {
-	{ "type", 0, 1 }, { "source", 1, 1 }, { "instrument", 4, 4 }, { "event_time_ns", 16, 8 },
-	{ "recv_time_ns", 24, 8 }, { NULL, 0, 0 },
-};
-static const struct field order_fields[] = {
-	{ "order_id", 32, 8 }, { "signal_id", 40, 8 }, { "px", 48, 8 }, { "qty", 56, 8 },
-	{ "take_profit_px", 64, 8 }, { "stop_loss_px", 72, 8 }, { "side", 80, 1 }, { "ord_type", 81, 1 },
-	{ "tif", 82, 1 }, { "strategy", 84, 2 }, { NULL, 0, 0 },
-};
-static const struct field reject_fields[] = {
-	{ "order_id", 32, 8 }, { "signal_id", 40, 8 }, { "reason", 48, 4 }, { "limit", 56, 8 }, { "value", 64, 8 },
-	{ NULL, 0, 0 },
-};
-
-static int64_t field_val(const union fks_event *e, const struct field *f)
+/* One field's value as the field table prints it: prices and quantities
+ * as raw integers (no scales here), enums by name. */
+static void field_text(const union fks_event *e, const struct fks_field *f, char *out, size_t cap)
 {
-	int64_t v = 0;
-	if (f->len == 8)
-		memcpy(&v, e->bytes + f->off, 8);
-	else if (f->len == 4) {
-		uint32_t x;
-		memcpy(&x, e->bytes + f->off, 4);
-		v = x;
-	} else if (f->len == 2) {
-		uint16_t x;
-		memcpy(&x, e->bytes + f->off, 2);
-		v = x;
-	} else
-		v = e->bytes[f->off];
-	return v;
+	char buf[128];
+	struct fks_sink s = { .buf = buf, .cap = sizeof buf, .drain = drop_drain };
+	fks_field_print(&s, e, f, NULL, FKS_STYLE_TEXT);
+	snprintf(out, cap, "%.*s", (int)s.len, buf);
 }
 
-/* "" when equal (seq and flags aside), else what differs. */
+/* False when equal; else true, and out names the first field that differs
+ * (shm/event_fields.h, the one field table) and both values.  seq and
+ * flags are not compared (see the top of this file): the replayed event
+ * takes the journal's before the comparison. */
 static bool event_diff(const union fks_event *journal, const union fks_event *replay, char *out, size_t cap)
 {
-	static const struct field none[] = { { NULL, 0, 0 } };
-	const struct field *tabs[2] = { hdr_fields, journal->h.type == FKS_EV_ORDER_NEW	  ? order_fields
-						    : journal->h.type == FKS_EV_RISK_REJECT ? reject_fields
-											    : none };
-	for (int t = 0; t < 2; t++)
-		for (const struct field *f = tabs[t]; f->name; f++) {
-			int64_t a = field_val(journal, f), b = field_val(replay, f);
-			if (a != b) {
-				snprintf(out, cap, "%s: journal %" PRId64 ", replay %" PRId64, f->name, a, b);
-				return true;
-			}
-		}
-	size_t sz = fks_event_size(journal->h.type);
-	for (size_t i = 32; i < sz; i++)
-		if (journal->bytes[i] != replay->bytes[i]) {
-			snprintf(out, cap, "byte %zu: journal 0x%02x, replay 0x%02x", i, journal->bytes[i], replay->bytes[i]);
-			return true;
-		}
-	return false;
+	union fks_event r = *replay;
+	r.h.seq = journal->h.seq;
+	r.h.flags = journal->h.flags;
+	const struct fks_field *f = fks_event_first_difference(journal, &r);
+	if (!f)
+		return false;
+	char a[64], b[64];
+	field_text(journal, f, a, sizeof a);
+	field_text(&r, f, b, sizeof b);
+	snprintf(out, cap, "%s: journal %s, replay %s", f->name, a, b);
+	return true;
 }
 
 struct verify {

@@ -408,8 +408,11 @@ Test(replay, bad_inputs)
 	cr_assert_eq(sh("%s replay --input %s --verify", fks(), p), 2);
 }
 
-/* Copy journal src to dst with the n-th order_new's qty doubled; its key. */
-static uint64_t copy_altering_order(const char *src, const char *dst, int n)
+enum order_alteration { ALTER_QTY, ALTER_PX };
+
+/* Copy journal src to dst with the n-th order_new altered (qty doubled, or
+ * px one tick up); its key. */
+static uint64_t copy_altering_order(const char *src, const char *dst, int n, enum order_alteration what)
 {
 	struct jcopy x;
 	read_journal(src, &x);
@@ -425,7 +428,10 @@ static uint64_t copy_altering_order(const char *src, const char *dst, int n)
 	for (size_t i = 0; i < x.n; i++) {
 		union fks_event e = x.ev[i];
 		if (e.h.type == FKS_EV_ORDER_NEW && ++seen == n) {
-			e.order_new.qty *= 2;
+			if (what == ALTER_QTY)
+				e.order_new.qty *= 2;
+			else
+				e.order_new.px += 1;
 			altered = x.key[i];
 		}
 		cr_assert_eq(journal_append(j, &e, NULL, 0), JOURNAL_OK);
@@ -441,7 +447,6 @@ Test(replay, verify_accepts_a_real_fks_run_journal, .timeout = 240)
 {
 	char live[300], bad[300], prefix[64];
 	snprintf(live, sizeof live, "%s/live", tmp);
-	snprintf(bad, sizeof bad, "%s/bad", tmp);
 	snprintf(prefix, sizeof prefix, "fkstr%d", (int)getpid());
 	cr_assert_eq(sh("%s run --events 60000 --journal %s --prefix %s", fks(), live, prefix), 0, "%s", output());
 	cr_assert_eq(sh("%s replay --input %s --verify", fks(), live), 0, "%s", output());
@@ -450,14 +455,22 @@ Test(replay, verify_accepts_a_real_fks_run_journal, .timeout = 240)
 	cr_assert_null(strstr(o, " 0 orders"), "the run must have traded: %s", o);
 	free(o);
 
-	uint64_t altered = copy_altering_order(live, bad, 5);
-	cr_assert_gt(altered, 0);
-	cr_assert_eq(sh("%s replay --input %s --verify", fks(), bad), 1);
-	o = output();
-	char want[128];
-	snprintf(want, sizeof want, "MISMATCH at journal key %" PRIu64 ": order_new", altered);
-	cr_assert_not_null(strstr(o, want), "want '%s' in: %s", want, o);
-	free(o);
+	/* The mismatch names the first differing field from the field table. */
+	static const struct { enum order_alteration what; const char *names; } cases[] = {
+		{ ALTER_QTY, "): qty: journal " }, { ALTER_PX, "): px: journal " },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		snprintf(bad, sizeof bad, "%s/bad%zu", tmp, c);
+		uint64_t altered = copy_altering_order(live, bad, 5, cases[c].what);
+		cr_assert_gt(altered, 0);
+		cr_assert_eq(sh("%s replay --input %s --verify", fks(), bad), 1);
+		o = output();
+		char want[128];
+		snprintf(want, sizeof want, "MISMATCH at journal key %" PRIu64 ": order_new", altered);
+		cr_assert_not_null(strstr(o, want), "want '%s' in: %s", want, o);
+		cr_assert_not_null(strstr(o, cases[c].names), "want '%s' in: %s", cases[c].names, o);
+		free(o);
+	}
 }
 
 /* The engine path: two strategies, determinism and --verify, and a changed
