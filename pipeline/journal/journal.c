@@ -19,6 +19,8 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -89,6 +91,245 @@ struct journal {
 	char dir[PATH_MAX];
 };
 
+/* ---- damaged files --------------------------------------------------------
+ *
+ * LMDB trusts its file.  It maps data.mdb and follows page numbers and node
+ * offsets with few checks, so a truncated or corrupted file makes it read
+ * past the end of the file (SIGBUS), outside the map (SIGSEGV) or fail an
+ * assertion (abort).  A reader defends in three layers:
+ *
+ * 1. Before LMDB opens the file, check_data_file() reads both meta pages
+ *    with pread() and checks what LMDB would otherwise trust: the size is a
+ *    whole number of pages and holds both meta pages; each is a meta page
+ *    (flags, magic, data version, its own page number, one page size); the
+ *    last page in use lies inside the file, and each database root lies
+ *    between the meta pages and that last page.  LMDB reads no page beyond
+ *    a transaction's last page (MDB_PAGE_NOTFOUND), so after this check
+ *    every page number it follows is inside the file.
+ * 2. While reading, a key or value LMDB hands back must lie inside the
+ *    file's pages before this code (or a caller, via rec->payload) touches
+ *    it (span_in_file).
+ * 3. What is left is a damaged branch or leaf page: node offsets or sizes
+ *    that LMDB follows out of its page.  Checking those from outside would
+ *    mean re-implementing LMDB's B-tree walk, so instead every reader call
+ *    that enters LMDB runs under a fault trap: handlers for SIGSEGV and
+ *    SIGBUS, and LMDB's assert callback, siglongjmp() back to the call,
+ *    which marks the reader damaged and returns JOURNAL_E_DAMAGED naming
+ *    the page it faulted in and the last good key.
+ *
+ * Why jumping out of LMDB is acceptable here, though not in general: a
+ * reader only runs read-only transactions.  While it walks pages LMDB holds
+ * no lock and allocates nothing (the reader-table mutex is taken only when a
+ * thread first gets its reader slot, and renewing reads only the meta pages
+ * that layer 1 checked), and the fault is a read of our own private map, so
+ * no shared state is left half-written.  After the jump the reader never
+ * uses that transaction or cursor again except to free them:
+ * mdb_cursor_close, mdb_txn_abort and mdb_env_close free memory, release
+ * the reader slot and unmap, and none of them walks a page.  A fault
+ * outside a trap (another thread, other code) is not ours: the handler puts
+ * the previous disposition back and returns, so the fault happens again and
+ * ends the process as it did before this code was installed.
+ *
+ * Why not a forked child: tail, export and replay iterate records in their
+ * own process, through this API, so a child would have to stream every
+ * record back through a pipe, and a one-off checking child would double
+ * the cost of every open (and still race a live writer).  The trap costs
+ * one sigsetjmp per call and no system call.
+ */
+
+/* LMDB 0.9's on-disk meta page, data format version 1 on a 64-bit host: a
+ * 16-byte page header (page number 8, pad 2, flags 2, lower/upper 4), then
+ * MDB_meta: magic 4, version 4, fixed-map address 8, map size 8, two MDB_db
+ * of 48 bytes (free pages, then the main database; the free one's first 4
+ * bytes hold the page size), the last page in use 8, the transaction id 8.
+ * In MDB_db: flags 2 at 4, depth 2 at 6, root page 8 at 40.  Read off the
+ * dump of a journal this LMDB wrote, against mdb_env_info() and
+ * mdb_env_stat() of it; were they wrong, check_data_file would refuse
+ * every sound journal, and every journal test would fail. */
+#define LMDB_PAGE_HDR 16
+#define LMDB_P_META 0x08u
+#define LMDB_MAGIC 0xBEEFC0DEu
+#define LMDB_DATA_VERSION 1u
+#define LMDB_META_DBS 24
+#define LMDB_DB_SIZE 48
+#define LMDB_DB_ROOT 40
+#define LMDB_META_LAST_PG 120
+#define LMDB_META_TXNID 128
+#define LMDB_META_END 136
+#define LMDB_META_BYTES (LMDB_PAGE_HDR + LMDB_META_END)
+#define LMDB_NO_PAGE UINT64_MAX           /* P_INVALID: an empty database */
+#define LMDB_MIN_PSIZE 512u
+#define LMDB_MAX_PSIZE 65536u
+
+static int fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static uint64_t get_u64(const unsigned char *p) { uint64_t x; memcpy(&x, p, sizeof x); return x; }
+static uint32_t get_u32(const unsigned char *p) { uint32_t x; memcpy(&x, p, sizeof x); return x; }
+static uint16_t get_u16(const unsigned char *p) { uint16_t x; memcpy(&x, p, sizeof x); return x; }
+
+/* One meta page (n = 0 or 1).  file_pages 0: not known yet (page 0 gives
+ * the page size).  Sets *psize from page 0; page 1 must agree. */
+static int check_meta_page(const char *dir, const unsigned char *pg, uint64_t n, uint64_t file_pages,
+			   uint32_t *psize, char *err, size_t errlen)
+{
+	const unsigned char *m = pg + LMDB_PAGE_HDR;
+	uint32_t magic = get_u32(m), version = get_u32(m + 4), ps = get_u32(m + LMDB_META_DBS);
+	uint64_t last = get_u64(m + LMDB_META_LAST_PG);
+	/* No magic in page 0: not LMDB at all, or its first page is gone. */
+	if (n == 0 && magic != LMDB_MAGIC)
+		return fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
+			    "%s: data.mdb page 0 is not an LMDB meta page (magic 0x%08" PRIx32
+			    "): not an FKS journal, or one whose meta page 0 is destroyed", dir, magic);
+	if (!(get_u16(pg + 10) & LMDB_P_META) || magic != LMDB_MAGIC || get_u64(pg) != n)
+		return fail(err, errlen, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb is damaged: page %" PRIu64 " is not an LMDB meta page "
+			    "(page number %" PRIu64 ", flags 0x%x, magic 0x%08" PRIx32 ")",
+			    dir, n, get_u64(pg), get_u16(pg + 10), magic);
+	if (version != LMDB_DATA_VERSION)
+		return fail(err, errlen, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb meta page %" PRIu64 ": LMDB data version %" PRIu32 ", this LMDB reads %u",
+			    dir, n, version, LMDB_DATA_VERSION);
+	if (ps < LMDB_MIN_PSIZE || ps > LMDB_MAX_PSIZE || (ps & (ps - 1)) || (n == 1 && ps != *psize))
+		return fail(err, errlen, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb is damaged: meta page %" PRIu64 " gives a page size of %" PRIu32 " bytes",
+			    dir, n, ps);
+	*psize = ps;
+	if (!file_pages)
+		return JOURNAL_OK;
+	if (last < 1 || last >= file_pages)
+		return fail(err, errlen, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb is damaged: meta page %" PRIu64 " says page %" PRIu64
+			    " is in use, but the file has pages 0..%" PRIu64 " (truncated?)",
+			    dir, n, last, file_pages - 1);
+	for (int db = 0; db < 2; db++) {
+		uint64_t root = get_u64(m + LMDB_META_DBS + db * LMDB_DB_SIZE + LMDB_DB_ROOT);
+		if (root != LMDB_NO_PAGE && (root < 2 || root > last))
+			return fail(err, errlen, JOURNAL_E_DAMAGED,
+				    "%s: data.mdb is damaged: meta page %" PRIu64 " puts the %s database's root at page %" PRIu64
+				    ", outside the data pages 2..%" PRIu64,
+				    dir, n, db ? "main" : "free-page", root, last);
+	}
+	return JOURNAL_OK;
+}
+
+/* What check_data_file learned, for the reader's bounds. */
+struct data_file {
+	uint32_t psize;
+	uint64_t pages;
+	uint64_t main_root;                  /* of the newer meta page, for messages */
+	unsigned char meta0[LMDB_META_BYTES]; /* to find LMDB's map (map_base) */
+};
+
+/* Layer 1: data.mdb may be handed to LMDB.  An empty file is NOT_JOURNAL
+ * (a writer creating it writes both meta pages at once); any other problem
+ * is JOURNAL_E_DAMAGED naming the page. */
+static int check_data_file(const char *dir, const char *path, struct data_file *df, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", path, strerror(e));
+	}
+	unsigned char m1[LMDB_META_BYTES];
+	uint64_t size = (uint64_t)st.st_size;
+	int rc = JOURNAL_OK;
+	if (size == 0)
+		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: data.mdb is empty (no meta page 0): not an FKS journal",
+			  dir);
+	else if (size < LMDB_META_BYTES || pread(fd, df->meta0, sizeof df->meta0, 0) != (ssize_t)sizeof df->meta0)
+		rc = fail(err, errlen, JOURNAL_E_DAMAGED, "%s: data.mdb is %" PRIu64 " bytes: truncated inside meta page 0",
+			  dir, size);
+	else if (!(rc = check_meta_page(dir, df->meta0, 0, 0, &df->psize, err, errlen))) {
+		if (size % df->psize || size < 2u * df->psize)
+			rc = fail(err, errlen, JOURNAL_E_DAMAGED,
+				  "%s: data.mdb is %" PRIu64 " bytes, not whole %" PRIu32 "-byte pages holding both meta "
+				  "pages: truncated inside page %" PRIu64,
+				  dir, size, df->psize, size / df->psize);
+		else if (pread(fd, m1, sizeof m1, df->psize) != (ssize_t)sizeof m1)
+			rc = fail(err, errlen, JOURNAL_E_SYS, "%s: reading meta page 1: %s", path, strerror(errno));
+		else {
+			df->pages = size / df->psize;
+			if (!(rc = check_meta_page(dir, df->meta0, 0, df->pages, &df->psize, err, errlen)))
+				rc = check_meta_page(dir, m1, 1, df->pages, &df->psize, err, errlen);
+			const unsigned char *newer = get_u64(m1 + LMDB_PAGE_HDR + LMDB_META_TXNID) >
+							     get_u64(df->meta0 + LMDB_PAGE_HDR + LMDB_META_TXNID)
+						     ? m1 : df->meta0;
+			df->main_root = get_u64(newer + LMDB_PAGE_HDR + LMDB_META_DBS + LMDB_DB_SIZE + LMDB_DB_ROOT);
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* Layer 3: the trap.  Per thread: only the thread inside a reader call
+ * jumps; a fault in any other thread goes to the previous disposition. */
+struct trap_report {
+	int sig;                             /* SIGSEGV, SIGBUS, or SIGABRT for an LMDB assertion */
+	const void *addr;                    /* the faulting address, if a fault */
+	char assertion[160];
+};
+static _Thread_local sigjmp_buf *trap_jump;
+static _Thread_local struct trap_report trap_seen;
+static struct sigaction prev_segv, prev_bus;
+static pthread_once_t trap_once = PTHREAD_ONCE_INIT;
+
+static void on_fault(int sig, siginfo_t *si, void *uctx)
+{
+	(void)uctx;
+	sigjmp_buf *jb = trap_jump;
+	if (jb) {
+		trap_jump = NULL;
+		trap_seen.sig = sig;
+		trap_seen.addr = si->si_addr;
+		siglongjmp(*jb, 1);
+	}
+	sigaction(sig, sig == SIGBUS ? &prev_bus : &prev_segv, NULL);
+}
+
+/* LMDB calls this before printing the failed assertion and aborting. */
+static void on_lmdb_assert(MDB_env *env, const char *msg)
+{
+	(void)env;
+	sigjmp_buf *jb = trap_jump;
+	if (!jb)
+		return;
+	trap_jump = NULL;
+	trap_seen.sig = SIGABRT;
+	trap_seen.addr = NULL;
+	snprintf(trap_seen.assertion, sizeof trap_seen.assertion, "%s", msg);
+	siglongjmp(*jb, 1);
+}
+
+static void install_fault_handlers(void)
+{
+	/* SA_NODEFER: the jump out of the handler then leaves no signal
+	 * blocked, so sigsetjmp need not save the mask (no system call). */
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &prev_segv);
+	sigaction(SIGBUS, &sa, &prev_bus);
+}
+
+/* fn(ctx) under the trap: its status, or JOURNAL_E_DAMAGED with *rep set
+ * when it faulted.  Not nested: fn must not call run_trapped. */
+static int run_trapped(int (*fn)(void *), void *ctx, struct trap_report *rep)
+{
+	pthread_once(&trap_once, install_fault_handlers);
+	sigjmp_buf jb;
+	memset(rep, 0, sizeof *rep);
+	if (sigsetjmp(jb, 0)) {
+		*rep = trap_seen;
+		return JOURNAL_E_DAMAGED;
+	}
+	trap_jump = &jb;
+	int rc = fn(ctx);
+	trap_jump = NULL;
+	return rc;
+}
+
 struct journal_reader {
 	MDB_env *env;
 	MDB_dbi events, meta_dbi;
@@ -97,8 +338,14 @@ struct journal_reader {
 	bool live;                           /* txn renewed, cursor positioned */
 	uint32_t in_snapshot;
 	uint64_t next_seq;
+	bool damaged;                        /* JOURNAL_E_DAMAGED from now on */
+	MDB_txn *open_txn;                   /* the opening transaction, while open */
+	const unsigned char *map;            /* LMDB's map of data.mdb; NULL: not found */
+	uint64_t file_bytes;                 /* data.mdb's size at the last renew */
+	struct data_file file;
 	char err[MSG_MAX];
 	char dir[PATH_MAX];
+	char data_path[PATH_MAX + 32];
 	struct journal_meta meta;
 };
 
@@ -119,6 +366,7 @@ const char *journal_strerror(int status)
 	case JOURNAL_E_LMDB: return "LMDB error";
 	case JOURNAL_E_INVALID: return "invalid argument";
 	case JOURNAL_E_FAILED: return "an earlier commit failed";
+	case JOURNAL_E_DAMAGED: return "journal file damaged";
 	}
 	return "unknown journal error";
 }
@@ -792,21 +1040,116 @@ out_free:
 
 /* ---- the reader -------------------------------------------------------- */
 
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
+{
+	MDB_val k = { strlen(key), (void *)key };
+	return mdb_get(txn, dbi, &k, v);
+}
+
+/* LMDB's errors that mean its pages are not what it expects. */
+static bool lmdb_damage(int rc)
+{
+	return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_CURSOR_FULL || rc == MDB_BAD_TXN ||
+	       rc == MDB_INCOMPATIBLE;
+}
+
+/* Where reading got to, for messages: after the last key read whole. */
+static void reader_position(const struct journal_reader *r, char *buf, size_t cap)
+{
+	if (r->next_seq > 1)
+		snprintf(buf, cap, "after key %" PRIu64, r->next_seq - 1);
+	else
+		snprintf(buf, cap, "before key 1");
+}
+
+/* Find LMDB's map from a pointer into a page of it that is known sound (the
+ * metadata's leaf): its header holds its page number, and page 0 is the
+ * meta page.  Only when LMDB's pages are the system's, so that the map is
+ * aligned to them; otherwise r->map stays NULL and the trap is the guard. */
+static void locate_map(struct journal_reader *r, const void *inside)
+{
+	long sys = sysconf(_SC_PAGESIZE);
+	uint64_t ps = r->file.psize;
+	r->map = NULL;
+	if (sys <= 0 || (uint64_t)sys != ps)
+		return;
+	uintptr_t page = (uintptr_t)inside & ~(uintptr_t)(ps - 1);
+	uint64_t pgno = get_u64((const unsigned char *)page);
+	if (pgno < 2 || pgno >= r->file.pages || page < pgno * ps)
+		return;
+	const unsigned char *base = (const unsigned char *)(page - pgno * ps);
+	/* The header and magic: the rest of a meta page changes with commits. */
+	if (!memcmp(base, r->file.meta0, LMDB_PAGE_HDR + 8))
+		r->map = base;
+}
+
+/* Layer 2: a key or value must lie in the file's pages (past the metas). */
+static bool span_in_file(const struct journal_reader *r, const MDB_val *v)
+{
+	if (!r->map)
+		return true;
+	uintptr_t a = (uintptr_t)v->mv_data, lo = (uintptr_t)r->map + 2u * r->file.psize;
+	return a >= lo && v->mv_size <= r->file_bytes && a - (uintptr_t)r->map <= r->file_bytes - v->mv_size;
+}
+
+/* The trap fired: name the signal, the page and the last good key, and
+ * never use the transaction again except to free it. */
+static int reader_trapped(struct journal_reader *r, const struct trap_report *rep)
+{
+	char where[48], what[256];
+	reader_position(r, where, sizeof where);
+	const char *sig = rep->sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
+	uintptr_t a = (uintptr_t)rep->addr, base = (uintptr_t)r->map;
+	if (rep->sig == SIGABRT)
+		snprintf(what, sizeof what, "an LMDB assertion failed (%s)", rep->assertion);
+	else if (r->map && a >= base && (a - base) / r->file.psize < ((uint64_t)1 << 40))
+		snprintf(what, sizeof what, "%s reading page %" PRIu64 "%s", sig, (uint64_t)((a - base) / r->file.psize),
+			 a - base >= r->file_bytes ? ", past the end of the file" : "");
+	else
+		snprintf(what, sizeof what, "%s reading outside the file's pages", sig);
+	r->damaged = true;
+	r->live = false;
+	return fail(r->err, sizeof r->err, JOURNAL_E_DAMAGED, "%s: data.mdb is damaged: %s, %s; reading stops here",
+		    r->dir, what, where);
+}
+
+/* fn(ctx) under the trap, for a reader: damaged stays damaged. */
+static int reader_call(struct journal_reader *r, int (*fn)(void *), void *ctx)
+{
+	if (r->damaged)
+		return JOURNAL_E_DAMAGED;
+	struct trap_report rep;
+	int rc = run_trapped(fn, ctx, &rep);
+	if (rc == JOURNAL_E_DAMAGED && rep.sig)
+		return reader_trapped(r, &rep);
+	if (rc == JOURNAL_E_DAMAGED)
+		r->damaged = true;
+	return rc;
+}
+
 /* Renew the read transaction, following a map the writer has grown. */
 static int reader_begin(struct journal_reader *r)
 {
+	struct stat st;
+	if (stat(r->data_path, &st))
+		return fail(r->err, sizeof r->err, JOURNAL_E_SYS, "%s: %s", r->data_path, strerror(errno));
+	r->file_bytes = (uint64_t)st.st_size;
 	int rc = mdb_txn_renew(r->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Adopt the writer's size; no transaction of ours is active. */
 		rc = mdb_env_set_mapsize(r->env, 0);
 		if (!rc)
 			rc = mdb_txn_renew(r->txn);
+		MDB_val v;
+		r->map = NULL; /* remapped: find it again */
+		if (!rc && meta_get(r->txn, r->meta_dbi, "journal_format", &v) == 0)
+			locate_map(r, v.mv_data);
 	}
 	if (!rc)
 		rc = mdb_cursor_renew(r->txn, r->cur);
 	if (rc)
-		return fail(r->err, sizeof r->err, lmdb_status(rc), "%s: starting a read transaction: %s", r->dir,
-			    mdb_strerror(rc));
+		return fail(r->err, sizeof r->err, lmdb_damage(rc) ? JOURNAL_E_DAMAGED : lmdb_status(rc),
+			    "%s: starting a read transaction: %s", r->dir, mdb_strerror(rc));
 	r->live = true;
 	r->in_snapshot = 0;
 	return JOURNAL_OK;
@@ -817,12 +1160,6 @@ static void reader_end(struct journal_reader *r)
 	if (r->live)
 		mdb_txn_reset(r->txn);
 	r->live = false;
-}
-
-static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
-{
-	MDB_val k = { strlen(key), (void *)key };
-	return mdb_get(txn, dbi, &k, v);
 }
 
 static bool parse_u64_text(const MDB_val *v, uint64_t *out)
@@ -864,6 +1201,10 @@ static int need(struct journal_reader *r, MDB_txn *txn, const char *key, MDB_val
 	int rc = meta_get(txn, r->meta_dbi, key, v);
 	if (rc == MDB_NOTFOUND)
 		return fail(err, errlen, JOURNAL_E_META, "%s: metadata has no '%s'", r->dir, key);
+	if (lmdb_damage(rc))
+		return fail(err, errlen, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb is damaged: reading metadata '%s' (main database root page %" PRIu64 "): %s",
+			    r->dir, key, r->file.main_root, mdb_strerror(rc));
 	if (rc)
 		return fail(err, errlen, lmdb_status(rc), "%s: reading metadata '%s': %s", r->dir, key, mdb_strerror(rc));
 	return JOURNAL_OK;
@@ -952,6 +1293,76 @@ static int read_meta(struct journal_reader *r, MDB_txn *txn, char *err, size_t e
 	return JOURNAL_OK;
 }
 
+struct open_ctx {
+	struct journal_reader *r;
+	char *err;
+	size_t errlen;
+};
+
+/* The LMDB part of opening, under the trap: the environment, the metadata,
+ * the events database and the read handle.  What it leaves open, the caller
+ * frees on failure (r->open_txn, r->txn, r->cur, r->env). */
+static int open_env(void *arg)
+{
+	struct open_ctx *c = arg;
+	struct journal_reader *r = c->r;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	const char *dir = r->dir;
+	int rc;
+	if ((rc = mdb_env_create(&r->env)) || (rc = mdb_env_set_maxdbs(r->env, 2)) ||
+	    (rc = mdb_env_set_assert(r->env, on_lmdb_assert)))
+		return fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+	rc = mdb_env_open(r->env, dir, MDB_RDONLY, 0600);
+	if (rc) {
+		int status = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc);
+		return fail(err, errlen, status, "%s: not an FKS journal: data.mdb: %s", dir, mdb_strerror(rc));
+	}
+	rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &r->open_txn);
+	if (rc == MDB_MAP_RESIZED && !(rc = mdb_env_set_mapsize(r->env, 0)))
+		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &r->open_txn);
+	if (rc) {
+		r->open_txn = NULL;
+		return fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+	}
+	rc = mdb_dbi_open(r->open_txn, META_DB, 0, &r->meta_dbi);
+	if (lmdb_damage(rc) && rc != MDB_INCOMPATIBLE)
+		return fail(err, errlen, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb is damaged: the main database (root page %" PRIu64 "): %s", dir,
+			    r->file.main_root, mdb_strerror(rc));
+	if (rc)
+		return fail(err, errlen, rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc),
+			    "%s: an LMDB environment without FKS journal metadata: not an FKS journal", dir);
+	if ((rc = read_meta(r, r->open_txn, err, errlen)))
+		return rc;
+	MDB_val v;
+	if (meta_get(r->open_txn, r->meta_dbi, "journal_format", &v) == 0)
+		locate_map(r, v.mv_data);
+	unsigned flags = 0;
+	rc = mdb_dbi_open(r->open_txn, EVENTS_DB, 0, &r->events);
+	if (!rc)
+		rc = mdb_dbi_flags(r->open_txn, r->events, &flags);
+	if (rc || !(flags & MDB_INTEGERKEY))
+		return fail(err, errlen, lmdb_damage(rc) ? JOURNAL_E_DAMAGED : JOURNAL_E_NOT_JOURNAL,
+			    "%s: no events database of the journal format%s%s", dir,
+			    lmdb_damage(rc) ? ": data.mdb is damaged: " : ": not an FKS journal",
+			    lmdb_damage(rc) ? mdb_strerror(rc) : "");
+	/* Committing (not resetting) keeps the database handles for later. */
+	rc = mdb_txn_commit(r->open_txn);
+	r->open_txn = NULL;
+	if (!rc)
+		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &r->txn);
+	if (rc)
+		r->txn = NULL;
+	if (!rc)
+		rc = mdb_cursor_open(r->txn, r->events, &r->cur);
+	if (rc)
+		return fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
+	r->live = true;
+	reader_end(r);
+	return JOURNAL_OK;
+}
+
 int journal_open_reader(const char *dir, struct journal_reader **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -965,80 +1376,33 @@ int journal_open_reader(const char *dir, struct journal_reader **out, char *err,
 			    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: not a directory, so not an FKS journal", dir);
-	char data[PATH_MAX + 32];
-	snprintf(data, sizeof data, "%s/data.mdb", dir);
-	/* LMDB would create lock.mdb before failing on a missing data.mdb:
-	 * check first, so a reader never writes into a stranger's directory. */
-	if (stat(data, &st))
-		return fail(err, errlen, errno == ENOENT ? JOURNAL_E_NOT_JOURNAL : JOURNAL_E_SYS,
-			    "%s: not an FKS journal (no data.mdb)", dir);
-
 	struct journal_reader *r = calloc(1, sizeof *r);
 	if (!r)
 		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(ENOMEM));
 	snprintf(r->dir, sizeof r->dir, "%s", dir);
-	MDB_txn *txn = NULL;
-	int rc;
-	if ((rc = mdb_env_create(&r->env)) || (rc = mdb_env_set_maxdbs(r->env, 2))) {
-		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
-		goto out_free;
+	snprintf(r->data_path, sizeof r->data_path, "%s/data.mdb", dir);
+	/* LMDB would create lock.mdb before failing on a missing data.mdb:
+	 * check first, so a reader never writes into a stranger's directory. */
+	int rc = JOURNAL_OK;
+	if (stat(r->data_path, &st))
+		rc = fail(err, errlen, errno == ENOENT ? JOURNAL_E_NOT_JOURNAL : JOURNAL_E_SYS,
+			  "%s: not an FKS journal (no data.mdb)", dir);
+	else if (!(rc = check_data_file(dir, r->data_path, &r->file, err, errlen))) {
+		r->file_bytes = r->file.pages * r->file.psize;
+		struct open_ctx c = { r, err, errlen };
+		struct trap_report rep;
+		rc = run_trapped(open_env, &c, &rep);
+		if (rc == JOURNAL_E_DAMAGED && rep.sig) {
+			reader_trapped(r, &rep);
+			fail(err, errlen, rc, "%s (while opening)", r->err);
+		}
 	}
-	rc = mdb_env_open(r->env, dir, MDB_RDONLY, 0600);
-	if (rc) {
-		int status = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc);
-		rc = fail(err, errlen, status, "%s: not an FKS journal: data.mdb: %s", dir, mdb_strerror(rc));
-		goto out_free;
+	if (rc == JOURNAL_OK) {
+		*out = r;
+		return JOURNAL_OK;
 	}
-	rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-	if (rc == MDB_MAP_RESIZED && !(rc = mdb_env_set_mapsize(r->env, 0)))
-		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-	if (rc) {
-		txn = NULL;
-		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
-		goto out_free;
-	}
-	rc = mdb_dbi_open(txn, META_DB, 0, &r->meta_dbi);
-	if (rc) {
-		rc = fail(err, errlen, rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc),
-			  "%s: an LMDB environment without FKS journal metadata: not an FKS journal", dir);
-		goto out_free;
-	}
-	if ((rc = read_meta(r, txn, err, errlen)))
-		goto out_free;
-	unsigned flags = 0;
-	rc = mdb_dbi_open(txn, EVENTS_DB, 0, &r->events);
-	if (!rc)
-		rc = mdb_dbi_flags(txn, r->events, &flags);
-	if (rc || !(flags & MDB_INTEGERKEY)) {
-		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL, "%s: no events database of the journal format: not an FKS journal",
-			  dir);
-		goto out_free;
-	}
-	/* Committing (not resetting) keeps the database handles for later. */
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (!rc)
-		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &r->txn);
-	if (!rc && (rc = mdb_cursor_open(r->txn, r->events, &r->cur))) {
-		mdb_txn_abort(r->txn);
-		r->txn = NULL;
-	}
-	if (rc) {
-		r->txn = NULL;
-		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
-		goto out_free;
-	}
-	r->live = true;
-	reader_end(r);
-	*out = r;
-	return JOURNAL_OK;
-
-out_free:
-	if (txn)
-		mdb_txn_abort(txn);
-	if (r->env)
-		mdb_env_close(r->env);
-	free(r);
+	r->live = false;
+	journal_reader_close(r);
 	return rc;
 }
 
@@ -1052,9 +1416,12 @@ void journal_reader_close(struct journal_reader *r)
 		return;
 	if (r->cur)
 		mdb_cursor_close(r->cur);
+	if (r->open_txn)
+		mdb_txn_abort(r->open_txn);
 	if (r->txn)
 		mdb_txn_abort(r->txn);
-	mdb_env_close(r->env);
+	if (r->env)
+		mdb_env_close(r->env);
 	free(r);
 }
 
@@ -1066,8 +1433,14 @@ void journal_seek(struct journal_reader *r, uint64_t seq)
 
 static int cursor_failed(struct journal_reader *r, int rc, const char *what)
 {
+	char where[48];
 	reader_end(r);
-	return fail(r->err, sizeof r->err, lmdb_status(rc), "%s: %s: %s", r->dir, what, mdb_strerror(rc));
+	if (!lmdb_damage(rc))
+		return fail(r->err, sizeof r->err, lmdb_status(rc), "%s: %s: %s", r->dir, what, mdb_strerror(rc));
+	reader_position(r, where, sizeof where);
+	r->damaged = true;
+	return fail(r->err, sizeof r->err, JOURNAL_E_DAMAGED, "%s: data.mdb is damaged: %s, %s: %s", r->dir, what,
+		    where, mdb_strerror(rc));
 }
 
 /* The key at the cursor, or JOURNAL_E_CORRUPT when it is not 8 bytes. */
@@ -1080,8 +1453,16 @@ static int key_seq(struct journal_reader *r, const MDB_val *k, uint64_t *seq)
 	return JOURNAL_OK;
 }
 
-int journal_bounds(struct journal_reader *r, uint64_t *first, uint64_t *last)
+struct bounds_ctx {
+	struct journal_reader *r;
+	uint64_t *first, *last;
+};
+
+static int bounds_body(void *arg)
 {
+	struct bounds_ctx *c = arg;
+	struct journal_reader *r = c->r;
+	uint64_t *first = c->first, *last = c->last;
 	MDB_val k, v;
 	*first = *last = 0;
 	reader_end(r);
@@ -1105,9 +1486,27 @@ out:
 	return rc;
 }
 
-int journal_seek_last(struct journal_reader *r, uint64_t n,
-		      bool (*match)(const struct journal_record *rec, void *ctx), void *ctx)
+int journal_bounds(struct journal_reader *r, uint64_t *first, uint64_t *last)
 {
+	*first = *last = 0;
+	struct bounds_ctx c = { r, first, last };
+	return reader_call(r, bounds_body, &c);
+}
+
+struct seek_last_ctx {
+	struct journal_reader *r;
+	uint64_t n;
+	bool (*match)(const struct journal_record *rec, void *ctx);
+	void *ctx;
+};
+
+static int seek_last_body(void *arg)
+{
+	struct seek_last_ctx *c = arg;
+	struct journal_reader *r = c->r;
+	uint64_t n = c->n;
+	bool (*match)(const struct journal_record *, void *) = c->match;
+	void *ctx = c->ctx;
 	MDB_val k, v;
 	struct journal_record rec;
 	char why[128];
@@ -1120,7 +1519,8 @@ int journal_seek_last(struct journal_reader *r, uint64_t n,
 	if (rc == 0 && key_seq(r, &k, &last))
 		rc = MDB_NOTFOUND; /* a damaged last key: start from the front */
 	while (rc == 0 && count < n) {
-		if (key_seq(r, &k, &seq) == JOURNAL_OK && journal_decode(v.mv_data, v.mv_size, &rec, why, sizeof why) == 0) {
+		if (span_in_file(r, &v) && key_seq(r, &k, &seq) == JOURNAL_OK &&
+		    journal_decode(v.mv_data, v.mv_size, &rec, why, sizeof why) == 0) {
 			rec.seq = seq;
 			if (!match || match(&rec, ctx)) {
 				count++;
@@ -1139,8 +1539,23 @@ int journal_seek_last(struct journal_reader *r, uint64_t n,
 	return JOURNAL_OK;
 }
 
-int journal_read(struct journal_reader *r, struct journal_record *rec)
+int journal_seek_last(struct journal_reader *r, uint64_t n,
+		      bool (*match)(const struct journal_record *rec, void *ctx), void *ctx)
 {
+	struct seek_last_ctx c = { r, n, match, ctx };
+	return reader_call(r, seek_last_body, &c);
+}
+
+struct read_ctx {
+	struct journal_reader *r;
+	struct journal_record *rec;
+};
+
+static int read_body(void *arg)
+{
+	struct read_ctx *c = arg;
+	struct journal_reader *r = c->r;
+	struct journal_record *rec = c->rec;
 	MDB_val k, v;
 	int rc;
 	if (r->live && r->in_snapshot >= READ_CHUNK)
@@ -1162,6 +1577,14 @@ int journal_read(struct journal_reader *r, struct journal_record *rec)
 	if (rc)
 		return cursor_failed(r, rc, "reading");
 	r->in_snapshot++;
+	if (!span_in_file(r, &k) || !span_in_file(r, &v)) {
+		char where[48];
+		reader_position(r, where, sizeof where);
+		reader_end(r);
+		r->damaged = true;
+		return fail(r->err, sizeof r->err, JOURNAL_E_DAMAGED,
+			    "%s: data.mdb is damaged: the record %s lies outside the file's pages", r->dir, where);
+	}
 	uint64_t seq = 0;
 	if ((rc = key_seq(r, &k, &seq))) {
 		rec->seq = r->next_seq++;
@@ -1175,9 +1598,21 @@ int journal_read(struct journal_reader *r, struct journal_record *rec)
 	return 1;
 }
 
-int journal_disk_usage(struct journal_reader *r, struct journal_disk *out)
+int journal_read(struct journal_reader *r, struct journal_record *rec)
 {
-	memset(out, 0, sizeof *out);
+	struct read_ctx c = { r, rec };
+	return reader_call(r, read_body, &c);
+}
+
+struct disk_ctx {
+	struct journal_reader *r;
+	struct journal_disk *out;
+};
+
+static int disk_usage_body(void *arg)
+{
+	struct journal_reader *r = ((struct disk_ctx *)arg)->r;
+	struct journal_disk *out = ((struct disk_ctx *)arg)->out;
 	char data[PATH_MAX + 32];
 	snprintf(data, sizeof data, "%s/data.mdb", r->dir);
 	struct stat st;
@@ -1204,6 +1639,13 @@ int journal_disk_usage(struct journal_reader *r, struct journal_disk *out)
 	return JOURNAL_OK;
 }
 
+int journal_disk_usage(struct journal_reader *r, struct journal_disk *out)
+{
+	memset(out, 0, sizeof *out);
+	struct disk_ctx c = { r, out };
+	return reader_call(r, disk_usage_body, &c);
+}
+
 /* ---- rotation ------------------------------------------------------------ */
 
 /* Is a writer holding dir's writer.lock?  Returns JOURNAL_OK when not. */
@@ -1226,6 +1668,14 @@ static int check_not_locked(const char *dir, char *err, size_t errlen)
 	}
 	close(fd); /* drops the probe's lock, if it got one */
 	return rc;
+}
+
+static bool has_writer_lock(const char *dir)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static bool dir_is_empty(const char *dir)
@@ -1268,7 +1718,9 @@ int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_
 	if (rc == JOURNAL_OK) {
 		start_ns = journal_reader_meta(r)->start_time_ns;
 		journal_reader_close(r);
-	} else if (rc == JOURNAL_E_VERSION || rc == JOURNAL_E_META) {
+	} else if (rc == JOURNAL_E_VERSION || rc == JOURNAL_E_META || (rc == JOURNAL_E_DAMAGED && has_writer_lock(dir))) {
+		/* A damaged journal (a crash, a bad disk) is still a journal this
+		 * code wrote, as its writer.lock says: keep it, aside, for study. */
 		char data[PATH_MAX + 32];
 		snprintf(data, sizeof data, "%s/data.mdb", dir);
 		if (stat(data, &st) == 0)

@@ -86,6 +86,9 @@ enum journal_status {
 	JOURNAL_E_LMDB = -9,        /* LMDB failed; its message is in ours */
 	JOURNAL_E_INVALID = -10,    /* a bad argument: unknown event type, payload too large */
 	JOURNAL_E_FAILED = -11,     /* an earlier commit failed; the writer is unusable */
+	JOURNAL_E_DAMAGED = -12,    /* data.mdb's structure is damaged (truncated, a bad
+				       meta or B-tree page): the message names the page
+				       or the last good key; reading cannot go on */
 };
 
 /* A short static description of a status; never NULL. */
@@ -281,7 +284,8 @@ int journal_close(struct journal *j);
  * Refused: JOURNAL_E_LOCKED (a live writer; its pid is named),
  * JOURNAL_E_NOT_JOURNAL (dir holds something else: never moved or touched).
  * A journal of another layout version is still moved, dated by data.mdb's
- * modification time.
+ * modification time, and so is a damaged one (JOURNAL_E_DAMAGED: truncated,
+ * a bad page) when its writer.lock shows that a journal writer made it.
  */
 int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_t errlen);
 
@@ -309,8 +313,15 @@ struct journal_reader;
  * Open a journal read-only (MDB_RDONLY), while its writer runs or not, and
  * read and check its metadata.  JOURNAL_E_NOENT, JOURNAL_E_NOT_JOURNAL (no
  * data.mdb, not LMDB, no FKS metadata), JOURNAL_E_VERSION (another journal
- * format or event layout: the message names both numbers), JOURNAL_E_META.
+ * format or event layout: the message names both numbers), JOURNAL_E_META,
+ * JOURNAL_E_DAMAGED (data.mdb truncated, not whole pages, or a meta page
+ * wrong: checked before LMDB maps the file, the message names the page).
  * Creates nothing in a directory that is not a journal.
+ *
+ * Every reading function below survives a damaged file: a page LMDB cannot
+ * walk is JOURNAL_E_DAMAGED with the page or last good key in the message,
+ * never a crash (journal.c, "Damaged files", says how).  After it the
+ * reader returns JOURNAL_E_DAMAGED from every call; close it.
  */
 int journal_open_reader(const char *dir, struct journal_reader **out, char *err, size_t errlen);
 
@@ -339,7 +350,8 @@ int journal_seek_last(struct journal_reader *r, uint64_t n,
  *
  * JOURNAL_E_CORRUPT: the record with key rec->seq does not decode (the
  * message says why); the reader has moved past it, so the caller may count
- * it and go on.
+ * it and go on.  JOURNAL_E_DAMAGED: the file's structure is broken at
+ * this point; nothing further can be read.
  */
 int journal_read(struct journal_reader *r, struct journal_record *rec);
 

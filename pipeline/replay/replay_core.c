@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pipeline/replay/replay_int.h"
+#include "shm/event_build.h"
 #include "shm/fixed.h"
 
 static uint32_t owner_home(uint64_t id)
@@ -71,18 +72,11 @@ static void emit_applied(struct replay_core *c, unsigned stage, uint64_t *seq, u
 			 const union fks_event *rep)
 {
 	union fks_event m;
+	struct fks_event_hdr h;
 	memset(&m, 0, sizeof m);
-	m.h.type = FKS_EV_APPLIED;
-	m.h.source = (uint8_t)stage;
-	m.h.flags = FKS_EVF_REPLAY;
-	m.h.instrument = rep->h.instrument;
-	m.h.seq = ++*seq;
-	m.h.event_time_ns = rep->h.event_time_ns;
-	m.h.recv_time_ns = rep->h.recv_time_ns;
-	m.applied.applied_seq = rep->h.seq;
-	m.applied.input_pos = pos;
-	m.applied.applied_source = rep->h.source;
-	m.applied.applied_type = rep->h.type;
+	fks_hdr_from_cause(&h, FKS_EV_APPLIED, stage, ++*seq, &rep->h);
+	h.flags = FKS_EVF_REPLAY;
+	fks_build_applied(&m.applied, &h, &rep->h, pos);
 	c->c.applied++;
 	emit(c, &m);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gateway/position.h"
+#include "shm/event_build.h"
 #include "pipeline/runtime/stage_int.h"
 #include "pipeline/runtime/venue_driver.h"
 #include "shm/fixed.h"
@@ -211,12 +212,12 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 			/* No order leaves once the kill switch is on; the strategy
 			 * and risk learn of it through a venue-style reject. */
 			union fks_event rej;
+			struct fks_event_hdr h;
 			memset(&rej, 0, sizeof rej);
-			rej.order_reject.h = ev->h;
-			rej.order_reject.h.type = FKS_EV_ORDER_REJECT;
-			rej.order_reject.h.source = FKS_STAGE_GATEWAY;
-			rej.order_reject.order_id = ev->order_new.order_id;
-			rej.order_reject.reason = FKS_GATEWAY_REJ_KILL_SWITCH;
+			/* seq: gateway_emit numbers it */
+			fks_hdr_from_cause_with_flags(&h, FKS_EV_ORDER_REJECT, FKS_STAGE_GATEWAY, ev->h.seq, &ev->h);
+			fks_build_order_reject(&rej.order_reject, &h, ev->order_new.order_id,
+					       FKS_GATEWAY_REJ_KILL_SWITCH);
 			stats_add(&st->counter[CTR_KILL_BLOCKED], 1);
 			gateway_emit(g, &rej);
 			return;

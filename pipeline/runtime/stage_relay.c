@@ -4,22 +4,16 @@
  * the stage's tap.  The stage supplies on_main and on_feedback.
  */
 #include "pipeline/runtime/stage_int.h"
+#include "shm/event_build.h"
 
 /* Journal where this stage applied an execution report (FKS_EV_APPLIED). */
 static void relay_mark_applied(struct relay *r, const union fks_event *ev)
 {
 	struct fks_ev_applied m;
-	memset(&m, 0, sizeof m);
-	m.h.type = FKS_EV_APPLIED;
-	m.h.source = (uint8_t)(r->s->a->id == FKS_CFG_STRATEGY ? FKS_STAGE_STRATEGY : FKS_STAGE_RISK);
-	m.h.instrument = ev->h.instrument;
-	m.h.seq = ++r->seq;
-	m.h.event_time_ns = ev->h.event_time_ns;
-	m.h.recv_time_ns = ev->h.recv_time_ns;
-	m.applied_seq = ev->h.seq;
-	m.applied_source = ev->h.source;
-	m.applied_type = ev->h.type;
-	m.input_pos = r->main_pos;
+	struct fks_event_hdr h;
+	fks_hdr_from_cause(&h, FKS_EV_APPLIED,
+			   r->s->a->id == FKS_CFG_STRATEGY ? FKS_STAGE_STRATEGY : FKS_STAGE_RISK, ++r->seq, &ev->h);
+	fks_build_applied(&m, &h, &ev->h, r->main_pos);
 	tap_put(&r->tap, &m);
 }
 

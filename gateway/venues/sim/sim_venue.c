@@ -1,4 +1,6 @@
 #include "gateway/venues/sim/sim_venue.h"
+
+#include "shm/event_build.h"
 #include "shm/reasons.h"
 
 #include <string.h>
@@ -169,16 +171,16 @@ static void open_unlink(struct sim_venue *v, struct sim_book *b, uint32_t r)
 
 /* ---- output ------------------------------------------------------------ */
 
-static void start_event(struct sim_venue *v, union fks_event *e, unsigned type, uint32_t instrument,
-			int64_t event_time_ns, int64_t recv_time_ns)
+/* The header of the venue's next report (the builder sets its type). */
+static struct fks_event_hdr next_hdr(struct sim_venue *v, union fks_event *e, uint32_t instrument,
+				     int64_t event_time_ns, int64_t recv_time_ns)
 {
+	/* The whole union, not only the report's own line: the tail of a
+	 * 64-byte report must read as zero wherever the union is copied whole. */
 	memset(e, 0, sizeof *e);
-	e->h.type = (uint8_t)type;
-	e->h.source = FKS_STAGE_GATEWAY;
-	e->h.instrument = instrument;
-	e->h.seq = ++v->seq;
-	e->h.event_time_ns = event_time_ns;
-	e->h.recv_time_ns = recv_time_ns;
+	struct fks_event_hdr h;
+	fks_hdr_origin(&h, 0, FKS_STAGE_GATEWAY, ++v->seq, instrument, 0, event_time_ns, recv_time_ns);
+	return h;
 }
 
 static void emit_reject(struct sim_venue *v, const struct fks_event_hdr *cause, uint64_t order_id,
@@ -186,10 +188,8 @@ static void emit_reject(struct sim_venue *v, const struct fks_event_hdr *cause, 
 {
 	union fks_event e;
 
-	start_event(v, &e, FKS_EV_ORDER_REJECT, cause->instrument, cause->event_time_ns,
-		    cause->recv_time_ns);
-	e.order_reject.order_id = order_id;
-	e.order_reject.reason = reason;
+	struct fks_event_hdr h = next_hdr(v, &e, cause->instrument, cause->event_time_ns, cause->recv_time_ns);
+	fks_build_order_reject(&e.order_reject, &h, order_id, reason);
 	v->c.rejects++;
 	emit(ctx, &e);
 }
@@ -201,9 +201,8 @@ static void cancel_order(struct sim_venue *v, uint32_t r, int64_t event_time_ns,
 	struct sim_order *o = &v->rec[r];
 	union fks_event e;
 
-	start_event(v, &e, FKS_EV_CANCEL_ACK, o->ord.instrument, event_time_ns, recv_time_ns);
-	e.cancel_ack.order_id = o->ord.order_id;
-	e.cancel_ack.canceled_qty = o->ord.leaves;
+	struct fks_event_hdr h = next_hdr(v, &e, o->ord.instrument, event_time_ns, recv_time_ns);
+	fks_build_cancel_ack(&e.cancel_ack, &h, o->ord.order_id, o->ord.leaves);
 	order_step(v, o, ORDER_IN_CANCEL_ACK, 0);
 	open_unlink(v, &v->book[o->book], r);
 	done_append(v, r);
@@ -246,11 +245,8 @@ static void fill_order(struct sim_venue *v, uint32_t r, int64_t px, int64_t qty,
 	union fks_event e;
 
 	order_step(v, o, ORDER_IN_FILL, qty);
-	start_event(v, &e, FKS_EV_FILL, o->ord.instrument, event_time_ns, o->recv_time_ns);
-	e.fill.order_id = o->ord.order_id;
-	e.fill.px = px;
-	e.fill.qty = qty;
-	e.fill.leaves_qty = o->ord.leaves;
+	struct fks_event_hdr h = next_hdr(v, &e, o->ord.instrument, event_time_ns, o->recv_time_ns);
+	fks_build_fill(&e.fill, &h, o->ord.order_id, px, qty, o->ord.leaves);
 	v->c.fills++;
 	if (o->ord.leaves == 0) {
 		open_unlink(v, &v->book[o->book], r);
@@ -460,10 +456,8 @@ static void on_new(struct sim_venue *v, const struct fks_ev_order_new *n, sim_em
 	o->venue_order_id = ++v->arrivals;
 	order_step(v, o, ORDER_IN_ACK, 0);
 	open_append(v, &v->book[bi], r);
-	start_event(v, &e, FKS_EV_ORDER_ACK, o->ord.instrument, o->event_time_ns, o->recv_time_ns);
-	e.order_ack.order_id = o->ord.order_id;
-	e.order_ack.venue_order_id = o->venue_order_id;
-	e.order_ack.leaves_qty = o->ord.leaves;
+	struct fks_event_hdr h = next_hdr(v, &e, o->ord.instrument, o->event_time_ns, o->recv_time_ns);
+	fks_build_order_ack(&e.order_ack, &h, o->ord.order_id, o->venue_order_id, o->ord.leaves);
 	v->c.acks++;
 	emit(ctx, &e);
 
