@@ -15,6 +15,17 @@ __int128 position_fee(int64_t px, int64_t qty, uint32_t fee_ppm)
 	return (notional * fee_ppm + 999999) / 1000000;
 }
 
+#define POSITION_CASH_MAX ((__int128)(((unsigned __int128)1 << 127) - 1))
+
+/* cost * part / whole, truncated toward zero as C division is, without
+ * forming cost * part, which can pass 2^127 when cost is a large position's
+ * cost (up to 2^126) and part a large quantity. */
+static __int128 share_of(__int128 cost, int64_t part, int64_t whole)
+{
+	__int128 q = cost / whole, r = cost % whole;
+	return q * part + r * part / whole;
+}
+
 int position_on_fill(struct position *p, uint8_t side, int64_t px, int64_t qty, __int128 fee)
 {
 	if ((side != FKS_SIDE_BUY && side != FKS_SIDE_SELL) || qty <= 0 || px < 0 || fee < 0 ||
@@ -23,8 +34,16 @@ int position_on_fill(struct position *p, uint8_t side, int64_t px, int64_t qty, 
 		return -1;
 	}
 	int s = side == FKS_SIDE_BUY ? 1 : -1;
-	__int128 notional = (__int128)px * qty;
+	__int128 notional = (__int128)px * qty; /* < 2^126: both factors are int64 */
 	int64_t held = p->qty < 0 ? -p->qty : p->qty;
+
+	/* The running totals are 128-bit: refuse the fill that would carry one
+	 * past its range rather than wrap (undefined in C).  Only a book of
+	 * absurd prices and sizes gets near: 2^127 is 10^38 cash units. */
+	if (p->turnover > POSITION_CASH_MAX - notional || p->fees > POSITION_CASH_MAX - fee) {
+		p->bad_fills++;
+		return -1;
+	}
 
 	p->fills++;
 	p->fees += fee;
@@ -35,7 +54,7 @@ int position_on_fill(struct position *p, uint8_t side, int64_t px, int64_t qty, 
 		int64_t closed = qty < held ? qty : held;
 		/* All of the cost when the position closes, so nothing is lost
 		 * to the truncation of a partial close. */
-		__int128 cost_out = closed == held ? p->open_cost : p->open_cost * closed / held;
+		__int128 cost_out = closed == held ? p->open_cost : share_of(p->open_cost, closed, held);
 		int sign_held = p->qty > 0 ? 1 : -1;
 
 		p->realized += sign_held * (__int128)px * closed - cost_out;

@@ -112,3 +112,41 @@ Test(position, bad_fills_change_nothing_but_the_count)
 	cr_assert_eq(p.fills, 1);
 	expect(&p, 1, 100, 0, 0);
 }
+
+/* A large position closed in part: cost * closed would pass 2^127 (here
+ * 2^100 * 2^39); the share is still exact, for a long and for a short. */
+Test(position, partial_close_of_a_huge_position_does_not_overflow)
+{
+	const int64_t px = (int64_t)1 << 60, qty = (int64_t)1 << 40, half = qty / 2;
+	for (int side = 0; side < 2; side++) {
+		uint8_t open = side ? FKS_SIDE_SELL : FKS_SIDE_BUY, close = side ? FKS_SIDE_BUY : FKS_SIDE_SELL;
+		struct position p;
+		position_init(&p);
+		cr_assert_eq(position_on_fill(&p, open, px, qty, 0), 0);
+		/* close half at px + 1: realized is exactly half * 1 per unit, signed */
+		cr_assert_eq(position_on_fill(&p, close, px + 1, half, 0), 0);
+		__int128 want = side ? -(__int128)half : (__int128)half;
+		cr_assert(p.realized == want, "side %d: realized %lld", side, (long long)p.realized);
+		cr_assert(p.open_cost == (side ? -1 : 1) * ((__int128)px * half), "side %d: open cost", side);
+		cr_assert_eq(p.qty, side ? -half : half);
+	}
+}
+
+/* Turnover is a 128-bit sum: the fill that would carry it past its range
+ * is refused and counted, never wrapped. */
+Test(position, turnover_beyond_128_bits_is_refused)
+{
+	struct position p;
+	position_init(&p);
+	int64_t big = INT64_MAX;
+	uint64_t accepted = 0;
+	/* each fill adds just under 2^126 of turnover: two fit, the third cannot */
+	for (int i = 0; i < 4; i++) {
+		uint8_t s = i % 2 ? FKS_SIDE_SELL : FKS_SIDE_BUY;
+		if (position_on_fill(&p, s, big, big, 0) == 0)
+			accepted++;
+	}
+	cr_assert_eq(accepted, 2, "accepted %llu", (unsigned long long)accepted);
+	cr_assert_eq(p.bad_fills, 2);
+	cr_assert(p.turnover > 0, "turnover never wraps negative");
+}
