@@ -53,6 +53,8 @@ static void *chain_add(struct risk *r, const struct risk_rule_vtbl *vt)
 	size_t size = (vt->state_size + 15u) & ~(size_t)15u;
 	if (r->n_chain == RISK_MAX_RULES || size > RISK_RULE_ARENA - r->arena_used)
 		return NULL;
+	if (vt->on_market)
+		r->market_rule[r->n_market_rules++] = (uint8_t)r->n_chain;
 	r->chain[r->n_chain++] = (struct risk_chain_link){ vt, r->arena_used };
 	void *state = r->arena + r->arena_used;
 	r->arena_used += (uint32_t)size;
@@ -242,12 +244,15 @@ void risk_on_market(struct risk *r, const union fks_event *md)
 	if (md->h.type == FKS_EV_TRADE && md->trade.px > 0)
 		r->book[idx].mark_px = md->trade.px;
 	else if (md->h.type == FKS_EV_QUOTE && md->quote.bid_px > 0 && md->quote.ask_px > 0)
-		r->book[idx].mark_px = (int64_t)(((__int128)md->quote.bid_px + md->quote.ask_px) / 2);
+		/* both sides > 0, so their sum fits 64 unsigned bits: no 128-bit
+		 * arithmetic on a path every market event takes */
+		r->book[idx].mark_px = (int64_t)(((uint64_t)md->quote.bid_px + (uint64_t)md->quote.ask_px) >> 1);
 	else
 		return;
-	for (uint32_t i = 0; i < r->n_chain; i++)
-		if (r->chain[i].vt->on_market)
-			r->chain[i].vt->on_market(rule_state(r, &r->chain[i]), md);
+	for (uint32_t k = 0; k < r->n_market_rules; k++) {
+		const struct risk_chain_link *l = &r->chain[r->market_rule[k]];
+		l->vt->on_market(rule_state(r, l), md);
+	}
 }
 
 /* Take qty out of the instrument's open buys or sells. */

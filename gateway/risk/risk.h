@@ -144,6 +144,10 @@ struct risk {
 	uint32_t n_open;
 	uint32_t n_chain;
 	struct risk_chain_link chain[RISK_MAX_RULES];
+	/* The links whose rule follows market data: risk_on_market runs for
+	 * every market event, and most chains have none, so it walks only these. */
+	uint32_t n_market_rules;
+	uint8_t market_rule[RISK_MAX_RULES];
 	uint32_t arena_used;
 	_Alignas(16) unsigned char arena[RISK_RULE_ARENA];
 	struct risk_order order[RISK_MAX_OPEN_ORDERS]; /* records of open orders */

@@ -316,9 +316,10 @@ static int core_venue_init(struct replay_core *c, const struct replay_setup *s, 
 /* The venue sees the market event, then what risk passed (pass[i] for
  * c->out[i]).  The reports it emits are applied at once, and may make the
  * strategy answer nothing here: it answers market events only. */
-static void core_venue_step(struct replay_core *c, const union fks_event *md, unsigned n, const bool *pass)
+/* Out of line: its copy array is a large stack frame that most market
+ * events, which carry no order, should not pay to set up. */
+static __attribute__((noinline)) void core_venue_orders(struct replay_core *c, unsigned n, const bool *pass)
 {
-	venue_driver_market(&c->venue, md);
 	union fks_event passed[REPLAY_MAX_OUT];
 	unsigned np = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -326,6 +327,13 @@ static void core_venue_step(struct replay_core *c, const union fks_event *md, un
 			passed[np++] = c->out[i];
 	for (unsigned i = 0; i < np; i++)
 		venue_driver_order(&c->venue, &passed[i]);
+}
+
+static void core_venue_step(struct replay_core *c, const union fks_event *md, unsigned n, const bool *pass)
+{
+	venue_driver_market(&c->venue, md);
+	if (n)
+		core_venue_orders(c, n, pass);
 }
 
 static void core_venue_cancel_all(struct replay_core *c)
