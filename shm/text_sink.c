@@ -1,12 +1,14 @@
 /* Text sink and the JSON string escaper (text_sink.h). */
 #include "shm/text_sink.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "shm/fixed.h"
 
 char *fks_sink_reserve(struct fks_sink *s, size_t n)
 {
+	assert(n <= s->cap); /* the header's 64-byte minimum covers every reservation here */
 	if (s->len + n > s->cap)
 		s->drain(s);
 	return s->buf + s->len;

@@ -99,7 +99,7 @@ Test(text_sink, json_escaper_keeps_output_ascii_and_valid)
 	cr_assert_str_eq(mem_text(&m), "\"a\\\"b\\\\c\\u000a\\u007f\\u00c3\"");
 }
 
-static char drained[64];
+static char drained[512];
 static size_t drained_len;
 
 static void append_drain(struct fks_sink *s)
@@ -109,13 +109,21 @@ static void append_drain(struct fks_sink *s)
 	s->len = 0;
 }
 
+/* The smallest sink the header allows (64 bytes), filled past its
+ * capacity several times over, by strings and by numbers. */
 Test(text_sink, drains_when_full_and_keeps_every_byte)
 {
-	char small[8];
+	char small[64];
+	char want[400];
+	size_t want_len = 0;
 	struct fks_sink s = { .buf = small, .cap = sizeof small, .drain = append_drain };
-	fks_sink_str(&s, "0123456789");
-	fks_sink_u64(&s, 18446744073709551615u);
+	for (int i = 0; i < 8; i++) {
+		fks_sink_str(&s, "0123456789");
+		fks_sink_u64(&s, 18446744073709551615u);
+		memcpy(want + want_len, "012345678918446744073709551615", 30);
+		want_len += 30;
+	}
 	append_drain(&s);
-	cr_assert_eq(drained_len, 30);
-	cr_assert_arr_eq(drained, "012345678918446744073709551615", 30);
+	cr_assert_eq(drained_len, want_len);
+	cr_assert_arr_eq(drained, want, want_len);
 }

@@ -72,15 +72,20 @@ static void reset(void)
 	n_calls = 0;
 }
 
-/* Parse a NULL-terminated list of words after the command name. */
+/* Parse a NULL-terminated list of words after the command name.  The words
+ * are copied to a static argv, so the test can read what the parser moved
+ * after the compound literal's statement has ended. */
 #define PARSE(...) parse_words((char *[]){ "test", __VA_ARGS__, NULL })
-static char **parsed;
-static int parse_words(char **argv)
+static char *parsed[32];
+static int parse_words(char **words)
 {
 	int argc = 0;
-	while (argv[argc])
+	while (words[argc] && argc < 31) {
+		parsed[argc] = words[argc];
 		argc++;
-	parsed = argv;
+	}
+	parsed[argc] = NULL;
+	char **argv = parsed;
 	reset();
 	return opts_parse(&table, argc, argv);
 }
