@@ -224,39 +224,6 @@ static int ring_map(const char *name, uint32_t want_slot, uint64_t want_cap, boo
 
 /* ---- liveness ---------------------------------------------------------- */
 
-/* Start time (field 22 of /proc/PID/stat, clock ticks since boot) and state
- * letter of a process.  The start time tells a recycled pid from the process
- * that attached; the state tells a zombie (dead, not yet reaped) from a live
- * one, which kill(pid, 0) cannot.  Returns -1 if there is no such process. */
-static int proc_identity(pid_t pid, uint64_t *start_ticks, char *state)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	/* comm (field 2) may hold spaces and parentheses: skip to the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -1;
-	p += 2;
-	*state = *p;
-	/* p is at field 3; field 22 is 19 fields further on. */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -1;
-		p++;
-	}
-	*start_ticks = strtoull(p, NULL, 10);
-	return 0;
-}
-
 enum ring_peer_state ring_side_state(const struct ring_shared *shm, enum ring_side side,
 				     uint64_t now_ns, uint64_t stall_ns)
 {
@@ -269,7 +236,7 @@ enum ring_peer_state ring_side_state(const struct ring_shared *shm, enum ring_si
 	pid_t pid = atomic_load_explicit(&si->pid, memory_order_relaxed);
 	uint64_t ticks;
 	char pstate;
-	if (pid <= 0 || proc_identity(pid, &ticks, &pstate) != 0)
+	if (pid <= 0 || seg_proc_identity(pid, &ticks, &pstate) != 0)
 		return RING_PEER_DEAD;
 	if (pstate == 'Z' || pstate == 'X' ||
 	    ticks != atomic_load_explicit(&si->start_ticks, memory_order_relaxed))
@@ -290,7 +257,7 @@ static int side_claim(struct ring_shared *s, enum ring_side side, const struct r
 	pid_t me = getpid();
 	uint64_t my_ticks;
 	char pstate;
-	if (proc_identity(me, &my_ticks, &pstate) != 0)
+	if (seg_proc_identity(me, &my_ticks, &pstate) != 0)
 		return RING_E_SYS;
 
 	int32_t holder = atomic_load_explicit(&si->pid, memory_order_acquire);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -88,4 +90,56 @@ int seg_unlink(const char *name)
 	if (shm_unlink(path) != 0)
 		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
 	return RING_OK;
+}
+
+int seg_stat(const char *name, struct stat *st)
+{
+	char path[SEG_NAME_MAX + 2];
+	int rc = seg_path(name, path, sizeof path);
+	if (rc)
+		return rc;
+	/* shm_open's directory on Linux; stat needs no access to the file. */
+	char full[sizeof "/dev/shm" + sizeof path];
+	snprintf(full, sizeof full, "/dev/shm%s", path);
+	if (stat(full, st) != 0)
+		return errno == ENOENT ? RING_E_NOENT : RING_E_SYS;
+	return RING_OK;
+}
+
+int seg_proc_identity(pid_t pid, uint64_t *start_ticks, char *state)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* comm (field 2) may hold spaces and parentheses: skip to the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	p += 2;
+	*state = *p;
+	/* p is at field 3; field 22 is 19 fields further on. */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	*start_ticks = strtoull(p, NULL, 10);
+	return 0;
+}
+
+bool seg_proc_alive(pid_t pid, uint64_t start_ticks)
+{
+	uint64_t ticks;
+	char state;
+	if (pid <= 0 || seg_proc_identity(pid, &ticks, &state) != 0)
+		return false;
+	return state != 'Z' && state != 'X' && ticks == start_ticks;
 }

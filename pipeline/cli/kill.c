@@ -43,8 +43,23 @@ int kill_main(int argc, char **argv)
 	}
 	struct run_segment *rs;
 	int rc = runseg_open(prefix, true, &rs);
-	if (rc) {
+	if (rc == RING_E_NOENT) {
 		fprintf(stderr, "fks kill: no running pipeline with prefix '%s' (%s)\n", prefix, ring_strerror(rc));
+		return 1;
+	}
+	if (rc) {
+		char why[320];
+		runseg_explain(prefix, rc, why, sizeof why);
+		fprintf(stderr, "fks kill: cannot open the run segment %s\n", why);
+		return 1;
+	}
+	/* Tripping a crashed run's switch would report a kill that stops nothing. */
+	if (!runseg_supervisor_alive(rs)) {
+		fprintf(stderr,
+			"fks kill: no running pipeline with prefix '%s': supervisor pid %d is gone; the segments are\n"
+			"a crashed run's, and `fks run` will clean them up\n",
+			prefix, rs->supervisor_pid);
+		runseg_close(rs);
 		return 1;
 	}
 	if (atomic_load(&rs->control.kill)) {

@@ -110,8 +110,24 @@ int status_main(int argc, char **argv)
 		return code;
 	struct run_segment *rs;
 	int rc = runseg_open(prefix, false, &rs);
-	if (rc) {
+	if (rc == RING_E_NOENT) {
 		fprintf(stderr, "fks status: no running pipeline with prefix '%s' (%s)\n", prefix, ring_strerror(rc));
+		return 1;
+	}
+	if (rc) {
+		char why[320];
+		runseg_explain(prefix, rc, why, sizeof why);
+		fprintf(stderr, "fks status: cannot read the run segment %s\n", why);
+		return 1;
+	}
+	/* A crashed run's counters stay frozen in its segment: showing them as a
+	 * running pipeline would hide the crash. */
+	if (!runseg_supervisor_alive(rs)) {
+		fprintf(stderr,
+			"fks status: the pipeline '%s' is not running (supervisor pid %d gone); the segments are a\n"
+			"crashed run's, and `fks run` will clean them up\n",
+			prefix, rs->supervisor_pid);
+		runseg_close(rs);
 		return 1;
 	}
 	signal(SIGINT, on_signal);
@@ -120,6 +136,12 @@ int status_main(int argc, char **argv)
 	do {
 		struct timespec ts = { (time_t)interval, (long)((interval - (double)(time_t)interval) * 1e9) };
 		nanosleep(&ts, NULL);
+		if (!runseg_supervisor_alive(rs)) {
+			fprintf(stderr, "fks status: the pipeline '%s' stopped (supervisor pid %d gone)\n", prefix,
+				rs->supervisor_pid);
+			runseg_close(rs);
+			return 1;
+		}
 		take(rs, &b);
 		if (watch)
 			printf("\033[H\033[2J");

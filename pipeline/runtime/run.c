@@ -172,33 +172,36 @@ static void unlink_all(const char *prefix)
 	runseg_unlink(prefix);
 }
 
-static bool pid_alive(pid_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-/* Refuse to start over a live run; clean up after a dead one. */
+/* Refuse to start over a live run; clean up after a dead one.  A segment
+ * this user cannot read or does not recognise may belong to a live run (of
+ * another user, or another FKS build): refuse, and delete nothing. */
 static int claim_prefix(const char *prefix)
 {
 	struct run_segment *old;
 	int rc = runseg_open(prefix, false, &old);
 	if (rc == RING_E_NOENT)
 		return 0;
-	if (rc == RING_OK) {
-		pid_t sup = old->supervisor_pid;
-		runseg_close(old);
-		if (pid_alive(sup) && sup != getpid()) {
-			fprintf(stderr,
-				"fks run: a pipeline with prefix '%s' is already running (supervisor pid %d).\n"
-				"Stop it first, or start this one with --prefix OTHER.\n",
-				prefix, (int)sup);
-			return 1;
-		}
-		fprintf(stderr, "fks run: removing segments left by a crashed run (supervisor pid %d)\n", (int)sup);
-	} else {
-		fprintf(stderr, "fks run: removing an unreadable run segment '%s.run' (%s)\n", prefix,
-			ring_strerror(rc));
+	if (rc != RING_OK) {
+		char why[320];
+		runseg_explain(prefix, rc, why, sizeof why);
+		fprintf(stderr,
+			"fks run: cannot start over the run segment %s.\n"
+			"It was left in place: it may belong to a running pipeline.  Start this one with\n"
+			"--prefix OTHER, or remove /dev/shm/%s.* once no pipeline uses it.\n",
+			why, prefix);
+		return 1;
 	}
+	pid_t sup = old->supervisor_pid;
+	bool alive = runseg_supervisor_alive(old);
+	runseg_close(old);
+	if (alive) {
+		fprintf(stderr,
+			"fks run: a pipeline with prefix '%s' is already running (supervisor pid %d).\n"
+			"Stop it first, or start this one with --prefix OTHER.\n",
+			prefix, (int)sup);
+		return 1;
+	}
+	fprintf(stderr, "fks run: removing segments left by a crashed run (supervisor pid %d gone)\n", (int)sup);
 	unlink_all(prefix);
 	return 0;
 }

@@ -1,7 +1,10 @@
 #include "pipeline/runtime/runseg.h"
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shm/segment.h"
@@ -80,6 +83,15 @@ int runseg_create(const char *prefix, struct run_segment **out)
 	rs->n_stages = FKS_CFG_STAGE_COUNT;
 	rs->supervisor_pid = getpid();
 	rs->start_realtime_ns = clock_real_ns();
+	char pstate;
+	if (seg_proc_identity(getpid(), &rs->supervisor_start_ticks, &pstate) != 0) {
+		/* without it no later run could tell this one alive from dead */
+		int saved = errno;
+		seg_unmap(m, sizeof *rs);
+		seg_unlink(name);
+		errno = saved;
+		return RING_E_SYS;
+	}
 	snprintf(rs->prefix, sizeof rs->prefix, "%s", prefix);
 	for (int r = 0; r < RUN_RING_COUNT; r++)
 		runseg_ring_name(prefix, (enum run_ring)r, rs->ring_name[r], sizeof rs->ring_name[r]);
@@ -121,4 +133,63 @@ int runseg_unlink(const char *prefix)
 	char name[RUNSEG_NAME_MAX];
 	runseg_name(prefix, name, sizeof name);
 	return seg_unlink(name);
+}
+
+bool runseg_supervisor_alive(const struct run_segment *rs)
+{
+	return seg_proc_alive(rs->supervisor_pid, rs->supervisor_start_ticks);
+}
+
+/* The cause part of runseg_explain, from what is known of the file. */
+static void explain_cause(const char *name, int rc, int err, const struct stat *st, char *buf, size_t cap)
+{
+	if (st && st->st_uid != geteuid()) {
+		snprintf(buf, cap, "it belongs to another user (this is uid %u)", (unsigned)geteuid());
+		return;
+	}
+	switch (rc) {
+	case RING_E_PERMS:
+		snprintf(buf, cap, "its mode lets other users in, and FKS makes run segments 0600");
+		return;
+	case RING_E_SHORT:
+		snprintf(buf, cap, "%lld bytes, too short for a run segment (%zu bytes)",
+			 st ? (long long)st->st_size : -1LL, sizeof(struct run_segment));
+		return;
+	case RING_E_MAGIC:
+		snprintf(buf, cap, "not an FKS run segment, or one whose run is still being created");
+		return;
+	case RING_E_VERSION: {
+		void *m;
+		size_t len;
+		uint32_t version = 0;
+		if (seg_map(name, false, offsetof(struct run_segment, n_stages), &m, &len) == RING_OK) {
+			version = ((const struct run_segment *)m)->version;
+			seg_unmap(m, len);
+		}
+		snprintf(buf, cap, "layout version %u of %lld bytes, from another FKS build (this one uses version %u, %zu bytes)",
+			 version, st ? (long long)st->st_size : -1LL, RUNSEG_VERSION, sizeof(struct run_segment));
+		return;
+	}
+	case RING_E_SYS:
+		snprintf(buf, cap, "%s: %s", ring_strerror(rc), strerror(err));
+		return;
+	default:
+		snprintf(buf, cap, "%s", ring_strerror(rc));
+		return;
+	}
+}
+
+void runseg_explain(const char *prefix, int rc, char *buf, size_t cap)
+{
+	int err = errno;
+	char name[RUNSEG_NAME_MAX], cause[160];
+	runseg_name(prefix, name, sizeof name);
+	struct stat st;
+	bool known = seg_stat(name, &st) == RING_OK;
+	explain_cause(name, rc, err, known ? &st : NULL, cause, sizeof cause);
+	if (known)
+		snprintf(buf, cap, "/dev/shm/%s (owner uid %u, mode %04o): %s", name, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 07777), cause);
+	else
+		snprintf(buf, cap, "/dev/shm/%s: %s", name, cause);
 }

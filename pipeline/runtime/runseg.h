@@ -20,7 +20,7 @@
 #include "shm/reasons.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
-#define RUNSEG_VERSION 3u
+#define RUNSEG_VERSION 4u /* 4: the supervisor's start time */
 #define RUNSEG_NAME_MAX 64
 
 enum stage_state {
@@ -95,6 +95,9 @@ struct run_segment {
 	int32_t supervisor_pid;
 	uint32_t pad0;
 	int64_t start_realtime_ns;
+	/* The supervisor's /proc start time (shm/segment.h): with its pid, what
+	 * tells a running pipeline from a crashed one whose pid was reused. */
+	uint64_t supervisor_start_ticks;
 	char prefix[FKS_STATS_PREFIX_MAX];
 	char ring_name[9][RUNSEG_NAME_MAX]; /* by enum run_ring */
 	struct run_control control;
@@ -131,6 +134,18 @@ int runseg_create(const char *prefix, struct run_segment **out);
 int runseg_open(const char *prefix, bool writable, struct run_segment **out);
 void runseg_close(struct run_segment *rs);
 int runseg_unlink(const char *prefix);
+
+/* The supervisor that created rs still runs: a process with its pid exists
+ * and started at the recorded time.  Otherwise the run crashed (the
+ * supervisor removes its segments on every orderly stop), and its segments
+ * are stale, even if another process now has that pid. */
+bool runseg_supervisor_alive(const struct run_segment *rs);
+
+/* Why runseg_open refused prefix's segment with rc, for the operator: the
+ * file, its owner and mode, and the cause, e.g. "/dev/shm/fks.run (owner
+ * uid 1001, mode 0600): it belongs to another user".  Call it right after
+ * runseg_open (it reads errno). */
+void runseg_explain(const char *prefix, int rc, char *buf, size_t cap);
 
 static inline void stats_add(_Atomic uint64_t *c, uint64_t v)
 {

@@ -365,6 +365,12 @@ Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
 	struct run_segment *rs;
 	cr_assert_eq(runseg_open(prefix, false, &rs), RING_OK, "a crash leaves the segment behind");
 	runseg_close(rs);
+	/* a dead pipeline is not shown running, nor "killed" */
+	cr_assert_eq(run_to_end(&second, st), 1, "status of a crashed run; stdout:\n%s", second.out);
+	cr_assert_not_null(strstr(second.err, "is not running"), "stderr:\n%s", second.err);
+	const char *kill_args[] = { "kill", "--prefix", prefix, NULL };
+	cr_assert_eq(run_to_end(&second, kill_args), 1, "kill of a crashed run; stdout:\n%s", second.out);
+	cr_assert_not_null(strstr(second.err, "no running pipeline"), "stderr:\n%s", second.err);
 
 	cr_assert_eq(run_to_end(&second, args2), 0, "restart after a crash: stderr:\n%s", second.err);
 	cr_assert_not_null(strstr(second.err, "crashed run"), "stderr:\n%s", second.err);
