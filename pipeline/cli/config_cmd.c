@@ -58,7 +58,7 @@ int config_cmd_check(int argc, char **argv)
 		return 1;
 	}
 	char err[1024];
-	int rc = config_load_file(path, cfg, err, sizeof err);
+	int rc = config_load_to_run(path, cfg, err, sizeof err);
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	else

@@ -279,6 +279,15 @@ const char *config_default_text(void);
 /* config_load_string of the default, named "(default config)". */
 int config_load_default(struct fks_config *out, char *err, size_t errlen);
 
+/*
+ * config_load_file (config_load_default when path is NULL), then what running
+ * the config needs of this host, at the key's line and column: a file or
+ * pcap feed's recording readable, journal.path a directory that exists or
+ * can be created (not "/", not a file).  `fks run` and `fks config check`
+ * load with it; replay, which reads neither, loads without.
+ */
+int config_load_to_run(const char *path, struct fks_config *out, char *err, size_t errlen);
+
 /* Index of the instrument with this symbol, or -1. */
 int config_find_instrument(const struct fks_config *cfg, const char *symbol);
 

@@ -14,6 +14,8 @@
  *   config_venue.c       the venue section: its walk, its check, its context
  *   config_strategies.c  the strategies list: its check, config_build_engine
  *   config_describe.c    config_describe: the resolved config as text
+ *   config_host.c        what running needs of this host: the feed's
+ *                        recording, the journal's directory
  *
  * Outside this folder, use config.h.
  */
@@ -163,6 +165,13 @@ int cfg_check_positive(struct loader *ld, const char *text, bool zero_ok);
 int cfg_check_risk_form(struct loader *ld, struct fks_config *cfg);
 /* Expand the legacy shorthand into rules and build the runner once. */
 int cfg_check_risk_rules(struct loader *ld, struct fks_config *cfg);
+/* strategy.qty at most every max_order_qty rule's limit, at every instrument. */
+int cfg_check_order_size(struct loader *ld, const struct fks_config *cfg);
+
+/* ---- what running needs of this host (config_host.c) ----------------------- */
+
+/* The feed's recording readable, the journal's path usable as a directory. */
+int cfg_check_host(struct loader *ld, const struct fks_config *cfg);
 
 /* ---- the venue section (config_venue.c) ------------------------------------ */
 

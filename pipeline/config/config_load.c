@@ -171,8 +171,9 @@ static void start_load(struct fks_config *out, const char *name, char *err, size
 	cfg_set_err(err, errlen, "%s", "");
 }
 
-/* Parse, walk and check out->text[0..text_len). */
-static int load_text(struct fks_config *out, char *err, size_t errlen)
+/* Parse, walk and check out->text[0..text_len); with `host`, also what
+ * running it needs of this host. */
+static int load_text(struct fks_config *out, bool host, char *err, size_t errlen)
 {
 	/* ~50 KiB of marks: too much for the stack of a small thread. */
 	struct loader *ld = calloc(1, sizeof *ld);
@@ -195,6 +196,8 @@ static int load_text(struct fks_config *out, char *err, size_t errlen)
 			rc = cfg_walk_mapping(ld, root, &root->start_mark, "", cfg_top_fields, (char *)out);
 		if (rc == 0)
 			rc = cfg_check_config(ld, out);
+		if (rc == 0 && host)
+			rc = cfg_check_host(ld, out);
 		yaml_document_delete(&ld->doc);
 	}
 	free(ld);
@@ -207,7 +210,7 @@ static int fail_too_large(struct fks_config *out, char *err, size_t errlen)
 	return -1;
 }
 
-int config_load_string(const char *text, size_t len, const char *name,
+static int load_string(const char *text, size_t len, const char *name, bool host,
 		       struct fks_config *out, char *err, size_t errlen)
 {
 	start_load(out, name, err, errlen);
@@ -217,7 +220,13 @@ int config_load_string(const char *text, size_t len, const char *name,
 		memmove(out->text, text, len);
 	out->text[len] = '\0';
 	out->text_len = len;
-	return load_text(out, err, errlen);
+	return load_text(out, host, err, errlen);
+}
+
+int config_load_string(const char *text, size_t len, const char *name,
+		       struct fks_config *out, char *err, size_t errlen)
+{
+	return load_string(text, len, name, false, out, err, errlen);
 }
 
 /* Read at most FKS_CONFIG_TEXT_MAX + 1 bytes: enough to know it is too big,
@@ -238,7 +247,7 @@ static ssize_t read_bounded(int fd, char *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-int config_load_file(const char *path, struct fks_config *out, char *err, size_t errlen)
+static int load_file(const char *path, bool host, struct fks_config *out, char *err, size_t errlen)
 {
 	char why[128];
 	start_load(out, path, err, errlen);
@@ -258,7 +267,12 @@ int config_load_file(const char *path, struct fks_config *out, char *err, size_t
 		return fail_too_large(out, err, errlen);
 	out->text[n] = '\0';
 	out->text_len = (size_t)n;
-	return load_text(out, err, errlen);
+	return load_text(out, host, err, errlen);
+}
+
+int config_load_file(const char *path, struct fks_config *out, char *err, size_t errlen)
+{
+	return load_file(path, false, out, err, errlen);
 }
 
 const char *config_default_text(void)
@@ -270,4 +284,12 @@ int config_load_default(struct fks_config *out, char *err, size_t errlen)
 {
 	return config_load_string(fks_default_config_yaml, fks_default_config_yaml_len,
 				  DEFAULT_CONFIG_NAME, out, err, errlen);
+}
+
+int config_load_to_run(const char *path, struct fks_config *out, char *err, size_t errlen)
+{
+	if (path)
+		return load_file(path, true, out, err, errlen);
+	return load_string(fks_default_config_yaml, fks_default_config_yaml_len, DEFAULT_CONFIG_NAME, true, out,
+			   err, errlen);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "gateway/risk/risk.h"
+#include "shm/fixed.h"
 
 _Static_assert(FKS_RISK_PARAMS_MAX <= RISK_MAX_RULE_PARAMS, "risk.rules[].params: more than a rule takes");
 _Static_assert(FKS_MAX_RISK_RULES <= RISK_MAX_RULES - 4, "risk.rules: more than the runner holds");
@@ -116,6 +117,42 @@ int cfg_check_risk_rules(struct loader *ld, struct fks_config *cfg)
 		if (!strcmp(bad->param[k].key, e.why.key))
 			return cfg_fail_field(ld, bad->param[k].value, "%s", e.why.msg);
 	return cfg_fail_field(ld, bad->rule, "\"%s\": %s", bad->rule, e.why.msg);
+}
+
+/* The strategy's order size against one max_order_qty limit: an order the
+ * risk stage would refuse every time is a config error, named at both keys. */
+static int check_qty_under_limit(struct loader *ld, const struct fks_config *cfg, const char *limit_text)
+{
+	const struct value_mark *at = cfg_find_mark(ld, limit_text);
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
+		const struct fks_instrument_cfg *in = &cfg->instrument[i];
+		int64_t limit;
+		/* The runner was built from this text: it resolves at every scale. */
+		if (fx_parse(limit_text, strlen(limit_text), in->qty_scale, &limit) != FX_OK || in->order_qty <= limit)
+			continue;
+		return cfg_fail_field(ld, cfg->strategy.qty, "%s is above %s (%s, at line %zu column %zu) for "
+				      "instruments[%" PRIu32 "] (%s): the risk stage would refuse every order",
+				      cfg->strategy.qty, at ? at->path : "max_order_qty", limit_text,
+				      at ? at->mark.line + 1 : 0, at ? at->mark.column + 1 : 0, i, in->symbol);
+	}
+	return 0;
+}
+
+/* Every max_order_qty rule's limit against strategy.qty (the `strategies`
+ * list sizes its orders through engine parameters, checked by the engine). */
+int cfg_check_order_size(struct loader *ld, const struct fks_config *cfg)
+{
+	if (!cfg->strategy.qty[0])
+		return 0;
+	for (uint32_t r = 0; r < cfg->risk.n_rules; r++) {
+		const struct fks_risk_rule_cfg *rc = &cfg->risk.rules[r];
+		if (strcmp(rc->rule, "max_order_qty"))
+			continue;
+		for (uint32_t k = 0; k < rc->n_params; k++)
+			if (!strcmp(rc->param[k].key, "limit") && check_qty_under_limit(ld, cfg, rc->param[k].value))
+				return -1;
+	}
+	return 0;
 }
 
 int config_build_risk(const struct fks_config *cfg, struct risk *r, struct risk_error *err)

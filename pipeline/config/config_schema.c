@@ -193,8 +193,11 @@ static const struct field account_fields[] = {
 };
 
 static const struct field supervisor_fields[] = {
+	/* A healthy stage beats at least every STAGE_TICK_NS (20 ms); a parked
+	 * stage on a shared core can wait a scheduler slice or two more.  Below
+	 * five ticks, a healthy pipeline would be killed as stalled. */
 	{ .key = "heartbeat_timeout_ms", .kind = FK_INT, AT(struct fks_supervisor_cfg, heartbeat_timeout_ms),
-	  .min = 1, .max = 3600000 },
+	  .min = 100, .max = 3600000 },
 	{ .key = "stats", .kind = FK_STRING, AT(struct fks_supervisor_cfg, stats_prefix) },
 	{ .key = NULL },
 };

@@ -250,6 +250,29 @@ static int dec_jsonl(struct input *in, const char *msg, size_t len)
  * error that ends the input, or NEXT_AGAIN: nothing yet, call again. */
 #define NEXT_AGAIN 2
 
+/* Transport counters that say the recording was not read to its end
+ * (truncated, unframeable, read_error, gaps), by the same rule as
+ * `fks feed decode`: skipping, filtering and MoldUDP64 bookkeeping are not
+ * errors.  Returns how many there were, named in err. */
+static uint64_t venue_transport_errors(const struct input *in, char *err, size_t errlen)
+{
+	struct named_counter xc[FEED_SOURCE_MAX_XPORT_COUNTERS];
+	size_t n = feed_source_xport_counters(in->src, xc, FEED_SOURCE_MAX_XPORT_COUNTERS);
+	if (n > FEED_SOURCE_MAX_XPORT_COUNTERS)
+		n = FEED_SOURCE_MAX_XPORT_COUNTERS;
+	uint64_t total = 0;
+	size_t used = (size_t)snprintf(err, errlen, "%s: not read to its end:", in->path);
+	for (size_t i = 0; i < n; i++) {
+		if (!xc[i].n || !strcmp(xc[i].name, "skipped") || !strcmp(xc[i].name, "filtered") ||
+		    !strcmp(xc[i].name, "ignored_messages") || !strncmp(xc[i].name, "mold_", 5))
+			continue;
+		total += xc[i].n;
+		if (used < errlen)
+			used += (size_t)snprintf(err + used, errlen - used, " %" PRIu64 " %s", xc[i].n, xc[i].name);
+	}
+	return total;
+}
+
 static int next_venue(struct input *in, union fks_event *ev, char *err, size_t errlen)
 {
 	if (in->vq_i < in->vq_n) {
@@ -263,7 +286,7 @@ static int next_venue(struct input *in, union fks_event *ev, char *err, size_t e
 		return -1;
 	}
 	if (rc == FEED_SOURCE_END && in->vq_n == 0)
-		return 0;
+		return venue_transport_errors(in, err, errlen) ? -1 : 0;
 	if (rc < 0 && rc != FEED_SOURCE_END) {
 		snprintf(err, errlen, "%s: %s", in->path, feed_source_error(in->src));
 		return -1;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,15 +123,33 @@ static void usage(FILE *out, const struct opt_table *table)
 		"Exit status: 0 clean stop, 1 a stage failed or died, 2 usage or config error.\n");
 }
 
+/* The supervisor turns --duration into a nanosecond deadline in a uint64:
+ * above this (about 31 years) the conversion would overflow, and infinity
+ * or NaN would make it undefined (a run that stops at once or never). */
+#define RUN_DURATION_MAX_S 1e9
+
+static bool parse_duration(void *ctx, char *value)
+{
+	char *end;
+	errno = 0;
+	double s = value[0] ? strtod(value, &end) : 0;
+	if (!value[0] || *end || errno || !isfinite(s) || s <= 0 || s > RUN_DURATION_MAX_S) {
+		fprintf(stderr, "fks run: --duration: expected seconds > 0 and at most %.0f, got '%s'\n",
+			RUN_DURATION_MAX_S, value);
+		return false;
+	}
+	*(double *)ctx = s;
+	return true;
+}
+
 /* Options into o: -1 to go on, else the exit status (help: 0). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	const struct opt opts[] = {
 		{ .name = "config", .short_name = 'c', .kind = OPT_STRING, .dest = &o->config_path, .arg = "FILE",
 		  .help = "pipeline config (YAML)" },
-		{ .name = "duration", .kind = OPT_DECIMAL, .dest = &o->duration_s, .arg = "SECONDS",
-		  .help = "stop after this long (default: until SIGINT/SIGTERM)", .expect = "seconds > 0",
-		  .dmin = 0, .dmin_open = true },
+		{ .name = "duration", .kind = OPT_CALL, .call = parse_duration, .ctx = &o->duration_s, .arg = "SECONDS",
+		  .help = "stop after this long (default: until SIGINT/SIGTERM)" },
 		{ .name = "events", .kind = OPT_UINT, .dest = &o->events, .arg = "N",
 		  .help = "stop after the feed has produced N events", .expect = "a count > 0",
 		  .umin = 1, .umax = UINT64_MAX },
@@ -516,8 +535,7 @@ int run_main(int argc, char **argv)
 
 	static struct fks_config cfg;
 	char err[512];
-	if (o.config_path ? config_load_file(o.config_path, &cfg, err, sizeof err)
-			  : config_load_default(&cfg, err, sizeof err)) {
+	if (config_load_to_run(o.config_path, &cfg, err, sizeof err)) {
 		fprintf(stderr, "fks run: %s\n", err);
 		return 2;
 	}

@@ -316,6 +316,8 @@ Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
 		{ "bad_core_absent.yaml", "bad_core_absent.yaml:6:" },
 		{ "bad_type_int.yaml", "bad_type_int.yaml:5:" },
 		{ "bad_capacity_pow2.yaml", "bad_capacity_pow2.yaml:9:" },
+		{ "bad_feed_missing.yaml", "bad_feed_missing.yaml:14:9: feed.path:" },
+		{ "bad_journal_root.yaml", "bad_journal_root.yaml:12:9: journal.path:" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char path[512], prefix[48];
@@ -327,6 +329,22 @@ Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
 		/* refused before anything started: no segment was created */
 		struct run_segment *rs;
 		cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "%s left a run segment", cases[i].file);
+	}
+}
+
+/* The deadline is nanoseconds in a uint64: infinity, NaN and overflowing
+ * values would stop the run at once or never. */
+Test(run, duration_must_be_finite_positive_and_bounded, .timeout = 60)
+{
+	static const char *const bad[] = { "inf", "nan", "-1", "0", "1e30", "5x" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char prefix[48];
+		unique_prefix(prefix, sizeof prefix, "dur");
+		const char *args[] = { "run", "--duration", bad[i], "--prefix", prefix, NULL };
+		cr_assert_eq(run_to_end(&P, args), 2, "--duration %s: stderr:\n%s", bad[i], P.err);
+		cr_assert_not_null(strstr(P.err, "--duration: expected seconds > 0"), "%s: %s", bad[i], P.err);
+		struct run_segment *rs;
+		cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "--duration %s started a run", bad[i]);
 	}
 }
 

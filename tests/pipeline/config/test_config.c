@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gateway/risk/risk.h"
 #include "pipeline/config/config.h"
@@ -995,3 +996,104 @@ FIXTURE_ERROR(risk_rules_and_legacy_keys, "bad_risk_mixed.yaml", 17,
 	      "bad_risk_mixed.yaml:17:14: risk.rules[0].rule: risk.rules replaces the legacy keys")
 FIXTURE_ERROR(risk_neither_rules_nor_legacy, "bad_risk_no_rules.yaml", 14,
 	      "bad_risk_no_rules.yaml:14:1: risk.rules: required key is missing")
+
+/* ---- limits that would make a run fail at once ------------------------- */
+
+/* Stages beat every 20 ms: a timeout of a few ms kills a healthy pipeline. */
+FIXTURE_ERROR(heartbeat_timeout_below_five_ticks, "bad_heartbeat_small.yaml", 12,
+	      "bad_heartbeat_small.yaml:12:25: supervisor.heartbeat_timeout_ms: 99 is out of range: expected 100..3600000")
+FIXTURE_ERROR(order_qty_above_the_legacy_limit_names_both_keys, "bad_qty_above_limit.yaml", 9,
+	      "bad_qty_above_limit.yaml:9:36: strategy.qty: 2.5 is above risk.max_order_qty (2, at line 11 column 18)",
+	      "instruments[0] (BTCUSDT)", "refuse every order")
+FIXTURE_ERROR(order_qty_above_the_rule_limit_names_both_keys, "bad_qty_above_rule.yaml", 9,
+	      "bad_qty_above_rule.yaml:9:36: strategy.qty: 3 is above risk.rules[0].params.limit (2.999999, at line 12 column 45)")
+
+Test(config_limits, order_qty_at_the_limit_is_accepted)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(load_template(cfg, "1", "1", "100000", "5", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(load_template(cfg, "1.00001", "1", "100000", "5", err, sizeof err), -1);
+	assert_contains(err, "inline.yaml:9:");
+	assert_contains(err, "strategy.qty: 1.00001 is above risk.max_order_qty (1, at line 11 column 18)");
+	free(cfg);
+}
+
+/* ---- what running needs of the host: config check and fks run only ---- */
+
+static void expect_refused_to_run(const char *name, int line, const char *needle)
+{
+	struct fks_config *cfg = new_config();
+	char path[1024], err[1024];
+	fixture_path(name, path, sizeof path);
+	/* A valid config: replay, which reads neither path, still loads it. */
+	cr_assert_eq(config_load_file(path, cfg, err, sizeof err), 0, "%s", err);
+	int rc = config_load_to_run(path, cfg, err, sizeof err);
+	expect_error_in(err, rc, name, line, NEEDLES(needle));
+	free(cfg);
+}
+
+Test(config_host, feed_recording_that_does_not_exist)
+{
+	expect_refused_to_run("bad_feed_missing.yaml", 14,
+			      "feed.path: \"/nonexistent-fks-dir/session.itch\": cannot read the recording: No such file");
+}
+
+Test(config_host, feed_recording_that_is_a_directory)
+{
+	char dir[] = "/tmp/fks-test-recording-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char text[1024], err[1024];
+	int n = snprintf(text, sizeof text,
+			 "stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n"
+			 "instruments: [{symbol: BTCUSDT, px_scale: 2, qty_scale: 6}]\n"
+			 "strategy: {fast: 5, slow: 20, qty: \"0.01\"}\n"
+			 "risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n"
+			 "feed: {type: itch, source: file, path: \"%s\"}\n", dir);
+	char cfg_path[] = "/tmp/fks-test-config-XXXXXX";
+	int fd = mkstemp(cfg_path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, (size_t)n), (ssize_t)n);
+	close(fd);
+	struct fks_config *cfg = new_config();
+	int rc = config_load_to_run(cfg_path, cfg, err, sizeof err);
+	unlink(cfg_path);
+	rmdir(dir);
+	cr_assert_eq(rc, -1);
+	assert_contains(err, "is a directory, not a recording");
+	free(cfg);
+}
+
+Test(config_host, journal_path_root)
+{
+	expect_refused_to_run("bad_journal_root.yaml", 12, "journal.path: \"/\" is the root directory");
+}
+
+Test(config_host, journal_path_an_existing_file)
+{
+	expect_refused_to_run("bad_journal_file.yaml", 12, "journal.path: \"/dev/null\" exists and is not a directory");
+}
+
+Test(config_host, journal_path_whose_parent_is_missing)
+{
+	expect_refused_to_run("bad_journal_parent.yaml", 12,
+			      "journal.path: \"/nonexistent-fks-dir/journal\" cannot be created: /nonexistent-fks-dir");
+}
+
+Test(config_host, a_runnable_config_loads_to_run)
+{
+	struct fks_config *cfg = new_config();
+	char path[1024], err[1024];
+	fixture_path("good_minimal.yaml", path, sizeof path);
+	cr_assert_eq(config_load_to_run(path, cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(config_load_to_run(NULL, cfg, err, sizeof err), 0, "%s", err);
+	free(cfg);
+}
+
+Test(config_cmd, check_refuses_what_cannot_run, .init = quiet)
+{
+	char missing_feed[1024];
+	fixture_path("bad_feed_missing.yaml", missing_feed, sizeof missing_feed);
+	char *argv[] = { "check", missing_feed, NULL };
+	cr_assert_eq(config_cmd_check(2, argv), 1);
+}

@@ -591,3 +591,35 @@ Test(replay, an_itch_recording_replays_as_fks_run_reads_it, .timeout = 240)
 	free_copy(&a);
 	free_copy(&b);
 }
+
+/* A recording `fks feed decode` rejects (cut inside a message: the
+ * transport counts it truncated) is not replayed as if it were whole: exit 1
+ * with the reason, as feed decode does. */
+Test(replay, a_truncated_venue_recording_exits_1_with_the_reason, .timeout = 60)
+{
+	const char *shared = getenv("FKS_SHARED");
+	cr_assert_not_null(shared);
+	char itch[512], cut[300], cfgp[300];
+	snprintf(itch, sizeof itch, "%s/data/itch/ex20101224.TEST_ITCH_50", shared);
+	snprintf(cut, sizeof cut, "%s/cut.itch", tmp);
+	snprintf(cfgp, sizeof cfgp, "%s/itch-cut.yaml", tmp);
+	cr_assert_eq(sh("head -c 100000 %s > %s", itch, cut), 0);
+	FILE *f = fopen(cfgp, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+		"stages: {feed: {core: 0}, strategy: {core: 0}, risk: {core: 0}, gateway: {core: 0}}\n"
+		"instruments:\n"
+		"  - {symbol: ALC, px_scale: 4, qty_scale: 0}\n"
+		"feed: {type: itch, source: file, path: \"%s\", session_date: \"2010-12-24\"}\n"
+		"strategy: {fast: 3, slow: 8, qty: \"100\"}\n"
+		"risk: {max_order_qty: 1000, max_notional: 1000000, max_position: 10000}\n",
+		cut);
+	fclose(f);
+	cr_assert_eq(sh("%s feed decode --venue itch %s", fks(), cut), 1, "%s", output());
+	cr_assert_eq(sh("%s replay --input %s --venue itch -c %s", fks(), cut, cfgp), 1, "%s", output());
+	char *o = output();
+	cr_assert_not_null(strstr(o, "cut.itch: not read to its end: 1 truncated"), "%s", o);
+	free(o);
+	/* The whole recording still replays. */
+	cr_assert_eq(sh("%s replay --input %s --venue itch -c %s", fks(), itch, cfgp), 0, "%s", output());
+}
