@@ -2,9 +2,11 @@
  * `fks run`: the supervisor.  Creates the run segment and the rings, forks
  * one pinned process per stage, watches them, and stops the pipeline:
  *
- *  - on SIGINT/SIGTERM, --duration or --events: set `stop`; the feed stops,
- *    each stage drains and exits (the close cascade in stage_int.h); exit 0
- *    with a summary;
+ *  - on SIGINT, SIGTERM, SIGHUP or SIGQUIT (to the supervisor or to its
+ *    whole process group: the stages ignore them), --duration or --events:
+ *    set `stop`; the feed stops, each stage drains and exits (the close
+ *    cascade in stage_int.h); exit 0 with a summary, even when stdout is
+ *    gone (SIGPIPE is ignored, the lost summary is reported on stderr);
  *  - when strategy, risk or gateway dies or stalls: trip the kill switch
  *    (the gateway cancels open orders and sends nothing more), name the
  *    stage and the cause, stop the rest, exit 1;
@@ -44,6 +46,20 @@ const char *run_fks_version = "unknown";
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig) { got_signal = sig; }
+
+/* Every stop signal drains (stage.h).  SIGQUIT conventionally also dumps
+ * core; a core of the supervisor tells nothing the journal does not, and
+ * an undrained stop loses events and leaves orders open, so it drains like
+ * the others.  SIGPIPE is ignored: `fks run | head` must not die on the
+ * summary before it removes its segments. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < STAGE_STOP_SIGNAL_COUNT; i++)
+		sigaction(stage_stop_signals[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
 
 /* v at `scale` decimals: the digits of |v| with a point before the last
  * scale of them, and a '-' for a negative v.  Exact, any 128-bit value. */
@@ -257,8 +273,8 @@ static pid_t spawn_stage(const struct stage_args *a)
 		return pid;
 	/* A stage never outlives its supervisor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the whole group: the supervisor decides */
-	signal(SIGTERM, SIG_DFL);
+	/* Until stage_main ignores the stop signals, one that arrives runs the
+	 * inherited on_signal on this process's own copy of got_signal: harmless. */
 	fflush(NULL);
 	_exit(stage_main(a));
 }
@@ -384,6 +400,17 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 		printf("  kill switch: tripped (%s)\n", rs->control.kill_reason);
 #undef C
 #undef E
+}
+
+/* A reader that went away (EPIPE) or a full disk loses the summary, not the
+ * drain: say so on stderr; the exit status is the pipeline's. */
+static void report_lost_summary(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	fprintf(stderr, "fks run: the summary could not be written to stdout%s%s\n", errno ? ": " : "",
+		errno ? strerror(errno) : "");
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -532,6 +559,8 @@ int run_main(int argc, char **argv)
 	if (moved[0])
 		fprintf(stderr, "fks run: the previous journal in %s moved to %s\n", journal_dir, moved);
 
+	/* From the first segment on, a stop signal must reach the cleanup. */
+	catch_stop_signals();
 	struct run_segment *rs;
 	rc = runseg_create(prefix, &rs);
 	if (rc) {
@@ -543,11 +572,6 @@ int run_main(int argc, char **argv)
 		unlink_all(prefix);
 		return 1;
 	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
 	fprintf(stderr, "fks run: %s, %u instruments, prefix '%s'; cores:", cfg.name, cfg.n_instruments, prefix);
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
 		fprintf(stderr, " %s=%d(%s)", config_stage_name((enum fks_cfg_stage)s), cfg.stage[s].core,
@@ -584,7 +608,7 @@ int run_main(int argc, char **argv)
 	}
 	int failed = supervise(&cfg, rs, ch, &o, t0);
 	print_summary(&cfg, rs, (double)((uint64_t)clock_mono_ns() - t0) / 1e9, o.json, journal_dir);
-	fflush(stdout);
+	report_lost_summary();
 	runseg_close(rs);
 	unlink_all(prefix);
 	return failed ? 1 : 0;

@@ -44,6 +44,15 @@ struct stage_args {
  * reason is in the stage's stats block and on stderr). */
 int stage_main(const struct stage_args *a);
 
+/* The signals that ask a pipeline to stop: SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT.  The supervisor catches each and drains the pipeline.  A stage
+ * ignores them, and SIGPIPE: a signal to the whole process group (systemd,
+ * timeout(1), a terminal) reaches the stages too, and a stage stopped by it
+ * would lose what its rings hold.  A stage stops when the supervisor sets
+ * the run segment's stop flag; only SIGKILL ends it outright. */
+#define STAGE_STOP_SIGNAL_COUNT 4
+extern const int stage_stop_signals[STAGE_STOP_SIGNAL_COUNT];
+
 /* Slot size of each physical ring: 64 for market data, 128 where orders
  * or risk rejects (128-byte events) travel. */
 uint32_t stage_ring_slot_size(enum run_ring r);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,17 @@ void tap_close(struct tap *t)
 
 /* ---- entry ------------------------------------------------------------- */
 
+const int stage_stop_signals[STAGE_STOP_SIGNAL_COUNT] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* The supervisor drives the drain (stage.h); a stage whose stderr reader
+ * went away gets EPIPE, not death. */
+static void ignore_stop_signals(void)
+{
+	for (int i = 0; i < STAGE_STOP_SIGNAL_COUNT; i++)
+		signal(stage_stop_signals[i], SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static int pin_to(int core)
 {
 	cpu_set_t set;
@@ -130,6 +142,7 @@ static int pin_to(int core)
 
 int stage_main(const struct stage_args *a)
 {
+	ignore_stop_signals();
 	char title[32];
 	snprintf(title, sizeof title, "fks:%s", config_stage_name(a->id));
 	proctitle_set(title);

@@ -3,6 +3,7 @@
  * a terminal state for every order, the kill switch when a stage dies,
  * clean stops, bad configs refused before anything starts, and restarts. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 struct proc {
 	pid_t pid;
 	bool own_group;          /* start in a process group of its own */
+	bool stdout_unread;      /* stdout a pipe whose read end is closed, as in `fks run | true` */
 	char journal[96];        /* `run`: the --journal it was given */
 	char out_path[64], err_path[64];
 	int status;
@@ -95,6 +97,13 @@ static void start(struct proc *p, const char *const *args)
 			setpgid(0, 0);
 		int o = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int e = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (p->stdout_unread) {
+			int fds[2];
+			if (pipe(fds) != 0)
+				_exit(126);
+			close(fds[0]);
+			o = fds[1];
+		}
 		dup2(o, 1);
 		dup2(e, 2);
 		const char *argv[40] = { fks_bin() };
@@ -802,4 +811,77 @@ Test(run, live_summary_and_replay_report_agree_on_realized_pnl, .timeout = 120)
 	}
 	cr_assert(some_nonzero, "every realized P&L is 0: the comparison proves nothing");
 	report_free(&rep);
+}
+
+/* ---- every way of stopping drains ------------------------------------------ */
+
+/* Nothing of the run is left in /dev/shm: no "<prefix>." segment. */
+static void expect_no_segments(const char *prefix)
+{
+	char stem[64];
+	snprintf(stem, sizeof stem, "%s.", prefix);
+	DIR *d = opendir("/dev/shm");
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		cr_assert(strncmp(e->d_name, stem, strlen(stem)) != 0, "left in /dev/shm: %s", e->d_name);
+	closedir(d);
+}
+
+/* A drained stop: exit 0, every stage exited (none still "running"), no kill
+ * switch, a journal that verifies, and no segment left behind. */
+static void expect_drained(struct proc *p, int rc, const char *prefix, const char *how)
+{
+	cr_assert_eq(rc, 0, "%s: exit %d; stderr:\n%s", how, rc, p->err);
+	if (!p->stdout_unread) {
+		cr_assert_null(strstr(p->out, "\"state\":\"running\""), "%s: summary:\n%s", how, p->out);
+		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+			char scope[32];
+			snprintf(scope, sizeof scope, "\"%s\":{\"state\":\"exited\"", config_stage_name((enum fks_cfg_stage)s));
+			cr_assert_not_null(strstr(p->out, scope), "%s: stage %s did not exit cleanly:\n%s", how,
+					   config_stage_name((enum fks_cfg_stage)s), p->out);
+		}
+		cr_assert_eq(json_num(p->out, NULL, "kill"), 0, "%s: the kill switch tripped", how);
+	}
+	expect_verify_ok(p->journal);
+	expect_no_segments(prefix);
+}
+
+/* Start a run in a process group of its own, wait until it trades, send sig
+ * to the supervisor alone or to the whole group (as systemd, timeout(1),
+ * `kill -- -PGID` or a terminal's Ctrl-C, Ctrl-\ or hangup do). */
+static void stop_with(int sig, bool whole_group)
+{
+	char prefix[48], how[64];
+	unique_prefix(prefix, sizeof prefix, "sig");
+	snprintf(how, sizeof how, "%s to the %s", strsignal(sig), whole_group ? "process group" : "supervisor");
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
+	P.own_group = true;
+	start(&P, args);
+	P.own_group = false;
+	runseg_close(wait_for_orders(prefix, 20));
+	cr_assert_eq(kill(whole_group ? -P.pid : P.pid, sig), 0);
+	int rc = finish(&P);
+	expect_drained(&P, rc, prefix, how);
+}
+
+Test(stop, sigterm_to_the_supervisor_drains, .timeout = 120) { stop_with(SIGTERM, false); }
+Test(stop, sigterm_to_the_process_group_drains, .timeout = 120) { stop_with(SIGTERM, true); }
+Test(stop, sigint_to_the_process_group_drains, .timeout = 120) { stop_with(SIGINT, true); }
+Test(stop, sighup_to_the_process_group_drains, .timeout = 120) { stop_with(SIGHUP, true); }
+Test(stop, sigquit_to_the_process_group_drains, .timeout = 120) { stop_with(SIGQUIT, true); }
+
+/* `fks run | true`: the summary cannot be written, and the run still drains,
+ * cleans up and exits 0, saying on stderr that the summary was lost. */
+Test(stop, an_unread_stdout_does_not_stop_the_drain, .timeout = 120)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "pipe");
+	const char *args[] = { "run", "--events", "20000", "--prefix", prefix, NULL };
+	P.stdout_unread = true;
+	start(&P, args);
+	int rc = finish(&P);
+	expect_drained(&P, rc, prefix, "stdout closed");
+	P.stdout_unread = false;
+	cr_assert_not_null(strstr(P.err, "summary"), "the lost summary is reported:\n%s", P.err);
 }
