@@ -2,6 +2,8 @@
  * The journal stage: the one LMDB writer (pipeline/journal), draining the
  * four taps.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -18,6 +20,29 @@
  */
 #define JOURNAL_TAPS 4
 
+/*
+ * A commit (an LMDB transaction and, in the durable sync modes, an
+ * fdatasync) can take longer than the supervisor's heartbeat timeout on a
+ * slow disk: 682 ms was seen unforced, 1.2 s under load.  The stage loop
+ * cannot beat while it waits, so a keeper thread beats for it while a
+ * commit is in progress.  A slow commit then holds the journal back (its
+ * taps fill and the producers block: back-pressure), it does not kill it.
+ * A commit still running after JOURNAL_COMMIT_STALL_NS is a stuck disk: the
+ * keeper stops beating and the supervisor declares the journal dead one
+ * heartbeat timeout later.
+ */
+#define JOURNAL_COMMIT_STALL_NS (30ull * 1000000000ull)
+#define JOURNAL_KEEPER_PERIOD_NS 20000000ull /* a healthy stage's beat */
+
+/*
+ * Test-only hook: FKS_TEST_JOURNAL_COMMIT_DELAY_MS=<ms> in the environment of
+ * `fks run` makes every commit of the journal stage sleep that long first,
+ * a slow disk on demand (tests/e2e/test_run.c).  Read once at journal-stage
+ * start; unset, it costs nothing.  Not a setting: never set it in
+ * production.
+ */
+#define JOURNAL_TEST_DELAY_ENV "FKS_TEST_JOURNAL_COMMIT_DELAY_MS"
+
 struct journal_stage {
 	struct stage *s;
 	struct journal *j;
@@ -26,14 +51,83 @@ struct journal_stage {
 	uint64_t liveness_ns[JOURNAL_TAPS]; /* last /proc look at each producer */
 	uint64_t batch_n;       /* appended since the last commit */
 	uint64_t due_ns;        /* commit by then; 0: nothing pending */
+	_Atomic uint64_t commit_since_ns; /* a commit, create or close began then; 0: none */
+	_Atomic bool keeper_stop;
+	bool keeper_on;
+	pthread_t keeper;
+	uint32_t test_delay_ms; /* JOURNAL_TEST_DELAY_ENV; 0 outside tests */
 	struct journal_meta meta; /* ~100 KiB: allocated with the rest */
 };
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) != 0)
+		; /* interrupted: sleep the rest */
+}
+
+/* The keeper thread: beats for the stage while a commit runs, up to the
+ * stall bound.  Outside a commit the stage loop beats itself. */
+static void *journal_keeper(void *arg)
+{
+	struct journal_stage *J = arg;
+	while (!atomic_load_explicit(&J->keeper_stop, memory_order_acquire)) {
+		sleep_ns(JOURNAL_KEEPER_PERIOD_NS);
+		uint64_t since = atomic_load_explicit(&J->commit_since_ns, memory_order_acquire);
+		uint64_t now = stage_now_ns();
+		if (since && now - since < JOURNAL_COMMIT_STALL_NS)
+			atomic_store_explicit(&J->s->st->heartbeat_ns, now, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static int journal_keeper_start(struct journal_stage *J)
+{
+	const char *delay = getenv(JOURNAL_TEST_DELAY_ENV);
+	J->test_delay_ms = delay ? (uint32_t)strtoul(delay, NULL, 10) : 0;
+	int rc = pthread_create(&J->keeper, NULL, journal_keeper, J);
+	if (rc)
+		return stage_fail(J->s, "journal keeper thread: %s", strerror(rc));
+	J->keeper_on = true;
+	return 0;
+}
+
+static void journal_keeper_stop(struct journal_stage *J)
+{
+	if (!J->keeper_on)
+		return;
+	atomic_store_explicit(&J->keeper_stop, true, memory_order_release);
+	pthread_join(J->keeper, NULL);
+	J->keeper_on = false;
+}
+
+/* Bracket a wait on the disk (creating the journal, a commit, the close,
+ * which commits the rest): the keeper beats in between. */
+static void journal_disk_wait_begins(struct journal_stage *J)
+{
+	atomic_store_explicit(&J->commit_since_ns, stage_now_ns(), memory_order_release);
+}
+
+static void journal_commit_begins(struct journal_stage *J)
+{
+	journal_disk_wait_begins(J);
+	if (J->test_delay_ms)
+		sleep_ns(J->test_delay_ms * 1000000ull);
+}
+
+static void journal_commit_ends(struct journal_stage *J, uint64_t now)
+{
+	atomic_store_explicit(&J->commit_since_ns, 0, memory_order_release);
+	stage_beat(J->s, now);
+}
 
 static int journal_stage_commit(struct journal_stage *J)
 {
 	uint64_t t = stage_now_ns();
+	journal_commit_begins(J);
 	int rc = journal_commit(J->j);
 	uint64_t t_end = stage_now_ns();
+	journal_commit_ends(J, t_end);
 	if (rc)
 		return stage_fail(J->s, "journal commit: %s", journal_error(J->j));
 	struct stage_stats *st = J->s->st;
@@ -157,7 +251,12 @@ static int journal_run(struct stage *s, struct journal_stage *J)
 	journal_meta_from_config(&J->meta, cfg, s->a->version ? s->a->version : "unknown");
 	struct journal_options opt = { .sync = cfg->journal.sync, .batch_hint = cfg->journal.batch_events };
 	char err[512];
-	if (journal_create(s->a->journal_dir, &J->meta, &opt, &J->j, err, sizeof err))
+	if (journal_keeper_start(J))
+		return 1;
+	journal_disk_wait_begins(J);
+	int created = journal_create(s->a->journal_dir, &J->meta, &opt, &J->j, err, sizeof err);
+	journal_commit_ends(J, stage_now_ns());
+	if (created)
 		return stage_fail(s, "%s", err);
 	static const enum run_ring taps[JOURNAL_TAPS] = { RUN_RING_TAP_FEED, RUN_RING_TAP_STRATEGY,
 							  RUN_RING_TAP_RISK, RUN_RING_TAP_GATEWAY };
@@ -169,7 +268,9 @@ static int journal_run(struct stage *s, struct journal_stage *J)
 		return 1;
 	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
 	uint64_t appended = journal_appended_seq(J->j);
+	journal_commit_begins(J);
 	int rc = journal_close(J->j); /* commits the rest and flushes it; frees J->j */
+	journal_commit_ends(J, stage_now_ns());
 	J->j = NULL;
 	if (rc == 0)
 		atomic_store_explicit(&s->st->counter[CTR_JOURNALED], appended, memory_order_relaxed);
@@ -186,6 +287,7 @@ int stage_run_journal(struct stage *s)
 	if (!J)
 		return stage_fail(s, "out of memory");
 	int rc = journal_run(s, J);
+	journal_keeper_stop(J);
 	free(J);
 	return rc;
 }

@@ -525,6 +525,26 @@ Test(run, the_journal_holds_every_event_exactly_once, .timeout = 240)
 	expect_verify_ok(P.journal);
 }
 
+/* A slow disk is back-pressure, not a death: with every journal commit
+ * slowed to 1.5 s (the journal stage's test hook, longer than the 1000 ms
+ * heartbeat timeout) the run still finishes cleanly, nothing is lost, and
+ * the journal verifies. */
+Test(run, a_commit_slower_than_the_heartbeat_timeout_is_not_a_stall, .timeout = 180)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "slowdisk");
+	const char *args[] = { "run", "--events", "10000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(setenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS", "1500", 1), 0);
+	int rc = run_to_end(&P, args);
+	unsetenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS");
+	cr_assert_eq(rc, 0, "fks run with 1.5 s commits failed:\n%s", P.err);
+	cr_assert_null(strstr(P.err, "stalled"), "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, NULL, "kill"), 0);
+	expect_reconciled(P.out, 10000);
+	cr_assert_geq(json_num(P.out, "\"journal\"", "commits"), 2, "more than one slow commit ran");
+	expect_verify_ok(P.journal);
+}
+
 /* The acknowledged-commit counter of a live run, once it is past n. */
 static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
 {
