@@ -64,6 +64,10 @@ static void show(const struct run_segment *rs, const struct sample *a, const str
 		       db + di ? 100.0 * (double)db / (double)(db + di) : 0.0, hist_quantile(&st->latency, 0.5),
 		       hist_quantile(&st->latency, 0.99));
 	}
+	uint64_t since = atomic_load(&rs->stage[FKS_CFG_JOURNAL].disk_wait_since_ns);
+	if (since && b->t > since)
+		printf("journal: committing for %.1f ms (a slow disk: the taps fill, producers wait)\n",
+		       (double)(b->t - since) / 1e6);
 	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
 	printf("gateway: %llu orders, %llu fills; tick-to-trade p50 %" PRIu64 " ns, p99 %" PRIu64 " ns, p99.9 %" PRIu64 " ns\n",
 	       (unsigned long long)atomic_load(&gw->counter[CTR_ORDERS]),

@@ -20,7 +20,7 @@
 #include "shm/reasons.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
-#define RUNSEG_VERSION 4u /* 4: the supervisor's start time */
+#define RUNSEG_VERSION 5u /* 4: the supervisor's start time; 5: disk_wait_since_ns */
 #define RUNSEG_NAME_MAX 64
 
 enum stage_state {
@@ -61,6 +61,9 @@ struct stage_stats {
 	_Alignas(128) _Atomic int32_t pid;
 	_Atomic uint32_t state;          /* enum stage_state */
 	_Atomic uint64_t heartbeat_ns;   /* CLOCK_MONOTONIC */
+	/* journal: CLOCK_MONOTONIC start of the commit (or create, close) it is
+	 * waiting on the disk for; 0: none.  `fks status` shows a long one. */
+	_Atomic uint64_t disk_wait_since_ns;
 	_Atomic uint64_t events_in;
 	_Atomic uint64_t events_out;
 	_Atomic uint64_t busy_ns;        /* handling events */

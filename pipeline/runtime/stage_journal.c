@@ -105,7 +105,9 @@ static void journal_keeper_stop(struct journal_stage *J)
  * which commits the rest): the keeper beats in between. */
 static void journal_disk_wait_begins(struct journal_stage *J)
 {
-	atomic_store_explicit(&J->commit_since_ns, stage_now_ns(), memory_order_release);
+	uint64_t now = stage_now_ns();
+	atomic_store_explicit(&J->commit_since_ns, now, memory_order_release);
+	atomic_store_explicit(&J->s->st->disk_wait_since_ns, now, memory_order_relaxed);
 }
 
 static void journal_commit_begins(struct journal_stage *J)
@@ -118,6 +120,7 @@ static void journal_commit_begins(struct journal_stage *J)
 static void journal_commit_ends(struct journal_stage *J, uint64_t now)
 {
 	atomic_store_explicit(&J->commit_since_ns, 0, memory_order_release);
+	atomic_store_explicit(&J->s->st->disk_wait_since_ns, 0, memory_order_relaxed);
 	stage_beat(J->s, now);
 }
 

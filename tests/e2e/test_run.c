@@ -545,6 +545,29 @@ Test(run, a_commit_slower_than_the_heartbeat_timeout_is_not_a_stall, .timeout = 
 	expect_verify_ok(P.journal);
 }
 
+/* `fks status` shows a commit in progress and how long it has run: with
+ * 1.5 s commits, a sample lands inside one within a few tries. */
+Test(run, status_shows_a_long_commit, .timeout = 180)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "slowstat");
+	const char *args[] = { "run", "--events", "10000", "--prefix", prefix, NULL };
+	cr_assert_eq(setenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS", "1500", 1), 0);
+	start(&P, args);
+	unsetenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS");
+	runseg_close(wait_for_orders(prefix, 1));
+	static struct proc st;
+	const char *st_args[] = { "status", "--prefix", prefix, "--interval", "0.2", NULL };
+	bool seen = false;
+	for (int i = 0; i < 20 && !seen; i++) {
+		cr_assert_eq(run_to_end(&st, st_args), 0, "stderr:\n%s", st.err);
+		seen = strstr(st.out, "journal: committing for") != NULL;
+	}
+	cr_assert(seen, "status never showed the commit:\n%s", st.out);
+	cr_assert_eq(finish(&P), 0, "stderr:\n%s", P.err);
+	expect_verify_ok(P.journal);
+}
+
 /* The acknowledged-commit counter of a live run, once it is past n. */
 static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
 {
