@@ -255,7 +255,22 @@ struct synth_run {
 static int synth_burst(struct stage *s, struct feed_stage *f, struct synth_run *r, uint32_t n, uint64_t t_busy,
 		       bool *stop)
 {
-	int k = r->conflate ? (int)ring_try_claim(&r->md, n) : ring_claim(&r->md, n);
+	int k;
+	if (r->conflate) {
+		k = (int)ring_try_claim(&r->md, n);
+	} else {
+		/* Held back by a full ring: wait in heartbeat-long slices and beat
+		 * between them, so the supervisor sees back-pressure, not a stall. */
+		for (;;) {
+			struct ring_wait saved = r->md.wait;
+			r->md.wait.deadline_ns = stage_now_ns() + STAGE_TICK_NS;
+			k = ring_claim(&r->md, n);
+			r->md.wait = saved;
+			if (k != RING_E_TIMEOUT)
+				break;
+			stage_beat(s, stage_now_ns());
+		}
+	}
 	if (k < 0) {
 		*stop = true;
 		/* The strategy died: the supervisor is already stopping us. */

@@ -33,9 +33,22 @@ struct gateway {
 	struct position pos[FKS_MAX_INSTRUMENTS + 1];
 };
 
+/* A full execution ring holds the gateway back until strategy or risk drain
+ * it (they do, even while blocked themselves).  Wait in heartbeat-long
+ * slices and beat between them: a gateway held back is not a stalled one,
+ * and the supervisor must not kill it as one. */
 static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
 {
-	int k = ring_claim(p, 1);
+	int k;
+	for (;;) {
+		struct ring_wait saved = p->wait;
+		p->wait.deadline_ns = stage_now_ns() + STAGE_TICK_NS;
+		k = ring_claim(p, 1);
+		p->wait = saved;
+		if (k != RING_E_TIMEOUT)
+			break;
+		stage_beat(g->s, stage_now_ns());
+	}
 	if (k != 1) {
 		stage_fail(g->s, "execution ring: %s", ring_strerror(k));
 		return;
