@@ -88,9 +88,31 @@ enum fks_feed_source {
 #define FKS_FEED_TEXT_MAX 256
 enum fks_strategy_type { FKS_STRATEGY_MA_CROSS = 1 };
 
+#define FKS_RUNNER_NAME_MAX 16
+
 struct fks_stage_cfg {
 	int32_t core;               /* CPU id; checked against this process's affinity */
 	struct ring_wait wait;      /* ring_wait_default() with kind/spin_iters from the file */
+	char runner[FKS_RUNNER_NAME_MAX]; /* "": a runner of its own, on `core` */
+};
+
+/* What a runner does when a whole duty cycle found no work. */
+enum fks_idle {
+	FKS_IDLE_BACKOFF = 0, /* the default: spin a while, then yield, then park */
+	FKS_IDLE_SPIN = 1,    /* poll again at once: a core of its own, isolated */
+	FKS_IDLE_PARK = 2,    /* park on its input rings after a short spin */
+};
+
+/* A runner: one process pinned to one core, running its stages' kernels in
+ * one duty cycle (docs/architecture.md).  The `runners` section declares
+ * them and `stages.<name>.runner` places a stage; a stage placed nowhere
+ * gets a runner of its own, named after it, from its core and wait. */
+struct fks_runner_cfg {
+	char name[FKS_RUNNER_NAME_MAX];
+	int32_t core;
+	uint32_t idle;              /* enum fks_idle */
+	uint32_t spin_iters;        /* backoff and park: empty cycles spun first */
+	uint32_t stages;            /* bit (1 << enum fks_cfg_stage) per stage it runs: set by the checks */
 };
 
 struct fks_ring_cfg {
@@ -241,6 +263,9 @@ struct fks_supervisor_cfg {
 struct fks_config {
 	char name[FKS_CONFIG_NAME_MAX]; /* what errors were reported against */
 	struct fks_stage_cfg stage[FKS_CFG_STAGE_COUNT];
+	uint32_t n_runners;              /* declared, then one per unplaced stage */
+	struct fks_runner_cfg runner[FKS_CFG_STAGE_COUNT + 1];
+	uint8_t stage_runner[FKS_CFG_STAGE_COUNT]; /* index into runner[] */
 	struct fks_ring_cfg ring_default; /* rings.capacity / rings.overflow */
 	struct fks_ring_cfg ring[FKS_RING_COUNT]; /* effective, defaults applied */
 	uint32_t n_instruments;
@@ -293,6 +318,8 @@ int config_find_instrument(const struct fks_config *cfg, const char *symbol);
 
 /* The YAML key of a stage or ring ("feed", "market_data"); "?" if unknown. */
 const char *config_stage_name(enum fks_cfg_stage s);
+/* "spin", "backoff", "park"; "?" if unknown. */
+const char *config_idle_name(enum fks_idle k);
 const char *config_ring_name(enum fks_ring_id r);
 
 /* A human-readable summary of the effective config, resolved values included. */

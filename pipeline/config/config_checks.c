@@ -47,45 +47,127 @@ static void format_cores(const cpu_set_t *set, char *buf, size_t cap)
 static int default_journal_stage(struct loader *ld, struct fks_config *cfg)
 {
 	struct fks_stage_cfg *j = &cfg->stage[FKS_CFG_JOURNAL];
-	if (j->core >= 0)
+	if (j->core >= 0 || j->runner[0])
 		return 0;
 	static const enum fks_cfg_stage order[] = { FKS_CFG_GATEWAY, FKS_CFG_FEED, FKS_CFG_RISK, FKS_CFG_STRATEGY };
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		if (cfg->stage[order[i]].wait.kind != RING_WAIT_SPIN) {
-			j->core = cfg->stage[order[i]].core;
+		const struct fks_stage_cfg *st = &cfg->stage[order[i]];
+		if (!st->runner[0] && st->wait.kind != RING_WAIT_SPIN) {
+			j->core = st->core;
 			return 0;
 		}
 	}
 	return cfg_fail_field(ld, &cfg->stage[FKS_CFG_GATEWAY].core,
-			      "every stage spins on its own core, so the journal has none to share: "
-			      "give it one under stages.journal");
+			      "no stage has a core the journal can share: "
+			      "give it one under stages.journal (core, or runner)");
+}
+
+static int find_runner(const struct fks_config *cfg, const char *name)
+{
+	for (uint32_t r = 0; r < cfg->n_runners; r++)
+		if (!strcmp(cfg->runner[r].name, name))
+			return (int)r;
+	return -1;
+}
+
+/* The stage's ring waits follow its runner: a spinning runner's stages spin
+ * on a full ring too; the others park. */
+static enum ring_wait_kind idle_wait_kind(uint32_t idle)
+{
+	return idle == FKS_IDLE_SPIN ? RING_WAIT_SPIN : RING_WAIT_SPIN_PARK;
+}
+
+static uint32_t wait_kind_idle(enum ring_wait_kind k)
+{
+	return k == RING_WAIT_SPIN ? FKS_IDLE_SPIN : k == RING_WAIT_SPIN_YIELD ? FKS_IDLE_BACKOFF : FKS_IDLE_PARK;
+}
+
+/* Place every stage: in the runner it names, or in a runner of its own
+ * (named after it, from its core and wait: the dedicated layout). */
+static int place_stages(struct loader *ld, struct fks_config *cfg)
+{
+	for (uint32_t r = 0; r < cfg->n_runners; r++) {
+		if (!cfg->runner[r].name[0])
+			return cfg_fail_field(ld, cfg->runner[r].name, "a runner needs a name");
+		if (find_runner(cfg, cfg->runner[r].name) != (int)r)
+			return cfg_fail_field(ld, cfg->runner[r].name, "runner '%s' is declared twice",
+					      cfg->runner[r].name);
+	}
+	uint32_t declared = cfg->n_runners;
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+		struct fks_stage_cfg *st = &cfg->stage[s];
+		int r;
+		if (st->runner[0]) {
+			r = find_runner(cfg, st->runner);
+			if (r < 0 || (uint32_t)r >= declared)
+				return cfg_fail_field(ld, st->runner, "no runner named '%s' under runners", st->runner);
+			if (cfg_find_mark(ld, &st->core))
+				return cfg_fail_field(ld, &st->core, "stages.%s runs in runner '%s', which sets its "
+						      "core: remove this one", config_stage_name(s), st->runner);
+			st->core = cfg->runner[r].core;
+			st->wait.kind = idle_wait_kind(cfg->runner[r].idle);
+		} else {
+			if (st->core < 0)
+				return cfg_fail_field(ld, st, "stages.%s needs a core, or a runner",
+						      config_stage_name(s));
+			r = (int)cfg->n_runners++;
+			struct fks_runner_cfg *rc = &cfg->runner[r];
+			snprintf(rc->name, sizeof rc->name, "%s", config_stage_name(s));
+			rc->core = st->core;
+			rc->idle = wait_kind_idle(st->wait.kind);
+			rc->spin_iters = st->wait.spin_iters;
+		}
+		cfg->runner[r].stages |= 1u << s;
+		cfg->stage_runner[s] = (uint8_t)r;
+	}
+	for (uint32_t r = 0; r < declared; r++)
+		if (!cfg->runner[r].stages)
+			return cfg_fail_field(ld, cfg->runner[r].name, "runner '%s' runs no stage: place one in it "
+					      "with stages.<name>.runner, or remove it", cfg->runner[r].name);
+	/* Every stage blocks on a full tap (back-pressure, never a drop), and
+	 * only the journal drains the taps: in a runner with another stage, a
+	 * full tap would wait for the very process it holds.  And a commit can
+	 * take a second on a slow disk, which no hot-path stage should wait. */
+	const struct fks_runner_cfg *jr = &cfg->runner[cfg->stage_runner[FKS_CFG_JOURNAL]];
+	if (jr->stages != 1u << FKS_CFG_JOURNAL)
+		return cfg_fail_field(ld, cfg->stage[FKS_CFG_JOURNAL].runner,
+				      "the journal needs a runner of its own (runner '%s' also runs other stages): "
+				      "the stages wait on it when their taps fill, and its commits wait on the disk",
+				      jr->name);
+	return 0;
 }
 
 static int check_stages(struct loader *ld, struct fks_config *cfg)
 {
-	if (default_journal_stage(ld, cfg))
+	if (default_journal_stage(ld, cfg) || place_stages(ld, cfg))
 		return -1;
 	cpu_set_t cores;
 	available_cores(&cores);
-	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
-		const struct fks_stage_cfg *st = &cfg->stage[s];
-		if (!CPU_ISSET(st->core, &cores)) {
+	for (uint32_t r = 0; r < cfg->n_runners; r++) {
+		const struct fks_runner_cfg *rc = &cfg->runner[r];
+		if (!CPU_ISSET(rc->core, &cores)) {
 			char list[256];
 			format_cores(&cores, list, sizeof list);
-			return cfg_fail_field(ld, &st->core, "core %d does not exist or is not available to this "
-					      "process (available: %s)", st->core, list);
+			const int32_t *at = r < FKS_CFG_STAGE_COUNT && cfg_find_mark(ld, &rc->core) ? &rc->core : NULL;
+			for (int s = 0; !at && s < FKS_CFG_STAGE_COUNT; s++)
+				if (cfg->stage_runner[s] == r)
+					at = &cfg->stage[s].core;
+			return cfg_fail_field(ld, at, "core %d does not exist or is not available to this "
+					      "process (available: %s)", rc->core, list);
 		}
 	}
-	/* A spinning stage never gives its core away: whoever shares it starves. */
-	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
-		const struct fks_stage_cfg *st = &cfg->stage[s];
-		if (st->wait.kind != RING_WAIT_SPIN)
+	/* A spinning runner never gives its core away: whoever shares it starves. */
+	for (uint32_t r = 0; r < cfg->n_runners; r++) {
+		const struct fks_runner_cfg *rc = &cfg->runner[r];
+		if (rc->idle != FKS_IDLE_SPIN)
 			continue;
-		for (int t = 0; t < FKS_CFG_STAGE_COUNT; t++) {
-			if (t != s && cfg->stage[t].core == st->core)
-				return cfg_fail_field(ld, &st->wait.kind, "spin on core %d, which stages.%s also uses; "
-						      "a spinning stage needs a core of its own (use yield or park)",
-						      st->core, config_stage_name(t));
+		for (uint32_t t = 0; t < cfg->n_runners; t++) {
+			if (t != r && cfg->runner[t].core == rc->core)
+				return cfg_fail_field(ld, cfg_find_mark(ld, &rc->idle) ? (const void *)&rc->idle
+						      : (const void *)&cfg->stage[__builtin_ctz(rc->stages)].wait.kind,
+						      "runner '%s' spins on core %d, which runner '%s' also uses; "
+						      "a spinning runner needs a core of its own (use backoff or park)",
+						      rc->name, rc->core, cfg->runner[t].name);
 		}
 	}
 	return 0;

@@ -55,9 +55,32 @@ const struct choice cfg_sync_choices[] = {
 	{ NULL, 0 },
 };
 
-static const struct field stage_fields[] = {
-	{ .key = "core", .kind = FK_INT, AT(struct fks_stage_cfg, core), .required = true,
+/* Same names as config_idle_name(). */
+static const struct choice idle_choices[] = {
+	{ "spin", FKS_IDLE_SPIN }, { "backoff", FKS_IDLE_BACKOFF }, { "park", FKS_IDLE_PARK }, { NULL, 0 },
+};
+
+const char *config_idle_name(enum fks_idle k)
+{
+	for (const struct choice *c = idle_choices; c->name; c++)
+		if (c->value == (int)k)
+			return c->name;
+	return "?";
+}
+
+static const struct field runner_fields[] = {
+	{ .key = "name", .kind = FK_STRING, AT(struct fks_runner_cfg, name), .required = true },
+	{ .key = "core", .kind = FK_INT, AT(struct fks_runner_cfg, core), .required = true,
 	  .min = 0, .max = CPU_SETSIZE - 1 },
+	{ .key = "idle", .kind = FK_ENUM, AT(struct fks_runner_cfg, idle), .choices = idle_choices },
+	{ .key = "spin_iters", .kind = FK_INT, AT(struct fks_runner_cfg, spin_iters), .min = 0, .max = 1000000000 },
+	{ .key = NULL },
+};
+
+static const struct field stage_fields[] = {
+	/* Required unless `runner` places the stage: check_stages() says so. */
+	{ .key = "core", .kind = FK_INT, AT(struct fks_stage_cfg, core), .min = 0, .max = CPU_SETSIZE - 1 },
+	{ .key = "runner", .kind = FK_STRING, AT(struct fks_stage_cfg, runner) },
 	{ .key = "wait", .kind = FK_ENUM, AT(struct fks_stage_cfg, wait.kind), .choices = wait_choices },
 	{ .key = "spin_iters", .kind = FK_INT, AT(struct fks_stage_cfg, wait.spin_iters),
 	  .min = 0, .max = 1000000000 },
@@ -207,6 +230,9 @@ static const struct field supervisor_fields[] = {
 const struct field cfg_top_fields[] = {
 	/* stages and rings fill several members of fks_config: offset 0. */
 	{ .key = "stages", .kind = FK_SECTION, .offset = 0, .required = true, .sub = stages_fields },
+	{ .key = "runners", .kind = FK_LIST, AT(struct fks_config, runner), .sub = runner_fields,
+	  .elem_size = sizeof(struct fks_runner_cfg), .max_items = FKS_CFG_STAGE_COUNT,
+	  .count_offset = offsetof(struct fks_config, n_runners) },
 	{ .key = "rings", .kind = FK_SECTION, .offset = 0, .sub = rings_fields },
 	{ .key = "instruments", .kind = FK_LIST, AT(struct fks_config, instrument), .required = true,
 	  .sub = instrument_fields, .elem_size = sizeof(struct fks_instrument_cfg),

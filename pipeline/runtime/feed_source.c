@@ -33,6 +33,7 @@ struct feed_source {
 	int64_t pace_t0, pace_start, pace_last;
 	uint64_t pace_backwards, pace_jumps;
 	int (*wait_hook)(void *ctx);
+	int64_t pace_slice_ns;  /* 0: PACE_SLICE_NS */
 	void *wait_ctx;
 	/* the poll in progress */
 	feed_emit_fn emit;
@@ -126,7 +127,8 @@ static void pace(struct feed_source *s, int64_t rec_ns)
 	s->pace_last = rec_ns;
 	int64_t due = s->pace_start + (int64_t)((double)(rec_ns - s->pace_t0) / s->speed);
 	while (now < due) {
-		int64_t t = due - now < PACE_SLICE_NS ? due : now + PACE_SLICE_NS;
+		int64_t slice = s->pace_slice_ns ? s->pace_slice_ns : PACE_SLICE_NS;
+		int64_t t = due - now < slice ? due : now + slice;
 		struct timespec ts = { .tv_sec = t / 1000000000, .tv_nsec = t % 1000000000 };
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		if (s->wait_hook && s->wait_hook(s->wait_ctx))
@@ -320,6 +322,11 @@ int feed_source_poll(struct feed_source *s, feed_emit_fn emit, void *ctx, uint32
 			return FEED_SOURCE_END;
 	}
 	return (int)s->polled;
+}
+
+void feed_source_set_pace_slice(struct feed_source *s, int64_t ns)
+{
+	s->pace_slice_ns = ns;
 }
 
 void feed_source_set_wait_hook(struct feed_source *s, int (*hook)(void *ctx), void *ctx)

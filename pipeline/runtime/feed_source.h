@@ -84,6 +84,9 @@ int feed_source_poll(struct feed_source *s, feed_emit_fn emit, void *ctx, uint32
 /* Called at least every 10 ms while a paced replay waits; a nonzero return
  * ends the wait (the message is handed over at once). */
 void feed_source_set_wait_hook(struct feed_source *s, int (*hook)(void *ctx), void *ctx);
+/* The longest sleep of a paced replay between two calls of the wait hook
+ * (default 10 ms): shorter where the hook has other work to run. */
+void feed_source_set_pace_slice(struct feed_source *s, int64_t ns);
 
 /* The last fatal error, "" if none. */
 const char *feed_source_error(const struct feed_source *s);

@@ -260,23 +260,25 @@ static int create_rings(const struct fks_config *cfg, const char *prefix)
 
 /* ---- stages ------------------------------------------------------------ */
 
+/* One runner process (stage.h): the death of a runner is the death of
+ * every stage in it. */
 struct child {
 	pid_t pid;
 	bool exited;
 	int status;
 };
 
-static pid_t spawn_stage(const struct stage_args *a)
+static pid_t spawn_runner(const struct runner_args *a)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	/* A stage never outlives its supervisor. */
+	/* A runner never outlives its supervisor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Until stage_main ignores the stop signals, one that arrives runs the
+	/* Until runner_main ignores the stop signals, one that arrives runs the
 	 * inherited on_signal on this process's own copy of got_signal: harmless. */
 	fflush(NULL);
-	_exit(stage_main(a));
+	_exit(runner_main(a));
 }
 
 static void describe_exit(int status, char *buf, size_t cap)
@@ -443,13 +445,106 @@ static int wait_journal_ready(struct run_segment *rs, struct child *c)
 
 /* ---- the watch loop ---------------------------------------------------- */
 
+/* A stage is over: dead with its runner, or failed inside a runner that
+ * still runs its other stages.  The feed's loss makes market data stale;
+ * any other stage's trips the kill switch.  Either way the rest stops. */
+static void stage_lost(struct run_segment *rs, enum fks_cfg_stage s, const char *how, uint64_t now,
+		       uint64_t *stop_at)
+{
+	const char *err = rs->stage[s].error;
+	if (s == FKS_CFG_FEED) {
+		atomic_store(&rs->control.feed_dead, 1);
+		fprintf(stderr, "fks run: stage feed %s%s%s; market data is stale, risk refuses new orders\n", how,
+			err[0] ? ": " : "", err);
+	} else if (!atomic_load(&rs->control.kill)) {
+		char why[320]; /* how (128) + error (160) */
+		snprintf(why, sizeof why, "%.120s%s%.160s", how, err[0] ? ": " : "", err);
+		trip_kill(rs, s, why);
+	} else {
+		fprintf(stderr, "fks run: stage %s %s\n", config_stage_name(s), how);
+	}
+	if (!atomic_load(&rs->control.stop)) {
+		atomic_store(&rs->control.stop, 1);
+		*stop_at = now;
+	}
+}
+
+struct watch {
+	const struct fks_config *cfg;
+	struct run_segment *rs;
+	struct child *ch;          /* by runner */
+	bool lost[FKS_CFG_STAGE_COUNT];
+	uint64_t stop_at;
+	int failed;
+};
+
+/* A stage that stopped beating: kill its runner (and so every stage in it). */
+static void check_stall(struct watch *w, enum fks_cfg_stage s, uint64_t now, uint64_t stall_ns)
+{
+	struct run_segment *rs = w->rs;
+	uint64_t beat = atomic_load(&rs->stage[s].heartbeat_ns);
+	if (!stall_ns || now <= beat || now - beat <= stall_ns || atomic_load(&rs->control.kill) || s == FKS_CFG_FEED)
+		return;
+	char why[96];
+	snprintf(why, sizeof why, "stalled: no heartbeat for %" PRIu64 " ms", (now - beat) / 1000000);
+	trip_kill(rs, s, why);
+	kill(w->ch[w->cfg->stage_runner[s]].pid, SIGKILL);
+	w->failed = 1;
+}
+
+static bool exited_clean(const struct child *c)
+{
+	return WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
+}
+
+/* The stages of runner r, after a look at its process. */
+static void watch_stages(struct watch *w, uint32_t r, uint64_t now, uint64_t stall_ns)
+{
+	const struct child *c = &w->ch[r];
+	bool running = !c->exited && c->pid > 0;
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+		if (w->cfg->stage_runner[s] != r || w->lost[s])
+			continue;
+		uint32_t state = atomic_load(&w->rs->stage[s].state);
+		if (running && state == STAGE_FAILED) {
+			/* Failed in a runner that runs on: its other stages drain. */
+			w->lost[s] = true;
+			w->failed = 1;
+			stage_lost(w->rs, (enum fks_cfg_stage)s, "failed", now, &w->stop_at);
+		} else if (running) {
+			check_stall(w, (enum fks_cfg_stage)s, now, stall_ns);
+		} else if (c->exited && !exited_clean(c) && state != STAGE_EXITED) {
+			char how[128];
+			describe_exit(c->status, how, sizeof how);
+			w->lost[s] = true;
+			w->failed = 1;
+			stage_lost(w->rs, (enum fks_cfg_stage)s, how, now, &w->stop_at);
+		}
+	}
+}
+
+/* One look at every runner; how many still run. */
+static int watch_runners(struct watch *w, uint64_t now, uint64_t stall_ns)
+{
+	int alive = 0;
+	for (uint32_t r = 0; r < w->cfg->n_runners; r++) {
+		struct child *c = &w->ch[r];
+		if (!c->exited && c->pid > 0 && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+			c->exited = true;
+		alive += !c->exited && c->pid > 0;
+		watch_stages(w, r, now, stall_ns);
+		if (c->exited && !exited_clean(c))
+			w->failed = 1;
+	}
+	return alive;
+}
+
 static int supervise(const struct fks_config *cfg, struct run_segment *rs, struct child *ch,
 		     const struct run_opts *o, uint64_t t0)
 {
 	uint64_t stall_ns = (uint64_t)cfg->supervisor.heartbeat_timeout_ms * 1000000ull;
 	uint64_t deadline = o->duration_s > 0 ? t0 + (uint64_t)(o->duration_s * 1e9) : 0;
-	uint64_t stop_at = 0;
-	int failed = 0;
+	struct watch w = { .cfg = cfg, .rs = rs, .ch = ch };
 	bool kill_seen = false;
 	for (;;) {
 		struct timespec ts = { 0, (long)WATCH_NS };
@@ -467,66 +562,21 @@ static int supervise(const struct fks_config *cfg, struct run_segment *rs, struc
 				fprintf(stderr, "fks run: %s: stopping (the feed stops, every stage drains)\n",
 					strsignal(got_signal));
 			atomic_store(&rs->control.stop, 1);
-			stop_at = now;
+			w.stop_at = now;
 		}
-		int alive = 0;
-		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
-			struct child *c = &ch[s];
-			if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
-				c->exited = true;
-			if (!c->exited) {
-				alive++;
-				uint64_t beat = atomic_load(&rs->stage[s].heartbeat_ns);
-				if (stall_ns && now > beat && now - beat > stall_ns && !atomic_load(&rs->control.kill) &&
-				    s != FKS_CFG_FEED) {
-					char why[96];
-					snprintf(why, sizeof why, "stalled: no heartbeat for %" PRIu64 " ms",
-						 (now - beat) / 1000000);
-					trip_kill(rs, (enum fks_cfg_stage)s, why);
-					kill(c->pid, SIGKILL);
-					failed = 1;
-				}
-				continue;
-			}
-			if (c->pid == 0)
-				continue; /* already handled */
-			bool clean = WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
-			char how[128];
-			describe_exit(c->status, how, sizeof how);
-			if (!clean) {
-				failed = 1;
-				const char *err = rs->stage[s].error;
-				if (s == FKS_CFG_FEED) {
-					atomic_store(&rs->control.feed_dead, 1);
-					fprintf(stderr, "fks run: stage feed %s%s%s; market data is stale, risk refuses new orders\n",
-						how, err[0] ? ": " : "", err);
-				} else if (!atomic_load(&rs->control.kill)) {
-					char why[320]; /* how (128) + error (160) */
-					snprintf(why, sizeof why, "%s%s%s", how, err[0] ? ": " : "", err);
-					trip_kill(rs, (enum fks_cfg_stage)s, why);
-				} else {
-					fprintf(stderr, "fks run: stage %s %s\n", config_stage_name((enum fks_cfg_stage)s), how);
-				}
-				if (!atomic_load(&rs->control.stop)) {
-					atomic_store(&rs->control.stop, 1);
-					stop_at = now;
-				}
-			}
-			c->pid = 0;
-		}
-		if (alive == 0)
+		if (watch_runners(&w, now, stall_ns) == 0)
 			break;
-		if (stop_at && now - stop_at > DRAIN_TIMEOUT_NS) {
+		if (w.stop_at && now - w.stop_at > DRAIN_TIMEOUT_NS) {
 			fprintf(stderr, "fks run: stages did not drain within %llu s; killing them\n",
 				DRAIN_TIMEOUT_NS / 1000000000ull);
-			for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
-				if (!ch[s].exited)
-					kill(ch[s].pid, SIGKILL);
-			failed = 1;
-			stop_at = now; /* give the kills time to land */
+			for (uint32_t r = 0; r < cfg->n_runners; r++)
+				if (!ch[r].exited && ch[r].pid > 0)
+					kill(ch[r].pid, SIGKILL);
+			w.failed = 1;
+			w.stop_at = now; /* give the kills time to land */
 		}
 	}
-	return failed;
+	return w.failed;
 }
 
 int run_main(int argc, char **argv)
@@ -572,34 +622,58 @@ int run_main(int argc, char **argv)
 		unlink_all(prefix);
 		return 1;
 	}
-	fprintf(stderr, "fks run: %s, %u instruments, prefix '%s'; cores:", cfg.name, cfg.n_instruments, prefix);
-	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
-		fprintf(stderr, " %s=%d(%s)", config_stage_name((enum fks_cfg_stage)s), cfg.stage[s].core,
-			ring_wait_name(cfg.stage[s].wait.kind));
+	fprintf(stderr, "fks run: %s, %u instruments, prefix '%s'; runners:", cfg.name, cfg.n_instruments, prefix);
+	for (uint32_t r = 0; r < cfg.n_runners; r++) {
+		const struct fks_runner_cfg *rc = &cfg.runner[r];
+		fprintf(stderr, " %s=core %d %s (", rc->name, rc->core, config_idle_name((enum fks_idle)rc->idle));
+		for (int s = 0, first = 1; s < FKS_CFG_STAGE_COUNT; s++)
+			if (rc->stages & (1u << s)) {
+				fprintf(stderr, "%s%s", first ? "" : " ", config_stage_name((enum fks_cfg_stage)s));
+				first = 0;
+			}
+		fprintf(stderr, ")%s", r + 1 < cfg.n_runners ? "," : "");
+	}
 	fprintf(stderr, "\n");
 
 	uint64_t t0 = (uint64_t)clock_mono_ns();
-	struct child ch[FKS_CFG_STAGE_COUNT] = { 0 };
-	struct stage_args args[FKS_CFG_STAGE_COUNT];
-	/* Consumers first, so the feed never publishes into a ring nobody
-	 * reads yet (it would only wait; this just avoids the wait).  The
-	 * journal is the first, and must be running before anything else
-	 * starts: an event that cannot be journaled must never be produced. */
-	for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
-		args[s] = (struct stage_args){ .id = (enum fks_cfg_stage)s, .cfg = &cfg, .max_events = o.events,
-					       .version = run_fks_version };
-		snprintf(args[s].prefix, sizeof args[s].prefix, "%s", prefix);
-		snprintf(args[s].journal_dir, sizeof args[s].journal_dir, "%s", journal_dir);
-		/* Start the stall clock at spawn, not at zero. */
+	static struct child ch[FKS_CFG_STAGE_COUNT + 1];
+	static struct runner_args args[FKS_CFG_STAGE_COUNT + 1];
+	/* Start the stall clock at spawn, not at zero. */
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
 		atomic_store(&rs->stage[s].heartbeat_ns, (uint64_t)clock_mono_ns());
-		ch[s].pid = spawn_stage(&args[s]);
-		if (ch[s].pid < 0) {
+	/* The journal's runner first: it must be running before anything else
+	 * starts, since an event that cannot be journaled must never be
+	 * produced.  Then consumers before producers (the runner of the
+	 * latest stage first), so the feed never publishes into a ring nobody
+	 * reads yet (it would only wait; this just avoids the wait). */
+	uint32_t order[FKS_CFG_STAGE_COUNT + 1], n_order = 0;
+	for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
+		uint32_t r = cfg.stage_runner[s];
+		bool seen = false;
+		for (uint32_t i = 0; i < n_order; i++)
+			seen |= order[i] == r;
+		if (!seen)
+			order[n_order++] = r;
+	}
+	for (uint32_t i = 0; i < n_order; i++) {
+		uint32_t r = order[i];
+		struct runner_args *ra = &args[r];
+		ra->cfg = &cfg;
+		ra->index = r;
+		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
+			ra->stage[s] = (struct stage_args){ .id = (enum fks_cfg_stage)s, .cfg = &cfg, .max_events = o.events,
+							    .version = run_fks_version };
+			snprintf(ra->stage[s].prefix, sizeof ra->stage[s].prefix, "%s", prefix);
+			snprintf(ra->stage[s].journal_dir, sizeof ra->stage[s].journal_dir, "%s", journal_dir);
+		}
+		ch[r].pid = spawn_runner(ra);
+		if (ch[r].pid < 0) {
 			fprintf(stderr, "fks run: fork: %s\n", strerror(errno));
 			atomic_store(&rs->control.stop, 1);
-			ch[s].exited = true;
-			ch[s].pid = 0;
+			ch[r].exited = true;
+			ch[r].pid = 0;
 		}
-		if (s == FKS_CFG_JOURNAL && ch[s].pid > 0 && wait_journal_ready(rs, &ch[s])) {
+		if (r == cfg.stage_runner[FKS_CFG_JOURNAL] && ch[r].pid > 0 && wait_journal_ready(rs, &ch[r])) {
 			fprintf(stderr, "fks run: no journal, so nothing was started\n");
 			runseg_close(rs);
 			unlink_all(prefix);

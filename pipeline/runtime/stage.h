@@ -39,10 +39,19 @@ struct stage_args {
 	const char *version;     /* journal: the fks version for the run metadata */
 };
 
-/* Runs one stage to completion in the calling process (a forked child).
- * Returns the process exit code: 0 after a clean drain, 1 on error (the
- * reason is in the stage's stats block and on stderr). */
-int stage_main(const struct stage_args *a);
+/* One runner: the stages the config places in it (cfg->runner[index]),
+ * each with its args. */
+struct runner_args {
+	const struct fks_config *cfg;
+	uint32_t index;
+	struct stage_args stage[FKS_CFG_STAGE_COUNT]; /* by stage id; only its stages are used */
+};
+
+/* Runs one runner to completion in the calling process (a forked child):
+ * every stage in it, until each has drained.  Returns the process exit
+ * code: 0 after a clean drain of all, 1 if any stage failed (the reason is
+ * in that stage's stats block and on stderr). */
+int runner_main(const struct runner_args *ra);
 
 /* The signals that ask a pipeline to stop: SIGINT, SIGTERM, SIGHUP and
  * SIGQUIT.  The supervisor catches each and drains the pipeline.  A stage

@@ -1,21 +1,15 @@
 /*
- * The runtime every stage process shares (stage_int.h) and stage_main(),
- * the entry point the supervisor calls in each forked child.  The stages
+ * The runtime every stage kernel shares (stage_int.h).  The kernels
  * themselves are in stage_feed.c, stage_strategy.c, stage_risk.c,
- * stage_gateway.c and stage_journal.c.
+ * stage_gateway.c and stage_journal.c; runner.c runs them.
  */
 #include "pipeline/runtime/stage_int.h"
 
-#include <errno.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "pipeline/runtime/proctitle.h"
 
 uint32_t stage_ring_slot_size(enum run_ring r)
 {
@@ -94,10 +88,7 @@ void *tap_slot_refill(struct tap *t)
 	for (;;) {
 		/* Claim ahead, so most events find a slot already claimed. */
 		if (ring_try_claim(&t->p, TAP_CHUNK) == 0) {
-			struct ring_wait saved = t->p.wait;
-			t->p.wait.deadline_ns = stage_now_ns() + STAGE_TICK_NS;
-			int k = ring_claim(&t->p, 1);
-			t->p.wait = saved;
+			int k = stage_claim(t->s, &t->p, 1, STAGE_TICK_NS);
 			stage_beat(t->s, stage_now_ns());
 			if (k == RING_E_TIMEOUT)
 				continue;
@@ -119,57 +110,13 @@ void tap_close(struct tap *t)
 	t->attached = false;
 }
 
-/* ---- entry ------------------------------------------------------------- */
+/* ---- inputs ------------------------------------------------------------ */
 
-const int stage_stop_signals[STAGE_STOP_SIGNAL_COUNT] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
-/* The supervisor drives the drain (stage.h); a stage whose stderr reader
- * went away gets EPIPE, not death. */
-static void ignore_stop_signals(void)
+bool stage_producer_gone(struct stage *s, struct ring_consumer *c, uint64_t *last_ns, uint64_t now)
 {
-	for (int i = 0; i < STAGE_STOP_SIGNAL_COUNT; i++)
-		signal(stage_stop_signals[i], SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static int pin_to(int core)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(core, &set);
-	return sched_setaffinity(0, sizeof set, &set);
-}
-
-int stage_main(const struct stage_args *a)
-{
-	ignore_stop_signals();
-	char title[32];
-	snprintf(title, sizeof title, "fks:%s", config_stage_name(a->id));
-	proctitle_set(title);
-
-	struct stage s = { .a = a };
-	int rc = runseg_open(a->prefix, true, &s.run);
-	if (rc) {
-		fprintf(stderr, "%s: run segment: %s\n", title, ring_strerror(rc));
-		return 1;
-	}
-	s.st = &s.run->stage[a->id];
-	s.wait = a->cfg->stage[a->id].wait;
-	atomic_store_explicit(&s.st->pid, getpid(), memory_order_relaxed);
-	atomic_store_explicit(&s.st->heartbeat_ns, stage_now_ns(), memory_order_relaxed);
-	if (pin_to(a->cfg->stage[a->id].core) != 0)
-		return stage_fail(&s, "cannot pin to core %d: %s", a->cfg->stage[a->id].core, strerror(errno));
-
-	switch (a->id) {
-	case FKS_CFG_FEED: rc = stage_run_feed(&s); break;
-	case FKS_CFG_STRATEGY: rc = stage_run_strategy(&s); break;
-	case FKS_CFG_RISK: rc = stage_run_risk(&s); break;
-	case FKS_CFG_GATEWAY: rc = stage_run_gateway(&s); break;
-	case FKS_CFG_JOURNAL: rc = stage_run_journal(&s); break;
-	default: rc = stage_fail(&s, "unknown stage"); break;
-	}
-	if (rc == 0)
-		atomic_store_explicit(&s.st->state, STAGE_EXITED, memory_order_release);
-	runseg_close(s.run);
-	return rc;
+	if (!s->k->check_inputs && now - *last_ns < 100000000ull)
+		return false;
+	*last_ns = now;
+	enum ring_peer_state ps = ring_side_state(c->shm, RING_PRODUCER, now, 0);
+	return (ps == RING_PEER_DEAD || ps == RING_PEER_LEFT) && !ring_try_peek(c, 1);
 }

@@ -36,20 +36,9 @@ static int feed_params(const struct fks_config *cfg, struct synth_params *sp)
 /* Paced mode: event k is due at t0 + k * period.  The feed sends every event
  * that is due, each stamped with its own due time as its receive time, so
  * latency measured downstream includes any queueing the pipeline caused
- * (no coordinated omission).  Between bursts it sleeps, unless its wait
- * strategy is spin: a feed that spins to pace itself takes the whole core,
- * and on a shared core the stage next to it would run only when the
- * scheduler preempts the feed. */
-static void pace_sleep_until(uint64_t t, bool spin)
-{
-	if (!spin) {
-		struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull), .tv_nsec = (long)(t % 1000000000ull) };
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		return;
-	}
-	while (stage_now_ns() < t)
-		ring_cpu_relax();
-}
+ * (no coordinated omission).  Between bursts it asks its runner to wake it
+ * at the next due time: a spinning runner polls until then, the others
+ * sleep, so on a shared core the stages next to it run. */
 
 /* ---- feed from a venue: a feed_source (feed_source.h) ------------------- */
 
@@ -59,6 +48,10 @@ static void pace_sleep_until(uint64_t t, bool spin)
 #define FEED_PUB_BUF 256
 #define FEED_POLL_MSGS 64     /* venue messages per poll */
 #define FEED_POLL_TIMEOUT_MS 10 /* live sources: longest wait for input */
+/* In a shared runner a source is never waited on: it is polled again this
+ * soon when it had nothing, and a paced recording's sleep is cut in slices
+ * this long, between which the other kernels run. */
+#define FEED_SHARED_WAIT_NS 50000ll
 
 struct feed_pub {
 	struct stage *s;
@@ -73,12 +66,22 @@ struct feed_pub {
 	union fks_event buf[FEED_PUB_BUF];
 };
 
+/* The synthetic feed's loop state, between attach and close. */
+struct synth_run {
+	struct ring_producer md;
+	bool conflate;
+	uint64_t period;         /* paced: ns between events; 0 as fast as possible */
+	uint64_t limit, sent, t0;
+};
+
 /* The feed stage's state: one of the two sources, and what it publishes
  * through. */
 struct feed_stage {
 	struct feed_symtab symbols; /* venue: the configured instruments */
+	struct feed_source *src;    /* venue */
 	struct feed_pub pub;        /* venue */
 	struct synth_feed synth;    /* synthetic */
+	struct synth_run run;       /* synthetic */
 	struct tap tap;             /* synthetic */
 };
 
@@ -104,10 +107,7 @@ static void feed_pub_flush(struct feed_pub *p)
 			if (k < (int)want) /* the consumer is behind: drop, and count it */
 				stats_add(&s->st->counter[CTR_DROPPED], want - (uint32_t)k);
 		} else {
-			struct ring_wait saved = p->md.wait;
-			p->md.wait.deadline_ns = stage_now_ns() + STAGE_TICK_NS;
-			k = ring_claim(&p->md, want);
-			p->md.wait = saved;
+			k = stage_claim(s, &p->md, want, STAGE_TICK_NS);
 			if (k == RING_E_TIMEOUT) {
 				stage_beat(s, stage_now_ns());
 				if (feed_should_stop(s))
@@ -156,10 +156,13 @@ static void feed_pub_emit(void *ctx, const union fks_event *ev)
 		feed_pub_flush(p);
 }
 
-/* Called by a paced replay while it sleeps. */
+/* Called by a paced replay while it sleeps: in a shared runner the other
+ * kernels run meanwhile. */
 static int feed_pace_hook(void *ctx)
 {
 	struct feed_pub *p = ctx;
+	if (stage_shared(p->s))
+		stage_yield(p->s);
 	stage_beat(p->s, stage_now_ns());
 	return feed_should_stop(p->s);
 }
@@ -182,7 +185,7 @@ static void feed_log_counters(struct stage *s, const struct feed_source *src)
 
 /* Open the configured venue source, with a fixed table of the configured
  * instruments (ids are config ids); NULL after stage_fail. */
-static struct feed_source *feed_venue_open(struct stage *s, struct feed_symtab *symbols)
+static struct feed_source *feed_venue_source(struct stage *s, struct feed_symtab *symbols)
 {
 	const struct fks_config *cfg = s->a->cfg;
 	feed_symtab_init(symbols, false, 0, 0);
@@ -201,55 +204,59 @@ static struct feed_source *feed_venue_open(struct stage *s, struct feed_symtab *
 	return src;
 }
 
-static int run_feed_venue(struct stage *s, struct feed_stage *f)
+static int feed_venue_open(struct stage *s, struct feed_stage *f)
 {
 	const struct fks_config *cfg = s->a->cfg;
-	struct feed_source *src = feed_venue_open(s, &f->symbols);
-	if (!src)
-		return 1;
 	struct feed_pub *p = &f->pub;
-	memset(p, 0, sizeof *p);
 	p->s = s;
-	if (stage_attach_out(s, &p->md, RUN_RING_MD) || tap_attach(s, &p->tap, RUN_RING_TAP_FEED)) {
-		feed_source_close(src);
+	f->src = feed_venue_source(s, &f->symbols);
+	if (!f->src)
 		return 1;
-	}
+	if (stage_attach_out(s, &p->md, RUN_RING_MD) || tap_attach(s, &p->tap, RUN_RING_TAP_FEED))
+		return 1;
 	p->conflate = cfg->ring[FKS_RING_MARKET_DATA].overflow == FKS_OVERFLOW_CONFLATE;
 	uint32_t cap = stage_ring_capacity(cfg, RUN_RING_MD);
 	p->claim_max = cap < 64 ? cap : 64;
-	feed_source_set_wait_hook(src, feed_pace_hook, p);
-	uint64_t limit = s->a->max_events;
-
-	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
-	while (!p->halted && !feed_should_stop(s) && (!limit || p->seq < limit)) {
-		uint64_t t_busy = stage_now_ns();
-		int n = feed_source_poll(src, feed_pub_emit, p, FEED_POLL_MSGS, FEED_POLL_TIMEOUT_MS);
-		if (n == FEED_SOURCE_END)
-			break; /* the recording is exhausted: close, like --events */
-		if (n < 0) {
-			p->rc = stage_fail(s, "feed: %s", feed_source_error(src));
-			break;
-		}
-		feed_pub_flush(p);
-		uint64_t t_end = stage_now_ns();
-		stats_add(n ? &s->st->busy_ns : &s->st->idle_ns, t_end - t_busy);
-		stage_beat(s, t_end);
-	}
-	feed_log_counters(s, src);
-	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
-	ring_producer_detach(&p->md); /* closes: the cascade starts here */
-	tap_close(&p->tap);
-	feed_source_close(src);
-	return p->rc;
+	feed_source_set_wait_hook(f->src, feed_pace_hook, p);
+	if (stage_shared(s))
+		feed_source_set_pace_slice(f->src, FEED_SHARED_WAIT_NS);
+	return 0;
 }
 
-/* The synthetic feed's loop, between attach and close. */
-struct synth_run {
-	struct ring_producer md;
-	bool conflate, spin_pace;
-	uint64_t period;         /* paced: ns between events; 0 as fast as possible */
-	uint64_t limit, sent, t0;
-};
+static int feed_venue_poll(struct kernel *k, struct feed_stage *f, uint64_t now)
+{
+	struct stage *s = &k->s;
+	struct feed_pub *p = &f->pub;
+	uint64_t limit = s->a->max_events;
+	if (p->halted || feed_should_stop(s) || (limit && p->seq >= limit))
+		return p->rc ? KERNEL_FAILED : KERNEL_DONE;
+	/* A source of its own runner may block in its poll; in a shared runner
+	 * it must not, and is looked at again soon. */
+	bool shared = stage_shared(s);
+	int n = feed_source_poll(f->src, feed_pub_emit, p, FEED_POLL_MSGS, shared ? 0 : FEED_POLL_TIMEOUT_MS);
+	if (n == FEED_SOURCE_END)
+		return KERNEL_DONE; /* the recording is exhausted: close, like --events */
+	if (n < 0) {
+		p->rc = stage_fail(s, "feed: %s", feed_source_error(f->src));
+		return KERNEL_FAILED;
+	}
+	feed_pub_flush(p);
+	uint64_t t_end = stage_now_ns();
+	stats_add(n ? &s->st->busy_ns : &s->st->idle_ns, t_end - now);
+	k->wake_ns = shared ? t_end + FEED_SHARED_WAIT_NS : t_end;
+	return p->rc ? KERNEL_FAILED : n;
+}
+
+static void feed_venue_close(struct feed_stage *f)
+{
+	struct feed_pub *p = &f->pub;
+	if (f->src)
+		feed_log_counters(p->s, f->src);
+	ring_producer_detach(&p->md); /* closes: the cascade starts here */
+	tap_close(&p->tap);
+	if (f->src)
+		feed_source_close(f->src);
+}
 
 /* Publish up to n due events; 0, or the exit code of a failure (1). */
 static int synth_burst(struct stage *s, struct feed_stage *f, struct synth_run *r, uint32_t n, uint64_t t_busy,
@@ -262,10 +269,7 @@ static int synth_burst(struct stage *s, struct feed_stage *f, struct synth_run *
 		/* Held back by a full ring: wait in heartbeat-long slices and beat
 		 * between them, so the supervisor sees back-pressure, not a stall. */
 		for (;;) {
-			struct ring_wait saved = r->md.wait;
-			r->md.wait.deadline_ns = stage_now_ns() + STAGE_TICK_NS;
-			k = ring_claim(&r->md, n);
-			r->md.wait = saved;
+			k = stage_claim(s, &r->md, n, STAGE_TICK_NS);
 			if (k != RING_E_TIMEOUT)
 				break;
 			stage_beat(s, stage_now_ns());
@@ -304,59 +308,91 @@ static int synth_burst(struct stage *s, struct feed_stage *f, struct synth_run *
 	return 0;
 }
 
-static int run_feed_synthetic(struct stage *s, struct feed_stage *f)
+static int feed_synthetic_open(struct stage *s, struct feed_stage *f)
 {
 	const struct fks_config *cfg = s->a->cfg;
 	struct synth_params sp;
 	feed_params(cfg, &sp);
 	if (synth_init(&f->synth, &sp) != 0)
 		return stage_fail(s, "synthetic feed: invalid parameters");
-	struct synth_run r = { 0 };
-	if (stage_attach_out(s, &r.md, RUN_RING_MD) || tap_attach(s, &f->tap, RUN_RING_TAP_FEED))
+	struct synth_run *r = &f->run;
+	if (stage_attach_out(s, &r->md, RUN_RING_MD) || tap_attach(s, &f->tap, RUN_RING_TAP_FEED))
 		return 1;
-	r.conflate = cfg->ring[FKS_RING_MARKET_DATA].overflow == FKS_OVERFLOW_CONFLATE;
-	r.period = cfg->feed.rate ? 1000000000ull / cfg->feed.rate : 0;
-	r.limit = s->a->max_events;
-	r.t0 = stage_now_ns();
-	int rc = 0;
-
-	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
-	r.spin_pace = s->wait.kind == RING_WAIT_SPIN;
-	if (r.period && !r.spin_pace)
+	r->conflate = cfg->ring[FKS_RING_MARKET_DATA].overflow == FKS_OVERFLOW_CONFLATE;
+	r->period = cfg->feed.rate ? 1000000000ull / cfg->feed.rate : 0;
+	r->limit = s->a->max_events;
+	r->t0 = stage_now_ns();
+	if (r->period)
 		prctl(PR_SET_TIMERSLACK, 1UL); /* wake when asked, not up to 50 us later */
-	bool stop = false;
-	while (!stop && !stage_control_on(&s->run->control.stop) && (!r.limit || r.sent < r.limit)) {
-		uint32_t n = BATCH;
-		uint64_t t_busy = stage_now_ns();
-		if (r.period) {
-			uint64_t due = (t_busy - r.t0) / r.period + 1; /* events due by now */
-			if (due <= r.sent) {
-				pace_sleep_until(r.t0 + r.sent * r.period, r.spin_pace);
-				uint64_t t_wake = stage_now_ns();
-				stats_add(&s->st->idle_ns, t_wake - t_busy);
-				stage_beat(s, t_wake);
-				continue;
-			}
-			if (due - r.sent < n)
-				n = (uint32_t)(due - r.sent);
-		}
-		if (r.limit && r.limit - r.sent < n)
-			n = (uint32_t)(r.limit - r.sent);
-		rc = synth_burst(s, f, &r, n, t_busy, &stop);
-	}
-	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
-	ring_producer_detach(&r.md); /* closes: the cascade starts here */
-	tap_close(&f->tap);
-	return rc;
+	return 0;
 }
 
-int stage_run_feed(struct stage *s)
+static int feed_synthetic_poll(struct kernel *k, struct feed_stage *f, uint64_t now)
+{
+	struct stage *s = &k->s;
+	struct synth_run *r = &f->run;
+	if (stage_control_on(&s->run->control.stop) || (r->limit && r->sent >= r->limit))
+		return KERNEL_DONE;
+	uint32_t n = BATCH;
+	if (r->period) {
+		uint64_t due = (now - r->t0) / r->period + 1; /* events due by now */
+		if (due <= r->sent) {
+			k->wake_ns = r->t0 + r->sent * r->period;
+			return 0;
+		}
+		if (due - r->sent < n)
+			n = (uint32_t)(due - r->sent);
+	}
+	if (r->limit && r->limit - r->sent < n)
+		n = (uint32_t)(r->limit - r->sent);
+	bool stop = false;
+	if (synth_burst(s, f, r, n, now, &stop))
+		return KERNEL_FAILED;
+	k->wake_ns = 0;
+	return stop ? KERNEL_DONE : (int)n;
+}
+
+static bool feed_is_synthetic(const struct stage *s)
+{
+	return s->a->cfg->feed.type == FKS_FEED_SYNTHETIC;
+}
+
+static int feed_open(struct kernel *k)
 {
 	struct feed_stage *f = calloc(1, sizeof *f);
 	if (!f)
-		return stage_fail(s, "out of memory");
-	int rc = s->a->cfg->feed.type == FKS_FEED_SYNTHETIC ? run_feed_synthetic(s, f) : run_feed_venue(s, f);
-	free(f);
+		return stage_fail(&k->s, "out of memory");
+	k->state = f;
+	f->pub.s = &k->s;
+	int rc = feed_is_synthetic(&k->s) ? feed_synthetic_open(&k->s, f) : feed_venue_open(&k->s, f);
+	if (rc == 0)
+		atomic_store_explicit(&k->s.st->state, STAGE_RUNNING, memory_order_release);
 	return rc;
 }
 
+static int feed_poll(struct kernel *k, uint64_t now)
+{
+	struct feed_stage *f = k->state;
+	return feed_is_synthetic(&k->s) ? feed_synthetic_poll(k, f, now) : feed_venue_poll(k, f, now);
+}
+
+static int feed_close(struct kernel *k)
+{
+	struct feed_stage *f = k->state;
+	if (!f)
+		return 1;
+	if (atomic_load_explicit(&k->s.st->state, memory_order_acquire) == STAGE_RUNNING)
+		atomic_store_explicit(&k->s.st->state, STAGE_DRAINING, memory_order_release);
+	if (feed_is_synthetic(&k->s)) {
+		ring_producer_detach(&f->run.md); /* closes: the cascade starts here */
+		tap_close(&f->tap);
+	} else {
+		feed_venue_close(f);
+	}
+	int rc = f->pub.rc;
+	free(f);
+	k->state = NULL;
+	return rc;
+}
+
+const struct kernel_ops feed_kernel = { .open = feed_open, .poll = feed_poll, .close = feed_close };

@@ -19,13 +19,27 @@
  * stage waits on the ring at most this long between looks at them. */
 #define GATEWAY_VENUE_SLICE_NS 100000ull
 
+/* Execution reports an execution ring could not take yet, in order.  The
+ * gateway never waits on strategy or risk: in a shared runner they may be
+ * below it on the stack (stage_int.h).  It takes no new input while any
+ * report is queued, so the queue holds at most what one batch causes. */
+#define EXEC_QUEUE_CAP 4096
+
+struct exec_queue {
+	uint32_t head, n;
+	union fks_event ev[EXEC_QUEUE_CAP];
+};
+
 struct gateway {
 	struct stage *s;
+	struct exec_queue q_risk, q_strategy;
+	bool input_over;       /* its input closed, or risk died: finishing */
+	uint64_t in_checked_ns;
 	struct venue_driver venue;
 	struct ring_consumer in;
 	struct ring_producer exec_risk, exec_strategy;
 	struct tap tap;
-	bool killed;
+	bool killed, venue_open;
 	bool venue_lost;       /* its poll returned -1: the kill switch is tripped */
 	uint64_t seq;
 	/* The live summary's positions, by instrument id: the same module as
@@ -33,29 +47,48 @@ struct gateway {
 	struct position pos[FKS_MAX_INSTRUMENTS + 1];
 };
 
-/* A full execution ring holds the gateway back until strategy or risk drain
- * it (they do, even while blocked themselves).  Wait in heartbeat-long
- * slices and beat between them: a gateway held back is not a stalled one,
- * and the supervisor must not kill it as one. */
-static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
+static void exec_put(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
 {
-	int k;
-	for (;;) {
-		struct ring_wait saved = p->wait;
-		p->wait.deadline_ns = stage_now_ns() + STAGE_TICK_NS;
-		k = ring_claim(p, 1);
-		p->wait = saved;
-		if (k != RING_E_TIMEOUT)
-			break;
-		stage_beat(g->s, stage_now_ns());
-	}
-	if (k != 1) {
-		stage_fail(g->s, "execution ring: %s", ring_strerror(k));
-		return;
-	}
 	stage_copy_event(ring_wslot(p, 0), ev);
 	ring_publish(p, 1);
 	stats_add(&g->s->st->events_out, 1);
+}
+
+/* Move queued reports to the ring while it has room; true once the queue
+ * is empty. */
+static bool exec_flush(struct gateway *g, struct ring_producer *p, struct exec_queue *q)
+{
+	while (q->n && ring_try_claim(p, 1) == 1) {
+		exec_put(g, p, &q->ev[q->head]);
+		q->head = (q->head + 1) % EXEC_QUEUE_CAP;
+		q->n--;
+	}
+	return q->n == 0;
+}
+
+/* A report to strategy or risk: at once if the ring has room and nothing
+ * is queued before it, else queued.  A full queue (one batch caused more
+ * than EXEC_QUEUE_CAP reports: a cancel of that many open orders) waits
+ * for room in heartbeat-long slices, beating between them. */
+static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
+{
+	struct exec_queue *q = p == &g->exec_risk ? &g->q_risk : &g->q_strategy;
+	if (q->n == 0 && ring_try_claim(p, 1) == 1) {
+		exec_put(g, p, ev);
+		return;
+	}
+	while (q->n == EXEC_QUEUE_CAP && !exec_flush(g, p, q)) {
+		int k = stage_claim(g->s, p, 1, STAGE_TICK_NS);
+		stage_beat(g->s, stage_now_ns());
+		if (k == 1)
+			continue; /* exec_flush publishes into the slot just claimed */
+		if (k != RING_E_TIMEOUT) {
+			stage_fail(g->s, "execution ring: %s", ring_strerror(k));
+			return;
+		}
+	}
+	stage_copy_event(&q->ev[(q->head + q->n) % EXEC_QUEUE_CAP], ev);
+	q->n++;
 }
 
 /* Exact average-cost accounting (gateway/position.h), published for the
@@ -257,80 +290,120 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 	}
 }
 
-/* One batch of the input: 1 with *rc set once the input is over, else 0. */
-static int gateway_batch(struct stage *s, struct gateway *g, int *rc)
+/* One batch of the input: events handled, or KERNEL_FAILED. */
+static int gateway_batch(struct stage *s, struct gateway *g, uint64_t now)
 {
-	stage_wait_until_tick(s, &g->in.wait);
-	if (!venue_driver_is_sync(&g->venue))
-		gateway_venue_turn(g, &g->in.wait);
-	uint64_t t_idle = stage_now_ns();
-	int k = ring_peek(&g->in, BATCH);
-	uint64_t t_busy = stage_now_ns();
-	stats_add(&s->st->idle_ns, t_busy - t_idle);
-	stage_beat(s, t_busy);
-	if (k == RING_E_TIMEOUT)
+	int k = (int)ring_try_peek(&g->in, BATCH);
+	if (k == 0) {
+		bool closed = atomic_load_explicit(&g->in.shm->closed, memory_order_acquire) && !ring_try_peek(&g->in, 1);
+		if (closed) {
+			g->input_over = true;
+		} else if (stage_producer_gone(s, &g->in, &g->in_checked_ns, now)) {
+			/* Risk died: whatever it had not checked must never leave.
+			 * Act as the kill switch at once, without waiting for the
+			 * supervisor to notice and trip it. */
+			gateway_kill(g);
+			g->input_over = true;
+		}
 		return 0;
-	if (k == RING_E_PEER_DEAD) {
-		/* Risk died: whatever it had not checked must never leave.
-		 * Act as the kill switch at once, without waiting for the
-		 * supervisor to notice and trip it. */
-		gateway_kill(g);
-		return 1;
 	}
-	if (k == RING_E_CLOSED)
-		return 1;
-	if (k < 0) {
-		*rc = stage_fail(s, "input: %s", ring_strerror(k));
-		return 1;
-	}
+	uint64_t t_busy = stage_now_ns();
 	for (int i = 0; i < k; i++)
 		gateway_on_event(g, ring_rslot(&g->in, (uint32_t)i), t_busy);
 	ring_release(&g->in, (uint32_t)k);
 	tap_flush(&g->tap);
 	stats_add(&s->st->events_in, (uint64_t)k);
 	stats_add(&s->st->busy_ns, stage_now_ns() - t_busy);
-	return 0;
+	return atomic_load_explicit(&s->st->state, memory_order_relaxed) == STAGE_FAILED ? KERNEL_FAILED : k;
 }
 
-static int gateway_run(struct stage *s, struct gateway *g)
+/* Input is over: leave nothing open at the venue; the execution rings
+ * close once what is queued for them is out, so strategy and risk can
+ * finish. */
+static void gateway_finish_input(struct gateway *g)
 {
+	struct stage *s = g->s;
+	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
+	if (stage_control_on(&s->run->control.kill))
+		gateway_kill(g); /* the input may have ended because of what tripped it */
+	gateway_venue_cancel_all(g);
+	tap_flush(&g->tap);
+}
+
+static int gateway_poll(struct kernel *kn, uint64_t now)
+{
+	struct gateway *g = kn->state;
+	struct stage *s = &kn->s;
+	kn->check_inputs = false;
+	if (stage_control_on(&s->run->control.kill) && !g->killed) {
+		gateway_kill(g);
+		tap_flush(&g->tap);
+	}
+	/* What strategy and risk could not take yet goes first. */
+	bool flushed = exec_flush(g, &g->exec_risk, &g->q_risk) & exec_flush(g, &g->exec_strategy, &g->q_strategy);
+	if (g->input_over) {
+		kn->n_wake_in = 0;
+		kn->wake_ns = now + 50000; /* room in an execution ring: look again soon */
+		return flushed ? KERNEL_DONE : 0;
+	}
+	/* A venue with descriptors or timers: serviced once a poll, and its
+	 * next deadline bounds the runner's park. */
+	struct ring_wait w = { .deadline_ns = now + STAGE_TICK_NS };
+	if (!venue_driver_is_sync(&g->venue))
+		gateway_venue_turn(g, &w);
+	int work = 0;
+	if (flushed) {
+		work = gateway_batch(s, g, now);
+		if (work < 0)
+			return work;
+		if (g->input_over) {
+			gateway_finish_input(g);
+			return 1;
+		}
+	}
+	kn->wake_in[0] = &g->in;
+	kn->n_wake_in = flushed ? 1 : 0;
+	kn->wake_ns = w.deadline_ns;
+	if (!flushed && kn->wake_ns > now + 50000)
+		kn->wake_ns = now + 50000;
+	return work;
+}
+
+static int gateway_open(struct kernel *k)
+{
+	struct stage *s = &k->s;
+	struct gateway *g = calloc(1, sizeof *g);
+	if (!g)
+		return stage_fail(s, "out of memory");
+	k->state = g;
 	g->s = s;
 	if (gateway_venue_open(g, s->a->cfg) != 0)
 		return 1;
+	g->venue_open = true;
 	if (stage_attach_in(s, &g->in, RUN_RING_RISK_OUT) || stage_attach_out(s, &g->exec_risk, RUN_RING_EXEC_RISK) ||
 	    stage_attach_out(s, &g->exec_strategy, RUN_RING_EXEC_STRATEGY) ||
 	    tap_attach(s, &g->tap, RUN_RING_TAP_GATEWAY))
 		return 1;
 	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
-	int rc = 0;
-	for (;;) {
-		if (stage_control_on(&s->run->control.kill) && !g->killed) {
-			gateway_kill(g);
-			tap_flush(&g->tap);
-		}
-		if (gateway_batch(s, g, &rc))
-			break;
-	}
-	/* Input is over: leave nothing open at the venue, then close the
-	 * execution rings so strategy and risk can finish. */
-	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
-	if (stage_control_on(&s->run->control.kill))
-		gateway_kill(g); /* the input may have ended because of what tripped it */
-	gateway_venue_cancel_all(g);
+	return 0;
+}
+
+static int gateway_close(struct kernel *k)
+{
+	struct gateway *g = k->state;
+	if (!g)
+		return 1;
+	if (g->venue_open && !g->input_over)
+		gateway_venue_cancel_all(g); /* failed: still leave nothing open */
 	ring_producer_detach(&g->exec_risk);
 	ring_producer_detach(&g->exec_strategy);
 	ring_consumer_detach(&g->in);
 	tap_close(&g->tap);
-	return rc;
+	if (g->venue_open)
+		venue_driver_close(&g->venue);
+	free(g);
+	k->state = NULL;
+	return 0;
 }
 
-int stage_run_gateway(struct stage *s)
-{
-	struct gateway *g = calloc(1, sizeof *g);
-	if (!g)
-		return stage_fail(s, "out of memory");
-	int rc = gateway_run(s, g);
-	venue_driver_close(&g->venue);
-	free(g);
-	return rc;
-}
+const struct kernel_ops gateway_kernel = { .open = gateway_open, .poll = gateway_poll, .close = gateway_close };

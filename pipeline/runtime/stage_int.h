@@ -43,12 +43,15 @@
 
 /* ---- runtime shared by every stage (stage_common.c) ---------------------- */
 
+struct kernel;
+
 struct stage {
 	const struct stage_args *a;
 	struct run_segment *run;
 	struct stage_stats *st;
 	struct ring_wait wait;
 	uint64_t last_beat;
+	struct kernel *k;       /* the kernel this stage runs as (runner.c) */
 };
 
 /* The small helpers of the hot path are inline here: the stages were one
@@ -123,6 +126,73 @@ static inline void tap_put(struct tap *t, const void *ev)
 	stats_add(&t->s->st->counter[CTR_TAPPED], 1);
 }
 
+/* ---- kernels and runners (runner.c) -------------------------------------
+ *
+ * A stage is a kernel: its state in one struct, and three calls the runner
+ * makes.  open attaches its rings; poll does what is ready now (a batch of
+ * input, a due timer) and returns at once; close detaches and finishes.  A
+ * runner is one process that polls its kernels in turn, one duty cycle, and
+ * applies its idle strategy when a whole cycle found no work.
+ *
+ * Where a kernel must wait inside a poll (an output or a tap is full, a
+ * paced recording is early), it calls stage_yield(): in a runner of its
+ * own that is a bounded wait as before; in a shared runner it polls the
+ * other kernels once, so the consumer it waits for, when it runs in this
+ * process, gets to drain the ring.  A kernel never waits for a kernel that
+ * called it: the gateway queues what its execution rings cannot take
+ * rather than wait on strategy and risk, which may be below it on the
+ * stack, and the journal, which every tap waits for, has a runner of its
+ * own (the config checks).
+ */
+enum { KERNEL_DONE = -1, KERNEL_FAILED = -2 };
+
+struct kernel_ops {
+	/* Allocate the state and attach the rings: 0, or 1 after stage_fail. */
+	int (*open)(struct kernel *k);
+	/* Work done now (0: nothing was ready), KERNEL_DONE once every input
+	 * is over, or KERNEL_FAILED after stage_fail. */
+	int (*poll)(struct kernel *k, uint64_t now);
+	/* Detach and free; the stage's exit code (0 or 1). */
+	int (*close)(struct kernel *k);
+};
+
+#define KERNEL_WAKE_MAX 2
+
+struct kernel {
+	struct stage s;
+	const struct kernel_ops *ops;
+	void *state;
+	struct runner *runner;
+	bool opened, done, active; /* active: inside its poll (stage_yield skips it) */
+	int rc;
+	/* What the runner parks on when the cycle is idle: the kernel's inputs
+	 * (kept current by the kernel), and the earliest time it wants a poll
+	 * without input (a pace, a timer, a commit due); 0: none. */
+	struct ring_consumer *wake_in[KERNEL_WAKE_MAX];
+	unsigned n_wake_in;
+	uint64_t wake_ns;
+	bool check_inputs;       /* the runner saw a producer die: look now (stage_producer_gone) */
+};
+
+/* The producer of c is gone (dead, or detached without closing): looked up
+ * in /proc, so at most every 100 ms per ring (*last_ns), or at once when the
+ * runner saw a producer die.  Call it only when c is empty. */
+bool stage_producer_gone(struct stage *s, struct ring_consumer *c, uint64_t *last_ns, uint64_t now);
+
+/* True when the stage shares its runner with other kernels. */
+bool stage_shared(const struct stage *s);
+/* Inside a poll, waiting for room or time: let the runner's other kernels
+ * run once, and idle briefly if none had work; beats every kernel of the
+ * runner (they all wait with this one).  Only in a shared runner. */
+void stage_yield(struct stage *s);
+/* Claim n slots of p, waiting at most wait_ns: n, or RING_E_TIMEOUT (beat,
+ * look at the control words, call again), RING_E_PEER_DEAD, or another
+ * ring error.  In a runner of its own the wait is the ring's; in a shared
+ * one it is stage_yield, so a consumer in this process drains the ring. */
+int stage_claim(struct stage *s, struct ring_producer *p, uint32_t n, uint64_t wait_ns);
+
+extern const struct kernel_ops feed_kernel, strategy_kernel, risk_kernel, gateway_kernel, journal_kernel;
+
 /* ---- strategy and risk: a main input, a feedback input, a main output ----
  * (stage_relay.c) */
 
@@ -137,6 +207,7 @@ struct relay {
 	struct ring_producer out;
 	struct tap tap;
 	bool main_done, out_closed;
+	uint64_t main_checked_ns, feedback_checked_ns; /* stage_producer_gone */
 	uint64_t seq; /* the stage's own events (orders, rejects): one sequence per source */
 	uint64_t main_pos; /* main-input events handled so far: where feedback lands */
 	void (*on_feedback)(struct relay *r, const union fks_event *ev);
@@ -156,16 +227,11 @@ struct relay {
 void relay_stage(struct relay *r, const void *ev);
 /* Forward a main-line event unchanged and record its receive-to-emit time. */
 void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now);
-/* Attach a relay stage's four rings and run it; the exit code. */
-int relay_start(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out,
-		enum run_ring tap);
-
-/* ---- the stages: each runs to completion, returns the exit code ---------- */
-
-int stage_run_feed(struct stage *s);
-int stage_run_strategy(struct stage *s);
-int stage_run_risk(struct stage *s);
-int stage_run_gateway(struct stage *s);
-int stage_run_journal(struct stage *s);
+/* The relay as a kernel: attach its four rings (0, or 1 after stage_fail),
+ * poll, and close (kernel_ops). */
+int relay_open(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out,
+	       enum run_ring tap);
+int relay_poll(struct relay *r, uint64_t now);
+int relay_close(struct relay *r);
 
 #endif

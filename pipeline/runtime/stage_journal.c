@@ -213,42 +213,46 @@ static bool journal_any_open(struct journal_stage *J, uint64_t now)
 	return any_open;
 }
 
-/* Drain the taps until every one is over; 0, or 1 after stage_fail. */
-static int journal_loop(struct stage *s, struct journal_stage *J)
+/* One pass over the taps: events taken, KERNEL_DONE once every tap is over,
+ * or KERNEL_FAILED. */
+static int journal_poll(struct kernel *k, uint64_t now)
 {
-	const struct fks_config *cfg = s->a->cfg;
-	for (;;) {
-		bool took = false;
-		for (unsigned t = 0; t < JOURNAL_TAPS; t++) {
-			if (J->done[t])
-				continue;
-			int k = journal_stage_drain(J, t);
-			if (k < 0)
-				return 1;
-			took |= k > 0;
-		}
-		uint64_t now = stage_now_ns();
-		if (J->due_ns && now >= J->due_ns && journal_stage_commit(J))
-			return 1;
-		stage_beat(s, now);
-		if (took)
+	struct journal_stage *J = k->state;
+	const struct fks_config *cfg = k->s.a->cfg;
+	int took = 0;
+	for (unsigned t = 0; t < JOURNAL_TAPS; t++) {
+		if (J->done[t])
 			continue;
-		if (!journal_any_open(J, now))
-			return 0;
-		/* Poll, never park: a parked consumer costs every producer a futex
-		 * wake-up per batch, a syscall on the hot path of the feed, to
-		 * save a journal that is not latency-critical a few wake-ups. */
-		uint64_t until = now + journal_poll_ns(cfg);
-		if (J->due_ns && J->due_ns < until)
-			until = J->due_ns;
-		struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull) };
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		stats_add(&s->st->idle_ns, stage_now_ns() - now);
+		int n = journal_stage_drain(J, t);
+		if (n < 0)
+			return KERNEL_FAILED;
+		took += n;
 	}
+	now = stage_now_ns();
+	if (J->due_ns && now >= J->due_ns && journal_stage_commit(J))
+		return KERNEL_FAILED;
+	if (took)
+		return took;
+	if (!journal_any_open(J, now))
+		return KERNEL_DONE;
+	/* Poll, never park: a parked consumer costs every producer a futex
+	 * wake-up per batch, a syscall on the hot path of the feed, to save a
+	 * journal that is not latency-critical a few wake-ups.  So the runner
+	 * sleeps to the next look (n_wake_in stays 0). */
+	uint64_t until = now + journal_poll_ns(cfg);
+	if (J->due_ns && J->due_ns < until)
+		until = J->due_ns;
+	k->wake_ns = until;
+	return 0;
 }
 
-static int journal_run(struct stage *s, struct journal_stage *J)
+static int journal_open(struct kernel *k)
 {
+	struct stage *s = &k->s;
+	struct journal_stage *J = calloc(1, sizeof *J);
+	if (!J)
+		return stage_fail(s, "out of memory");
+	k->state = J;
 	const struct fks_config *cfg = s->a->cfg;
 	J->s = s;
 	journal_meta_from_config(&J->meta, cfg, s->a->version ? s->a->version : "unknown");
@@ -267,30 +271,38 @@ static int journal_run(struct stage *s, struct journal_stage *J)
 		if (stage_attach_in(s, &J->tap[t], taps[t]))
 			return 1;
 	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
-	if (journal_loop(s, J))
-		return 1;
-	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
-	uint64_t appended = journal_appended_seq(J->j);
-	journal_commit_begins(J);
-	int rc = journal_close(J->j); /* commits the rest and flushes it; frees J->j */
-	journal_commit_ends(J, stage_now_ns());
-	J->j = NULL;
-	if (rc == 0)
-		atomic_store_explicit(&s->st->counter[CTR_JOURNALED], appended, memory_order_relaxed);
-	for (unsigned t = 0; t < JOURNAL_TAPS; t++)
-		ring_consumer_detach(&J->tap[t]);
-	if (rc)
-		return stage_fail(s, "journal close: %s", journal_strerror(rc));
 	return 0;
 }
 
-int stage_run_journal(struct stage *s)
+/* Commit the rest and close; detach the taps. */
+static int journal_close_kernel(struct kernel *k)
 {
-	struct journal_stage *J = calloc(1, sizeof *J);
+	struct journal_stage *J = k->state;
+	struct stage *s = &k->s;
 	if (!J)
-		return stage_fail(s, "out of memory");
-	int rc = journal_run(s, J);
+		return 1;
+	int rc = 0;
+	bool failed = atomic_load_explicit(&s->st->state, memory_order_acquire) == STAGE_FAILED;
+	/* After a failure the journal is left as its last commit made it: the
+	 * process ends, and a commit of what failed could only fail again. */
+	if (J->j && !failed) {
+		atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
+		uint64_t appended = journal_appended_seq(J->j);
+		journal_commit_begins(J);
+		rc = journal_close(J->j); /* commits the rest and flushes it; frees J->j */
+		journal_commit_ends(J, stage_now_ns());
+		J->j = NULL;
+		if (rc == 0)
+			atomic_store_explicit(&s->st->counter[CTR_JOURNALED], appended, memory_order_relaxed);
+	}
+	for (unsigned t = 0; t < JOURNAL_TAPS; t++)
+		ring_consumer_detach(&J->tap[t]);
 	journal_keeper_stop(J);
 	free(J);
-	return rc;
+	k->state = NULL;
+	if (rc)
+		return stage_fail(s, "journal close: %s", journal_strerror(rc));
+	return failed ? 1 : 0;
 }
+
+const struct kernel_ops journal_kernel = { .open = journal_open, .poll = journal_poll, .close = journal_close_kernel };

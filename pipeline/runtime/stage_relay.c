@@ -17,10 +17,12 @@ static void relay_mark_applied(struct relay *r, const union fks_event *ev)
 	tap_put(&r->tap, &m);
 }
 
-static void relay_drain_feedback(struct relay *r)
+/* Apply every execution report waiting; how many. */
+static int relay_drain_feedback(struct relay *r)
 {
-	int k;
+	int k, total = 0;
 	while ((k = (int)ring_try_peek(&r->feedback, BATCH)) > 0) {
+		total += k;
 		for (int i = 0; i < k; i++) {
 			const union fks_event *ev = ring_rslot(&r->feedback, (uint32_t)i);
 			r->on_feedback(r, ev);
@@ -31,6 +33,7 @@ static void relay_drain_feedback(struct relay *r)
 		stats_add(&r->s->st->events_in, (uint64_t)k);
 		stats_add(&r->s->st->counter[CTR_EXEC_IN], (uint64_t)k);
 	}
+	return total;
 }
 
 /* Claim n output slots, draining feedback while the output is full. */
@@ -41,10 +44,7 @@ static int relay_claim(struct relay *r, uint32_t n)
 			return (int)n;
 		relay_drain_feedback(r);
 		stats_add(&r->s->st->counter[CTR_OUT_WAIT_DRAINS], 1);
-		struct ring_wait saved = r->out.wait;
-		r->out.wait.deadline_ns = stage_now_ns() + 1000000; /* re-check feedback every ms */
-		int k = ring_claim(&r->out, n);
-		r->out.wait = saved;
+		int k = stage_claim(r->s, &r->out, n, 1000000); /* re-check feedback every ms */
 		if (k == (int)n)
 			return k;
 		if (k != RING_E_TIMEOUT)
@@ -58,7 +58,8 @@ static void relay_close_out(struct relay *r)
 	if (!r->out_closed) {
 		ring_producer_detach(&r->out);
 		r->out_closed = true;
-		atomic_store_explicit(&r->s->st->state, STAGE_DRAINING, memory_order_release);
+		if (atomic_load_explicit(&r->s->st->state, memory_order_acquire) == STAGE_RUNNING)
+			atomic_store_explicit(&r->s->st->state, STAGE_DRAINING, memory_order_release);
 	}
 }
 
@@ -71,6 +72,7 @@ void relay_stage(struct relay *r, const void *ev)
 	stage_copy_event(&r->staged[r->n_staged++], ev);
 }
 
+/* One batch of the main input: events handled, or -1 after stage_fail. */
 static int relay_main_batch(struct relay *r)
 {
 	int k = (int)ring_try_peek(&r->main_in, BATCH);
@@ -83,7 +85,7 @@ static int relay_main_batch(struct relay *r)
 		r->on_main(r, ring_rslot(&r->main_in, (uint32_t)i), t_busy);
 		r->main_pos++;
 		if (r->staging_overflow)
-			return stage_fail(r->s, "one event caused more than %d output events", RELAY_MAX_OUT);
+			return -stage_fail(r->s, "one event caused more than %d output events", RELAY_MAX_OUT);
 		for (uint32_t j = 0; j < r->n_staged; j++) {
 			if (used == r->out.claimed) {
 				/* Out of claimed room: publish what is written, then
@@ -98,7 +100,7 @@ static int relay_main_batch(struct relay *r)
 				uint32_t want = r->n_staged - j + (uint32_t)(k - 1 - i);
 				int claimed = relay_claim(r, want < cap ? want : cap);
 				if (claimed < 0)
-					return stage_fail(r->s, "output ring %s", ring_strerror(claimed));
+					return -stage_fail(r->s, "output ring %s", ring_strerror(claimed));
 			}
 			stage_copy_event(ring_wslot(&r->out, used++), &r->staged[j]);
 		}
@@ -111,7 +113,7 @@ static int relay_main_batch(struct relay *r)
 	stats_add(&st->events_in, (uint64_t)k);
 	stats_add(&st->events_out, used);
 	stats_add(&st->busy_ns, t_end - t_busy);
-	return 0;
+	return k;
 }
 
 void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now)
@@ -123,44 +125,45 @@ void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now)
 		hist_record(&r->s->st->latency, now - (uint64_t)ev->h.recv_time_ns);
 }
 
-static int relay_run(struct relay *r)
+static bool ring_drained_closed(struct ring_consumer *c)
+{
+	/* closed first: the producer sets it after its last publish */
+	return atomic_load_explicit(&c->shm->closed, memory_order_acquire) && !ring_try_peek(c, 1);
+}
+
+int relay_poll(struct relay *r, uint64_t now)
 {
 	struct stage *s = r->s;
-	struct ring_consumer *inputs[2] = { &r->feedback, &r->main_in };
-	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
-	for (;;) {
-		if (stage_control_on(&s->run->control.kill) || stage_control_on(&s->run->control.feed_dead))
-			r->on_feedback(r, NULL); /* lets risk see the control words */
-		relay_drain_feedback(r);
-		if (!r->main_done && relay_main_batch(r))
-			return 1;
-		if (!r->main_done && atomic_load_explicit(&r->main_in.shm->closed, memory_order_acquire) &&
-		    !ring_try_peek(&r->main_in, 1)) {
+	if (stage_control_on(&s->run->control.kill) || stage_control_on(&s->run->control.feed_dead))
+		r->on_feedback(r, NULL); /* lets risk see the control words */
+	int work = relay_drain_feedback(r);
+	if (!r->main_done) {
+		int k = relay_main_batch(r);
+		if (k < 0)
+			return KERNEL_FAILED;
+		work += k;
+		/* Closed and drained, or its producer died: nothing more comes. */
+		if (!k && (ring_drained_closed(&r->main_in) ||
+			   stage_producer_gone(s, &r->main_in, &r->main_checked_ns, now))) {
 			r->main_done = true;
 			relay_close_out(r);
-		}
-		struct ring_wait w;
-		stage_wait_until_tick(s, &w);
-		r->feedback.wait = w;
-		r->main_in.wait = w;
-		unsigned which = 0;
-		uint64_t t_idle = stage_now_ns();
-		int rc = ring_wait_any(inputs, r->main_done ? 1 : 2, &which);
-		uint64_t t_wake = stage_now_ns();
-		stats_add(&s->st->idle_ns, t_wake - t_idle);
-		stage_beat(s, t_wake);
-		if (rc == RING_E_CLOSED && r->main_done)
-			break; /* feedback closed and drained too: done */
-		if (rc == RING_E_PEER_DEAD && which == 1) {
-			/* The main input's producer died: nothing more will come. */
-			r->main_done = true;
-			relay_close_out(r);
-		} else if (rc == RING_E_PEER_DEAD) {
-			return stage_fail(s, "execution reports: producer died");
-		} else if (rc < 0 && rc != RING_E_TIMEOUT && rc != RING_E_CLOSED) {
-			return stage_fail(s, "wait: %s", ring_strerror(rc));
 		}
 	}
+	if (!work && ring_drained_closed(&r->feedback)) {
+		if (r->main_done)
+			return KERNEL_DONE; /* feedback closed and drained too */
+	} else if (!work && stage_producer_gone(s, &r->feedback, &r->feedback_checked_ns, now)) {
+		return stage_fail(s, "execution reports: producer died"), KERNEL_FAILED;
+	}
+	s->k->check_inputs = false;
+	s->k->wake_in[0] = &r->feedback;
+	s->k->wake_in[1] = &r->main_in;
+	s->k->n_wake_in = r->main_done ? 1 : 2;
+	return work;
+}
+
+int relay_close(struct relay *r)
+{
 	relay_close_out(r);
 	ring_consumer_detach(&r->main_in);
 	ring_consumer_detach(&r->feedback);
@@ -168,13 +171,13 @@ static int relay_run(struct relay *r)
 	return 0;
 }
 
-int relay_start(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out,
-		enum run_ring tap)
+int relay_open(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out,
+	       enum run_ring tap)
 {
 	r->s = s;
 	if (stage_attach_in(s, &r->main_in, in) || stage_attach_in(s, &r->feedback, fb) || stage_attach_out(s, &r->out, out) ||
 	    tap_attach(s, &r->tap, tap))
 		return 1;
-	return relay_run(r);
+	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
+	return 0;
 }
-

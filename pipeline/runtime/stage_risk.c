@@ -77,18 +77,35 @@ static int risk_stage_init(struct stage *s, struct risk_stage *R)
 	return 0;
 }
 
-int stage_run_risk(struct stage *s)
+static int risk_open(struct kernel *k)
 {
 	struct risk_stage *R = calloc(1, sizeof *R);
 	if (!R)
-		return stage_fail(s, "out of memory");
-	int rc = risk_stage_init(s, R);
-	if (rc == 0) {
-		R->relay.on_main = risk_on_main;
-		R->relay.on_feedback = risk_on_feedback;
-		R->relay.logic = &R->risk;
-		rc = relay_start(s, &R->relay, RUN_RING_ORDERS, RUN_RING_EXEC_RISK, RUN_RING_RISK_OUT, RUN_RING_TAP_RISK);
-	}
+		return stage_fail(&k->s, "out of memory");
+	k->state = R;
+	if (risk_stage_init(&k->s, R))
+		return 1;
+	R->relay.on_main = risk_on_main;
+	R->relay.on_feedback = risk_on_feedback;
+	R->relay.logic = &R->risk;
+	return relay_open(&k->s, &R->relay, RUN_RING_ORDERS, RUN_RING_EXEC_RISK, RUN_RING_RISK_OUT,
+			  RUN_RING_TAP_RISK);
+}
+
+static int risk_poll(struct kernel *k, uint64_t now)
+{
+	return relay_poll(&((struct risk_stage *)k->state)->relay, now);
+}
+
+static int risk_close(struct kernel *k)
+{
+	struct risk_stage *R = k->state;
+	if (!R)
+		return 1;
+	int rc = relay_close(&R->relay);
 	free(R);
+	k->state = NULL;
 	return rc;
 }
+
+const struct kernel_ops risk_kernel = { .open = risk_open, .poll = risk_poll, .close = risk_close };

@@ -43,30 +43,44 @@ static void strategy_on_main(struct relay *r, const union fks_event *ev, uint64_
 /* The strategy stage's state: large, so allocated, never on the stack. */
 struct strategy_stage {
 	struct signal_logic logic;
+	bool logic_ready;
 	struct relay relay;
 };
 
-static int strategy_run(struct stage *s, struct strategy_stage *S)
+static int strategy_open(struct kernel *k)
 {
+	struct stage *s = &k->s;
+	struct strategy_stage *S = calloc(1, sizeof *S);
+	if (!S)
+		return stage_fail(s, "out of memory");
+	k->state = S;
 	struct relay *r = &S->relay;
 	r->on_main = strategy_on_main;
 	r->on_feedback = strategy_on_feedback;
 	char err[256];
 	if (signal_logic_init(&S->logic, s->a->cfg, strategy_emit, r, err, sizeof err))
 		return stage_fail(s, "%s", err);
+	S->logic_ready = true;
 	r->logic = &S->logic;
-	int rc = relay_start(s, r, RUN_RING_MD, RUN_RING_EXEC_STRATEGY, RUN_RING_ORDERS, RUN_RING_TAP_STRATEGY);
-	signal_logic_free(&S->logic);
-	return rc;
+	return relay_open(s, r, RUN_RING_MD, RUN_RING_EXEC_STRATEGY, RUN_RING_ORDERS, RUN_RING_TAP_STRATEGY);
 }
 
-int stage_run_strategy(struct stage *s)
+static int strategy_poll(struct kernel *k, uint64_t now)
 {
-	struct strategy_stage *S = calloc(1, sizeof *S);
+	return relay_poll(&((struct strategy_stage *)k->state)->relay, now);
+}
+
+static int strategy_close(struct kernel *k)
+{
+	struct strategy_stage *S = k->state;
 	if (!S)
-		return stage_fail(s, "out of memory");
-	int rc = strategy_run(s, S);
+		return 1;
+	int rc = relay_close(&S->relay);
+	if (S->logic_ready)
+		signal_logic_free(&S->logic);
 	free(S);
+	k->state = NULL;
 	return rc;
 }
 
+const struct kernel_ops strategy_kernel = { .open = strategy_open, .poll = strategy_poll, .close = strategy_close };
