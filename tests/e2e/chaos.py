@@ -331,7 +331,7 @@ def one_run(fks, cfg, tmp, run, verbose):
         time.sleep(run.moment_s)
         perform(run, sup, fds)
         rc, out, err = finish(sup, RUN_SECONDS + run.hold_s + DRAIN_BOUND_S)
-        run.notes += [ln for ln in err.splitlines() if "KILL SWITCH" in ln or "stage feed" in ln][:2]
+        run.notes += why_lines(err)[:2]
         r["exit"] = check_exit(run, rc)
         gone = all(pidfd_gone(fd, 5) for fd in fds.values())
         r["stages_gone"] = "ok" if gone else fail("a stage outlived the supervisor")
@@ -359,7 +359,7 @@ def one_run(fks, cfg, tmp, run, verbose):
         r["shm_clean"] = "ok" if not left else fail(f"left in /dev/shm: {' '.join(left)}")
     nxt = start(fks, cfg, prefix, journal, NEXT_RUN_SECONDS)
     nrc, _, nerr = finish(nxt, NEXT_RUN_SECONDS + DRAIN_BOUND_S)
-    r["next_run"] = "ok" if nrc == 0 else fail(f"exit {nrc}: {nerr.strip()[-300:]}")
+    r["next_run"] = "ok" if nrc == 0 else fail(f"exit {nrc}: " + " / ".join(why_lines(nerr)))
     left = shm_left(prefix)
     if crashed_runner:
         r["shm_clean"] = "ok" if not left else fail(f"left in /dev/shm after the next run: {' '.join(left)}")
@@ -368,6 +368,12 @@ def one_run(fks, cfg, tmp, run, verbose):
     if verbose:
         sys.stderr.write(err)
     return cleanup(prefix)
+
+
+def why_lines(stderr):
+    """The lines of a run's stderr that say why it stopped, not its banner."""
+    lines = [ln for ln in stderr.splitlines() if not ln.startswith("fks run: (") and "cores:" not in ln]
+    return lines[:4]
 
 
 def cleanup(prefix):
