@@ -11,6 +11,9 @@ heartbeat timeout, then SIGCONT) and a moment, does it, and checks:
                  was killed or stalled, 0 when the stage had already ended
                  or the runner was only stopped, killed-by-9 for a SIGKILLed
                  runner;
+  kill_names_victim
+                 a kill switch that tripped names the victim: no other
+                 stage was declared dead or stalled (a false stall);
   stages_gone    no stage process outlives the supervisor;
   no_order_after_kill
                  when the kill switch tripped: the gateway sent no order
@@ -67,7 +70,7 @@ VICTIMS = ["feed", "strategy", "risk", "gateway", "journal", "runner"]
 STAGES = ["feed", "strategy", "risk", "gateway", "journal"]
 TAPPING = ["feed", "strategy", "risk", "gateway"]  # stages with a journal tap
 ACTIONS = ["SIGKILL", "SIGSTOP"]
-INVARIANTS = ["exit", "stages_gone", "no_order_after_kill", "journal_verifies",
+INVARIANTS = ["exit", "kill_names_victim", "stages_gone", "no_order_after_kill", "journal_verifies",
               "not_journaled_exact", "shm_clean", "next_run"]
 RUN_SECONDS = 3.0          # --duration of a chaos run
 NEXT_RUN_SECONDS = 0.5     # --duration of the run after it
@@ -253,25 +256,38 @@ def perform(run, sup, fds):
         pidfd_signal(fd, signal.SIGCONT)  # the supervisor has usually killed it by now
 
 
-def check_exit(run, rc):
+def kill_cause(stderr):
+    """The stage a KILL SWITCH line of the supervisor names, or None."""
+    m = re.search(r"KILL SWITCH: stage (\w+)", stderr)
+    return m.group(1) if m else None
+
+
+def check_kill_names_victim(run, cause):
+    if cause is None or cause == run.victim:
+        return "ok"
+    return fail(f"the kill switch names stage {cause}, not the victim {run.victim}")
+
+
+def check_exit(run, rc, cause):
     if rc == "hang":
         return fail("the supervisor did not exit within its bound (killed it)")
     if run.victim == "runner":
         want = -signal.SIGKILL if run.action == "SIGKILL" else 0
     else:
-        want = 1 if run.delivered else 0
+        # Not delivered: the stage had ended; 1 only if something else tripped the switch.
+        want = 1 if run.delivered or cause else 0
     if rc != want:
         how = "delivered to a live process" if run.delivered else "not delivered: the victim had ended"
         return fail(f"exit {rc}, expected {want} ({run.action} {how})")
     return "ok"
 
 
-def check_no_order_after_kill(run, summary, by_type):
+def check_no_order_after_kill(run, summary, by_type, cause):
     if summary is None:
         return NA
     if not summary.get("kill"):
         return NA
-    if run.victim == "gateway":
+    if run.victim == "gateway" or cause == "gateway":
         return NA  # it died or was stalled before it could see the switch
     gw = summary["stages"]["gateway"]
     sent, at_kill = gw["orders"], gw["orders_at_kill"]
@@ -332,7 +348,9 @@ def one_run(fks, cfg, tmp, run, verbose):
         perform(run, sup, fds)
         rc, out, err = finish(sup, RUN_SECONDS + run.hold_s + DRAIN_BOUND_S)
         run.notes += why_lines(err)[:2]
-        r["exit"] = check_exit(run, rc)
+        cause = kill_cause(err)
+        r["exit"] = check_exit(run, rc, cause)
+        r["kill_names_victim"] = check_kill_names_victim(run, cause)
         gone = all(pidfd_gone(fd, 5) for fd in fds.values())
         r["stages_gone"] = "ok" if gone else fail("a stage outlived the supervisor")
     finally:
@@ -351,7 +369,7 @@ def one_run(fks, cfg, tmp, run, verbose):
     v = subprocess.run([fks, "journal", "verify", journal], capture_output=True, text=True, timeout=TOOL_TIMEOUT_S)
     r["journal_verifies"] = "ok" if v.returncode == 0 else fail(
         f"verify exit {v.returncode}: {(v.stdout + v.stderr).strip()[:300]}")
-    r["no_order_after_kill"] = check_no_order_after_kill(run, summary, by_type)
+    r["no_order_after_kill"] = check_no_order_after_kill(run, summary, by_type, cause)
     r["not_journaled_exact"] = check_not_journaled(summary, by_stage, stats_err)
     crashed_runner = run.victim == "runner" and run.action == "SIGKILL"
     left = shm_left(prefix)
