@@ -170,6 +170,9 @@ struct fks_journal_cfg {
 	enum fks_journal_sync sync;
 	uint32_t batch_events;      /* commit after this many events ... */
 	uint32_t batch_us;          /* ... or this long after the first pending one */
+	/* The gateway sends an order only once the journal has committed it;
+	 * the journal then commits whenever its taps are empty. */
+	bool write_ahead;
 };
 
 /*

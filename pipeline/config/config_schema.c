@@ -198,6 +198,7 @@ static const struct field journal_fields[] = {
 	{ .key = "batch_events", .kind = FK_INT, AT(struct fks_journal_cfg, batch_events),
 	  .min = 1, .max = 1 << 20 },
 	{ .key = "batch_us", .kind = FK_INT, AT(struct fks_journal_cfg, batch_us), .min = 0, .max = 1000000 },
+	{ .key = "write_ahead", .kind = FK_BOOL, AT(struct fks_journal_cfg, write_ahead) },
 	{ .key = NULL },
 };
 
