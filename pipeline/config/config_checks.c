@@ -87,6 +87,8 @@ static uint32_t wait_kind_idle(enum ring_wait_kind k)
 static int place_stages(struct loader *ld, struct fks_config *cfg)
 {
 	for (uint32_t r = 0; r < cfg->n_runners; r++) {
+		if (!cfg_find_mark(ld, &cfg->runner[r].spin_iters))
+			cfg->runner[r].spin_iters = ring_wait_default().spin_iters;
 		if (!cfg->runner[r].name[0])
 			return cfg_fail_field(ld, cfg->runner[r].name, "a runner needs a name");
 		if (find_runner(cfg, cfg->runner[r].name) != (int)r)

@@ -29,10 +29,21 @@ static void describe_instrument(const struct fks_instrument_cfg *in, FILE *out)
 void config_describe(const struct fks_config *cfg, FILE *out)
 {
 	char a[FX_FORMAT_MAX + 1], b[FX_FORMAT_MAX + 1];
-	fprintf(out, "config %s\nstages:\n", cfg->name);
+	fprintf(out, "config %s\nrunners:\n", cfg->name);
+	for (uint32_t r = 0; r < cfg->n_runners; r++) {
+		const struct fks_runner_cfg *rc = &cfg->runner[r];
+		fprintf(out, "  %-9s core %" PRId32 " idle %s spin_iters %" PRIu32 " stages", rc->name, rc->core,
+			config_idle_name((enum fks_idle)rc->idle), rc->spin_iters);
+		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
+			if (rc->stages & (1u << s))
+				fprintf(out, " %s", config_stage_name(s));
+		fprintf(out, "\n");
+	}
+	fprintf(out, "stages:\n");
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
-		fprintf(out, "  %-9s core %" PRId32 " wait %s spin_iters %" PRIu32 "\n", config_stage_name(s),
-			cfg->stage[s].core, ring_wait_name(cfg->stage[s].wait.kind), cfg->stage[s].wait.spin_iters);
+		fprintf(out, "  %-9s core %" PRId32 " wait %s spin_iters %" PRIu32 " runner %s\n", config_stage_name(s),
+			cfg->stage[s].core, ring_wait_name(cfg->stage[s].wait.kind), cfg->stage[s].wait.spin_iters,
+			cfg->runner[cfg->stage_runner[s]].name);
 	fprintf(out, "rings:\n");
 	for (int r = 0; r < FKS_RING_COUNT; r++)
 		fprintf(out, "  %-13s capacity %" PRIu32 " overflow %s\n", config_ring_name(r),

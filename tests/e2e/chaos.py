@@ -98,14 +98,27 @@ def fail(msg):
 
 # ---- the config ----------------------------------------------------------
 
+DEDICATED = ("stages:\n"
+             "  feed:\n    core: 0\n    wait: park\n"
+             "  strategy:\n    core: 1\n    wait: park\n"
+             "  risk:\n    core: 1\n    wait: park\n"
+             "  gateway:\n    core: 0\n    wait: park\n"
+             "  journal:\n    core: 0\n    wait: park\n")
+
+
 def chaos_config(fks, heartbeat_ms, rate):
     """The embedded default with a short heartbeat timeout and the feed at
     `rate` events per second."""
     text = subprocess.run([fks, "config", "default"], capture_output=True, text=True, check=True).stdout
     text, n_hb = re.subn(r"(?m)^(\s*heartbeat_timeout_ms:)\s*\d+", rf"\g<1> {heartbeat_ms}", text)
     text, n_rate = re.subn(r"(?m)^(\s*rate:)\s*\d+", rf"\g<1> {rate}", text)
-    if n_hb != 1 or n_rate != 1:
-        raise SystemExit("chaos: the default config changed shape: cannot set heartbeat_timeout_ms and feed.rate")
+    # One runner per stage (the dedicated layout), so that every stage is a
+    # process of its own to kill or stop: the default's shared hot-path
+    # runner would make feed, strategy, risk and gateway one victim.
+    text, n_layout = re.subn(r"(?ms)^runners:\n.*?^    runner: journal\n", DEDICATED, text)
+    if n_hb != 1 or n_rate != 1 or n_layout != 1:
+        raise SystemExit("chaos: the default config changed shape: cannot set heartbeat_timeout_ms, feed.rate "
+                         "and the dedicated layout")
     return text
 
 

@@ -74,11 +74,90 @@ static void new_journal_dir(char *buf, size_t cap)
 	snprintf(buf, cap, "%s/j%d", scratch_dir(), n++);
 }
 
+/*
+ * Placement under test.  The default config runs the hot path in one shared
+ * runner; with FKS_TEST_LAYOUT=dedicated (the run_dedicated suite) every
+ * `run` gets a copy of its config (the default, or the file after -c) with
+ * the default's runners and stages replaced by one runner per stage, the
+ * layout before runners existed.  A config without the default's block is
+ * used as it is.
+ */
+static const char dedicated_block[] =
+	"stages:\n"
+	"  feed:\n    core: 0\n    wait: park\n"
+	"  strategy:\n    core: 1\n    wait: park\n"
+	"  risk:\n    core: 1\n    wait: park\n"
+	"  gateway:\n    core: 0\n    wait: park\n"
+	"  journal:\n    core: 0\n    wait: park\n";
+
+static bool dedicated_layout(void)
+{
+	const char *l = getenv("FKS_TEST_LAYOUT");
+	return l && !strcmp(l, "dedicated");
+}
+
+/* Read a config: the file, or `fks config default` when path is NULL. */
+static size_t read_config(const char *path, char *buf, size_t cap)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "'%s' config default", fks_bin());
+	FILE *f = path ? fopen(path, "r") : popen(cmd, "r");
+	cr_assert_not_null(f, "read config %s", path ? path : "(default)");
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = 0;
+	if (path)
+		fclose(f);
+	else
+		pclose(f);
+	return n;
+}
+
+/* The dedicated copy of a run's config, into out; false if the config has
+ * no default placement block to replace. */
+static bool dedicated_config(const char *path, char *out, size_t cap)
+{
+	static char text[65536], copy[65536];
+	read_config(path, text, sizeof text);
+	char *from = strstr(text, "\nrunners:\n");
+	char *end = from ? strstr(from, "    runner: journal\n") : NULL;
+	if (!end)
+		return false;
+	end += strlen("    runner: journal\n");
+	snprintf(copy, sizeof copy, "%.*s\n%s%s", (int)(from - text), text, dedicated_block, end);
+	static int n;
+	snprintf(out, cap, "%s/dedicated-%d.yaml", scratch_dir(), n++);
+	FILE *f = fopen(out, "w");
+	cr_assert_not_null(f);
+	fputs(copy, f);
+	fclose(f);
+	return true;
+}
+
 /* Start fks with argv (NULL-terminated, without the program name).  A `run`
  * without --journal gets one of its own, so tests never share a journal
  * (or write one into the build directory). */
 static void start(struct proc *p, const char *const *args)
 {
+	static char layout_cfg[256];
+	const char *swapped[40];
+	if (args[0] && !strcmp(args[0], "run") && dedicated_layout()) {
+		int c = -1, n = 0;
+		for (; args[n] && n < 36; n++)
+			if (!strcmp(args[n], "-c") && args[n + 1])
+				c = n + 1;
+		if (dedicated_config(c >= 0 ? args[c] : NULL, layout_cfg, sizeof layout_cfg)) {
+			for (int i = 0; i <= n; i++)
+				swapped[i] = args[i];
+			if (c >= 0) {
+				swapped[c] = layout_cfg;
+			} else {
+				swapped[n] = "-c";
+				swapped[n + 1] = layout_cfg;
+				swapped[n + 2] = NULL;
+			}
+			args = swapped;
+		}
+	}
 	static int n;
 	snprintf(p->out_path, sizeof p->out_path, "/tmp/fks-test-%d-%d.out", (int)getpid(), n);
 	snprintf(p->err_path, sizeof p->err_path, "/tmp/fks-test-%d-%d.err", (int)getpid(), n++);
