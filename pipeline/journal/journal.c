@@ -397,7 +397,10 @@ static int lmdb_status(int rc)
 
 /* The cause of an LMDB error on a write path (create, commit, sync), for
  * the operator: a full disk by name, whichever way it shows.  LMDB turns a
- * short write, the disk filling up in the middle of one, into EIO. */
+ * short write, the disk filling up in the middle of one, into EIO.  The
+ * cause ends with the journal's directory, and the messages built on it
+ * start with what was being done: a stage's error holds 160 bytes, and a
+ * long path at the front would push the cause out of it. */
 static const char *write_cause(const char *dir, int rc, char *buf, size_t cap)
 {
 	struct statvfs fs;
@@ -410,9 +413,7 @@ static const char *write_cause(const char *dir, int rc, char *buf, size_t cap)
 		return buf;
 	case EIO:
 		if (statvfs(dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < FULL_DISK_SLACK_BYTES) {
-			snprintf(buf, cap,
-				 "no space left on device (journal %s: %llu bytes free; LMDB reports the short write as an I/O error)",
-				 dir, (unsigned long long)fs.f_bavail * fs.f_frsize);
+			snprintf(buf, cap, "no space left on device (journal %s; LMDB said EIO: a short write)", dir);
 			return buf;
 		}
 		break;
@@ -420,7 +421,7 @@ static const char *write_cause(const char *dir, int rc, char *buf, size_t cap)
 		snprintf(buf, cap, "the journal's map is full (journal %s)", dir);
 		return buf;
 	}
-	snprintf(buf, cap, "%s", mdb_strerror(rc));
+	snprintf(buf, cap, "%s (journal %s)", mdb_strerror(rc), dir);
 	return buf;
 }
 
@@ -549,7 +550,7 @@ static int grow_map(struct journal *j, char *err, size_t errlen)
 	 * hit MDB_MAP_FULL is aborted, and nothing else here ever opens one. */
 	int rc = mdb_env_set_mapsize(j->env, next);
 	if (rc)
-		return fail(err, errlen, lmdb_status(rc), "%s: growing the map to %zu bytes: %s", j->dir, next,
+		return fail(err, errlen, lmdb_status(rc), "growing the map to %zu bytes: %s", next,
 			    write_cause(j->dir, rc, cause, sizeof cause));
 	atomic_store_explicit(&j->map_size, next, memory_order_relaxed);
 	atomic_fetch_add_explicit(&j->map_grows, 1, memory_order_relaxed);
@@ -582,7 +583,7 @@ static int commit_batch(struct journal *j, struct batch *b, char *err, size_t er
 		MDB_cursor *cur;
 		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: beginning a write transaction: %s", j->dir,
+			return fail(err, errlen, lmdb_status(rc), "beginning a write transaction: %s",
 				    write_cause(j->dir, rc, cause, sizeof cause));
 		rc = mdb_cursor_open(txn, j->events, &cur);
 		const unsigned char *p = b->buf;
@@ -610,8 +611,8 @@ static int commit_batch(struct journal *j, struct batch *b, char *err, size_t er
 				    "%s: key %" PRIu64 " is not after the last key: was the journal written by someone else?",
 				    j->dir, seq - 1);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: committing seq %" PRIu64 "..%" PRIu64 ": %s",
-				    j->dir, b->first_seq, b->first_seq + b->count - 1,
+			return fail(err, errlen, lmdb_status(rc), "committing seq %" PRIu64 "..%" PRIu64 ": %s",
+				    b->first_seq, b->first_seq + b->count - 1,
 				    write_cause(j->dir, rc, cause, sizeof cause));
 		atomic_store_explicit(&j->committed_seq, b->first_seq + b->count - 1, memory_order_release);
 		return JOURNAL_OK;
@@ -748,7 +749,7 @@ int journal_sync(struct journal *j)
 	int rc = mdb_env_sync(j->env, 1);
 	char cause[MSG_MAX];
 	if (rc)
-		return fail(j->err, sizeof j->err, lmdb_status(rc), "%s: sync: %s", j->dir,
+		return fail(j->err, sizeof j->err, lmdb_status(rc), "sync: %s",
 			    write_cause(j->dir, rc, cause, sizeof cause));
 	return JOURNAL_OK;
 }
@@ -920,7 +921,7 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 		MDB_stat st;
 		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: %s", j->dir, write_cause(j->dir, rc, cause, sizeof cause));
+			return fail(err, errlen, lmdb_status(rc), "%s", write_cause(j->dir, rc, cause, sizeof cause));
 		rc = mdb_dbi_open(txn, META_DB, 0, &meta_dbi);
 		if (rc == 0) {
 			mdb_txn_abort(txn);
@@ -972,13 +973,13 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 			continue;
 		}
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: writing the metadata: %s", j->dir,
+			return fail(err, errlen, lmdb_status(rc), "writing the metadata: %s",
 				    write_cause(j->dir, rc, cause, sizeof cause));
 		/* Metadata is the one thing a reader cannot do without, and it is
 		 * written once: flush it whatever the sync mode. */
 		rc = mdb_env_sync(j->env, 1);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: sync: %s", j->dir,
+			return fail(err, errlen, lmdb_status(rc), "sync: %s",
 				    write_cause(j->dir, rc, cause, sizeof cause));
 		return JOURNAL_OK;
 	}
@@ -1000,13 +1001,13 @@ static int reserve_lock_file(const char *dir, char *err, size_t errlen)
 		return JOURNAL_OK;
 	char cause[MSG_MAX];
 	if (fd < 0)
-		return fail(err, errlen, JOURNAL_E_SYS, "%s: creating lock.mdb: %s", dir,
+		return fail(err, errlen, JOURNAL_E_SYS, "creating lock.mdb: %s",
 			    write_cause(dir, errno, cause, sizeof cause));
 	int rc = posix_fallocate(fd, 0, LOCK_FILE_BYTES);
 	close(fd);
 	if (rc) {
 		unlink(path);
-		return fail(err, errlen, JOURNAL_E_SYS, "%s: creating lock.mdb: %s", dir,
+		return fail(err, errlen, JOURNAL_E_SYS, "creating lock.mdb: %s",
 			    write_cause(dir, rc, cause, sizeof cause));
 	}
 	return JOURNAL_OK;
@@ -1071,7 +1072,7 @@ int journal_create(const char *dir, const struct journal_meta *meta, const struc
 	if (rc) {
 		int status = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc);
 		char cause[MSG_MAX];
-		rc = fail(err, errlen, status, "%s: opening the LMDB environment: %s", dir,
+		rc = fail(err, errlen, status, "opening the LMDB environment: %s",
 			  write_cause(dir, rc, cause, sizeof cause));
 		goto out_free;
 	}
