@@ -8,10 +8,12 @@
  *    cascade in stage_int.h); exit 0 with a summary, even when stdout is
  *    gone (SIGPIPE is ignored, the lost summary is reported on stderr);
  *  - when strategy, risk or gateway dies or stalls: trip the kill switch
- *    (the gateway cancels open orders and sends nothing more), name the
- *    stage and the cause, stop the rest, exit 1;
- *  - when the feed dies: mark market data stale (risk refuses new orders),
- *    stop the rest, exit 1.
+ *    (the gateway cancels open orders and sends nothing more; when the
+ *    gateway is the one that died, say how many orders it left open), name
+ *    the stage and the cause, stop the rest, exit 1;
+ *  - when the feed dies, stalls (SIGKILLed then) or fails at start: mark
+ *    market data stale (risk refuses new orders), close its rings on its
+ *    behalf so the rest drain, stop, exit 1.
  */
 #include "pipeline/runtime/run.h"
 
