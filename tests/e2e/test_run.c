@@ -358,17 +358,24 @@ static void kill_stage(enum fks_cfg_stage victim)
 		fclose(f);
 	}
 	runseg_close(rs);
+	/* Dedicated: the victim is a process of its own.  Shared: it is the
+	 * hot runner, which takes feed, strategy, risk and gateway with it; the
+	 * kill switch names the gateway and the runner. */
+	bool dedicated = dedicated_layout();
+	enum fks_cfg_stage named = dedicated ? victim : FKS_CFG_GATEWAY;
 	char want[32];
-	snprintf(want, sizeof want, "fks:%s", config_stage_name(victim));
-	cr_assert_str_eq(cmdline, want, "ps shows the stage by name");
+	snprintf(want, sizeof want, "fks:%s", dedicated ? config_stage_name(victim) : "hot");
+	cr_assert_str_eq(cmdline, want, "ps shows the runner by name");
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
 	char msg[64];
-	snprintf(msg, sizeof msg, "KILL SWITCH: stage %s", config_stage_name(victim));
+	snprintf(msg, sizeof msg, "KILL SWITCH: stage %s", config_stage_name(named));
 	cr_assert_not_null(strstr(P.err, msg), "stderr:\n%s", P.err);
 	cr_assert_not_null(strstr(P.err, "signal 9"), "the cause is named:\n%s", P.err);
+	if (!dedicated)
+		cr_assert_not_null(strstr(P.err, "(in runner hot, with feed strategy risk)"), "stderr:\n%s", P.err);
 	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
-	if (victim != FKS_CFG_GATEWAY) {
+	if (named != FKS_CFG_GATEWAY) {
 		long long sent = json_num(P.out, "\"gateway\"", "orders");
 		long long at_kill = json_num(P.out, "\"gateway\"", "orders_at_kill");
 		cr_assert_eq(sent, at_kill, "no order reached the venue after the kill switch");
@@ -481,7 +488,13 @@ Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
 	runseg_close(rs);
 	cr_assert_eq(kill(pid, SIGSTOP), 0);
 	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
-	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage risk stalled: no heartbeat for"), "stderr:\n%s", P.err);
+	/* Shared: risk's runner stops every stage in it; the gateway is named,
+	 * with the runner. */
+	const char *want = dedicated_layout() ? "KILL SWITCH: stage risk stalled: no heartbeat for"
+					      : "KILL SWITCH: stage gateway stalled: no heartbeat for";
+	cr_assert_not_null(strstr(P.err, want), "stderr:\n%s", P.err);
+	if (!dedicated_layout())
+		cr_assert_not_null(strstr(P.err, "(in runner hot, with feed strategy risk)"), "stderr:\n%s", P.err);
 	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
 }
 
