@@ -113,6 +113,7 @@ struct fks_runner_cfg {
 	uint32_t idle;              /* enum fks_idle */
 	uint32_t spin_iters;        /* backoff and park: empty cycles spun first */
 	uint32_t stages;            /* bit (1 << enum fks_cfg_stage) per stage it runs: set by the checks */
+	bool declared;              /* under `runners`; false: a stage's own, named after it */
 };
 
 struct fks_ring_cfg {

@@ -96,6 +96,8 @@ static int place_stages(struct loader *ld, struct fks_config *cfg)
 					      cfg->runner[r].name);
 	}
 	uint32_t declared = cfg->n_runners;
+	for (uint32_t r = 0; r < declared; r++)
+		cfg->runner[r].declared = true;
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
 		struct fks_stage_cfg *st = &cfg->stage[s];
 		int r;
@@ -164,12 +166,19 @@ static int check_stages(struct loader *ld, struct fks_config *cfg)
 		if (rc->idle != FKS_IDLE_SPIN)
 			continue;
 		for (uint32_t t = 0; t < cfg->n_runners; t++) {
-			if (t != r && cfg->runner[t].core == rc->core)
-				return cfg_fail_field(ld, cfg_find_mark(ld, &rc->idle) ? (const void *)&rc->idle
-						      : (const void *)&cfg->stage[__builtin_ctz(rc->stages)].wait.kind,
-						      "runner '%s' spins on core %d, which runner '%s' also uses; "
-						      "a spinning runner needs a core of its own (use backoff or park)",
-						      rc->name, rc->core, cfg->runner[t].name);
+			const struct fks_runner_cfg *other = &cfg->runner[t];
+			if (t == r || other->core != rc->core)
+				continue;
+			if (!rc->declared && !other->declared) /* two stages of the dedicated layout */
+				return cfg_fail_field(ld, &cfg->stage[__builtin_ctz(rc->stages)].wait.kind,
+						      "spin on core %d, which stages.%s also uses; a spinning stage "
+						      "needs a core of its own (use yield or park)",
+						      rc->core, config_stage_name(__builtin_ctz(other->stages)));
+			return cfg_fail_field(ld, rc->declared ? (const void *)&rc->idle
+					      : (const void *)&cfg->stage[__builtin_ctz(rc->stages)].wait.kind,
+					      "runner '%s' spins on core %d, which runner '%s' also uses; "
+					      "a spinning runner needs a core of its own (use backoff or park)",
+					      rc->name, rc->core, other->name);
 		}
 	}
 	return 0;

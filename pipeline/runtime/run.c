@@ -676,45 +676,60 @@ static void on_stage_lost(struct watch *w, enum fks_cfg_stage s, const char *how
 	request_stop(w, now);
 }
 
-/* One look at every runner and its stages; how many runners still run. */
+/* Runner r and its stages, after a look at its process: 1 if it runs. */
+static int watch_runner(struct watch *w, uint32_t r, uint64_t now)
+{
+	const struct fks_config *cfg = w->cfg;
+	struct child *c = &w->ch[r];
+	bool clean = c->exited && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
+	char how[128] = "failed";
+	if (c->exited)
+		describe_exit(c->status, how, sizeof how);
+	/* Latest stage first: when a shared runner stalls or dies, the gateway
+	 * is the one the kill switch names, and it names the runner and the
+	 * stages that went with it. */
+	for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
+		if (cfg->stage_runner[s] != r || w->lost[s])
+			continue;
+		uint32_t state = atomic_load(&w->rs->stage[s].state);
+		if (!c->exited && state == STAGE_FAILED)
+			on_stage_lost(w, (enum fks_cfg_stage)s, "failed", now); /* its neighbours drain */
+		else if (!c->exited)
+			check_heartbeat(w, (enum fks_cfg_stage)s, now);
+		else if (!clean && state != STAGE_EXITED)
+			on_stage_lost(w, (enum fks_cfg_stage)s, how, now);
+	}
+	if (c->exited) {
+		w->failed |= !clean;
+		c->pid = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* One look at every runner and its stages; how many runners still run.
+ * Every runner is reaped first, and the ones a signal killed are handled
+ * before the ones that exited: a stage that dies takes its peers' rings
+ * with it, and a peer that then exits with "producer died" is a
+ * consequence, not the cause the kill switch should name. */
 static int watch_runners(struct watch *w, uint64_t now)
 {
 	const struct fks_config *cfg = w->cfg;
-	int alive = 0;
 	for (uint32_t r = 0; r < cfg->n_runners; r++) {
 		struct child *c = &w->ch[r];
-		if (c->pid <= 0)
-			continue; /* exited, and handled */
-		if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		if (c->pid > 0 && !c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
 			c->exited = true;
-		bool clean = c->exited && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
-		char how[128] = "failed";
-		if (c->exited)
-			describe_exit(c->status, how, sizeof how);
-		/* Latest stage first: when a shared runner stalls or dies, the
-		 * gateway is the one the kill switch names, and it names the
-		 * runner and the stages that went with it. */
-		for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
-			if (cfg->stage_runner[s] != r || w->lost[s])
-				continue;
-			uint32_t state = atomic_load(&w->rs->stage[s].state);
-			if (!c->exited && state == STAGE_FAILED)
-				on_stage_lost(w, (enum fks_cfg_stage)s, "failed", now); /* its neighbours drain */
-			else if (!c->exited)
-				check_heartbeat(w, (enum fks_cfg_stage)s, now);
-			else if (!clean && state != STAGE_EXITED)
-				on_stage_lost(w, (enum fks_cfg_stage)s, how, now);
-		}
-		if (c->exited) {
-			w->failed |= !clean;
-			c->pid = 0;
-		} else {
-			alive++;
-		}
 	}
+	int alive = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t r = 0; r < cfg->n_runners; r++) {
+			struct child *c = &w->ch[r];
+			if (c->pid <= 0 || (pass == 0) != (c->exited && WIFSIGNALED(c->status)))
+				continue; /* handled, or not in this pass */
+			alive += watch_runner(w, r, now);
+		}
 	return alive;
 }
-
 static int supervise(const struct fks_config *cfg, struct run_segment *rs, struct child *ch,
 		     const struct run_opts *o, uint64_t t0)
 {

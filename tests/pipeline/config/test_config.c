@@ -107,6 +107,86 @@ static int load_template(struct fks_config *cfg, const char *qty, const char *ma
 	return config_load_string(text, (size_t)n, "inline.yaml", cfg, err, errlen);
 }
 
+/* ---- runners ------------------------------------------------------------ */
+
+/* Everything but the placement, after line `n` of a test's own lines. */
+#define RUNNER_TAIL                                                   \
+	"instruments:\n"                                              \
+	"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"           \
+	"strategy: {fast: 5, slow: 20, qty: 0.01}\n"                   \
+	"risk: {max_order_qty: 1, max_notional: 100000, max_position: 5}\n"
+
+Test(config_runners, place_the_stages_and_give_them_the_runner_core)
+{
+	static const char text[] =
+		"runners:\n"
+		"  - {name: hot, core: 1, idle: spin}\n"
+		"  - {name: disk, core: 0}\n"
+		"stages:\n"
+		"  feed: {runner: hot}\n"
+		"  strategy: {runner: hot}\n"
+		"  risk: {core: 0, wait: park}\n"
+		"  gateway: {runner: hot}\n"
+		"  journal: {runner: disk}\n" RUNNER_TAIL;
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(config_load_string(text, strlen(text), "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->n_runners, 3, "two declared, and risk's own");
+	cr_assert_eq(cfg->runner[0].stages, (1u << FKS_CFG_FEED) | (1u << FKS_CFG_STRATEGY) | (1u << FKS_CFG_GATEWAY));
+	cr_assert_eq(cfg->runner[1].idle, FKS_IDLE_BACKOFF, "backoff is the default");
+	cr_assert_eq(cfg->runner[1].spin_iters, ring_wait_default().spin_iters);
+	cr_assert_str_eq(cfg->runner[2].name, "risk");
+	cr_assert_eq(cfg->runner[2].idle, FKS_IDLE_PARK);
+	cr_assert_not(cfg->runner[2].declared);
+	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].core, 1);
+	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].wait.kind, RING_WAIT_SPIN, "a spinning runner's stages spin");
+	cr_assert_eq(cfg->stage_runner[FKS_CFG_RISK], 2);
+	free(cfg);
+}
+
+Test(config_runners, without_stages_journal_the_journal_shares_the_gateways_core)
+{
+	struct fks_config *cfg = new_config();
+	char err[1024];
+	cr_assert_eq(load_template(cfg, "0.01", "1", "100000", "5", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, cfg->stage[FKS_CFG_GATEWAY].core);
+	cr_assert_eq(cfg->n_runners, 5, "the dedicated layout: a runner per stage");
+	cr_assert_str_eq(cfg->runner[cfg->stage_runner[FKS_CFG_JOURNAL]].name, "journal");
+	free(cfg);
+}
+
+Test(config_runners, bad_placements_are_refused_at_the_line)
+{
+	expect_string_error("runners:\n  - {name: a, core: 0}\n  - {name: a, core: 1}\n"
+			    "stages: {feed: {runner: a}, strategy: {runner: a}, risk: {runner: a}, gateway: {runner: a},"
+			    " journal: {core: 1}}\n" RUNNER_TAIL,
+			    3, NEEDLES("runners[1].name: runner 'a' is declared twice"));
+	expect_string_error("runners:\n  - {name: a, core: 0}\n"
+			    "stages: {feed: {runner: b}, strategy: {runner: a}, risk: {runner: a}, gateway: {runner: a},"
+			    " journal: {core: 1}}\n" RUNNER_TAIL,
+			    3, NEEDLES("stages.feed.runner: no runner named 'b' under runners"));
+	expect_string_error("runners:\n  - {name: a, core: 0}\n  - {name: idle, core: 1}\n"
+			    "stages: {feed: {runner: a}, strategy: {runner: a}, risk: {runner: a}, gateway: {runner: a},"
+			    " journal: {core: 1}}\n" RUNNER_TAIL,
+			    3, NEEDLES("runner 'idle' runs no stage"));
+	expect_string_error("runners:\n  - {name: a, core: 0}\n"
+			    "stages: {feed: {runner: a}, strategy: {runner: a}, risk: {runner: a}, gateway: {runner: a},"
+			    " journal: {runner: a}}\n" RUNNER_TAIL,
+			    3, NEEDLES("the journal needs a runner of its own (runner 'a' also runs other stages)"));
+	expect_string_error("runners:\n  - {name: a, core: 0}\n"
+			    "stages: {feed: {runner: a, core: 1}, strategy: {runner: a}, risk: {runner: a},"
+			    " gateway: {runner: a}, journal: {core: 1}}\n" RUNNER_TAIL,
+			    3, NEEDLES("stages.feed.core: stages.feed runs in runner 'a', which sets its core"));
+	expect_string_error("runners:\n  - {name: a, core: 0, idle: spin}\n"
+			    "stages: {feed: {runner: a}, strategy: {runner: a}, risk: {runner: a}, gateway: {runner: a},"
+			    " journal: {core: 0}}\n" RUNNER_TAIL,
+			    2, NEEDLES("runners[0].idle: runner 'a' spins on core 0, which runner 'journal' also uses"));
+	expect_string_error("runners:\n  - {name: a, core: 0, idle: nap}\n"
+			    "stages: {feed: {runner: a}, strategy: {runner: a}, risk: {runner: a}, gateway: {runner: a},"
+			    " journal: {core: 0}}\n" RUNNER_TAIL,
+			    2, NEEDLES("nap", "spin, backoff, park"));
+}
+
 /* One rule with at most one parameter, as the config holds it. */
 struct want_rule {
 	const char *rule, *key, *value; /* key NULL: no parameters */
@@ -138,11 +218,24 @@ Test(config_default, loads_with_the_values_written_in_the_yaml)
 	cr_assert_str_eq(err, "");
 	cr_assert_str_eq(cfg->name, "(default config)");
 
-	/* 2-core layout: feed and gateway on 0, strategy and risk on 1, park. */
-	cr_assert_eq(cfg->stage[FKS_CFG_FEED].core, 0);
-	cr_assert_eq(cfg->stage[FKS_CFG_STRATEGY].core, 1);
-	cr_assert_eq(cfg->stage[FKS_CFG_RISK].core, 1);
-	cr_assert_eq(cfg->stage[FKS_CFG_GATEWAY].core, 0);
+	/* 2-core layout: the hot path in runner `hot` on core 1 (backoff), the
+	 * journal in a runner of its own on core 0 (park). */
+	cr_assert_eq(cfg->n_runners, 2);
+	cr_assert_str_eq(cfg->runner[0].name, "hot");
+	cr_assert_eq(cfg->runner[0].core, 1);
+	cr_assert_eq(cfg->runner[0].idle, FKS_IDLE_BACKOFF);
+	cr_assert_eq(cfg->runner[0].stages, (1u << FKS_CFG_FEED) | (1u << FKS_CFG_STRATEGY) | (1u << FKS_CFG_RISK) |
+						     (1u << FKS_CFG_GATEWAY));
+	cr_assert_str_eq(cfg->runner[1].name, "journal");
+	cr_assert_eq(cfg->runner[1].core, 0);
+	cr_assert_eq(cfg->runner[1].idle, FKS_IDLE_PARK);
+	cr_assert_eq(cfg->runner[1].stages, 1u << FKS_CFG_JOURNAL);
+	for (int s = 0; s < FKS_CFG_JOURNAL; s++) {
+		cr_assert_eq(cfg->stage[s].core, 1, "stage %d takes its runner's core", s);
+		cr_assert_eq(cfg->stage_runner[s], 0);
+	}
+	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, 0);
+	cr_assert_eq(cfg->stage_runner[FKS_CFG_JOURNAL], 1);
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
 		cr_assert_eq(cfg->stage[s].wait.kind, RING_WAIT_SPIN_PARK, "stage %d", s);
 		cr_assert_eq(cfg->stage[s].wait.spin_iters, ring_wait_default().spin_iters);
@@ -197,8 +290,6 @@ Test(config_default, loads_with_the_values_written_in_the_yaml)
 	cr_assert_eq(cfg->journal.sync, FKS_SYNC_DURABLE);
 	cr_assert_eq(cfg->journal.batch_events, 4096);
 	cr_assert_eq(cfg->journal.batch_us, 1000);
-	cr_assert_eq(cfg->stage[FKS_CFG_JOURNAL].core, cfg->stage[FKS_CFG_GATEWAY].core,
-		     "without stages.journal the journal shares the gateway's core");
 	cr_assert_eq(cfg->supervisor.heartbeat_timeout_ms, 1000);
 	cr_assert_str_eq(cfg->supervisor.stats_prefix, "fks");
 
@@ -373,7 +464,7 @@ FIXTURE_ERROR(unknown_key_lists_valid_keys, "bad_unknown_key.yaml", 15,
 	      "bad_unknown_key.yaml:15:3: risk.max_notionl: unknown key",
 	      "max_order_qty, max_notional, max_position, stale_data_ms, kill_switch")
 FIXTURE_ERROR(unknown_top_level_key, "bad_unknown_top.yaml", 13,
-	      "venu: unknown key", "stages, rings, instruments, feed, strategy, strategies, account, risk, venue, journal, supervisor")
+	      "venu: unknown key", "stages, runners, rings, instruments, feed, strategy, strategies, account, risk, venue, journal, supervisor")
 FIXTURE_ERROR(unknown_nested_key, "bad_unknown_nested.yaml", 9,
 	      "rings.orders.capacty: unknown key", "capacity, overflow")
 
