@@ -1,6 +1,8 @@
 /*
- * A stage process: the runtime shared by feed, strategy, risk and gateway,
- * and the entry point the supervisor calls in each forked child.
+ * The stages and the runners that run them: the entry point the supervisor
+ * calls in each forked child (runner_main), and the ring geometry both
+ * sides agree on.  A runner is one process on one core that runs one or
+ * more stages (stage_int.h, docs/architecture.md "Runners and placement").
  *
  * Topology (docs/architecture.md has the diagram):
  *
