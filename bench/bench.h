@@ -11,10 +11,11 @@
  * targets are reported, not turned into a failure. */
 int bench_ring_main(int argc, char **argv);
 
-/* `fks bench pipeline [--json] [--events N] [--rates LIST] [--waits LIST]`:
+/* `fks bench pipeline [--json] [--events N] [--rates LIST] [--layouts LIST]`:
  * end-to-end throughput and tick-to-trade of the whole pipeline, one
- * `fks run` child per (wait, rate).  Returns 0 all runs ok, 1 a run failed
- * (exit status, counters that disagree), 2 usage error. */
+ * `fks run` child per (layout, rate), beside the ring floor.  Returns 0 all
+ * runs ok, 1 a run (or the floor) failed (exit status, counters that
+ * disagree), 2 usage error. */
 int bench_pipeline_main(int argc, char **argv);
 
 /* `fks bench journal [--json] [--events N] [--seconds S] [--repeat K]

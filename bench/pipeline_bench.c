@@ -1,30 +1,43 @@
 /*
  * `fks bench pipeline`: end-to-end throughput and tick-to-trade of the whole
- * pipeline (feed -> strategy -> risk -> gateway), per wait strategy and
- * offered rate, in one run on one machine.
+ * pipeline (feed -> strategy -> risk -> gateway), per layout (the stages'
+ * placement in runners, and their idle strategy) and offered rate, in one
+ * run on one machine, beside the floor: one ring hop one-way times the hops
+ * on the path.
  *
- * Each cell (wait x rate) is one `fks run` of this same executable
+ * Each cell (layout x rate) is one `fks run` of this same executable
  * (/proc/self/exe) as a child process:
  *
  *   fks run -c /tmp/fks-bench-XXXXXX.yaml --events N --prefix fks-bench-<pid> --json
  *
  * The config is the embedded default (`fks config default`, read from the
- * child too, so this file needs no link dependency on pipeline/) with
- * feed.rate and stages.<stage>.core/wait replaced by plain text
- * substitution.  From the run's one-line JSON summary the bench reads a few
+ * child too, so this file needs no link dependency on pipeline/) without
+ * its runners and stages sections, with feed.rate (and, for asap-async,
+ * journal.sync) substituted and a generated placement appended: see
+ * make_config().  From the run's one-line JSON summary the bench reads a few
  * numbers with a small scanner (no JSON library), checks that the run exited
  * 0 and that its counters agree (every event the feed wrote reached the
  * gateway), and prints a table or JSON lines.
  *
- * Rates: "asap" is feed.rate 0 (as fast as possible: throughput); a number
- * is a paced run, where the feed stamps each event with its INTENDED send
- * time, so tick-to-trade includes any queueing (no coordinated omission).
+ * Rates: "asap" is feed.rate 0 (as fast as possible: throughput), with the
+ * journal as configured (durable in the default); "asap-async" the same with
+ * journal.sync async.  A number is a paced run, where the feed stamps each
+ * event with its INTENDED send time, so tick-to-trade includes any queueing
+ * (no coordinated omission).
  *
- * Waits: park and yield run the default layout with every stage on that
- * wait.  spin first asks the config loader whether all four stages may spin
- * on the default layout (`fks config check`); when it refuses (a spinning
- * stage needs a core of its own) the bench uses the closest layout it
- * accepts on this machine's usable cores and says so: see spin_layout().
+ * Layouts: dedicated/<wait> is a runner per stage, on the cores of the
+ * dedicated default before runners (feed 0, strategy 1, risk 1, gateway 0,
+ * journal 0), every hot-path stage on that wait, the journal parking.
+ * dedicated/spin first asks the config loader whether that is accepted
+ * (`fks config check`); when it refuses (a spinning stage needs a core of
+ * its own) the bench uses the closest layout it accepts on this machine's
+ * usable cores and says so: see spin_layout().  shared/<idle> is the
+ * default's shape: runner hot (feed, strategy, risk, gateway) on the highest
+ * usable core with that idle strategy, runner journal on the lowest, parking.
+ *
+ * The floor is `fks bench ring --only fks --json` run first, as a child:
+ * its rtt p50 / 2 is one hop one-way, and an event crosses three hops on
+ * its way to the venue (market_data, orders, risk_out).
  */
 #include "bench/bench.h"
 #include "bench/bench_util.h"
@@ -49,44 +62,67 @@
 
 #define PROG "fks bench pipeline"
 
-#define NSTAGES 4
+#define NSTAGES 4                /* the hot path; the journal is placed beside it */
+#define NPLACED (NSTAGES + 1)    /* ... and these are every stage the bench places */
 #define MAX_RATES 16
 #define MAX_RATE 1000000000ull   /* feed.rate's range in the config */
 #define MAX_EVENTS 1000000000000ull
-#define ASAP_EVENTS 20000000ull  /* ~2 s: start-up and drain stay ~1% of `seconds` */
+#define ASAP_EVENTS 20000000ull  /* seconds: start-up and drain stay well under 1% */
 #define OUT_MAX (1u << 20)       /* captured stdout/stderr of one child */
 #define YAML_MAX (64u * 1024u)   /* the config loader's own limit */
+#define FLOOR_HOPS 3             /* market_data, orders, risk_out: feed -> venue */
 
-static const char *const stage_names[NSTAGES] = { "feed", "strategy", "risk", "gateway" };
-enum { ST_FEED, ST_STRATEGY, ST_RISK, ST_GATEWAY }; /* the order `fks run` uses */
+static const char *const stage_names[NPLACED] = { "feed", "strategy", "risk", "gateway", "journal" };
+enum { ST_FEED, ST_STRATEGY, ST_RISK, ST_GATEWAY, ST_JOURNAL }; /* the order `fks run` uses */
+/* The dedicated default's cores before runners: feed and gateway (and the
+ * journal, beside the gateway) on 0, strategy and risk on 1. */
+static const int dedicated_cores[NPLACED] = { 0, 1, 1, 0, 0 };
 
 enum wait_kind { W_PARK, W_YIELD, W_SPIN, W_COUNT };
 static const char *const wait_names[W_COUNT] = { "park", "yield", "spin" };
 
+enum layout_kind { L_DED_PARK, L_DED_YIELD, L_DED_SPIN, L_SH_BACKOFF, L_SH_PARK, L_SH_SPIN, L_COUNT };
+static const char *const layout_names[L_COUNT] = { "dedicated/park", "dedicated/yield", "dedicated/spin",
+						   "shared/backoff", "shared/park",     "shared/spin" };
+#define LAYOUTS_KNOWN "dedicated/park, dedicated/yield, dedicated/spin, shared/backoff, shared/park, shared/spin"
+
+static bool layout_shared(enum layout_kind k) { return k >= L_SH_BACKOFF; }
+
 /* ---- options ----------------------------------------------------------- */
+
+struct rate {
+	uint64_t per_s; /* 0 = asap */
+	bool async;     /* journal.sync: async (asap-async) */
+};
 
 struct opts {
 	bool json;
 	uint64_t events; /* 0: per-rate default */
 	unsigned n_rates;
-	uint64_t rate[MAX_RATES]; /* 0 = asap */
-	unsigned n_waits;
-	enum wait_kind wait[W_COUNT];
+	struct rate rate[MAX_RATES];
+	unsigned n_layouts;
+	enum layout_kind layout[L_COUNT];
 };
 
 static const char usage_head[] =
-	"usage: " PROG " [--json] [--events N] [--rates LIST] [--waits LIST]\n"
+	"usage: " PROG " [--json] [--events N] [--rates LIST] [--layouts LIST]\n"
 	"\n"
 	"End-to-end throughput and tick-to-trade latency of the whole pipeline\n"
-	"(feed -> strategy -> risk -> gateway), for each wait strategy and offered\n"
-	"rate.  Every cell is one 'fks run' of this executable with the embedded default\n"
-	"config, feed.rate and the stages' core/wait substituted; its --json summary is\n"
-	"checked (exit 0, every event the feed wrote reached the gateway) and tabulated.\n"
+	"(feed -> strategy -> risk -> gateway), for each layout and offered rate, beside\n"
+	"the floor (one ring hop one-way, from 'fks bench ring --only fks', times the\n"
+	"3 hops on the path).  Every cell is one 'fks run' of this executable with the\n"
+	"embedded default config, its runners and stages replaced by the layout's and\n"
+	"feed.rate substituted; its --json summary is checked (exit 0, every event the\n"
+	"feed wrote reached the gateway) and tabulated.\n"
 	"\n"
 	"options:\n";
 static const char usage_tail[] =
 	"  -h, --help      show this text\n"
 	"\n"
+	"Layouts: dedicated/WAIT runs a runner per stage on the cores feed 0, strategy 1,\n"
+	"risk 1, gateway 0, journal 0 (the journal parks), every other stage on WAIT;\n"
+	"shared/IDLE runs runner 'hot' (feed, strategy, risk, gateway) on the highest\n"
+	"usable core with idle IDLE, and runner 'journal' on the lowest, parking.\n"
 	"N and rates take an optional k, M or G suffix (10^3, 10^6, 10^9).\n"
 	"Tick-to-trade runs from the feed's stamp (in paced runs the event's intended\n"
 	"send time, so queueing counts) to the order reaching the venue.\n"
@@ -104,13 +140,16 @@ static void usage(FILE *out, const struct opt_table *t)
 static int rate_item(const char *p, size_t len, void *ctx)
 {
 	struct opts *o = ctx;
-	uint64_t r;
+	struct rate r = { 0, false };
 	char word[32];
 	snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), p);
 	if (len == 4 && !strncmp(p, "asap", 4))
-		r = 0;
-	else if (len >= sizeof word || !opts_parse_count(word, MAX_RATE, &r))
-		return bench_option_error(PROG, "--rates: '%.*s' is neither asap nor a rate from 0 to %llu events/s",
+		r.per_s = 0;
+	else if (len == 10 && !strncmp(p, "asap-async", 10))
+		r.async = true;
+	else if (len >= sizeof word || !opts_parse_count(word, MAX_RATE, &r.per_s))
+		return bench_option_error(PROG,
+					  "--rates: '%.*s' is neither asap, asap-async nor a rate from 0 to %llu events/s",
 					  (int)len, p, MAX_RATE);
 	if (o->n_rates == MAX_RATES)
 		return bench_option_error(PROG, "--rates: at most %d rates", MAX_RATES);
@@ -124,23 +163,43 @@ static bool take_rates(void *ctx, char *s)
 	if (!*s)
 		return !bench_option_error(PROG, "--rates needs a list, e.g. --rates asap,10k,1M");
 	o->n_rates = 0;
-	return !bench_each_item(PROG, "--rates", "asap,10k,1M", s, rate_item, o);
+	return !bench_each_item(PROG, "--rates", "asap,asap-async,10k,1M", s, rate_item, o);
 }
 
-static int wait_item(const char *p, size_t len, void *ctx)
+static int add_layout(struct opts *o, enum layout_kind k, const char *option, const char *item)
+{
+	for (unsigned i = 0; i < o->n_layouts; i++)
+		if (o->layout[i] == k)
+			return bench_option_error(PROG, "%s: '%s' given twice", option, item);
+	o->layout[o->n_layouts++] = k;
+	return 0;
+}
+
+static int layout_item(const char *p, size_t len, void *ctx)
+{
+	for (int k = 0; k < L_COUNT; k++)
+		if (strlen(layout_names[k]) == len && !strncmp(layout_names[k], p, len))
+			return add_layout(ctx, (enum layout_kind)k, "--layouts", layout_names[k]);
+	return bench_option_error(PROG, "--layouts: unknown layout '%.*s' (known: " LAYOUTS_KNOWN ")", (int)len, p);
+}
+
+static bool take_layouts(void *ctx, char *s)
 {
 	struct opts *o = ctx;
-	int w;
-	for (w = 0; w < W_COUNT; w++)
+	if (!*s)
+		return !bench_option_error(PROG, "--layouts needs a list, e.g. --layouts shared/backoff,shared/spin");
+	o->n_layouts = 0;
+	return !bench_each_item(PROG, "--layouts", "dedicated/park,shared/backoff", s, layout_item, o);
+}
+
+/* --waits: the spelling from before runners; WAIT is dedicated/WAIT. */
+static int wait_item(const char *p, size_t len, void *ctx)
+{
+	static const enum layout_kind as_layout[W_COUNT] = { L_DED_PARK, L_DED_YIELD, L_DED_SPIN };
+	for (int w = 0; w < W_COUNT; w++)
 		if (strlen(wait_names[w]) == len && !strncmp(wait_names[w], p, len))
-			break;
-	if (w == W_COUNT)
-		return bench_option_error(PROG, "--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
-	for (unsigned i = 0; i < o->n_waits; i++)
-		if (o->wait[i] == (enum wait_kind)w)
-			return bench_option_error(PROG, "--waits: '%s' given twice", wait_names[w]);
-	o->wait[o->n_waits++] = (enum wait_kind)w;
-	return 0;
+			return add_layout(ctx, as_layout[w], "--waits", wait_names[w]);
+	return bench_option_error(PROG, "--waits: unknown wait '%.*s' (known: park, yield, spin)", (int)len, p);
 }
 
 static bool take_waits(void *ctx, char *s)
@@ -148,7 +207,7 @@ static bool take_waits(void *ctx, char *s)
 	struct opts *o = ctx;
 	if (!*s)
 		return !bench_option_error(PROG, "--waits needs a list, e.g. --waits park,spin");
-	o->n_waits = 0;
+	o->n_layouts = 0;
 	return !bench_each_item(PROG, "--waits", "park,spin", s, wait_item, o);
 }
 
@@ -156,9 +215,10 @@ static bool take_waits(void *ctx, char *s)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
-	char default_rates[] = "asap,10k,100k,1M", default_waits[] = "park,spin";
+	char default_rates[] = "asap,asap-async,10k,100k,1M";
+	char default_layouts[] = "dedicated/park,dedicated/spin,shared/backoff,shared/spin";
 	take_rates(o, default_rates);
-	take_waits(o, default_waits);
+	take_layouts(o, default_layouts);
 	char events_help[160], events_max[64];
 	snprintf(events_help, sizeof events_help,
 		 "events per run, for every cell (default: by rate; asap %llu,\n"
@@ -167,18 +227,26 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	snprintf(events_max, sizeof events_max, "a number from 1 to %llu", MAX_EVENTS);
 	const struct opt options[] = {
 		{ .name = "json", .kind = OPT_FLAG, .dest = &o->json,
-		  .help = "one JSON object per line per (wait, rate, metric) on stdout,\n"
-			  "instead of the table (header and layout go to stderr)" },
+		  .help = "one JSON object per line per (layout, rate, metric), and one\n"
+			  "for the floor, on stdout instead of the table (header and\n"
+			  "layouts go to stderr)" },
 		{ .name = "events", .kind = OPT_COUNT, .dest = &o->events, .arg = "N", .help = events_help,
 		  .expect = events_max, .umin = 1, .umax = MAX_EVENTS },
 		{ .name = "rates", .kind = OPT_CALL, .call = take_rates, .ctx = o, .arg = "LIST",
-		  .help = "comma-separated offered rates in events/s, or asap (feed.rate\n"
-			  "0, as fast as possible) (default asap,10k,100k,1M)" },
+		  .help = "comma-separated offered rates in events/s, asap (feed.rate 0,\n"
+			  "as fast as possible, the journal as configured: durable) or\n"
+			  "asap-async (the same with journal.sync async)\n"
+			  "(default asap,asap-async,10k,100k,1M)" },
+		{ .name = "layouts", .kind = OPT_CALL, .call = take_layouts, .ctx = o, .arg = "LIST",
+		  .help = "comma-separated subset of dedicated/park, dedicated/yield,\n"
+			  "dedicated/spin, shared/backoff, shared/park, shared/spin\n"
+			  "(default dedicated/park,dedicated/spin,shared/backoff,\n"
+			  "shared/spin).  dedicated/spin needs a core per spinning\n"
+			  "stage: where the config refuses it, the closest layout it\n"
+			  "accepts is used and printed; shared/spin needs 2 cores" },
 		{ .name = "waits", .kind = OPT_CALL, .call = take_waits, .ctx = o, .arg = "LIST",
-		  .help = "comma-separated subset of park,yield,spin (default park,spin).\n"
-			  "spin needs a core per spinning stage: where the config refuses\n"
-			  "all four spinning on the default layout, the closest layout it\n"
-			  "accepts is used and printed" },
+		  .help = "the older spelling of --layouts: park,yield,spin stand for\n"
+			  "dedicated/park, dedicated/yield, dedicated/spin" },
 		{ 0 },
 	};
 	const struct opt_table t = { .cmd = PROG, .help_col = 18, .opts = options };
@@ -186,7 +254,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 }
 
 /* Default events per run: enough orders for a p99.9 at low rates, a few
- * seconds at most at high ones (the whole default bench: about a minute). */
+ * seconds at most at high ones (the whole default bench: about 3 minutes,
+ * most of it the asap rows, which the journal holds near 1.5M events/s). */
 static uint64_t default_events(uint64_t rate)
 {
 	if (rate == 0)
@@ -195,10 +264,11 @@ static uint64_t default_events(uint64_t rate)
 	return n < 1000 ? 1000 : n;
 }
 
-static void fmt_rate(char *buf, size_t cap, uint64_t r)
+static void fmt_rate(char *buf, size_t cap, struct rate rt)
 {
+	uint64_t r = rt.per_s;
 	if (r == 0)
-		snprintf(buf, cap, "asap");
+		snprintf(buf, cap, rt.async ? "asap-async" : "asap");
 	else if (r % 1000000000ull == 0)
 		snprintf(buf, cap, "%" PRIu64 "G", (uint64_t)(r / 1000000000u));
 	else if (r % 1000000ull == 0)
@@ -379,33 +449,41 @@ static void show_text(const char *label, const char *text)
 
 /* ---- config text ------------------------------------------------------- */
 
-struct layout {
-	int core[NSTAGES];
-	enum wait_kind wait[NSTAGES];
+/* Where the stages run: a dedicated layout (a runner per stage, from each
+ * stage's core and wait) or a shared one (runner hot for the hot path,
+ * runner journal for the journal). */
+struct placement {
+	enum layout_kind kind;
+	int core[NPLACED];           /* dedicated */
+	enum wait_kind wait[NPLACED];
+	int hot_core, journal_core;  /* shared */
 };
 
-static void fmt_layout(const struct layout *L, char *buf, size_t cap)
+static const char *shared_idle(enum layout_kind k)
 {
-	size_t off = 0;
-	for (int s = 0; s < NSTAGES && off < cap; s++)
-		off += (size_t)snprintf(buf + off, cap - off, "%s%s=%d(%s)", s ? " " : "", stage_names[s], L->core[s],
-					wait_names[L->wait[s]]);
+	return k == L_SH_SPIN ? "spin" : k == L_SH_PARK ? "park" : "backoff";
 }
 
-static bool layout_shares(const struct layout *L, int s)
+/* As `fks run` prints its runners, for the dedicated layouts more tersely. */
+static void fmt_placement(const struct placement *P, char *buf, size_t cap)
 {
-	for (int t = 0; t < NSTAGES; t++)
-		if (t != s && L->core[t] == L->core[s])
+	if (layout_shared(P->kind)) {
+		snprintf(buf, cap, "hot=core %d %s (feed strategy risk gateway), journal=core %d park (journal)",
+			 P->hot_core, shared_idle(P->kind), P->journal_core);
+		return;
+	}
+	size_t off = 0;
+	for (int s = 0; s < NPLACED && off < cap; s++)
+		off += (size_t)snprintf(buf + off, cap - off, "%s%s=%d(%s)", s ? " " : "", stage_names[s], P->core[s],
+					wait_names[P->wait[s]]);
+}
+
+static bool placement_shares(const struct placement *P, int s)
+{
+	for (int t = 0; t < NPLACED; t++)
+		if (t != s && P->core[t] == P->core[s])
 			return true;
 	return false;
-}
-
-static int stage_index(const char *name, size_t len)
-{
-	for (int s = 0; s < NSTAGES; s++)
-		if (strlen(stage_names[s]) == len && !strncmp(stage_names[s], name, len))
-			return s;
-	return -1;
 }
 
 struct yaml_line {
@@ -464,105 +542,88 @@ static void sb_put(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* Append the placement: `runners` and `stages` sections. */
+static void put_placement(struct sbuf *b, const struct placement *P)
+{
+	if (!layout_shared(P->kind)) {
+		sb_put(b, "stages:\n");
+		for (int s = 0; s < NPLACED; s++)
+			sb_put(b, "  %s:\n    core: %d\n    wait: %s\n", stage_names[s], P->core[s], wait_names[P->wait[s]]);
+		return;
+	}
+	sb_put(b, "runners:\n  - name: hot\n    core: %d\n    idle: %s\n  - name: journal\n    core: %d\n"
+		  "    idle: park\nstages:\n",
+	       P->hot_core, shared_idle(P->kind), P->journal_core);
+	for (int s = 0; s < NPLACED; s++)
+		sb_put(b, "  %s:\n    runner: %s\n", stage_names[s], s == ST_JOURNAL ? "journal" : "hot");
+}
+
+static bool key_is(const struct yaml_line *l, const char *key)
+{
+	return l->key && l->key_len == strlen(key) && !strncmp(l->key, key, l->key_len);
+}
+
 /*
- * The default config with feed.rate = rate and, for each stage, wait =
- * L->wait[s] and core = L->core[s] (or, when L->core[s] < 0, the default's
- * core, which is then written back into L->core[s]).  Plain line-level text
- * substitution of the block-style YAML `fks config default` prints: each
- * stages.<stage> block and the feed block get their keys written right
- * after the block's opening line, and the same keys further down in the
- * block are dropped.  Anything it does not recognise is an error, never a
- * guess.
+ * The default config without its top-level runners and stages sections,
+ * with feed.rate = rt.per_s and, when rt.async, journal.sync = async, and
+ * P's placement appended.  Plain line-level text filtering of the
+ * block-style YAML `fks config default` prints: the feed and journal
+ * blocks get their keys written right after the block's opening line, and
+ * the same keys further down in the block are dropped.  Anything it does
+ * not recognise is an error, never a guess.
  */
-static int make_config(const char *base, uint64_t rate, struct layout *L, char *out, size_t cap, char *why,
-		       size_t whycap)
+static int make_config(const char *base, struct rate rt, const struct placement *P, char *out, size_t cap,
+		       char *why, size_t whycap)
 {
 	struct sbuf b = { out, 0, cap, false };
-	enum { SEC_OTHER, SEC_STAGES, SEC_FEED } sec = SEC_OTHER;
-	int stage = -1;
-	bool seen[NSTAGES] = { false }, have_feed = false;
-	int default_core[NSTAGES];
-	for (int s = 0; s < NSTAGES; s++)
-		default_core[s] = -1;
-	/* Cores are written when the stage block opens, before its own core
-	 * line is read: a first pass finds the defaults. */
-	for (int pass = 0; pass < 2; pass++) {
-		b.len = 0;
-		sec = SEC_OTHER;
-		stage = -1;
-		for (const char *p = base; *p;) {
-			size_t n = strcspn(p, "\n");
-			const char *eol = p + n;
-			struct yaml_line l;
-			split_line(p, n, &l);
-			bool keep = true;
-			if (l.indent == 0) {
-				if (!l.key) {
-					snprintf(why, whycap, "default config: unexpected top-level line '%.*s'", (int)n, p);
-					return -1;
-				}
-				stage = -1;
-				sec = SEC_OTHER;
-				if (l.key_len == 6 && !strncmp(l.key, "stages", 6))
-					sec = SEC_STAGES;
-				else if (l.key_len == 4 && !strncmp(l.key, "feed", 4))
-					sec = SEC_FEED;
-				if (sec != SEC_OTHER && !value_opens_block(&l, eol)) {
-					snprintf(why, whycap, "default config: '%.*s' is not a block mapping; cannot substitute",
-						 (int)n, p);
-					return -1;
-				}
-				if (sec == SEC_FEED && pass == 1) {
-					sb_put(&b, "%.*s\n  rate: %" PRIu64 "\n", (int)n, p, rate);
-					have_feed = true;
-					keep = false;
-				}
-			} else if (l.indent > 0 && sec == SEC_STAGES) {
-				if (l.indent == 2) {
-					stage = l.key ? stage_index(l.key, l.key_len) : -1;
-					if (stage < 0 || !value_opens_block(&l, eol)) {
-						snprintf(why, whycap, "default config: stages: cannot substitute in '%.*s'", (int)n,
-							 p);
-						return -1;
-					}
-					seen[stage] = true;
-					if (pass == 1) {
-						int core = L->core[stage] >= 0 ? L->core[stage] : default_core[stage];
-						if (core < 0) {
-							snprintf(why, whycap, "default config: stages.%s has no core",
-								 stage_names[stage]);
-							return -1;
-						}
-						L->core[stage] = core;
-						sb_put(&b, "%.*s\n    core: %d\n    wait: %s\n", (int)n, p, core,
-						       wait_names[L->wait[stage]]);
-						keep = false;
-					}
-				} else if (l.indent == 4 && stage >= 0 && l.key) {
-					if (l.key_len == 4 && !strncmp(l.key, "core", 4)) {
-						if (pass == 0)
-							default_core[stage] = atoi(l.value);
-						keep = false;
-					} else if (l.key_len == 4 && !strncmp(l.key, "wait", 4)) {
-						keep = false;
-					}
-				}
-			} else if (l.indent == 2 && sec == SEC_FEED && l.key && l.key_len == 4 && !strncmp(l.key, "rate", 4)) {
+	enum { SEC_OTHER, SEC_DROP, SEC_FEED, SEC_JOURNAL } sec = SEC_OTHER;
+	bool have_feed = false, have_journal = false;
+	for (const char *p = base; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *eol = p + n;
+		struct yaml_line l;
+		split_line(p, n, &l);
+		bool keep = true;
+		if (l.indent == 0) {
+			if (!l.key) {
+				snprintf(why, whycap, "default config: unexpected top-level line '%.*s'", (int)n, p);
+				return -1;
+			}
+			sec = key_is(&l, "runners") || key_is(&l, "stages") ? SEC_DROP
+			      : key_is(&l, "feed")			     ? SEC_FEED
+			      : key_is(&l, "journal")			     ? SEC_JOURNAL
+									     : SEC_OTHER;
+			if ((sec == SEC_FEED || sec == SEC_JOURNAL) && !value_opens_block(&l, eol)) {
+				snprintf(why, whycap, "default config: '%.*s' is not a block mapping; cannot substitute",
+					 (int)n, p);
+				return -1;
+			}
+			if (sec == SEC_FEED) {
+				sb_put(&b, "%.*s\n  rate: %" PRIu64 "\n", (int)n, p, rt.per_s);
+				have_feed = true;
+				keep = false;
+			} else if (sec == SEC_JOURNAL && rt.async) {
+				sb_put(&b, "%.*s\n  sync: async\n", (int)n, p);
+				have_journal = true;
 				keep = false;
 			}
-			if (keep && pass == 1)
-				sb_put(&b, "%.*s\n", (int)n, p);
-			p = *eol ? eol + 1 : eol;
+			keep = keep && sec != SEC_DROP;
+		} else if (l.indent > 0 && sec == SEC_DROP) {
+			keep = false;
+		} else if (l.indent == 2 && sec == SEC_FEED && key_is(&l, "rate")) {
+			keep = false;
+		} else if (l.indent == 2 && sec == SEC_JOURNAL && rt.async && key_is(&l, "sync")) {
+			keep = false;
 		}
-	}
-	for (int s = 0; s < NSTAGES; s++) {
-		if (!seen[s]) {
-			snprintf(why, whycap, "default config: no stages.%s block", stage_names[s]);
-			return -1;
-		}
+		if (keep)
+			sb_put(&b, "%.*s\n", (int)n, p);
+		p = *eol ? eol + 1 : eol;
 	}
 	if (!have_feed)
-		sb_put(&b, "feed:\n  rate: %" PRIu64 "\n", rate);
+		sb_put(&b, "feed:\n  rate: %" PRIu64 "\n", rt.per_s);
+	if (rt.async && !have_journal)
+		sb_put(&b, "journal:\n  sync: async\n");
+	put_placement(&b, P);
 	if (b.overflow) {
 		snprintf(why, whycap, "the config would exceed %zu bytes", cap);
 		return -1;
@@ -672,27 +733,28 @@ static bool json_num(const char *obj, const char *key, double *out)
 /* ---- one run ----------------------------------------------------------- */
 
 struct cell {
-	enum wait_kind wait;
-	uint64_t rate; /* 0 = asap */
+	enum layout_kind layout;
+	struct rate rate;
 	uint64_t events;
 	bool ran, ok;
 	char why[512];
-	char cores[256]; /* the layout as `fks run` printed it on stderr */
+	char runners[512]; /* the layout as `fks run` printed it on stderr */
 	double seconds;
 	double feed_out, dropped, gw_in, gw_quotes, gw_trades, gw_orders;
 	double t2t_count, p50, p99, p999, max;
 	bool have_max;
 };
 
-/* "fks run: ..., prefix '...'; cores: feed=0(park) ...": the part after
- * "cores: " - what actually ran. */
-static void find_cores_line(const char *err, char *buf, size_t cap)
+/* "fks run: ..., prefix '...'; runners: hot=core 1 backoff (feed ...), ...":
+ * the part after "runners: " - what actually ran. */
+static void find_runners_line(const char *err, char *buf, size_t cap)
 {
+	static const char mark[] = "; runners: ";
 	buf[0] = 0;
-	const char *p = strstr(err, "; cores: ");
+	const char *p = strstr(err, mark);
 	if (!p)
 		return;
-	p += 9;
+	p += sizeof mark - 1;
 	snprintf(buf, cap, "%.*s", (int)strcspn(p, "\n"), p);
 }
 
@@ -737,22 +799,22 @@ static bool summary_numbers(struct cell *c, const char *js)
 	return true;
 }
 
-static void run_cell(const struct env *e, const char *base, struct layout L, struct cell *c, unsigned idx,
+static void run_cell(const struct env *e, const char *base, const struct placement *P, struct cell *c, unsigned idx,
 		     unsigned count)
 {
 	char rate_s[32], yaml_why[256];
 	fmt_rate(rate_s, sizeof rate_s, c->rate);
-	if (c->rate)
+	if (c->rate.per_s)
 		strcat(rate_s, "/s");
 	static char yaml[YAML_MAX + 1];
 	c->ran = true;
-	if (make_config(base, c->rate, &L, yaml, sizeof yaml, yaml_why, sizeof yaml_why) < 0) {
+	if (make_config(base, c->rate, P, yaml, sizeof yaml, yaml_why, sizeof yaml_why) < 0) {
 		snprintf(c->why, sizeof c->why, "%s", yaml_why);
-		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, layout_names[c->layout], rate_s, c->why);
 		return;
 	}
 	if (write_tmp_config(yaml, c->why, sizeof c->why) < 0) {
-		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, layout_names[c->layout], rate_s, c->why);
 		return;
 	}
 	char events_s[32], prefix[32];
@@ -765,12 +827,12 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 	remove_journal(journal);
 	char *argv[] = { (char *)e->exe, "run", "-c", g_tmp, "--events", events_s, "--prefix", prefix,
 			 "--journal", journal, "--json", NULL };
-	if (c->rate)
+	if (c->rate.per_s)
 		fprintf(stderr, PROG ": [%u/%u] %s @ %s: %" PRIu64 " events (%.1f s at the offered rate)\n", idx, count,
-			wait_names[c->wait], rate_s, c->events, (double)c->events / (double)c->rate);
+			layout_names[c->layout], rate_s, c->events, (double)c->events / (double)c->rate.per_s);
 	else
-		fprintf(stderr, PROG ": [%u/%u] %s @ asap: %" PRIu64 " events\n", idx, count, wait_names[c->wait],
-			c->events);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: %" PRIu64 " events\n", idx, count, layout_names[c->layout],
+			rate_s, c->events);
 	struct child_out co;
 	char why[256];
 	int rc = run_child(e->exe, argv, &co, why, sizeof why);
@@ -778,10 +840,10 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 	remove_journal(journal);
 	if (rc < 0) {
 		snprintf(c->why, sizeof c->why, "cannot run %.200s: %.200s", e->exe, why);
-		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, layout_names[c->layout], rate_s, c->why);
 		return;
 	}
-	find_cores_line(co.err, c->cores, sizeof c->cores);
+	find_runners_line(co.err, c->runners, sizeof c->runners);
 	if (g_signal) { /* stopped by us: not a failure of the pipeline */
 		snprintf(c->why, sizeof c->why, "interrupted");
 		child_out_free(&co);
@@ -795,7 +857,7 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 		c->ok = true;
 	}
 	if (!c->ok) {
-		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, wait_names[c->wait], rate_s, c->why);
+		fprintf(stderr, PROG ": [%u/%u] %s @ %s: FAILED: %s\n", idx, count, layout_names[c->layout], rate_s, c->why);
 		fprintf(stderr, "  command: %s run -c CONFIG --events %s --prefix %s --journal %s --json\n", e->exe,
 			events_s, prefix, journal);
 		show_text("stderr of fks run", co.err);
@@ -807,7 +869,7 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 		fprintf(stderr,
 			PROG ": [%u/%u] %s @ %s: %s events/s in %.2f s, %.0f orders, tick-to-trade p50 %.1f us, "
 			     "p99 %.1f us, p99.9 %.1f us\n",
-			idx, count, wait_names[c->wait], rate_s, ach, c->seconds, c->gw_orders, c->p50 / 1e3,
+			idx, count, layout_names[c->layout], rate_s, ach, c->seconds, c->gw_orders, c->p50 / 1e3,
 			c->p99 / 1e3, c->p999 / 1e3);
 	}
 	child_out_free(&co);
@@ -816,34 +878,41 @@ static void run_cell(const struct env *e, const char *base, struct layout L, str
 /* ---- layouts ----------------------------------------------------------- */
 
 struct variant {
-	struct layout L;
-	char note[768]; /* why this layout, for the header */
+	struct placement P;
+	bool usable;    /* false: no placement this machine's config accepts */
+	char note[768]; /* why this placement, for the header */
 };
 
-/*
- * spin: all four stages spinning on the default cores, if the config loader
- * accepts it.  Otherwise the closest layout it accepts on the usable cores
- * u[0..n-1]: stages in the order strategy, risk, gateway, feed each get a
- * core of their own from the top (u[n-1], u[n-2], ...) and spin, while at
- * least one core is left; the rest share u[0] and park - or spin, if only
- * one is left.  The hot path goes first, as in the 4-core example of
- * docs/config.md (strategy and risk spin on isolated cores, feed and
- * gateway park on a shared one); the feed goes last because a spinning feed
- * also spin-paces, busy-waiting for every event's due time.
- * On 2 cores: strategy alone on cpu1 (spin); feed, risk, gateway on cpu0
- * (park).  On 3: strategy and risk spin, feed and gateway park.  On 4 or
- * more: every stage on its own core, spinning.
- */
-static int spin_layout(const struct env *e, const char *base, struct variant *v)
+/* dedicated/<w>: every hot-path stage on the dedicated default's core with
+ * wait w; the journal beside them, parking (it mostly waits on the disk). */
+static void dedicated_placement(struct placement *P, enum layout_kind k, enum wait_kind w)
 {
-	struct layout all;
-	for (int s = 0; s < NSTAGES; s++) {
-		all.core[s] = -1;
-		all.wait[s] = W_SPIN;
+	P->kind = k;
+	for (int s = 0; s < NPLACED; s++) {
+		P->core[s] = dedicated_cores[s];
+		P->wait[s] = s == ST_JOURNAL ? W_PARK : w;
 	}
+}
+
+/* shared/<idle>: runner hot on the highest usable core, runner journal on
+ * the lowest (on a 2-core machine, the default config's 1 and 0). */
+static void shared_placement(const struct env *e, struct placement *P, enum layout_kind k)
+{
+	P->kind = k;
+	P->hot_core = e->n_usable ? e->usable[e->n_usable - 1] : 0;
+	P->journal_core = e->n_usable ? e->usable[0] : 0;
+}
+
+/* Does `fks config check` accept the config for P?  0 yes, 1 no (its
+ * message, without the temporary file's name, in refusal), -1 it could not
+ * tell (said on stderr). */
+static int config_accepts(const struct env *e, const char *base, const struct placement *P, char *refusal,
+			  size_t cap)
+{
 	static char yaml[YAML_MAX + 1];
 	char why[256];
-	if (make_config(base, 0, &all, yaml, sizeof yaml, why, sizeof why) < 0 ||
+	struct rate asap = { 0, false };
+	if (make_config(base, asap, P, yaml, sizeof yaml, why, sizeof why) < 0 ||
 	    write_tmp_config(yaml, why, sizeof why) < 0) {
 		fprintf(stderr, PROG ": spin: %s\n", why);
 		return -1;
@@ -856,18 +925,7 @@ static int spin_layout(const struct env *e, const char *base, struct variant *v)
 		fprintf(stderr, PROG ": spin: cannot run %s config check: %s\n", e->exe, why);
 		return -1;
 	}
-	char lay[256];
-	fmt_layout(&all, lay, sizeof lay);
 	if (exited_ok(co.status)) {
-		v->L = all;
-		bool shared = false;
-		for (int s = 0; s < NSTAGES; s++)
-			shared = shared || layout_shares(&all, s);
-		snprintf(v->note, sizeof v->note,
-			 "all four stages spin on the default cores%s",
-			 shared ? ". OVERSUBSCRIBED: stages that share a core both spin; spin is meant for "
-				  "isolated cores, so read these rows as a worst case"
-				: "");
 		child_out_free(&co);
 		return 0;
 	}
@@ -879,14 +937,52 @@ static int spin_layout(const struct env *e, const char *base, struct variant *v)
 		child_out_free(&co);
 		return -1;
 	}
-	/* The loader's message, without the temporary file's name. */
 	const char *msg = co.err;
 	const char *colon = strstr(msg, ": stages.");
+	if (!colon)
+		colon = strstr(msg, ": runners");
 	msg = colon ? colon + 2 : msg;
-	char refusal[320];
-	snprintf(refusal, sizeof refusal, "%.*s", (int)strcspn(msg, "\n"), msg);
+	snprintf(refusal, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
 	child_out_free(&co);
+	return 1;
+}
 
+/*
+ * dedicated/spin: all four hot-path stages spinning on the dedicated
+ * default's cores, if the config loader accepts it.  Otherwise the closest
+ * layout it accepts on the usable cores u[0..n-1]: stages in the order
+ * strategy, risk, gateway, feed each get a core of their own from the top
+ * (u[n-1], u[n-2], ... u[1]) and spin; the rest share u[0] with the journal
+ * and park (the journal never spins, so u[0] stays a parking core).  The hot
+ * path goes first, as in the 4-core example of docs/config.md (strategy and
+ * risk spin on isolated cores, feed and gateway park on a shared one); the
+ * feed goes last because a spinning feed also spin-paces, busy-waiting for
+ * every event's due time.
+ * On 2 cores: strategy alone on cpu1 (spin); feed, risk, gateway and the
+ * journal on cpu0 (park).  On 3: strategy and risk spin.  On 4: strategy,
+ * risk and gateway spin.  On 5 or more: every hot-path stage spins on its
+ * own core.
+ */
+static int spin_layout(const struct env *e, const char *base, struct variant *v)
+{
+	struct placement all;
+	dedicated_placement(&all, L_DED_SPIN, W_SPIN);
+	char refusal[320], lay[256];
+	fmt_placement(&all, lay, sizeof lay);
+	int acc = config_accepts(e, base, &all, refusal, sizeof refusal);
+	if (acc < 0)
+		return -1;
+	if (acc == 0) {
+		v->P = all;
+		bool shared = false;
+		for (int s = 0; s < NSTAGES; s++)
+			shared = shared || placement_shares(&all, s);
+		snprintf(v->note, sizeof v->note, "all four hot-path stages spin on the dedicated cores%s",
+			 shared ? ". OVERSUBSCRIBED: stages that share a core both spin; spin is meant for "
+				  "isolated cores, so read these rows as a worst case"
+				: "");
+		return 0;
+	}
 	if (e->n_usable < 2) {
 		fprintf(stderr, PROG ": spin: the config refuses '%s' (%s), and with %d usable core%s no stage can have "
 				"a core of its own\n",
@@ -894,26 +990,115 @@ static int spin_layout(const struct env *e, const char *base, struct variant *v)
 		return -1;
 	}
 	static const int order[NSTAGES] = { ST_STRATEGY, ST_RISK, ST_GATEWAY, ST_FEED };
-	int next = e->n_usable - 1, left = NSTAGES;
-	struct layout L;
+	int next = e->n_usable - 1;
+	struct placement P;
+	dedicated_placement(&P, L_DED_SPIN, W_PARK);
+	P.core[ST_JOURNAL] = e->usable[0];
 	for (int i = 0; i < NSTAGES; i++) {
 		int s = order[i];
-		if (next >= 1 && left > 1) {
-			L.core[s] = e->usable[next--];
-			L.wait[s] = W_SPIN;
-			left--;
+		if (next >= 1) {
+			P.core[s] = e->usable[next--];
+			P.wait[s] = W_SPIN;
 		} else {
-			L.core[s] = e->usable[0];
-			L.wait[s] = left == 1 ? W_SPIN : W_PARK;
+			P.core[s] = e->usable[0];
 		}
 	}
-	v->L = L;
+	v->P = P;
 	snprintf(v->note, sizeof v->note,
-		 "the config refuses all four stages spinning on the default cores (%s). Ran instead: "
+		 "the config refuses all four stages spinning on the dedicated cores (%s). Ran instead: "
 		 "each stage that can have a core of its own on this machine spins on it, hot path first "
-		 "(strategy, risk, gateway, feed); the others share cpu%d and %s",
-		 refusal, e->usable[0], left == 1 ? "spin" : "park");
+		 "(strategy, risk, gateway, feed); the others share cpu%d with the journal and park",
+		 refusal, e->usable[0]);
 	return 0;
+}
+
+/* The placement for layout k; v->usable false when there is none. */
+static void resolve_layout(const struct env *e, const char *base, enum layout_kind k, struct variant *v)
+{
+	v->usable = true;
+	switch (k) {
+	case L_DED_PARK:
+		dedicated_placement(&v->P, k, W_PARK);
+		break;
+	case L_DED_YIELD:
+		dedicated_placement(&v->P, k, W_YIELD);
+		break;
+	case L_DED_SPIN:
+		fprintf(stderr, PROG ": spin: asking the config loader whether all four stages may spin on the "
+				"dedicated cores\n");
+		if (spin_layout(e, base, v) < 0)
+			v->usable = false;
+		else
+			fprintf(stderr, PROG ": spin: %s\n", v->note);
+		break;
+	default:
+		shared_placement(e, &v->P, k);
+		if (k == L_SH_SPIN && v->P.hot_core == v->P.journal_core) {
+			v->usable = false;
+			snprintf(v->note, sizeof v->note, "a spinning runner needs a core of its own: with one usable "
+				 "core, hot and journal would share it");
+		}
+		break;
+	}
+}
+
+/* ---- the floor --------------------------------------------------------- */
+
+/* One ring hop one-way (fks bench ring's fks rtt p50 / 2) times the hops on
+ * the path: what tick-to-trade would be if the stages cost nothing. */
+struct floor {
+	bool ok;
+	double rtt_p50, one_way, total; /* ns */
+	char why[512];
+};
+
+/* Runs ring throughput too (it cannot be left out), hence --events 1M: the
+ * latency part, 200k round trips, is what is read. */
+static void measure_floor(const struct env *e, struct floor *f)
+{
+	memset(f, 0, sizeof *f);
+	char *argv[] = { (char *)e->exe, "bench", "ring", "--only", "fks", "--roundtrips", "200k", "--events", "1M",
+			 "--repeat", "1", "--json", NULL };
+	fprintf(stderr, PROG ": floor: %s bench ring --only fks --roundtrips 200k --events 1M --repeat 1 --json\n",
+		e->exe);
+	struct child_out co;
+	char why[256];
+	if (run_child(e->exe, argv, &co, why, sizeof why) < 0) {
+		snprintf(f->why, sizeof f->why, "cannot run %.200s: %.200s", e->exe, why);
+		return;
+	}
+	if (!exited_ok(co.status)) {
+		char st[128];
+		describe_status(co.status, st, sizeof st);
+		snprintf(f->why, sizeof f->why, "fks bench ring %s", st);
+		show_text("stderr of fks bench ring", co.err);
+		child_out_free(&co);
+		return;
+	}
+	for (const char *p = co.out; *p && !f->ok;) {
+		size_t n = strcspn(p, "\n");
+		char line[512];
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		const char *v = strstr(line, "\"value\":");
+		if (strstr(line, "\"transport\":\"fks\"") && strstr(line, "\"metric\":\"rtt_p50_ns\"") && v) {
+			char *end;
+			f->rtt_p50 = strtod(v + 8, &end);
+			f->ok = end != v + 8 && f->rtt_p50 > 0;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (!f->ok) {
+		snprintf(f->why, sizeof f->why, "fks bench ring printed no fks rtt_p50_ns");
+		show_text("stdout of fks bench ring", co.out);
+	} else {
+		f->one_way = f->rtt_p50 / 2;
+		f->total = f->one_way * FLOOR_HOPS;
+		fprintf(stderr, PROG ": floor: fks rtt p50 %.1f ns, one-way %.1f ns, x %d hops = %.1f ns\n", f->rtt_p50,
+			f->one_way, FLOOR_HOPS, f->total);
+	}
+	child_out_free(&co);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -939,8 +1124,30 @@ static void print_wrapped(FILE *out, int indent, const char *text, int width)
 	}
 }
 
+/* The layouts as planned and, where a run printed it, as `fks run` ran them. */
+static void print_layouts(FILE *out, const struct opts *o, const struct variant *var, const struct cell *cells,
+			  unsigned n_cells)
+{
+	for (unsigned i = 0; i < o->n_layouts; i++) {
+		enum layout_kind k = o->layout[i];
+		char lay[512];
+		fmt_placement(&var[k].P, lay, sizeof lay);
+		const char *ran = NULL; /* what `fks run` itself printed: that is what ran */
+		for (unsigned c = 0; c < n_cells && !ran; c++)
+			if (cells[c].layout == k && cells[c].runners[0])
+				ran = cells[c].runners;
+		fprintf(out, "%s%s\n", i ? "          " : "layouts : ", layout_names[k]);
+		char line[640];
+		snprintf(line, sizeof line, "%s: %s", ran ? "fks run" : var[k].usable ? "planned" : "not run",
+			 ran ? ran : lay);
+		print_wrapped(out, 12, line, 100);
+		if (var[k].note[0])
+			print_wrapped(out, 12, var[k].note, 100);
+	}
+}
+
 static void print_header(FILE *out, const struct env *e, const struct opts *o, const struct variant *var,
-			 const struct cell *cells, unsigned n_cells)
+			 const struct floor *fl, const struct cell *cells, unsigned n_cells)
 {
 	fprintf(out, "fks bench pipeline - feed -> strategy -> risk -> gateway, one 'fks run' per row, %s\n", e->m.date);
 	fprintf(out, "machine : %s; %d usable CPU%s (%ld online); %s\n", e->m.cpu_model, e->n_usable,
@@ -957,27 +1164,22 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 	const char *asserts = "assertions on";
 #endif
 	fprintf(out, "build   : %s, %s, %s\n", e->version[0] ? e->version : "fks (version unknown)", opt, asserts);
-	fprintf(out, "config  : the embedded default (fks config default) with feed.rate and stages.*.core/wait "
-		     "substituted\n");
-	for (unsigned i = 0; i < o->n_waits; i++) {
-		enum wait_kind w = o->wait[i];
-		char lay[256];
-		fmt_layout(&var[w].L, lay, sizeof lay);
-		/* Prefer what `fks run` itself printed: that is what ran. */
-		for (unsigned k = 0; k < n_cells; k++)
-			if (cells[k].wait == w && cells[k].cores[0]) {
-				snprintf(lay, sizeof lay, "%s", cells[k].cores);
-				break;
-			}
-		fprintf(out, "%s%-5s %s\n", i ? "          " : "layout  : ", wait_names[w], lay);
-		if (var[w].note[0])
-			print_wrapped(out, 16, var[w].note, 100);
-	}
+	fprintf(out, "config  : the embedded default (fks config default) without its runners and stages, the\n"
+		     "          layout's placement appended, feed.rate substituted; journal.sync as in the\n"
+		     "          default (durable) except in asap-async rows (async)\n");
+	print_layouts(out, o, var, cells, n_cells);
+	if (fl->ok)
+		fprintf(out, "floor   : %d hops (md, orders, risk_out) x one-way p50 %.1f ns = %.1f ns\n"
+			     "          (fks bench ring --only fks: rtt p50 %.1f ns / 2, cpu0 <-> cpu1, this run)\n",
+			FLOOR_HOPS, fl->one_way, fl->total, fl->rtt_p50);
+	else
+		fprintf(out, "floor   : not measured: %s\n", fl->why);
 	fprintf(out, "events  :");
 	for (unsigned i = 0; i < o->n_rates; i++) {
 		char r[32];
 		fmt_rate(r, sizeof r, o->rate[i]);
-		fprintf(out, "%s %s %" PRIu64, i ? "," : "", r, o->events ? o->events : default_events(o->rate[i]));
+		fprintf(out, "%s %s %" PRIu64, i ? "," : "", r,
+			o->events ? o->events : default_events(o->rate[i].per_s));
 	}
 	fprintf(out, "%s\n", o->events ? " (--events)" : "");
 	fprintf(out, "rate    : achieved = events the feed wrote / the run's seconds (fks run's wall time, start-up\n"
@@ -987,50 +1189,56 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 	fprintf(out, "t2t     : tick-to-trade, feed stamp -> order handed to the venue, over every order: paced\n"
 		     "          runs stamp the INTENDED send time (queueing counts, no coordinated omission), asap\n"
 		     "          runs the time the feed wrote the event; percentiles are the upper edges of the\n"
-		     "          summary histogram's buckets (at most 6.25%% above the true value)\n");
+		     "          summary histogram's buckets (at most 6.25%% above the true value);\n"
+		     "          x floor = t2t p50 / the floor\n");
 }
 
-static void print_table(FILE *out, const struct cell *cells, unsigned n)
+static void print_table(FILE *out, const struct cell *cells, unsigned n, const struct floor *fl)
 {
 	bool any_max = false;
 	for (unsigned i = 0; i < n; i++)
 		any_max = any_max || (cells[i].ok && cells[i].have_max);
 	fprintf(out, "\ntick-to-trade in us\n");
-	fprintf(out, "%-5s | %7s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %9s | %9s%s\n", "wait", "offered",
-		"achieved", "of off", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50", "t2t p99",
-		"t2t p99.9", any_max ? " |   t2t max" : "");
-	fprintf(out, "------+---------+----------+--------+----------+-----------+---------+---------+----------+"
-		     "-----------+-----------+----------%s\n",
+	fprintf(out, "%-15s | %10s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
+		"offered", "achieved", "of off", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50",
+		"x floor", "t2t p99", "t2t p99.9", any_max ? " |   t2t max" : "");
+	fprintf(out, "----------------+------------+----------+--------+----------+-----------+---------+---------+"
+		     "----------+-----------+----------+-----------+----------%s\n",
 		any_max ? "-+-----------" : "");
 	for (unsigned i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		char rate_s[32];
 		fmt_rate(rate_s, sizeof rate_s, c->rate);
 		if (!c->ok) {
-			fprintf(out, "%-5s | %7s | %s: %s\n", wait_names[c->wait], rate_s, c->ran ? "FAILED" : "not run",
-				c->ran ? c->why : "");
+			fprintf(out, "%-15s | %10s | %s: %s\n", layout_names[c->layout], rate_s,
+				c->ran ? "FAILED" : "not run", c->ran ? c->why : "");
 			continue;
 		}
-		char ach[16], gw[16], pct[16], late[16], mx[24] = "";
+		char ach[16], gw[16], pct[16], late[16], ratio[16] = "-", mx[24] = "";
 		double rate = c->feed_out / c->seconds;
+		uint64_t offered = c->rate.per_s;
 		fmt_si(ach, sizeof ach, rate);
 		fmt_si(gw, sizeof gw, c->gw_in / c->seconds);
-		if (c->rate) {
-			snprintf(pct, sizeof pct, "%.1f%%", 100.0 * rate / (double)c->rate);
-			snprintf(late, sizeof late, "%.0f", 1e3 * (c->seconds - (double)c->events / (double)c->rate));
+		if (offered) {
+			snprintf(pct, sizeof pct, "%.1f%%", 100.0 * rate / (double)offered);
+			snprintf(late, sizeof late, "%.0f", 1e3 * (c->seconds - (double)c->events / (double)offered));
 		} else {
 			snprintf(pct, sizeof pct, "-");
 			snprintf(late, sizeof late, "-");
 		}
+		if (fl->ok)
+			snprintf(ratio, sizeof ratio, "%.0f", c->p50 / fl->total);
 		if (any_max) {
 			if (c->have_max)
 				snprintf(mx, sizeof mx, " | %9.1f", c->max / 1e3);
 			else
 				snprintf(mx, sizeof mx, " | %9s", "-");
 		}
-		fprintf(out, "%-5s | %7s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %9.1f | %9.1f%s\n",
-			wait_names[c->wait], rate_s, ach, pct, gw, c->events, c->gw_orders, c->seconds, late,
-			c->p50 / 1e3, c->p99 / 1e3, c->p999 / 1e3, mx);
+		fprintf(out,
+			"%-15s | %10s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
+			"%9.1f%s\n",
+			layout_names[c->layout], rate_s, ach, pct, gw, c->events, c->gw_orders, c->seconds, late,
+			c->p50 / 1e3, ratio, c->p99 / 1e3, c->p999 / 1e3, mx);
 	}
 	if (!any_max)
 		fprintf(out, "(t2t max: not in fks run's --json summary)\n");
@@ -1039,16 +1247,20 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n)
 static void json_metric(const struct cell *c, const char *metric, double value, const char *unit, int decimals)
 {
 	char rate[32];
-	if (c->rate)
-		snprintf(rate, sizeof rate, "%" PRIu64, c->rate);
+	if (c->rate.per_s)
+		snprintf(rate, sizeof rate, "%" PRIu64, c->rate.per_s);
 	else
-		snprintf(rate, sizeof rate, "\"asap\"");
-	printf("{\"wait\":\"%s\",\"rate\":%s,\"metric\":\"%s\",\"value\":%.*f,\"unit\":\"%s\"}\n", wait_names[c->wait],
-	       rate, metric, decimals, value, unit);
+		snprintf(rate, sizeof rate, "\"%s\"", c->rate.async ? "asap-async" : "asap");
+	printf("{\"layout\":\"%s\",\"rate\":%s,\"metric\":\"%s\",\"value\":%.*f,\"unit\":\"%s\"}\n",
+	       layout_names[c->layout], rate, metric, decimals, value, unit);
 }
 
-static void print_json(const struct cell *cells, unsigned n)
+static void print_json(const struct cell *cells, unsigned n, const struct floor *fl)
 {
+	if (fl->ok)
+		printf("{\"metric\":\"floor\",\"hops\":%d,\"one_way_p50_ns\":%.1f,\"rtt_p50_ns\":%.1f,\"value\":%.1f,"
+		       "\"unit\":\"ns\"}\n",
+		       FLOOR_HOPS, fl->one_way, fl->rtt_p50, fl->total);
 	for (unsigned i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		if (!c->ok)
@@ -1058,18 +1270,79 @@ static void print_json(const struct cell *cells, unsigned n)
 		json_metric(c, "events", c->feed_out, "events", 0);
 		json_metric(c, "orders", c->gw_orders, "orders", 0);
 		json_metric(c, "seconds", c->seconds, "s", 3);
-		if (c->rate)
-			json_metric(c, "late", c->seconds - (double)c->events / (double)c->rate, "s", 3);
+		if (c->rate.per_s)
+			json_metric(c, "late", c->seconds - (double)c->events / (double)c->rate.per_s, "s", 3);
 		json_metric(c, "t2t_p50", c->p50, "ns", 0);
 		json_metric(c, "t2t_p99", c->p99, "ns", 0);
 		json_metric(c, "t2t_p999", c->p999, "ns", 0);
 		if (c->have_max)
 			json_metric(c, "t2t_max", c->max, "ns", 0);
+		if (fl->ok)
+			json_metric(c, "t2t_p50_over_floor", c->p50 / fl->total, "x", 1);
 	}
 	fflush(stdout);
 }
 
 /* ---- entry ------------------------------------------------------------- */
+
+/* The base config, from `fks config default`: 0, or -1 (said on stderr). */
+static int read_base(const struct env *e, struct child_out *base)
+{
+	char why[256];
+	char *argv[] = { (char *)e->exe, "config", "default", NULL };
+	if (run_child(e->exe, argv, base, why, sizeof why) < 0) {
+		fprintf(stderr, PROG ": cannot run '%s config default': %s\n", e->exe, why);
+		return -1;
+	}
+	if (!exited_ok(base->status)) {
+		char st[128];
+		describe_status(base->status, st, sizeof st);
+		fprintf(stderr, PROG ": '%s config default' %s\n", e->exe, st);
+		show_text("stderr of fks config default", base->err);
+		child_out_free(base);
+		return -1;
+	}
+	return 0;
+}
+
+/* The version string names the commit (and -dirty): which code ran. */
+static void read_version(struct env *e)
+{
+	char why[256];
+	struct child_out ver;
+	char *argv[] = { e->exe, "--version", NULL };
+	if (run_child(e->exe, argv, &ver, why, sizeof why) == 0) {
+		if (exited_ok(ver.status))
+			snprintf(e->version, sizeof e->version, "%.*s", (int)strcspn(ver.out, "\n"), ver.out);
+		child_out_free(&ver);
+	}
+}
+
+/* A placement per layout and a cell per (layout, rate), in that order.
+ * Returns the number of cells; *failed is set when a layout has none. */
+static unsigned plan_cells(const struct env *e, const struct opts *o, const char *base, struct variant *var,
+			   struct cell *cells, bool *failed)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < o->n_layouts; i++) {
+		enum layout_kind k = o->layout[i];
+		resolve_layout(e, base, k, &var[k]);
+		if (!var[k].usable)
+			*failed = true;
+		for (unsigned r = 0; r < o->n_rates; r++) {
+			struct cell *c = &cells[n++];
+			c->layout = k;
+			c->rate = o->rate[r];
+			c->events = o->events ? o->events : default_events(o->rate[r].per_s);
+			if (!var[k].usable) {
+				c->ran = true; /* failed before it could run */
+				snprintf(c->why, sizeof c->why, "no %s placement this machine's config accepts (see above)",
+					 layout_names[k]);
+			}
+		}
+	}
+	return n;
+}
 
 int bench_pipeline_main(int argc, char **argv)
 {
@@ -1096,82 +1369,36 @@ int bench_pipeline_main(int argc, char **argv)
 		sigaction(handled_signals[i], &sa, &saved[i]);
 
 	int exit_code = 0;
-	static struct cell cells[W_COUNT * MAX_RATES];
-	unsigned n_cells = 0;
-	static struct variant var[W_COUNT];
+	static struct cell cells[L_COUNT * MAX_RATES];
+	static struct variant var[L_COUNT];
+	static struct floor fl;
+	memset(cells, 0, sizeof cells);
 	memset(var, 0, sizeof var);
-
-	/* The base config, from `fks config default`. */
-	char why[256];
 	struct child_out base;
-	char *dargv[] = { env.exe, "config", "default", NULL };
-	if (run_child(env.exe, dargv, &base, why, sizeof why) < 0) {
-		fprintf(stderr, PROG ": cannot run '%s config default': %s\n", env.exe, why);
+	if (read_base(&env, &base) < 0) {
 		exit_code = 1;
 		goto out;
 	}
-	if (!exited_ok(base.status)) {
-		char st[128];
-		describe_status(base.status, st, sizeof st);
-		fprintf(stderr, PROG ": '%s config default' %s\n", env.exe, st);
-		show_text("stderr of fks config default", base.err);
-		child_out_free(&base);
-		exit_code = 1;
-		goto out;
-	}
-
-	/* The version string names the commit (and -dirty): which code ran. */
-	struct child_out ver;
-	char *vargv[] = { env.exe, "--version", NULL };
-	if (run_child(env.exe, vargv, &ver, why, sizeof why) == 0) {
-		if (exited_ok(ver.status))
-			snprintf(env.version, sizeof env.version, "%.*s", (int)strcspn(ver.out, "\n"), ver.out);
-		child_out_free(&ver);
-	}
-
-	for (unsigned i = 0; i < o.n_waits; i++) {
-		enum wait_kind w = o.wait[i];
-		for (int s = 0; s < NSTAGES; s++) {
-			var[w].L.core[s] = -1; /* the default's */
-			var[w].L.wait[s] = w;
-		}
-		/* Resolve "the default's core" now, for the header. */
-		static char scratch[YAML_MAX + 1];
-		char ignored[256];
-		(void)make_config(base.out, 0, &var[w].L, scratch, sizeof scratch, ignored, sizeof ignored);
-		bool usable = true;
-		if (w == W_SPIN) {
-			fprintf(stderr, PROG ": spin: asking the config loader whether all four stages may spin on the "
-					"default cores\n");
-			if (spin_layout(&env, base.out, &var[w]) < 0) {
-				exit_code = 1;
-				usable = false;
-			} else {
-				fprintf(stderr, PROG ": spin: %s\n", var[w].note);
-			}
-		}
-		for (unsigned r = 0; r < o.n_rates; r++) {
-			struct cell *c = &cells[n_cells++];
-			c->wait = w;
-			c->rate = o.rate[r];
-			c->events = o.events ? o.events : default_events(o.rate[r]);
-			if (!usable) {
-				c->ran = true; /* failed before it could run */
-				snprintf(c->why, sizeof c->why, "no spin layout this machine's config accepts (see above)");
-			}
-		}
-	}
+	read_version(&env);
+	bool failed = false;
+	unsigned n_cells = plan_cells(&env, &o, base.out, var, cells, &failed);
 	unsigned count = 0, idx = 0;
 	for (unsigned k = 0; k < n_cells; k++)
 		count += !cells[k].ran;
 	uint64_t t0 = (uint64_t)clock_mono_ns();
+	/* The floor first, in the same run, so every row can be read against it. */
+	if (!g_signal)
+		measure_floor(&env, &fl);
+	if (!fl.ok && !g_signal) {
+		fprintf(stderr, PROG ": floor: FAILED: %s\n", fl.why);
+		failed = true;
+	}
 	for (unsigned k = 0; k < n_cells && !g_signal; k++) {
 		struct cell *c = &cells[k];
 		if (c->ran)
 			continue;
-		run_cell(&env, base.out, var[c->wait].L, c, ++idx, count);
-		if (!c->ok)
-			exit_code = 1;
+		run_cell(&env, base.out, &var[c->layout].P, c, ++idx, count);
+		failed = failed || !c->ok;
 	}
 	child_out_free(&base);
 	if (g_signal) {
@@ -1183,14 +1410,15 @@ int bench_pipeline_main(int argc, char **argv)
 		raise(g_signal);
 		return 1;
 	}
-	fprintf(stderr, PROG ": %u runs in %.1f s\n", idx, (double)((uint64_t)clock_mono_ns() - t0) / 1e9);
+	fprintf(stderr, PROG ": the floor and %u runs in %.1f s\n", idx, (double)((uint64_t)clock_mono_ns() - t0) / 1e9);
+	exit_code = failed ? 1 : 0;
 
 	if (o.json) {
-		print_json(cells, n_cells);
-		print_header(stderr, &env, &o, var, cells, n_cells);
+		print_json(cells, n_cells, &fl);
+		print_header(stderr, &env, &o, var, &fl, cells, n_cells);
 	} else {
-		print_header(stdout, &env, &o, var, cells, n_cells);
-		print_table(stdout, cells, n_cells);
+		print_header(stdout, &env, &o, var, &fl, cells, n_cells);
+		print_table(stdout, cells, n_cells, &fl);
 		fflush(stdout);
 	}
 out:

@@ -25,7 +25,7 @@ struct command {
 static const struct command bench_commands[] = {
 	{ "ring", "SPSC ring latency and throughput beside floor, rte_ring, ck_ring, unix, pipe",
 	  bench_ring_main, NULL },
-	{ "pipeline", "end-to-end throughput and tick-to-trade per wait strategy and offered rate",
+	{ "pipeline", "end-to-end throughput and tick-to-trade per layout and offered rate",
 	  bench_pipeline_main, NULL },
 	{ "journal", "LMDB journal append rate and commit latency per sync mode and batch, beside raw LMDB",
 	  bench_journal_main, NULL },
