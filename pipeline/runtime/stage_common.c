@@ -157,6 +157,7 @@ int stage_main(const struct stage_args *a)
 	s.wait = a->cfg->stage[a->id].wait;
 	atomic_store_explicit(&s.st->pid, getpid(), memory_order_relaxed);
 	atomic_store_explicit(&s.st->heartbeat_ns, stage_now_ns(), memory_order_relaxed);
+	stage_sample_cpu(&s, stage_now_ns()); /* the start of the stage's wall time */
 	if (pin_to(a->cfg->stage[a->id].core) != 0)
 		return stage_fail(&s, "cannot pin to core %d: %s", a->cfg->stage[a->id].core, strerror(errno));
 
@@ -168,6 +169,7 @@ int stage_main(const struct stage_args *a)
 	case FKS_CFG_JOURNAL: rc = stage_run_journal(&s); break;
 	default: rc = stage_fail(&s, "unknown stage"); break;
 	}
+	stage_sample_cpu(&s, stage_now_ns()); /* the whole life, for the run's summary */
 	if (rc == 0)
 		atomic_store_explicit(&s.st->state, STAGE_EXITED, memory_order_release);
 	runseg_close(s.run);
