@@ -1184,8 +1184,11 @@ static int reader_call(struct journal_reader *r, int (*fn)(void *), void *ctx)
 /* Renew the read transaction, following a map the writer has grown. */
 static int reader_begin(struct journal_reader *r)
 {
+	/* The open file, not the path: a rotation moves this part away and
+	 * puts the next one's data.mdb at the path while we read. */
 	struct stat st;
-	if (stat(r->data_path, &st))
+	mdb_filehandle_t fd;
+	if (mdb_env_get_fd(r->env, &fd) || fstat(fd, &st))
 		return fail(r->err, sizeof r->err, JOURNAL_E_SYS, "%s: %s", r->data_path, strerror(errno));
 	r->file_bytes = (uint64_t)st.st_size;
 	int rc = mdb_txn_renew(r->txn);
@@ -1802,6 +1805,20 @@ static int check_not_locked(const char *dir, char *err, size_t errlen)
 	}
 	close(fd); /* drops the probe's lock, if it got one */
 	return rc;
+}
+
+int journal_writer_pid(const char *dir)
+{
+	char path[PATH_MAX + 32], text[24] = "";
+	snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = pread(fd, text, sizeof text - 1, 0);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	long pid = strtol(text, NULL, 10);
+	return pid > 0 && pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM) ? (int)pid : 0;
 }
 
 static bool has_writer_lock(const char *dir)

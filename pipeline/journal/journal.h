@@ -327,6 +327,11 @@ bool journal_part_path(const char *dir, int64_t start_ns, uint32_t part, char *o
 int journal_next_part(struct journal **jp, struct journal_meta *meta, const struct journal_options *opt,
 		      char *moved_to, size_t cap, char *err, size_t errlen);
 
+/* The pid written in dir's writer.lock when that process still exists, else
+ * 0.  Read without taking the lock, so a reader never races a writer that
+ * is creating the journal; a hint for listings, not a liveness proof. */
+int journal_writer_pid(const char *dir);
+
 /* The size of the writer's data.mdb now (fstat), for rotation by size. */
 uint64_t journal_data_bytes(const struct journal *j);
 
@@ -434,12 +439,13 @@ void journal_reader_close(struct journal_reader *r);
 
 /* ---- the commands (pipeline/journal_cmd.c) ----------------------------- */
 
-/* `fks tail` and `fks journal stats|verify|export`; argv[0] is the
+/* `fks tail` and `fks journal stats|verify|export|list`; argv[0] is the
  * command's own name, as in pipeline/main.c's tables.  Exit status 0 ok,
  * 1 a problem (with the journal, or found by verify), 2 usage. */
 int journal_cmd_tail(int argc, char **argv);
 int journal_cmd_stats(int argc, char **argv);
 int journal_cmd_verify(int argc, char **argv);
 int journal_cmd_export(int argc, char **argv);
+int journal_cmd_list(int argc, char **argv);
 
 #endif
