@@ -234,11 +234,11 @@ Test(rotation, parts_hold_every_event_once_and_each_verifies, .timeout = 240)
 {
 	char area[96], dir[128];
 	new_area(area, sizeof area);
-	rotated_run(area, 1, 0, "100000", dir, sizeof dir);
+	rotated_run(area, 1, 0, "60000", dir, sizeof dir);
 	long long events = json_num(P.out, "\"journal\":{\"path\"", "events");
 	long long nparts = json_num(P.out, "\"journal\":{\"path\"", "parts");
 	int n = parts_of(area, parts);
-	cr_assert_geq(n, 3, "1 MiB parts over ~8 MiB of journal: several parts, got %d", n);
+	cr_assert_geq(n, 3, "1 MiB parts over ~5 MiB of journal: several parts, got %d", n);
 	cr_assert_eq(n, nparts, "the summary counts the parts");
 	static uint64_t next_src[256];
 	uint64_t next_key = 1, total = 0;
@@ -249,7 +249,7 @@ Test(rotation, parts_hold_every_event_once_and_each_verifies, .timeout = 240)
 	}
 	cr_assert_eq(total, (uint64_t)events, "the parts hold exactly the run's %lld events", events);
 	cr_assert_eq(next_key - 1, total, "keys 1..%llu across the parts", (unsigned long long)total);
-	cr_assert_eq(next_src[FKS_STAGE_FEED] - 1, 100000, "every feed event, once");
+	cr_assert_eq(next_src[FKS_STAGE_FEED] - 1, 60000, "every feed event, once");
 	cr_assert_str_eq(parts[n - 1].path, dir, "the last part stays at the journal path");
 	char want[256];
 	for (int i = 0; i + 1 < n; i++) {
@@ -266,7 +266,7 @@ Test(rotation, retention_deletes_the_oldest_parts, .timeout = 240)
 {
 	char area[96], dir[128];
 	new_area(area, sizeof area);
-	rotated_run(area, 1, 2, "100000", dir, sizeof dir);
+	rotated_run(area, 1, 2, "60000", dir, sizeof dir);
 	long long nparts = json_num(P.out, "\"journal\":{\"path\"", "parts");
 	cr_assert_geq(nparts, 4, "enough parts for retention to act");
 	cr_assert_eq(json_num(P.out, "\"journal\":{\"path\"", "parts_removed"), nparts - 3);
@@ -315,7 +315,7 @@ Test(rotation, tail_follows_across_rotations, .timeout = 240)
 	const char *targs[] = { "tail", "-f", "-j", dir, "--json", NULL };
 	start(&T, targs);
 	sleep_ms(100);
-	rotated_run(area, 1, 0, "150000", dir, sizeof dir);
+	rotated_run(area, 1, 0, "60000", dir, sizeof dir);
 	uint64_t total = (uint64_t)json_num(P.out, "\"journal\":{\"path\"", "events");
 	cr_assert_geq(json_num(P.out, "\"journal\":{\"path\"", "parts"), 3);
 	bool in_order = false;
