@@ -1993,9 +1993,11 @@ static int remove_part(const char *path, char *err, size_t errlen)
 		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, files[0]) || !strcmp(n, files[1]) ||
 		    !strcmp(n, files[2]))
 			continue;
+		/* The name lives in d's buffer: format before closing it. */
+		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
+			  "%s: holds '%s', which is not a journal file: not deleting it (retention)", path, n);
 		closedir(d);
-		return fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
-			    "%s: holds '%s', which is not a journal file: not deleting it (retention)", path, n);
+		return rc;
 	}
 	closedir(d);
 	char f[PATH_MAX + 128];
