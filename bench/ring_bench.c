@@ -114,7 +114,7 @@ struct opts {
 	bool json;
 	uint64_t roundtrips;
 	uint64_t events; /* 0: per-transport default */
-	uint64_t repeat; /* throughput runs per batch size; the median is reported */
+	uint64_t repeat; /* rounds: every transport once per round, interleaved */
 	bool want[NSLOTS];
 };
 
@@ -179,8 +179,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		 "measured round trips per transport (default %llu),\nplus 10%% warm-up that is discarded",
 		 DEFAULT_ROUNDTRIPS);
 	snprintf(repeat_help, sizeof repeat_help,
-		 "throughput runs per batch size, the median is reported\n(default %d): one run on a shared VM "
-		 "can be off by 3x",
+		 "rounds (default %d): each runs every transport once,\nA B C A B C ...; ratios are taken "
+		 "within a round",
 		 DEFAULT_REPEAT);
 	snprintf(roundtrips_max, sizeof roundtrips_max, "a number from 1 to %llu", MAX_ROUNDTRIPS);
 	snprintf(events_max, sizeof events_max, "a number from 1 to %llu", MAX_EVENTS);
@@ -433,15 +433,22 @@ static void restore_signals(const struct saved_signals *s)
 
 enum rstate { RES_NOT_RUN = 0, RES_SKIPPED, RES_OK, RES_FAILED };
 
+/* One transport over all rounds.  Latency pools the rounds' samples;
+ * throughput is the median of the rounds' rates.  The per-round figures
+ * stay, for the ratios of runs taken side by side (print_ratios). */
 struct result {
 	enum rstate state;
 	char why[640];
 	bool lat;
-	double p50, p99, p999, max; /* RTT, ns */
+	double p50, p99, p999, max; /* RTT, ns, over every round's samples */
 	uint64_t samples;
 	bool tput[2];
-	double rate[2]; /* events/s, batch 1 and 32 */
+	double rate[2]; /* events/s, batch 1 and 32: median of the rounds */
 	uint64_t events;
+	uint64_t rounds;                     /* rounds completed */
+	double round_p50[MAX_REPEAT];        /* RTT p50 of each round */
+	double round_rate[2][MAX_REPEAT];    /* each round's rates */
+	uint64_t *samples_all;               /* every round's RTT samples, in ticks */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -488,7 +495,9 @@ struct run_ctx {
 	const struct opts *o;
 	struct env *env;
 	struct bench_ctl *ctl;
-	uint64_t *samples;
+	uint64_t *samples;     /* this round's part of the transport's samples */
+	uint64_t roundtrips;   /* measured in this round */
+	uint64_t round;        /* 0 .. repeat-1 */
 	unsigned idx, count; /* for "[2/6]" */
 	uint64_t warm;
 };
@@ -545,9 +554,9 @@ static _Noreturn void child_main(struct bx *x, const struct run_ctx *rc, pid_t p
 	if (x->t->open(x, BX_CHILD) < 0)
 		child_fail(x, ctl, "open");
 	child_set_stage(ctl, STAGE_ATTACHED);
-	if (x->t->run.pong(x, rc->warm + rc->o->roundtrips) < 0)
+	if (x->t->run.pong(x, rc->warm + rc->roundtrips) < 0)
 		child_fail(x, ctl, "latency");
-	for (uint64_t run = 0; x->t->has_tput && run < 2 * rc->o->repeat; run++) {
+	for (uint64_t run = 0; x->t->has_tput && run < 2; run++) {
 		unsigned b = run % 2;
 		child_set_stage(ctl, stage_ready(run));
 		if (x->t->run.consume(x, events, b ? BENCH_BATCH_MAX : 1, &ctl->sum[b]) < 0)
@@ -587,36 +596,40 @@ static int parent_phases(struct bx *x, const struct run_ctx *rc, uint64_t events
 
 	if (wait_stage(x, ctl, STAGE_ATTACHED) < 0)
 		return -1;
-	fprintf(stderr, PROG ": [%u/%u] %s: latency, %" PRIu64 " round trips + %" PRIu64 " warm-up\n", rc->idx,
-		rc->count, name, o->roundtrips, rc->warm);
+	fprintf(stderr, PROG ": [%u/%u] round %" PRIu64 "/%" PRIu64 " %s: latency, %" PRIu64 " round trips + %" PRIu64
+			" warm-up\n",
+		rc->idx, rc->count, rc->round + 1, o->repeat, name, rc->roundtrips, rc->warm);
 	uint64_t t0 = (uint64_t)clock_mono_ns();
 	x->progress_last_ns = t0;
-	if (x->t->run.ping(x, rc->samples, rc->warm, o->roundtrips) < 0)
+	if (x->t->run.ping(x, rc->samples, rc->warm, rc->roundtrips) < 0)
 		return -1;
 	double secs = (double)((uint64_t)clock_mono_ns() - t0) * 1e-9;
-	qsort(rc->samples, o->roundtrips, sizeof rc->samples[0], cmp_u64);
-	r->samples = o->roundtrips;
-	r->p50 = ticks_ns(rc->env, pct(rc->samples, o->roundtrips, 0.50));
-	r->p99 = ticks_ns(rc->env, pct(rc->samples, o->roundtrips, 0.99));
-	r->p999 = ticks_ns(rc->env, pct(rc->samples, o->roundtrips, 0.999));
-	r->max = ticks_ns(rc->env, rc->samples[o->roundtrips - 1]);
+	/* This round's p50 from a sorted copy: the pooled samples are sorted
+	 * once, after the last round. */
+	uint64_t *sorted = malloc(rc->roundtrips * sizeof *sorted);
+	if (!sorted)
+		return bx_fail(x, "out of memory for %" PRIu64 " samples", rc->roundtrips);
+	memcpy(sorted, rc->samples, rc->roundtrips * sizeof *sorted);
+	qsort(sorted, rc->roundtrips, sizeof sorted[0], cmp_u64);
+	r->round_p50[rc->round] = ticks_ns(rc->env, pct(sorted, rc->roundtrips, 0.50));
+	double p99 = ticks_ns(rc->env, pct(sorted, rc->roundtrips, 0.99));
+	free(sorted);
+	r->samples += rc->roundtrips;
 	r->lat = true;
 	fprintf(stderr, PROG ": [%u/%u] %s: rtt p50 %.1f ns, p99 %.1f ns (%.1f s)\n", rc->idx, rc->count, name,
-		r->p50, r->p99, secs);
+		r->round_p50[rc->round], p99, secs);
 
 	if (!x->t->has_tput)
 		return 0;
 	r->events = events;
 	uint64_t want = expected_sum(events);
 	static const uint32_t batches[2] = { 1, BENCH_BATCH_MAX };
-	double rates[2][MAX_REPEAT];
-	for (uint64_t run = 0; run < 2 * o->repeat; run++) {
-		unsigned b = run % 2;
-		uint64_t k = run / 2;
+	for (uint64_t run = 0; run < 2; run++) {
+		unsigned b = (unsigned)run;
 		if (wait_stage(x, ctl, stage_ready(run)) < 0)
 			return -1;
-		fprintf(stderr, PROG ": [%u/%u] %s: throughput b%u, %" PRIu64 " events, run %" PRIu64 "/%" PRIu64 "\n",
-			rc->idx, rc->count, name, batches[b], events, k + 1, o->repeat);
+		fprintf(stderr, PROG ": [%u/%u] %s: throughput b%u, %" PRIu64 " events\n", rc->idx, rc->count, name,
+			batches[b], events);
 		t0 = (uint64_t)clock_mono_ns();
 		x->progress_last_ns = t0;
 		if (x->t->run.produce(x, events, batches[b]) < 0)
@@ -628,13 +641,9 @@ static int parent_phases(struct bx *x, const struct run_ctx *rc, uint64_t events
 			return bx_fail(x, "throughput b%u: checksum mismatch: consumer 0x%016" PRIx64
 					  ", expected 0x%016" PRIx64,
 				       batches[b], ctl->sum[b], want);
-		rates[b][k] = (double)events * 1e9 / (double)(dt ? dt : 1);
+		r->round_rate[b][rc->round] = (double)events * 1e9 / (double)(dt ? dt : 1);
 		fprintf(stderr, PROG ": [%u/%u] %s: throughput b%u %.2f Mev/s (%.2f s, checksum ok)\n", rc->idx,
-			rc->count, name, batches[b], rates[b][k] / 1e6, (double)dt * 1e-9);
-	}
-	for (unsigned b = 0; b < 2; b++) {
-		r->rate[b] = median(rates[b], o->repeat);
-		r->tput[b] = true;
+			rc->count, name, batches[b], r->round_rate[b][rc->round] / 1e6, (double)dt * 1e-9);
 	}
 	return 0;
 }
@@ -695,7 +704,9 @@ static void record_result(const struct bench_xport *t, const struct run_ctx *rc,
 			  const char *early, struct result *r)
 {
 	if (rcode >= 0) {
-		r->state = RES_OK;
+		if (r->state != RES_FAILED)
+			r->state = RES_OK;
+		r->rounds++;
 		return;
 	}
 	r->state = RES_FAILED;
@@ -805,14 +816,30 @@ static const struct ratio ratios[] = {
 };
 #define NRATIOS (sizeof ratios / sizeof ratios[0])
 
+/* The ratio in each round where both ran, into v; how many.  Two runs of
+ * one round were taken minutes apart at most, usually seconds: the VM moves
+ * its vCPUs between rounds, so only these side-by-side ratios compare. */
+static uint64_t round_ratios(const struct ratio *q, const struct result *a, const struct result *b, double *v)
+{
+	uint64_t n = 0, rounds = a->rounds < b->rounds ? a->rounds : b->rounds;
+	for (uint64_t k = 0; k < rounds; k++) {
+		double num = q->kind == 0 ? a->round_rate[1][k] : a->round_p50[k];
+		double den = q->kind == 0 ? b->round_rate[1][k] : b->round_p50[k];
+		if (den > 0)
+			v[n++] = num / den;
+	}
+	return n;
+}
+
 static void print_ratios(FILE *out, const struct result *res)
 {
-	fprintf(out, "\ntargets (computed from this run):\n");
+	fprintf(out, "\ntargets (each the median of the rounds' side-by-side ratios, [lowest, highest]):\n");
 	for (size_t i = 0; i < NRATIOS; i++) {
 		const struct ratio *q = &ratios[i];
 		const struct result *a = &res[q->num], *b = &res[q->den];
-		bool have = q->kind == 0 ? (a->tput[1] && b->tput[1] && b->rate[1] > 0)
-					 : (a->lat && b->lat && b->p50 > 0);
+		double v[MAX_REPEAT];
+		uint64_t n = round_ratios(q, a, b, v);
+		bool have = n > 0 && (q->kind == 0 ? (a->tput[1] && b->tput[1]) : (a->lat && b->lat));
 		char tgt[64];
 		snprintf(tgt, sizeof tgt, "target %s %.2f%s", q->at_most ? "<=" : ">=", q->target, q->target_note);
 		if (!have) {
@@ -824,9 +851,34 @@ static void print_ratios(FILE *out, const struct result *res)
 							   : "failed");
 			continue;
 		}
-		double v = q->kind == 0 ? a->rate[1] / b->rate[1] : a->p50 / b->p50;
-		bool met = q->at_most ? v <= q->target : v >= q->target;
-		fprintf(out, "  %-34s %8.2f   %-32s %s\n", q->label, v, tgt, met ? "met" : "MISSED");
+		fprintf(out, "  %-34s", q->label);
+		for (uint64_t k = 0; k < n; k++)
+			fprintf(out, "%s%.2f", k ? " " : "   rounds: ", v[k]);
+		double m = median(v, n); /* sorts v */
+		bool met = q->at_most ? m <= q->target : m >= q->target;
+		fprintf(out, "\n  %-34s %8.2f [%.2f, %.2f]   %-32s %s\n", "", m, v[0], v[n - 1], tgt,
+			met ? "met" : "MISSED");
+	}
+}
+
+/* After the last round: the pooled latency percentiles and the median
+ * rates, from what each round recorded. */
+static void finish_result(const struct env *e, struct result *r)
+{
+	if (r->lat && r->samples) {
+		qsort(r->samples_all, r->samples, sizeof r->samples_all[0], cmp_u64);
+		r->p50 = ticks_ns(e, pct(r->samples_all, r->samples, 0.50));
+		r->p99 = ticks_ns(e, pct(r->samples_all, r->samples, 0.99));
+		r->p999 = ticks_ns(e, pct(r->samples_all, r->samples, 0.999));
+		r->max = ticks_ns(e, r->samples_all[r->samples - 1]);
+	}
+	if (r->state != RES_OK || !r->events || !r->rounds)
+		return;
+	for (unsigned b = 0; b < 2; b++) {
+		double v[MAX_REPEAT];
+		memcpy(v, r->round_rate[b], r->rounds * sizeof v[0]);
+		r->rate[b] = median(v, r->rounds);
+		r->tput[b] = true;
 	}
 }
 
@@ -844,12 +896,15 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, u
 		     "begin/end pair costs %.1f ns, not subtracted\n",
 		e->tsc_hz / 1e6, (double)CALIBRATE_NS / 1e6, e->m.invariant_tsc ? ", invariant" : ", NOT invariant",
 		e->timer_ns);
-	fprintf(out, "latency : %" PRIu64 " measured round trips per transport after %" PRIu64
-		     " warm-up; one-way = rtt / 2\n",
-		o->roundtrips, warm);
+	uint64_t per_round = (o->roundtrips + o->repeat - 1) / o->repeat;
+	fprintf(out, "rounds  : %" PRIu64 ", interleaved: every transport once per round, in the table's order\n",
+		o->repeat);
+	fprintf(out, "latency : %" PRIu64 " measured round trips per transport and round after %" PRIu64
+		     " warm-up, pooled over the rounds; one-way = rtt / 2\n",
+		per_round, warm);
 	fprintf(out, "tput    : rings of %u slots; rate = events / (consumer's last receive - producer's "
-		     "first send), median of %" PRIu64 " runs per batch size; order and checksum verified\n",
-		BENCH_RING_CAP, o->repeat);
+		     "first send), median of the rounds; order and checksum verified\n",
+		BENCH_RING_CAP);
 	fprintf(out, "spin    : empty/full waits execute PAUSE (%.1f ns here) and retry\n", e->pause_ns);
 }
 
@@ -984,15 +1039,19 @@ int bench_ring_main(int argc, char **argv)
 				    "nonstop_tsc): latencies may be wrong\n");
 
 	struct run_ctx rctx = { .o = &o, .env = &env };
-	rctx.warm = o.roundtrips / 10;
-	if (rctx.warm < 1000)
-		rctx.warm = 1000;
 	rctx.count = count;
 	int exit_code = 0;
 
 	/* Samples: private, prefaulted, and not inherited by the children, so
 	 * that writing them after a fork does not take copy-on-write faults. */
-	size_t samples_len = o.roundtrips * sizeof rctx.samples[0];
+	/* Every transport's samples of every round: rounds of roundtrips/repeat
+	 * each, pooled for the percentiles. */
+	rctx.roundtrips = (o.roundtrips + o.repeat - 1) / o.repeat;
+	uint64_t per_slot = rctx.roundtrips * o.repeat;
+	rctx.warm = rctx.roundtrips / 10; /* per round: each round is a new pair of processes */
+	if (rctx.warm < 1000)
+		rctx.warm = 1000;
+	size_t samples_len = (count ? count : 1) * per_slot * sizeof rctx.samples[0];
 	void *smem = mmap(NULL, samples_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
 			  -1, 0);
 	if (smem != MAP_FAILED) {
@@ -1004,7 +1063,7 @@ int bench_ring_main(int argc, char **argv)
 			     -1, 0);
 	if (!rctx.samples || ctl_mem == MAP_FAILED) {
 		fprintf(stderr, PROG ": cannot allocate %" PRIu64 " latency samples (%.0f MB) and the control block: %s\n",
-			o.roundtrips, (double)o.roundtrips * 8 / 1e6, strerror(errno));
+			count * per_slot, (double)(count * per_slot) * 8 / 1e6, strerror(errno));
 		if (rctx.samples)
 			munmap(rctx.samples, samples_len);
 		if (ctl_mem != MAP_FAILED)
@@ -1016,14 +1075,31 @@ int bench_ring_main(int argc, char **argv)
 
 	struct saved_signals saved;
 	install_signals(&saved);
-	for (size_t i = 0; i < NSLOTS; i++) {
-		if (!o.want[i] || res[i].state == RES_SKIPPED)
-			continue;
-		rctx.idx++;
-		run_one(slots[i].t, &rctx, &res[i]);
-		if (res[i].state == RES_FAILED)
-			exit_code = 1;
+	uint64_t *next = rctx.samples;
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (o.want[i] && res[i].state != RES_SKIPPED) {
+			res[i].samples_all = next;
+			next += per_slot;
+		}
+	/* Interleaved: every transport once per round (A B C A B C ...), so
+	 * the runs a ratio compares were taken side by side. */
+	for (rctx.round = 0; rctx.round < o.repeat; rctx.round++) {
+		rctx.idx = 0;
+		for (size_t i = 0; i < NSLOTS; i++) {
+			if (!o.want[i] || res[i].state == RES_SKIPPED)
+				continue;
+			rctx.idx++;
+			if (res[i].state == RES_FAILED)
+				continue; /* failed in an earlier round */
+			rctx.samples = res[i].samples_all + rctx.round * rctx.roundtrips;
+			run_one(slots[i].t, &rctx, &res[i]);
+			if (res[i].state == RES_FAILED)
+				exit_code = 1;
+		}
 	}
+	rctx.samples = smem;
+	for (size_t i = 0; i < NSLOTS; i++)
+		finish_result(&env, &res[i]);
 	restore_signals(&saved);
 	munmap(ctl_mem, sizeof(struct bench_ctl));
 	munmap(rctx.samples, samples_len);

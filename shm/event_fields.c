@@ -75,7 +75,7 @@ static const struct fks_field position_fields[] = {
 	PX(fks_ev_position, unrealized_pnl), PX(fks_ev_position, fees), UINT(fks_ev_position, fills),
 };
 static const struct fks_field control_fields[] = {
-	ENUM(fks_ev_control, op, fks_ctl_op_name), UINT(fks_ev_control, reason),
+	ENUM(fks_ev_control, op, fks_ctl_op_name), ENUM(fks_ev_control, reason, fks_control_reason_name),
 	ENUM(fks_ev_control, stage, stage_name),
 };
 static const struct fks_field heartbeat_fields[] = {

@@ -30,7 +30,19 @@ static const struct fks_reason order_reject_reasons[] = {
 	REJ(FKS_VENUE_REJ_ORDER_DONE, FKS_ORIGIN_VENUE, "order_done"),
 	REJ(FKS_VENUE_REJ_UNSUPPORTED, FKS_ORIGIN_VENUE, "unsupported"),
 	REJ(FKS_GATEWAY_REJ_KILL_SWITCH, FKS_ORIGIN_GATEWAY, "gateway_kill_switch"),
+	REJ(FKS_GATEWAY_REJ_JOURNAL_DOWN, FKS_ORIGIN_GATEWAY, "gateway_journal_down"),
 };
+
+const char *fks_control_reason_name(unsigned code)
+{
+	static const char *const names[] = {
+		[FKS_CTL_REASON_OPERATOR] = "operator",
+		[FKS_CTL_REASON_STAGE_FAILED] = "stage_failed",
+		[FKS_CTL_REASON_VENUE_LOST] = "venue_lost",
+		[FKS_CTL_REASON_INPUT_DEAD] = "input_dead",
+	};
+	return code < sizeof names / sizeof names[0] ? names[code] : NULL;
+}
 
 const struct fks_reason *fks_reason_risk(unsigned code)
 {

@@ -58,7 +58,22 @@ enum fks_venue_reject_reason {
 #define FKS_GATEWAY_REJ_BASE 100
 enum fks_gateway_reject_reason {
 	FKS_GATEWAY_REJ_KILL_SWITCH = FKS_GATEWAY_REJ_BASE,
+	/* The journal stage was dead or stalled: an order it could not record
+	 * must not leave. */
+	FKS_GATEWAY_REJ_JOURNAL_DOWN = FKS_GATEWAY_REJ_BASE + 1,
 };
+
+/* fks_ev_control.reason of an FKS_CTL_KILL: why the kill switch tripped;
+ * the event's stage names the stage it refers to. */
+enum fks_control_reason {
+	FKS_CTL_REASON_OPERATOR = 1,     /* `fks kill` */
+	FKS_CTL_REASON_STAGE_FAILED = 2, /* the stage died or stalled (the supervisor) */
+	FKS_CTL_REASON_VENUE_LOST = 3,   /* the gateway lost its venue */
+	FKS_CTL_REASON_INPUT_DEAD = 4,   /* the gateway's input producer (risk) died */
+};
+
+/* "operator", "stage_failed", ...; NULL for an unknown code. */
+const char *fks_control_reason_name(unsigned code);
 
 struct fks_reason {
 	unsigned code;

@@ -151,6 +151,9 @@ struct fks_journal_cfg {
 	uint32_t rotate_mb;         /* start a new part past this data.mdb size; 0: never */
 	uint32_t rotate_s;          /* ... or once a part is this old; 0: never */
 	uint32_t retain;            /* rotated parts of the run kept; 0: all */
+	/* The gateway sends an order only once the journal has committed it;
+	 * the journal then commits whenever its taps are empty. */
+	bool write_ahead;
 };
 
 /*

@@ -306,9 +306,33 @@ static void fmt_fixed(int64_t v, unsigned scale, char *buf, size_t cap)
 		snprintf(buf, cap, "%" PRId64, v);
 }
 
+/* The mark the journal on disk ends at.  A journal stage that exited
+ * cleanly published its last one.  One that died may have died inside a
+ * commit, before or after the transaction landed: the journal's last key
+ * tells which of the two marks it is. */
+static const struct journal_mark *journal_end_mark(const struct run_segment *rs, const char *journal_dir)
+{
+	const struct journal_mark *committed = &rs->journal.committed, *committing = &rs->journal.committing;
+	if (atomic_load(&rs->stage[FKS_CFG_JOURNAL].state) == STAGE_EXITED ||
+	    atomic_load(&committing->global_seq) == atomic_load(&committed->global_seq))
+		return committed;
+	struct journal_reader *r;
+	char err[512];
+	uint64_t first = 0, last = 0;
+	if (journal_open_reader(journal_dir, &r, err, sizeof err) != JOURNAL_OK)
+		return committed;
+	int rc = journal_bounds(r, &first, &last);
+	journal_reader_close(r);
+	return rc == JOURNAL_OK && last == atomic_load(&committing->global_seq) ? committing : committed;
+}
+
 static void print_summary(const struct fks_config *cfg, const struct run_segment *rs, double secs, bool json,
 			  const char *journal_dir)
 {
+	const struct journal_mark *end = journal_end_mark(rs, journal_dir);
+	unsigned long long lost = 0;
+	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
+		lost += runseg_not_journaled(rs, end, (enum fks_cfg_stage)s);
 	const struct stage_stats *jn = &rs->stage[FKS_CFG_JOURNAL];
 	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
 	const struct stage_stats *rk = &rs->stage[FKS_CFG_RISK];
@@ -328,6 +352,8 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 			       E(st, events_in), E(st, events_out));
 			for (int c = 0; c < CTR_COUNT; c++)
 				printf(",\"%s\":%llu", runseg_counter_name((enum stage_counter)c), C(st, c));
+			printf(",\"not_journaled\":%llu",
+			       (unsigned long long)runseg_not_journaled(rs, end, (enum fks_cfg_stage)s));
 			printf(",\"busy_ns\":%llu,\"idle_ns\":%llu,\"cpu_ns\":%llu,\"cpu_wall_ns\":%llu,\"cpu_pct\":%.1f}",
 			       E(st, busy_ns), E(st, idle_ns), E(st, cpu_ns),
 			       (unsigned long long)runseg_cpu_wall_ns(st), runseg_cpu_pct(st));
@@ -345,8 +371,8 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 		}
 		printf("},\"journal\":{\"path\":\"");
 		fks_json_fput_chars(stdout, journal_dir, strlen(journal_dir));
-		printf("\",\"events\":%llu,\"commits\":%llu,\"map_grows\":%llu,\"commit_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}",
-		       C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
+		printf("\",\"not_journaled\":%llu,\"events\":%llu,\"commits\":%llu,\"map_grows\":%llu,\"commit_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}",
+		       lost, C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
 		       (unsigned long long)hist_quantile(&jn->latency, 0.5),
 		       (unsigned long long)hist_quantile(&jn->latency, 0.99), E(&jn->latency, max));
 		printf(",\"parts\":%u,\"parts_removed\":%u", atomic_load(&jn->journal_part),
@@ -393,15 +419,19 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 	printf("  tick-to-trade (feed receive -> order to venue), %llu orders: p50 %llu ns, p99 %llu ns, p99.9 %llu ns, max %llu ns\n",
 	       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
 	       (unsigned long long)p999, E(&gw->tick_to_trade, max));
-	unsigned long long lost = 0;
-	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
-		lost += C(&rs->stage[s], CTR_NOT_JOURNALED);
 	printf("  journal %s: %llu events in %llu commits (sync %s), commit p50 %llu us, p99 %llu us%s",
 	       journal_dir, C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), journal_sync_name(cfg->journal.sync),
 	       (unsigned long long)hist_quantile(&jn->latency, 0.5) / 1000,
 	       (unsigned long long)hist_quantile(&jn->latency, 0.99) / 1000, lost ? "" : "\n");
-	if (lost)
-		printf("; %llu events NOT journaled (the journal stage died)\n", lost);
+	if (lost) {
+		printf("; %llu events NOT journaled (the journal stage died):", lost);
+		for (int s = 0; s < FKS_CFG_JOURNAL; s++)
+			printf(" %s %llu", config_stage_name((enum fks_cfg_stage)s),
+			       (unsigned long long)runseg_not_journaled(rs, end, (enum fks_cfg_stage)s));
+		printf("\n");
+	}
+	if (C(gw, CTR_JOURNAL_BLOCKED))
+		printf("  gateway: %llu orders refused because the journal was down\n", C(gw, CTR_JOURNAL_BLOCKED));
 	if (atomic_load(&jn->journal_part) > 1)
 		printf("  journal rotated: %u parts, %u old ones deleted (fks journal list %s)\n",
 		       atomic_load(&jn->journal_part), atomic_load(&jn->journal_parts_removed), journal_dir);

@@ -29,12 +29,22 @@ const char *runseg_counter_name(enum stage_counter c)
 		[CTR_TERMINAL] = "terminal",
 		[CTR_ORDERS_AT_KILL] = "orders_at_kill",
 		[CTR_TAPPED] = "tapped",
-		[CTR_NOT_JOURNALED] = "not_journaled",
+		[CTR_TAP_REFUSED] = "tap_refused",
 		[CTR_JOURNALED] = "journaled",
 		[CTR_COMMITS] = "commits",
 		[CTR_MAP_GROWS] = "map_grows",
+		[CTR_JOURNAL_BLOCKED] = "journal_blocked",
 	};
 	return c < CTR_COUNT ? names[c] : "?";
+}
+
+uint64_t runseg_not_journaled(const struct run_segment *rs, const struct journal_mark *m, enum fks_cfg_stage s)
+{
+	if (s >= FKS_CFG_JOURNAL)
+		return 0; /* the journal stage taps nothing */
+	uint64_t tapped = atomic_load(&rs->stage[s].counter[CTR_TAPPED]);
+	uint64_t held = atomic_load(&m->events[s]);
+	return tapped > held ? tapped - held : 0;
 }
 
 const char *runseg_state_name(enum stage_state s)

@@ -20,8 +20,9 @@
 #include "shm/reasons.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
-#define RUNSEG_VERSION 6u /* 4: the supervisor's start time; 5: disk_wait_since_ns;
-			    6: cpu_ns, cpu_since_ns, cpu_at_ns, journal_part, journal_parts_removed */
+#define RUNSEG_VERSION 7u /* 4: the supervisor's start time; 5: disk_wait_since_ns;
+			     6: journal_progress, journal_blocked, tap_refused;
+			     7: cpu_ns, cpu_since_ns, cpu_at_ns, journal_part, journal_parts_removed */
 #define RUNSEG_NAME_MAX 64
 
 enum stage_state {
@@ -50,11 +51,18 @@ enum stage_counter {
 	CTR_DROPPED,         /* feed: market data dropped by conflation */
 	CTR_TERMINAL,        /* gateway: orders that reached filled, canceled or rejected */
 	CTR_ORDERS_AT_KILL,  /* gateway: orders sent to the venue when it first saw the kill switch */
-	CTR_TAPPED,          /* events this stage handed to its journal tap */
-	CTR_NOT_JOURNALED,   /* events its tap could not take: the journal stage had died */
+	CTR_TAPPED,          /* events this stage handed to its journal tap (taken or not) */
+	/* Of those, the ones its tap could not take: the journal stage had died.
+	 * What was not journaled in all is tapped minus what the journal
+	 * committed (runseg_not_journaled), not this. */
+	CTR_TAP_REFUSED,
 	CTR_JOURNALED,       /* journal: events committed */
 	CTR_COMMITS,         /* journal: LMDB transactions committed */
 	CTR_MAP_GROWS,       /* journal: times the map doubled on MDB_MAP_FULL */
+	/* gateway: orders refused because the journal stage was dead or stalled,
+	 * or its tap's consumer gone: an order the journal cannot record never
+	 * leaves.  At the end, so the JSON summary's keys keep their order. */
+	CTR_JOURNAL_BLOCKED,
 	CTR_COUNT
 };
 
@@ -105,6 +113,28 @@ struct run_control {
 	char kill_reason[120];
 };
 
+/*
+ * What the journal stage has committed from each source (feed, strategy,
+ * risk, gateway: one tap each), written by the journal stage only.  A
+ * source's event seq is dense in its tap, so `seq` is also how far the
+ * source is journaled: the gateway's write-ahead wait compares an order's
+ * seq with it.  `events` counts what was committed, for runseg_not_journaled.
+ */
+struct journal_mark {
+	_Atomic uint64_t global_seq;                  /* the journal's key of the last event */
+	_Atomic uint64_t events[FKS_CFG_STAGE_COUNT]; /* by enum fks_cfg_stage */
+	_Atomic uint64_t seq[FKS_CFG_STAGE_COUNT];    /* highest source seq */
+};
+
+struct journal_progress {
+	_Alignas(128) struct journal_mark committed;
+	/* The batch being committed: published before the commit starts, so
+	 * after a crash of the journal stage the summary can tell which of the
+	 * two marks the journal on disk ends at (its last key is one of the two
+	 * global_seq). */
+	struct journal_mark committing;
+};
+
 struct run_segment {
 	uint64_t magic;
 	uint32_t version;
@@ -119,6 +149,7 @@ struct run_segment {
 	char ring_name[9][RUNSEG_NAME_MAX]; /* by enum run_ring */
 	struct run_control control;
 	struct stage_stats stage[FKS_CFG_STAGE_COUNT];
+	struct journal_progress journal;
 };
 
 /* Physical rings: the four of the config plus the second exec ring. */
@@ -169,6 +200,12 @@ static inline void stats_add(_Atomic uint64_t *c, uint64_t v)
 	/* one writer per stage block: no locked add needed */
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
 }
+
+/* Events stage s tapped that the journal does not hold, given the mark the
+ * journal ends at (rs->journal.committed unless the summary found out
+ * otherwise).  While the run goes on, what is in flight; after the journal
+ * stage is gone, what was lost. */
+uint64_t runseg_not_journaled(const struct run_segment *rs, const struct journal_mark *m, enum fks_cfg_stage s);
 
 /* The stage's wall time so far (from its start to its last CPU sample),
  * and its CPU time over it in percent of one core (0 before a sample). */

@@ -4,14 +4,20 @@
  * reports back to risk, the strategy and the journal.  Every call into the
  * venue goes through its table, from the one section below.
  */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "gateway/position.h"
 #include "shm/event_build.h"
 #include "pipeline/runtime/stage_int.h"
 #include "pipeline/runtime/venue_driver.h"
+#include "shm/clock.h"
 #include "shm/fixed.h"
 #include "shm/reasons.h"
 
@@ -31,6 +37,16 @@ struct gateway {
 	/* The live summary's positions, by instrument id: the same module as
 	 * the replay report, so both give the same realized P&L. */
 	struct position pos[FKS_MAX_INSTRUMENTS + 1];
+	/* The journal guard (gateway_journal_ok): no order leaves that the
+	 * journal cannot record.  journal_gone is set by a watcher thread
+	 * blocked on a pidfd of the tap's consumer, so the hot path learns of
+	 * the journal's death from one load, without a syscall. */
+	_Atomic bool journal_gone;
+	bool journal_ok;          /* the guard, once per batch */
+	bool watching;
+	int journal_pidfd;
+	pthread_t watcher;
+	uint64_t journal_stall_ns;
 };
 
 /* A full execution ring holds the gateway back until strategy or risk drain
@@ -205,15 +221,148 @@ static void gateway_venue_turn(struct gateway *g, struct ring_wait *w)
 
 /* ---- the stage ----------------------------------------------------------- */
 
+/* The kill switch in the journal: an FKS_EV_CONTROL on the gateway's tap,
+ * numbered in its sequence like everything it emits, with why it tripped
+ * (shm/reasons.h) and the stage that caused it.  The journal may be the
+ * stage that died: then the tap refuses it, counted. */
+static void gateway_journal_kill(struct gateway *g)
+{
+	struct run_control *c = &g->s->run->control;
+	uint32_t reason = FKS_CTL_REASON_INPUT_DEAD, stage = FKS_STAGE_RISK;
+	if (g->venue_lost) {
+		reason = FKS_CTL_REASON_VENUE_LOST;
+		stage = FKS_STAGE_GATEWAY;
+	} else if (stage_control_on(&c->kill)) {
+		uint32_t by = atomic_load_explicit(&c->kill_stage, memory_order_relaxed);
+		reason = by >= FKS_CFG_STAGE_COUNT ? FKS_CTL_REASON_OPERATOR : FKS_CTL_REASON_STAGE_FAILED;
+		stage = by >= FKS_CFG_STAGE_COUNT ? FKS_STAGE_NONE : by + 1; /* enum fks_cfg_stage -> fks_stage_id */
+	}
+	union fks_event ev;
+	struct fks_event_hdr h;
+	memset(&ev, 0, sizeof ev);
+	fks_hdr_origin(&h, FKS_EV_CONTROL, FKS_STAGE_GATEWAY, ++g->seq, 0, 0, clock_real_ns(), 0);
+	fks_build_control(&ev.control, &h, FKS_CTL_KILL, reason, stage);
+	tap_put(&g->tap, &ev);
+	tap_flush(&g->tap);
+}
+
 static void gateway_kill(struct gateway *g)
 {
 	if (g->killed)
 		return;
 	g->killed = true;
+	gateway_journal_kill(g);
 	atomic_store_explicit(&g->s->st->counter[CTR_ORDERS_AT_KILL],
 			      atomic_load_explicit(&g->s->st->counter[CTR_ORDERS], memory_order_relaxed),
 			      memory_order_relaxed);
 	gateway_venue_cancel_all(g);
+}
+
+/* An order that must not leave: the strategy and risk learn of it through
+ * a venue-style reject with the gateway's reason, counted in ctr. */
+static void gateway_refuse(struct gateway *g, const union fks_event *ev, unsigned reason, enum stage_counter ctr)
+{
+	union fks_event rej;
+	struct fks_event_hdr h;
+	memset(&rej, 0, sizeof rej);
+	/* seq: gateway_emit numbers it */
+	fks_hdr_from_cause_with_flags(&h, FKS_EV_ORDER_REJECT, FKS_STAGE_GATEWAY, ev->h.seq, &ev->h);
+	fks_build_order_reject(&rej.order_reject, &h, ev->order_new.order_id, reason);
+	stats_add(&g->s->st->counter[ctr], 1);
+	gateway_emit(g, &rej);
+}
+
+/* ---- the journal guard ----------------------------------------------------
+ * An order the journal cannot record must not reach the venue.  Before each
+ * batch (and while a write-ahead order waits) the gateway looks at the
+ * journal stage's state and heartbeat in the run segment, its tap, and the
+ * watcher's flag: loads only.  The supervisor's kill switch would stop the
+ * orders too, but only after its heartbeat timeout, and never while the
+ * supervisor itself is stopped. */
+
+static void *gateway_journal_watch(void *arg)
+{
+	struct gateway *g = arg;
+	struct pollfd p = { .fd = g->journal_pidfd, .events = POLLIN };
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	atomic_store_explicit(&g->journal_gone, true, memory_order_release);
+	return NULL;
+}
+
+/* Watch the gateway tap's consumer, the journal stage, through a pidfd.
+ * Without pidfds (Linux < 5.3) the heartbeat alone tells, later. */
+static void gateway_journal_watch_start(struct gateway *g)
+{
+	const struct fks_config *cfg = g->s->a->cfg;
+	uint64_t hb = (uint64_t)cfg->supervisor.heartbeat_timeout_ms * 1000000ull;
+	g->journal_stall_ns = hb ? hb : 1000000000ull;
+	g->journal_pidfd = -1;
+	pid_t pid = atomic_load(&g->tap.p.shm->side[RING_CONSUMER].pid);
+	if (pid <= 0)
+		return;
+	g->journal_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (g->journal_pidfd < 0) {
+		fprintf(stderr, "fks gateway: no pidfd for the journal (%s): its death is seen by its heartbeat\n",
+			strerror(errno));
+		return;
+	}
+	g->watching = pthread_create(&g->watcher, NULL, gateway_journal_watch, g) == 0;
+}
+
+static void gateway_journal_watch_stop(struct gateway *g)
+{
+	if (g->watching) {
+		pthread_cancel(g->watcher); /* poll is a cancellation point */
+		pthread_join(g->watcher, NULL);
+		g->watching = false;
+	}
+	if (g->journal_pidfd >= 0)
+		close(g->journal_pidfd);
+	g->journal_pidfd = -1;
+}
+
+/* The journal can record what the gateway sends: alive, beating, its tap
+ * taken.  A commit in progress beats through its keeper thread. */
+static bool gateway_journal_ok(struct gateway *g, uint64_t now)
+{
+	const struct stage_stats *jn = &g->s->run->stage[FKS_CFG_JOURNAL];
+	if (atomic_load_explicit(&g->journal_gone, memory_order_acquire) || g->tap.dead || !g->tap.attached)
+		return false;
+	if (atomic_load_explicit(&g->tap.p.shm->side[RING_CONSUMER].state, memory_order_relaxed) ==
+	    RING_SIDE_DETACHED)
+		return false;
+	uint32_t state = atomic_load_explicit(&jn->state, memory_order_acquire);
+	if (state == STAGE_FAILED || state == STAGE_EXITED)
+		return false;
+	uint64_t beat = atomic_load_explicit(&jn->heartbeat_ns, memory_order_relaxed);
+	return !(now > beat && now - beat > g->journal_stall_ns);
+}
+
+/* journal.write_ahead: hold the order until the journal has committed it
+ * (its source's committed seq has reached the order's).  The wait sleeps
+ * (the journal may share this core), beats, and keeps an asynchronous
+ * venue serviced; it ends when the journal stops being able to commit: the
+ * guard.  False: the journal went down, the order must not leave. */
+static bool gateway_wait_journaled(struct gateway *g, const union fks_event *ev)
+{
+	unsigned src = ev->h.source;
+	if (src < FKS_STAGE_FEED || src > FKS_STAGE_GATEWAY)
+		return true; /* not from a tapped stage: nothing to wait for */
+	const _Atomic uint64_t *committed = &g->s->run->journal.committed.seq[src - FKS_STAGE_FEED];
+	while (atomic_load_explicit(committed, memory_order_acquire) < ev->h.seq) {
+		uint64_t now = stage_now_ns();
+		stage_beat(g->s, now);
+		if (!gateway_journal_ok(g, now))
+			return false;
+		if (!venue_driver_is_sync(&g->venue)) {
+			struct ring_wait w = { .deadline_ns = UINT64_MAX };
+			gateway_venue_turn(g, &w);
+		}
+		struct timespec ts = { 0, 20000 };
+		nanosleep(&ts, NULL);
+	}
+	return true;
 }
 
 static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint64_t now)
@@ -222,17 +371,13 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 	switch (ev->h.type) {
 	case FKS_EV_ORDER_NEW:
 		if (g->killed) {
-			/* No order leaves once the kill switch is on; the strategy
-			 * and risk learn of it through a venue-style reject. */
-			union fks_event rej;
-			struct fks_event_hdr h;
-			memset(&rej, 0, sizeof rej);
-			/* seq: gateway_emit numbers it */
-			fks_hdr_from_cause_with_flags(&h, FKS_EV_ORDER_REJECT, FKS_STAGE_GATEWAY, ev->h.seq, &ev->h);
-			fks_build_order_reject(&rej.order_reject, &h, ev->order_new.order_id,
-					       FKS_GATEWAY_REJ_KILL_SWITCH);
-			stats_add(&st->counter[CTR_KILL_BLOCKED], 1);
-			gateway_emit(g, &rej);
+			/* No order leaves once the kill switch is on. */
+			gateway_refuse(g, ev, FKS_GATEWAY_REJ_KILL_SWITCH, CTR_KILL_BLOCKED);
+			return;
+		}
+		if (!g->journal_ok ||
+		    (g->s->a->cfg->journal.write_ahead && !(g->journal_ok = gateway_wait_journaled(g, ev)))) {
+			gateway_refuse(g, ev, FKS_GATEWAY_REJ_JOURNAL_DOWN, CTR_JOURNAL_BLOCKED);
 			return;
 		}
 		stats_add(&st->counter[CTR_ORDERS], 1);
@@ -283,6 +428,7 @@ static int gateway_batch(struct stage *s, struct gateway *g, int *rc)
 		*rc = stage_fail(s, "input: %s", ring_strerror(k));
 		return 1;
 	}
+	g->journal_ok = gateway_journal_ok(g, t_busy);
 	for (int i = 0; i < k; i++)
 		gateway_on_event(g, ring_rslot(&g->in, (uint32_t)i), t_busy);
 	ring_release(&g->in, (uint32_t)k);
@@ -301,6 +447,7 @@ static int gateway_run(struct stage *s, struct gateway *g)
 	    stage_attach_out(s, &g->exec_strategy, RUN_RING_EXEC_STRATEGY) ||
 	    tap_attach(s, &g->tap, RUN_RING_TAP_GATEWAY))
 		return 1;
+	gateway_journal_watch_start(g);
 	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
 	int rc = 0;
 	for (;;) {
@@ -329,7 +476,9 @@ int stage_run_gateway(struct stage *s)
 	struct gateway *g = calloc(1, sizeof *g);
 	if (!g)
 		return stage_fail(s, "out of memory");
+	g->journal_pidfd = -1;
 	int rc = gateway_run(s, g);
+	gateway_journal_watch_stop(g);
 	venue_driver_close(&g->venue);
 	free(g);
 	return rc;

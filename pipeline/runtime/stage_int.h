@@ -129,13 +129,14 @@ static inline void tap_flush(struct tap *t)
 /* The next free slot once the claimed ones are used (stage_common.c). */
 void *tap_slot_refill(struct tap *t);
 
-/* Copy one event into the tap; counted as not journaled once the journal
- * stage is gone. */
+/* Copy one event into the tap.  Every event counts as tapped, and as
+ * refused too once the journal stage is gone (runseg.h). */
 static inline void tap_put(struct tap *t, const void *ev)
 {
 	void *slot = t->used < t->p.claimed ? ring_wslot(&t->p, t->used++) : tap_slot_refill(t);
 	if (!slot) {
-		stats_add(&t->s->st->counter[CTR_NOT_JOURNALED], 1);
+		stats_add(&t->s->st->counter[CTR_TAPPED], 1);
+		stats_add(&t->s->st->counter[CTR_TAP_REFUSED], 1);
 		return;
 	}
 	stage_copy_event(slot, ev);

@@ -45,6 +45,16 @@
  */
 #define JOURNAL_TEST_DELAY_ENV "FKS_TEST_JOURNAL_COMMIT_DELAY_MS"
 
+/* What the journal has taken from each source up to one global key: the
+ * private twin of runseg.h's struct journal_mark.  A tap is one source: tap
+ * t carries enum fks_cfg_stage t. */
+struct source_mark {
+	uint64_t global_seq, events[JOURNAL_TAPS], seq[JOURNAL_TAPS];
+};
+/* Commits whose end is not yet known to be on disk (async mode has one in
+ * flight and one filling; durable, none once journal_commit returns). */
+#define JOURNAL_MARKS 64
+
 struct journal_stage {
 	struct stage *s;
 	struct journal *j;
@@ -62,6 +72,9 @@ struct journal_stage {
 	uint64_t part_born_ns;  /* CLOCK_MONOTONIC creation of the part being written */
 	struct journal_meta meta; /* ~100 KiB: allocated with the rest; its
 				     first_seq and part follow the rotations */
+	struct source_mark appended;               /* by source, all appended so far */
+	struct source_mark marks[JOURNAL_MARKS];   /* handed to commits, oldest first */
+	unsigned n_marks;
 };
 
 static void sleep_ns(uint64_t ns)
@@ -147,6 +160,8 @@ static bool journal_rotation_due(const struct journal_stage *J, uint64_t now)
 	return c->rotate_s && now - J->part_born_ns >= c->rotate_s * 1000000000ull;
 }
 
+static void journal_marks_settle(struct journal_stage *J);
+
 static int journal_stage_rotate(struct journal_stage *J)
 {
 	struct stage *s = J->s;
@@ -162,6 +177,9 @@ static int journal_stage_rotate(struct journal_stage *J)
 	if (rc)
 		return stage_fail(s, "journal rotation: %s", err);
 	J->part_born_ns = now;
+	/* async: the events still pending went into the old part's end. */
+	atomic_store_explicit(&s->st->counter[CTR_JOURNALED], journal_committed_seq(J->j), memory_order_relaxed);
+	journal_marks_settle(J);
 	atomic_store_explicit(&s->st->journal_part, J->meta.part, memory_order_relaxed);
 	atomic_store_explicit(&s->st->journal_parts_removed, atomic_load(&s->st->journal_parts_removed) + removed,
 			      memory_order_relaxed);
@@ -170,8 +188,67 @@ static int journal_stage_rotate(struct journal_stage *J)
 	return 0;
 }
 
+static int journal_stage_commit(struct journal_stage *J);
+
+/* ---- what is committed, by source (runseg.h struct journal_progress) ---- */
+
+static void journal_note_source(struct journal_stage *J, unsigned t, const union fks_event *ev)
+{
+	J->appended.events[t]++;
+	if (ev->h.seq > J->appended.seq[t])
+		J->appended.seq[t] = ev->h.seq;
+}
+
+static void journal_mark_publish(struct journal_mark *m, const struct source_mark *src)
+{
+	for (unsigned t = 0; t < JOURNAL_TAPS; t++) {
+		atomic_store_explicit(&m->events[t], src->events[t], memory_order_relaxed);
+		atomic_store_explicit(&m->seq[t], src->seq[t], memory_order_release);
+	}
+	atomic_store_explicit(&m->global_seq, src->global_seq, memory_order_release);
+}
+
+/* Before a commit: where it ends, queued and published as `committing`.
+ * A full queue (an async committer far behind) merges into its newest
+ * mark: later, so never more than the disk holds. */
+static void journal_marks_push(struct journal_stage *J)
+{
+	J->appended.global_seq = journal_appended_seq(J->j);
+	if (J->n_marks && J->marks[J->n_marks - 1].global_seq == J->appended.global_seq)
+		return;
+	if (J->n_marks == JOURNAL_MARKS)
+		J->n_marks--;
+	J->marks[J->n_marks++] = J->appended;
+	journal_mark_publish(&J->s->run->journal.committing, &J->appended);
+}
+
+/* Publish the newest queued mark the journal has committed. */
+static void journal_marks_settle(struct journal_stage *J)
+{
+	uint64_t done = journal_committed_seq(J->j);
+	unsigned k = 0;
+	while (k < J->n_marks && J->marks[k].global_seq <= done)
+		k++;
+	if (!k)
+		return;
+	journal_mark_publish(&J->s->run->journal.committed, &J->marks[k - 1]);
+	memmove(J->marks, J->marks + k, (J->n_marks - k) * sizeof J->marks[0]);
+	J->n_marks -= k;
+}
+
+/* journal.write_ahead: the gateway holds each order until it is committed,
+ * so a batch window would be its latency.  Commit as soon as the taps are
+ * empty instead. */
+static int journal_commit_when_idle(struct journal_stage *J, bool took)
+{
+	if (!J->s->a->cfg->journal.write_ahead || took || !J->batch_n)
+		return 0;
+	return journal_stage_commit(J);
+}
+
 static int journal_stage_commit(struct journal_stage *J)
 {
+	journal_marks_push(J);
 	uint64_t t = stage_now_ns();
 	journal_commit_begins(J);
 	int rc = journal_commit(J->j);
@@ -184,6 +261,7 @@ static int journal_stage_commit(struct journal_stage *J)
 	stats_add(&st->counter[CTR_COMMITS], 1);
 	atomic_store_explicit(&st->counter[CTR_JOURNALED], journal_committed_seq(J->j), memory_order_relaxed);
 	atomic_store_explicit(&st->counter[CTR_MAP_GROWS], journal_map_grows(J->j), memory_order_relaxed);
+	journal_marks_settle(J);
 	J->batch_n = 0;
 	if (journal_rotation_due(J, t_end)) {
 		if (journal_stage_rotate(J))
@@ -209,6 +287,7 @@ static int journal_stage_drain(struct journal_stage *J, unsigned t)
 			if (rc)
 				return stage_fail(J->s, "journal append (type %u from tap %u): %s", ev->h.type, t,
 						  journal_strerror(rc)), -1;
+			journal_note_source(J, t, ev);
 		}
 		ring_release(&J->tap[t], (uint32_t)k);
 		if (!J->batch_n)
@@ -279,9 +358,13 @@ static int journal_loop(struct stage *s, struct journal_stage *J)
 				return 1;
 			took |= k > 0;
 		}
+		if (journal_commit_when_idle(J, took))
+			return 1;
 		uint64_t now = stage_now_ns();
 		if (J->due_ns && now >= J->due_ns && journal_stage_commit(J))
 			return 1;
+		if (J->n_marks)
+			journal_marks_settle(J); /* async: a commit in flight landed */
 		stage_beat(s, now);
 		if (took)
 			continue;
@@ -325,12 +408,16 @@ static int journal_run(struct stage *s, struct journal_stage *J)
 		return 1;
 	atomic_store_explicit(&s->st->state, STAGE_DRAINING, memory_order_release);
 	uint64_t appended = journal_appended_seq(J->j);
+	journal_marks_push(J);
 	journal_commit_begins(J);
 	int rc = journal_close(J->j); /* commits the rest and flushes it; frees J->j */
 	journal_commit_ends(J, stage_now_ns());
 	J->j = NULL;
-	if (rc == 0)
+	if (rc == 0) {
 		atomic_store_explicit(&s->st->counter[CTR_JOURNALED], appended, memory_order_relaxed);
+		J->appended.global_seq = appended;
+		journal_mark_publish(&s->run->journal.committed, &J->appended);
+	}
 	for (unsigned t = 0; t < JOURNAL_TAPS; t++)
 		ring_consumer_detach(&J->tap[t]);
 	if (rc)

@@ -18,6 +18,7 @@
 #include "pipeline/replay/report.h"
 #include "shm/index.h"
 #include "pipeline/runtime/runseg.h"
+#include "shm/reasons.h"
 
 #define OUT_MAX (256 * 1024)
 
@@ -408,6 +409,53 @@ Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
 /* `fks kill` on a live pipeline: market data keeps flowing, risk refuses
  * every later intent with kill_switch, the gateway sends nothing after it
  * saw the switch, and a stop afterwards is still clean. */
+/* ---- the journal of a run ------------------------------------------------ */
+
+/* What a journal holds, counted independently of `fks journal`. */
+struct census {
+	uint64_t total, last_key;
+	uint64_t by_source[FKS_STAGE_COUNT];
+	uint64_t by_type[FKS_EV_TYPE_COUNT];
+	uint64_t applied_by[FKS_STAGE_COUNT];   /* FKS_EV_APPLIED markers, by applying stage */
+	uint64_t next_seq[FKS_STAGE_COUNT];     /* per source: the seq expected next */
+	bool keys_dense, seqs_dense;
+	struct fks_ev_control control;          /* the last FKS_EV_CONTROL */
+};
+
+static void take_census(const char *dir, struct census *c)
+{
+	memset(c, 0, sizeof *c);
+	c->keys_dense = c->seqs_dense = true;
+	for (int s = 0; s < FKS_STAGE_COUNT; s++)
+		c->next_seq[s] = 1;
+	struct journal_reader *r;
+	char err[512];
+	cr_assert_eq(journal_open_reader(dir, &r, err, sizeof err), JOURNAL_OK, "%s", err);
+	journal_seek(r, 1);
+	static struct journal_record rec;
+	int rc;
+	while ((rc = journal_read(r, &rec)) == 1) {
+		c->total++;
+		if (rec.seq != c->total)
+			c->keys_dense = false;
+		c->last_key = rec.seq;
+		unsigned src = rec.ev.h.source, type = rec.ev.h.type;
+		cr_assert_lt(src, FKS_STAGE_COUNT, "key %llu: source %u", (unsigned long long)rec.seq, src);
+		cr_assert_lt(type, FKS_EV_TYPE_COUNT);
+		c->by_source[src]++;
+		c->by_type[type]++;
+		if (type == FKS_EV_APPLIED)
+			c->applied_by[src]++;
+		if (type == FKS_EV_CONTROL)
+			c->control = rec.ev.control;
+		if (rec.ev.h.seq != c->next_seq[src])
+			c->seqs_dense = false;
+		c->next_seq[src] = rec.ev.h.seq + 1;
+	}
+	cr_assert_eq(rc, 0, "read: %s", journal_reader_error(r));
+	journal_reader_close(r);
+}
+
 Test(run, operator_kill_switch_stops_orders_not_the_pipeline, .timeout = 120)
 {
 	char prefix[48];
@@ -437,50 +485,16 @@ Test(run, operator_kill_switch_stops_orders_not_the_pipeline, .timeout = 120)
 		     "every order that reached the gateway is done");
 	const char *again[] = { "kill", "--prefix", prefix, NULL };
 	cr_assert_eq(run_to_end(&k, again), 1, "nothing left to kill");
-}
-
-/* ---- the journal of a run ------------------------------------------------ */
-
-/* What a journal holds, counted independently of `fks journal`. */
-struct census {
-	uint64_t total, last_key;
-	uint64_t by_source[FKS_STAGE_COUNT];
-	uint64_t by_type[FKS_EV_TYPE_COUNT];
-	uint64_t applied_by[FKS_STAGE_COUNT];   /* FKS_EV_APPLIED markers, by applying stage */
-	uint64_t next_seq[FKS_STAGE_COUNT];     /* per source: the seq expected next */
-	bool keys_dense, seqs_dense;
-};
-
-static void take_census(const char *dir, struct census *c)
-{
-	memset(c, 0, sizeof *c);
-	c->keys_dense = c->seqs_dense = true;
-	for (int s = 0; s < FKS_STAGE_COUNT; s++)
-		c->next_seq[s] = 1;
-	struct journal_reader *r;
-	char err[512];
-	cr_assert_eq(journal_open_reader(dir, &r, err, sizeof err), JOURNAL_OK, "%s", err);
-	journal_seek(r, 1);
-	static struct journal_record rec;
-	int rc;
-	while ((rc = journal_read(r, &rec)) == 1) {
-		c->total++;
-		if (rec.seq != c->total)
-			c->keys_dense = false;
-		c->last_key = rec.seq;
-		unsigned src = rec.ev.h.source, type = rec.ev.h.type;
-		cr_assert_lt(src, FKS_STAGE_COUNT, "key %llu: source %u", (unsigned long long)rec.seq, src);
-		cr_assert_lt(type, FKS_EV_TYPE_COUNT);
-		c->by_source[src]++;
-		c->by_type[type]++;
-		if (type == FKS_EV_APPLIED)
-			c->applied_by[src]++;
-		if (rec.ev.h.seq != c->next_seq[src])
-			c->seqs_dense = false;
-		c->next_seq[src] = rec.ev.h.seq + 1;
-	}
-	cr_assert_eq(rc, 0, "read: %s", journal_reader_error(r));
-	journal_reader_close(r);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert_eq(c.by_type[FKS_EV_CONTROL], 1, "the kill switch is journaled once");
+	cr_assert_eq(c.control.op, FKS_CTL_KILL);
+	cr_assert_eq(c.control.reason, FKS_CTL_REASON_OPERATOR);
+	cr_assert_eq(c.control.h.source, FKS_STAGE_GATEWAY);
+	static struct proc t;
+	const char *tail[] = { "tail", "--type", "control", "-j", P.journal, NULL };
+	cr_assert_eq(run_to_end(&t, tail), 0, "stderr:\n%s", t.err);
+	cr_assert_not_null(strstr(t.out, "op=kill reason=operator"), "fks tail names the kill switch's reason");
 }
 
 static void expect_verify_ok(const char *dir)
@@ -925,4 +939,122 @@ Test(stop, an_unread_stdout_does_not_stop_the_drain, .timeout = 120)
 	expect_drained(&P, rc, prefix, "stdout closed");
 	P.stdout_unread = false;
 	cr_assert_not_null(strstr(P.err, "summary"), "the lost summary is reported:\n%s", P.err);
+}
+
+/* ---- the journal guard (issue 12 item 4) ---------------------------------- */
+
+/* Gateway orders to the venue, once they have stopped growing for 300 ms
+ * (or after 10 s: then the caller's assertion fails). */
+static uint64_t orders_once_settled(struct run_segment *rs)
+{
+	const _Atomic uint64_t *o = &rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS];
+	uint64_t last = atomic_load(o);
+	for (int i = 0; i < 100; i++) {
+		sleep_ms(300);
+		uint64_t now = atomic_load(o);
+		if (now == last)
+			return now;
+		last = now;
+	}
+	return last;
+}
+
+/* Start a run, stop its supervisor (so no kill switch comes to the rescue),
+ * SIGKILL the journal stage, and check the gateway alone stops sending:
+ * the strategy keeps sending orders, the gateway refuses them. */
+static void kill_journal_behind_a_stopped_supervisor(const char *prefix, const char *config)
+{
+	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", "-c", config, NULL };
+	if (!config)
+		args[6] = NULL;
+	start(&P, args);
+	struct run_segment *rs = wait_for_orders(prefix, 20);
+	wait_committed(rs, 20000);
+	pid_t journal = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
+	cr_assert_eq(kill(P.pid, SIGSTOP), 0);
+	cr_assert_eq(kill(journal, SIGKILL), 0);
+	uint64_t settled = orders_once_settled(rs);
+	uint64_t blocked = atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_JOURNAL_BLOCKED]);
+	uint64_t intents = atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]);
+	for (int i = 0; i < 1000 && atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]) < intents + 20; i++)
+		sleep_ms(10);
+	sleep_ms(300);
+	cr_assert_eq(atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS]), settled,
+		     "no order leaves once the journal is dead, with the supervisor stopped");
+	cr_assert_gt(atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_JOURNAL_BLOCKED]), blocked,
+		     "the strategy went on sending; the gateway refused");
+	runseg_close(rs);
+	cr_assert_eq(kill(P.pid, SIGCONT), 0);
+	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_eq(json_num(P.out, "\"gateway\"", "orders"), (long long)settled);
+	cr_assert_gt(json_num(P.out, "\"gateway\"", "journal_blocked"), 0);
+}
+
+/* not_journaled is exactly what each stage tapped minus what the journal
+ * holds from it, counted in the journal itself. */
+static void expect_not_journaled_exact(const char *out, const char *journal)
+{
+	static struct census c;
+	take_census(journal, &c);
+	cr_assert(c.keys_dense && c.seqs_dense);
+	static const char *const scope[] = { "\"feed\"", "\"strategy\"", "\"risk\"", "\"gateway\"" };
+	long long total = 0;
+	for (int s = 0; s < 4; s++) {
+		long long tapped = json_num(out, scope[s], "tapped");
+		long long missing = json_num(out, scope[s], "not_journaled");
+		cr_assert_eq(missing, tapped - (long long)c.by_source[s + 1],
+			     "%s: not_journaled %lld, tapped %lld, in the journal %llu", scope[s], missing, tapped,
+			     (unsigned long long)c.by_source[s + 1]);
+		total += missing;
+	}
+	cr_assert_gt(total, 0, "the journal died with events in flight");
+	cr_assert_eq(json_num(out, "\"path\"", "not_journaled"), total);
+}
+
+Test(journal_guard, killed_journal_no_order_leaves_and_the_loss_is_exact, .timeout = 180)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "jguard");
+	kill_journal_behind_a_stopped_supervisor(prefix, NULL);
+	expect_not_journaled_exact(P.out, P.journal);
+}
+
+/* A config: the default with journal.write_ahead on. */
+static const char *write_ahead_config(void)
+{
+	static char path[128];
+	snprintf(path, sizeof path, "%s/write_ahead.yaml", scratch_dir());
+	static struct proc d;
+	const char *args[] = { "config", "default", NULL };
+	cr_assert_eq(run_to_end(&d, args), 0);
+	char *at = strstr(d.out, "  batch_us:");
+	cr_assert_not_null(at);
+	at = strchr(at, '\n');
+	cr_assert_not_null(at);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%.*s\n  write_ahead: true%s", (int)(at - d.out), d.out, at);
+	fclose(f);
+	return path;
+}
+
+/* write_ahead: every order that reached the venue is in the journal, also
+ * when the journal dies mid-run. */
+Test(journal_guard, write_ahead_journals_every_order_before_the_venue, .timeout = 180)
+{
+	const char *cfg = write_ahead_config();
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "wa");
+	const char *args[] = { "run", "--events", "50000", "--prefix", prefix, "--json", "-c", cfg, NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	expect_reconciled(P.out, 50000);
+	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
+
+	unique_prefix(prefix, sizeof prefix, "wakill");
+	kill_journal_behind_a_stopped_supervisor(prefix, cfg);
+	expect_not_journaled_exact(P.out, P.journal);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert_leq(json_num(P.out, "\"gateway\"", "orders"), (long long)c.by_type[FKS_EV_ORDER_NEW],
+		      "no order reached the venue before the journal had it");
 }
