@@ -251,6 +251,14 @@ Test(rotation, parts_hold_every_event_once_and_each_verifies, .timeout = 240)
 	cr_assert_eq(next_key - 1, total, "keys 1..%llu across the parts", (unsigned long long)total);
 	cr_assert_eq(next_src[FKS_STAGE_FEED] - 1, 60000, "every feed event, once");
 	cr_assert_str_eq(parts[n - 1].path, dir, "the last part stays at the journal path");
+	static struct proc st;
+	const char *stats[] = { "journal", "stats", parts[1].path, NULL };
+	cr_assert_eq(run_to_end(&st, stats), 0, "journal stats: %s", st.err);
+	char want_part[96];
+	snprintf(want_part, sizeof want_part, "part:          2 of its run, from seq %llu,",
+		 (unsigned long long)parts[1].first_seq);
+	cr_assert_not_null(strstr(st.out, want_part), "stats names the part:\n%s", st.out);
+	cr_assert_not_null(strstr(st.out, "rotated (the run goes on"), "%s", st.out);
 	char want[256];
 	for (int i = 0; i + 1 < n; i++) {
 		struct journal_reader *r;
