@@ -251,6 +251,14 @@ Test(rotation, parts_hold_every_event_once_and_each_verifies, .timeout = 240)
 	cr_assert_eq(next_key - 1, total, "keys 1..%llu across the parts", (unsigned long long)total);
 	cr_assert_eq(next_src[FKS_STAGE_FEED] - 1, 60000, "every feed event, once");
 	cr_assert_str_eq(parts[n - 1].path, dir, "the last part stays at the journal path");
+	/* The summary's cpu share beside the busy share, for every stage. */
+	static const char *const stages[] = { "\"feed\"", "\"strategy\"", "\"risk\"", "\"gateway\"", "\"journal\":{\"state" };
+	for (int i = 0; i < 5; i++) {
+		long long cpu = json_num(P.out, stages[i], "cpu_ns"), wall = json_num(P.out, stages[i], "cpu_wall_ns");
+		cr_assert_gt(cpu, 0, "%s: cpu_ns", stages[i]);
+		cr_assert_gt(wall, 0, "%s: cpu_wall_ns", stages[i]);
+		json_num(P.out, stages[i], "busy_ns"); /* kept beside it */
+	}
 	static struct proc st;
 	const char *stats[] = { "journal", "stats", parts[1].path, NULL };
 	cr_assert_eq(run_to_end(&st, stats), 0, "journal stats: %s", st.err);
