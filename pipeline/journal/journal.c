@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,6 +393,39 @@ static int lmdb_status(int rc)
 	return rc > 0 ? JOURNAL_E_SYS : JOURNAL_E_LMDB;
 }
 
+/* Below this much free space, an EIO from a write is the disk filling up. */
+#define FULL_DISK_SLACK_BYTES (1u << 20)
+
+/* The cause of an LMDB error on a write path (create, commit, sync), for
+ * the operator: a full disk by name, whichever way it shows.  LMDB turns a
+ * short write, the disk filling up in the middle of one, into EIO.  The
+ * cause ends with the journal's directory, and the messages built on it
+ * start with what was being done: a stage's error holds 160 bytes, and a
+ * long path at the front would push the cause out of it. */
+static const char *write_cause(const char *dir, int rc, char *buf, size_t cap)
+{
+	struct statvfs fs;
+	switch (rc) {
+	case ENOSPC:
+		snprintf(buf, cap, "no space left on device (journal %s)", dir);
+		return buf;
+	case EDQUOT:
+		snprintf(buf, cap, "disk quota exceeded (journal %s)", dir);
+		return buf;
+	case EIO:
+		if (statvfs(dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < FULL_DISK_SLACK_BYTES) {
+			snprintf(buf, cap, "no space left on device (journal %s; LMDB said EIO: a short write)", dir);
+			return buf;
+		}
+		break;
+	case MDB_MAP_FULL:
+		snprintf(buf, cap, "the journal's map is full (journal %s)", dir);
+		return buf;
+	}
+	snprintf(buf, cap, "%s (journal %s)", mdb_strerror(rc), dir);
+	return buf;
+}
+
 const char *journal_sync_name(enum fks_journal_sync sync)
 {
 	switch (sync) {
@@ -510,14 +544,15 @@ static int grow_map(struct journal *j, char *err, size_t errlen)
 	MDB_envinfo info;
 	mdb_env_info(j->env, &info);
 	size_t next = info.me_mapsize * 2;
+	char cause[MSG_MAX];
 	if (next < info.me_mapsize)
 		return fail(err, errlen, JOURNAL_E_LMDB, "%s: map size %zu cannot grow", j->dir, info.me_mapsize);
 	/* Legal only with no transaction active in this process: the one that
 	 * hit MDB_MAP_FULL is aborted, and nothing else here ever opens one. */
 	int rc = mdb_env_set_mapsize(j->env, next);
 	if (rc)
-		return fail(err, errlen, lmdb_status(rc), "%s: growing the map to %zu bytes: %s", j->dir, next,
-			    mdb_strerror(rc));
+		return fail(err, errlen, lmdb_status(rc), "growing the map to %zu bytes: %s", next,
+			    write_cause(j->dir, rc, cause, sizeof cause));
 	atomic_store_explicit(&j->map_size, next, memory_order_relaxed);
 	atomic_fetch_add_explicit(&j->map_grows, 1, memory_order_relaxed);
 	return JOURNAL_OK;
@@ -543,13 +578,14 @@ static int commit_batch(struct journal *j, struct batch *b, char *err, size_t er
 	if (!b->count)
 		return JOURNAL_OK;
 	clear_dead_readers(j);
+	char cause[MSG_MAX];
 	for (int grows = 0;; grows++) {
 		MDB_txn *txn;
 		MDB_cursor *cur;
 		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: beginning a write transaction: %s", j->dir,
-				    mdb_strerror(rc));
+			return fail(err, errlen, lmdb_status(rc), "beginning a write transaction: %s",
+				    write_cause(j->dir, rc, cause, sizeof cause));
 		rc = mdb_cursor_open(txn, j->events, &cur);
 		const unsigned char *p = b->buf;
 		uint64_t seq = b->first_seq;
@@ -576,8 +612,9 @@ static int commit_batch(struct journal *j, struct batch *b, char *err, size_t er
 				    "%s: key %" PRIu64 " is not after the last key: was the journal written by someone else?",
 				    j->dir, seq - 1);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: committing seq %" PRIu64 "..%" PRIu64 ": %s",
-				    j->dir, b->first_seq, b->first_seq + b->count - 1, mdb_strerror(rc));
+			return fail(err, errlen, lmdb_status(rc), "committing seq %" PRIu64 "..%" PRIu64 ": %s",
+				    b->first_seq, b->first_seq + b->count - 1,
+				    write_cause(j->dir, rc, cause, sizeof cause));
 		atomic_store_explicit(&j->committed_seq, b->first_seq + b->count - 1, memory_order_release);
 		return JOURNAL_OK;
 	}
@@ -711,8 +748,10 @@ int journal_sync(struct journal *j)
 	if (j->sync != FKS_SYNC_NOMETASYNC)
 		return JOURNAL_OK;
 	int rc = mdb_env_sync(j->env, 1);
+	char cause[MSG_MAX];
 	if (rc)
-		return fail(j->err, sizeof j->err, lmdb_status(rc), "%s: sync: %s", j->dir, mdb_strerror(rc));
+		return fail(j->err, sizeof j->err, lmdb_status(rc), "sync: %s",
+			    write_cause(j->dir, rc, cause, sizeof cause));
 	return JOURNAL_OK;
 }
 
@@ -799,9 +838,11 @@ static int end_part(struct journal *j, const char *how)
 				return grc;
 			continue;
 		}
-		if (rc)
-			return fail(j->err, sizeof j->err, lmdb_status(rc), "%s: ending the part: %s", j->dir,
-				    mdb_strerror(rc));
+		if (rc) {
+			char cause[MSG_MAX];
+			return fail(j->err, sizeof j->err, lmdb_status(rc), "ending the part: %s",
+				    write_cause(j->dir, rc, cause, sizeof cause));
+		}
 		return JOURNAL_OK;
 	}
 }
@@ -919,13 +960,14 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 	char start_text[24];
 	int start_len = snprintf(start_text, sizeof start_text, "%" PRId64, start);
 
+	char cause[MSG_MAX];
 	for (int grows = 0;; grows++) {
 		MDB_txn *txn;
 		MDB_dbi meta_dbi, main_dbi;
 		MDB_stat st;
 		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: %s", j->dir, mdb_strerror(rc));
+			return fail(err, errlen, lmdb_status(rc), "%s", write_cause(j->dir, rc, cause, sizeof cause));
 		rc = mdb_dbi_open(txn, META_DB, 0, &meta_dbi);
 		if (rc == 0) {
 			mdb_txn_abort(txn);
@@ -983,15 +1025,45 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 			continue;
 		}
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: writing the metadata: %s", j->dir, mdb_strerror(rc));
+			return fail(err, errlen, lmdb_status(rc), "writing the metadata: %s",
+				    write_cause(j->dir, rc, cause, sizeof cause));
 		j->meta_dbi = meta_dbi;
 		/* Metadata is the one thing a reader cannot do without, and it is
 		 * written once: flush it whatever the sync mode. */
 		rc = mdb_env_sync(j->env, 1);
 		if (rc)
-			return fail(err, errlen, lmdb_status(rc), "%s: sync: %s", j->dir, mdb_strerror(rc));
+			return fail(err, errlen, lmdb_status(rc), "sync: %s",
+				    write_cause(j->dir, rc, cause, sizeof cause));
 		return JOURNAL_OK;
 	}
+}
+
+/* LMDB maps its lock file and writes it through the map: on a full tmpfs
+ * that is a SIGBUS, not an error.  So the file is created here first, its
+ * blocks allocated, and a full disk is a message.  LMDB keeps a larger
+ * file as it is (it only grows a smaller one): 16 KiB holds LMDB's default
+ * 126 readers (8 KiB) with room to spare. */
+#define LOCK_FILE_BYTES 16384
+
+static int reserve_lock_file(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return JOURNAL_OK;
+	char cause[MSG_MAX];
+	if (fd < 0)
+		return fail(err, errlen, JOURNAL_E_SYS, "creating lock.mdb: %s",
+			    write_cause(dir, errno, cause, sizeof cause));
+	int rc = posix_fallocate(fd, 0, LOCK_FILE_BYTES);
+	close(fd);
+	if (rc) {
+		unlink(path);
+		return fail(err, errlen, JOURNAL_E_SYS, "creating lock.mdb: %s",
+			    write_cause(dir, rc, cause, sizeof cause));
+	}
+	return JOURNAL_OK;
 }
 
 static unsigned env_flags(enum fks_journal_sync sync)
@@ -1050,10 +1122,14 @@ int journal_create(const char *dir, const struct journal_meta *meta, const struc
 		rc = fail(err, errlen, lmdb_status(rc), "%s: %s", dir, mdb_strerror(rc));
 		goto out_free;
 	}
+	if ((rc = reserve_lock_file(dir, err, errlen)))
+		goto out_free;
 	rc = mdb_env_open(j->env, dir, env_flags(sync), 0600);
 	if (rc) {
 		int status = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? JOURNAL_E_NOT_JOURNAL : lmdb_status(rc);
-		rc = fail(err, errlen, status, "%s: opening the LMDB environment: %s", dir, mdb_strerror(rc));
+		char cause[MSG_MAX];
+		rc = fail(err, errlen, status, "opening the LMDB environment: %s",
+			  write_cause(dir, rc, cause, sizeof cause));
 		goto out_free;
 	}
 	MDB_envinfo info;

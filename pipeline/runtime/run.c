@@ -8,10 +8,12 @@
  *    cascade in stage_int.h); exit 0 with a summary, even when stdout is
  *    gone (SIGPIPE is ignored, the lost summary is reported on stderr);
  *  - when strategy, risk or gateway dies or stalls: trip the kill switch
- *    (the gateway cancels open orders and sends nothing more), name the
- *    stage and the cause, stop the rest, exit 1;
- *  - when the feed dies: mark market data stale (risk refuses new orders),
- *    stop the rest, exit 1.
+ *    (the gateway cancels open orders and sends nothing more; when the
+ *    gateway is the one that died, say how many orders it left open), name
+ *    the stage and the cause, stop the rest, exit 1;
+ *  - when the feed dies, stalls (SIGKILLed then) or fails at start: mark
+ *    market data stale (risk refuses new orders), close its rings on its
+ *    behalf so the rest drain, stop, exit 1.
  */
 #include "pipeline/runtime/run.h"
 
@@ -40,6 +42,7 @@
 #define WATCH_NS 5000000ull        /* supervisor poll interval */
 #define DRAIN_TIMEOUT_NS 10000000000ull
 #define JOURNAL_START_TIMEOUT_NS 10000000000ull
+#define CLAIM_LOCK_TIMEOUT_MS 5000u
 
 const char *run_fks_version = "unknown";
 
@@ -191,7 +194,7 @@ static void unlink_all(const char *prefix)
 /* Refuse to start over a live run; clean up after a dead one.  A segment
  * this user cannot read or does not recognise may belong to a live run (of
  * another user, or another FKS build): refuse, and delete nothing. */
-static int claim_prefix(const char *prefix)
+static int check_prefix_free(const char *prefix)
 {
 	struct run_segment *old;
 	int rc = runseg_open(prefix, false, &old);
@@ -220,6 +223,28 @@ static int claim_prefix(const char *prefix)
 	fprintf(stderr, "fks run: removing segments left by a crashed run (supervisor pid %d gone)\n", (int)sup);
 	unlink_all(prefix);
 	return 0;
+}
+
+/* Take the prefix: check it is free and create this run's segment, under
+ * the claim lock (runseg.h), so that of two runs started together over a
+ * crashed run's segments one removes them and starts, and the other finds
+ * it running and says so. */
+static int claim_prefix(const char *prefix, struct run_segment **rs)
+{
+	int lock = runseg_claim_lock(CLAIM_LOCK_TIMEOUT_MS);
+	if (lock < 0) {
+		fprintf(stderr, "fks run: cannot claim prefix '%s': the lock on /dev/shm: %s\n", prefix,
+			errno == EWOULDBLOCK ? "another process has held it for over 5 s" : strerror(errno));
+		return 1;
+	}
+	int rc = check_prefix_free(prefix);
+	if (rc == 0 && (rc = runseg_create(prefix, rs)) != RING_OK) {
+		fprintf(stderr, "fks run: cannot create the run segment: %s%s%s\n", ring_strerror(rc),
+			rc == RING_E_SYS ? ": " : "", rc == RING_E_SYS ? strerror(errno) : "");
+		rc = 1;
+	}
+	runseg_claim_unlock(lock);
+	return rc;
 }
 
 /* The stage that consumes each ring, and the one that produces it. */
@@ -289,12 +314,49 @@ static void describe_exit(int status, char *buf, size_t cap)
 		snprintf(buf, cap, "ended (status 0x%x)", status);
 }
 
-static void trip_kill(struct run_segment *rs, enum fks_cfg_stage s, const char *why)
+/* Orders at the venue with no terminal event yet, by the gateway's
+ * counters: orders sent (kill-blocked ones count as sent, and are terminal
+ * at once) minus fills to zero, rejects and cancel acks. */
+static uint64_t gateway_open_orders(const struct run_segment *rs)
+{
+	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
+	uint64_t sent = atomic_load(&gw->counter[CTR_ORDERS]) + atomic_load(&gw->counter[CTR_KILL_BLOCKED]);
+	uint64_t done = atomic_load(&gw->counter[CTR_TERMINAL]);
+	return sent > done ? sent - done : 0;
+}
+
+/* What became of the orders open at the venue when the gateway died: the
+ * gateway is what cancels them, so nothing in FKS can now. */
+static void describe_orphaned_orders(const struct fks_config *cfg, const struct run_segment *rs, char *buf,
+				     size_t cap)
+{
+	uint64_t open = gateway_open_orders(rs);
+	if (open == 0) {
+		snprintf(buf, cap, "no order was open at the venue when the gateway died");
+		return;
+	}
+	snprintf(buf, cap, "%" PRIu64 " order%s open at the venue when the gateway died, and FKS could not cancel %s: %s",
+		 open, open == 1 ? " was" : "s were", open == 1 ? "it" : "them",
+		 !strcmp(cfg->venue.type, "sim")
+			 ? "the simulated venue ran inside the gateway process and died with it"
+			 : "only the venue's cancel-on-disconnect protects them; check them at the venue");
+}
+
+/* Set the kill switch for stage s and say what it does.  The gateway is
+ * what cancels open orders: when it is the stage that died, say what was
+ * left open instead. */
+static void trip_kill(const struct fks_config *cfg, struct run_segment *rs, enum fks_cfg_stage s, const char *why)
 {
 	snprintf(rs->control.kill_reason, sizeof rs->control.kill_reason, "%s %s", config_stage_name(s), why);
 	atomic_store_explicit(&rs->control.kill_stage, (uint32_t)s, memory_order_relaxed);
 	atomic_store_explicit(&rs->control.kill, 1, memory_order_release);
-	fprintf(stderr, "fks run: KILL SWITCH: stage %s %s; no new orders leave, open orders are canceled\n",
+	if (s == FKS_CFG_GATEWAY) {
+		char orders[256];
+		describe_orphaned_orders(cfg, rs, orders, sizeof orders);
+		fprintf(stderr, "fks run: KILL SWITCH: stage gateway %s; no new orders leave; %s\n", why, orders);
+		return;
+	}
+	fprintf(stderr, "fks run: KILL SWITCH: stage %s %s; no new orders leave, the gateway cancels open orders\n",
 		config_stage_name(s), why);
 }
 
@@ -466,8 +528,17 @@ static int wait_journal_ready(struct run_segment *rs, struct child *c)
 		if (st == STAGE_RUNNING)
 			return 0;
 		int status;
-		if (st == STAGE_FAILED || waitpid(c->pid, &status, WNOHANG) == c->pid || (uint64_t)clock_mono_ns() > until) {
-			if (st != STAGE_FAILED && (uint64_t)clock_mono_ns() > until)
+		bool died = waitpid(c->pid, &status, WNOHANG) == c->pid;
+		if (st == STAGE_FAILED || died || (uint64_t)clock_mono_ns() > until) {
+			if (st != STAGE_FAILED && died) {
+				/* No error of its own: a crash, e.g. SIGBUS on a lock
+				 * file mapped on a full tmpfs. */
+				char how[128];
+				describe_exit(status, how, sizeof how);
+				fprintf(stderr, "fks run: the journal stage %s while creating the journal\n", how);
+				return 1;
+			}
+			if (st != STAGE_FAILED)
 				fprintf(stderr, "fks run: the journal stage did not start within %llu s\n",
 					JOURNAL_START_TIMEOUT_NS / 1000000000ull);
 			/* Its error is already on stderr; nothing else was started. */
@@ -482,13 +553,125 @@ static int wait_journal_ready(struct run_segment *rs, struct child *c)
 
 /* ---- the watch loop ---------------------------------------------------- */
 
+/* A live websocket feed blocks without beating in a reconnect (a TCP
+ * connect of up to 5 s, then TLS and the HTTP upgrade, up to 10 s) and,
+ * for Binance depth, in each instrument's REST snapshot (up to 5 s): only
+ * a silence longer than those is a stall.  Every other feed beats at least
+ * every STAGE_TICK_NS. */
+static uint64_t feed_stall_ns(const struct fks_config *cfg, uint64_t stall_ns)
+{
+	if (!stall_ns || cfg->feed.type == FKS_FEED_SYNTHETIC || cfg->feed.source != FKS_SOURCE_WEBSOCKET)
+		return stall_ns;
+	return stall_ns + (15ull + 5ull * cfg->n_instruments) * 1000000000ull;
+}
+
+/* Close the rings a dead stage produced, on its behalf.  Consumers notice
+ * a producer that died attached, but one that failed before it attached
+ * (a feed that cannot open its source) they would wait for forever, and
+ * the close cascade (stage_int.h) would never start. */
+static void close_rings_of(const struct fks_config *cfg, const struct run_segment *rs, enum fks_cfg_stage s)
+{
+	for (int r = 0; r < RUN_RING_COUNT; r++) {
+		if (ring_producer_stage[r] != s)
+			continue;
+		struct ring_producer p;
+		int rc = ring_producer_attach(&p, rs->ring_name[r], stage_ring_slot_size((enum run_ring)r),
+					      stage_ring_capacity(cfg, (enum run_ring)r), NULL);
+		if (rc == RING_OK)
+			ring_producer_detach(&p); /* marks it closed and wakes the consumer */
+		else
+			fprintf(stderr, "fks run: cannot close ring %s for the dead %s stage: %s\n", rs->ring_name[r],
+				config_stage_name(s), ring_strerror(rc));
+	}
+}
+
+struct watch {
+	const struct fks_config *cfg;
+	struct run_segment *rs;
+	struct child *ch;
+	uint64_t stall_ns, feed_stall_ns;
+	uint64_t stop_at;   /* when `stop` was set; 0: not yet */
+	bool failed;
+	bool feed_stalled;  /* reported and killed as stalled */
+};
+
+static void request_stop(struct watch *w, uint64_t now)
+{
+	if (!atomic_load(&w->rs->control.stop)) {
+		atomic_store(&w->rs->control.stop, 1);
+		w->stop_at = now;
+	}
+}
+
+/* A stage whose heartbeat is older than its stall limit is killed.  The
+ * feed's market data is stale at once (risk refuses every new order), so
+ * whatever the feed would send if it woke up could never become an order;
+ * any other stage trips the kill switch. */
+static void check_heartbeat(struct watch *w, enum fks_cfg_stage s, uint64_t now)
+{
+	uint64_t limit = s == FKS_CFG_FEED ? w->feed_stall_ns : w->stall_ns;
+	uint64_t beat = atomic_load(&w->rs->stage[s].heartbeat_ns);
+	if (!limit || now <= beat || now - beat <= limit)
+		return;
+	if (s == FKS_CFG_FEED) {
+		if (w->feed_stalled)
+			return;
+		w->feed_stalled = true;
+		atomic_store(&w->rs->control.feed_dead, 1);
+		fprintf(stderr,
+			"fks run: stage feed stalled: no heartbeat for %" PRIu64 " ms; market data is stale, risk refuses new orders; killing the feed and stopping\n",
+			(now - beat) / 1000000);
+	} else {
+		if (atomic_load(&w->rs->control.kill))
+			return;
+		char why[96];
+		snprintf(why, sizeof why, "stalled: no heartbeat for %" PRIu64 " ms", (now - beat) / 1000000);
+		trip_kill(w->cfg, w->rs, s, why);
+	}
+	kill(w->ch[s].pid, SIGKILL);
+	w->failed = true;
+	if (s == FKS_CFG_FEED)
+		request_stop(w, now);
+}
+
+/* Stage s has exited with c->status. */
+static void on_stage_exit(struct watch *w, enum fks_cfg_stage s, uint64_t now)
+{
+	struct child *c = &w->ch[s];
+	if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
+		return;
+	w->failed = true;
+	char how[128];
+	describe_exit(c->status, how, sizeof how);
+	const char *err = w->rs->stage[s].error;
+	if (s == FKS_CFG_FEED) {
+		atomic_store(&w->rs->control.feed_dead, 1);
+		if (!w->feed_stalled)
+			fprintf(stderr,
+				"fks run: stage feed %s%s%s; market data is stale, risk refuses new orders; the other stages drain and stop\n",
+				how, err[0] ? ": " : "", err);
+		close_rings_of(w->cfg, w->rs, s);
+	} else if (!atomic_load(&w->rs->control.kill)) {
+		char why[320]; /* how (128) + error (160) */
+		snprintf(why, sizeof why, "%s%s%s", how, err[0] ? ": " : "", err);
+		trip_kill(w->cfg, w->rs, s, why);
+	} else if (s == FKS_CFG_GATEWAY) {
+		char orders[256];
+		describe_orphaned_orders(w->cfg, w->rs, orders, sizeof orders);
+		fprintf(stderr, "fks run: stage gateway %s; %s\n", how, orders);
+	} else {
+		fprintf(stderr, "fks run: stage %s %s\n", config_stage_name(s), how);
+	}
+	request_stop(w, now);
+}
+
 static int supervise(const struct fks_config *cfg, struct run_segment *rs, struct child *ch,
 		     const struct run_opts *o, uint64_t t0)
 {
 	uint64_t stall_ns = (uint64_t)cfg->supervisor.heartbeat_timeout_ms * 1000000ull;
+	struct watch w = { .cfg = cfg, .rs = rs, .ch = ch, .stall_ns = stall_ns,
+			   .feed_stall_ns = feed_stall_ns(cfg, stall_ns) };
 	uint64_t deadline = o->duration_s > 0 ? t0 + (uint64_t)(o->duration_s * 1e9) : 0;
-	uint64_t stop_at = 0;
-	int failed = 0;
 	bool kill_seen = false;
 	for (;;) {
 		struct timespec ts = { 0, (long)WATCH_NS };
@@ -497,16 +680,14 @@ static int supervise(const struct fks_config *cfg, struct run_segment *rs, struc
 		if (!kill_seen && atomic_load(&rs->control.kill)) {
 			kill_seen = true; /* trip_kill announces its own; this is `fks kill` */
 			if (atomic_load(&rs->control.kill_stage) == FKS_CFG_STAGE_COUNT)
-				fprintf(stderr, "fks run: KILL SWITCH: %s; no new orders leave, open orders are canceled\n",
+				fprintf(stderr, "fks run: KILL SWITCH: %s; no new orders leave, the gateway cancels open orders\n",
 					rs->control.kill_reason);
 		}
-		bool stopping = atomic_load(&rs->control.stop);
-		if (!stopping && (got_signal || (deadline && now >= deadline))) {
+		if (!atomic_load(&rs->control.stop) && (got_signal || (deadline && now >= deadline))) {
 			if (got_signal)
 				fprintf(stderr, "fks run: %s: stopping (the feed stops, every stage drains)\n",
 					strsignal(got_signal));
-			atomic_store(&rs->control.stop, 1);
-			stop_at = now;
+			request_stop(&w, now);
 		}
 		int alive = 0;
 		for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
@@ -515,57 +696,25 @@ static int supervise(const struct fks_config *cfg, struct run_segment *rs, struc
 				c->exited = true;
 			if (!c->exited) {
 				alive++;
-				uint64_t beat = atomic_load(&rs->stage[s].heartbeat_ns);
-				if (stall_ns && now > beat && now - beat > stall_ns && !atomic_load(&rs->control.kill) &&
-				    s != FKS_CFG_FEED) {
-					char why[96];
-					snprintf(why, sizeof why, "stalled: no heartbeat for %" PRIu64 " ms",
-						 (now - beat) / 1000000);
-					trip_kill(rs, (enum fks_cfg_stage)s, why);
-					kill(c->pid, SIGKILL);
-					failed = 1;
-				}
-				continue;
+				check_heartbeat(&w, (enum fks_cfg_stage)s, now);
+			} else if (c->pid != 0) {
+				on_stage_exit(&w, (enum fks_cfg_stage)s, now);
+				c->pid = 0; /* handled */
 			}
-			if (c->pid == 0)
-				continue; /* already handled */
-			bool clean = WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
-			char how[128];
-			describe_exit(c->status, how, sizeof how);
-			if (!clean) {
-				failed = 1;
-				const char *err = rs->stage[s].error;
-				if (s == FKS_CFG_FEED) {
-					atomic_store(&rs->control.feed_dead, 1);
-					fprintf(stderr, "fks run: stage feed %s%s%s; market data is stale, risk refuses new orders\n",
-						how, err[0] ? ": " : "", err);
-				} else if (!atomic_load(&rs->control.kill)) {
-					char why[320]; /* how (128) + error (160) */
-					snprintf(why, sizeof why, "%s%s%s", how, err[0] ? ": " : "", err);
-					trip_kill(rs, (enum fks_cfg_stage)s, why);
-				} else {
-					fprintf(stderr, "fks run: stage %s %s\n", config_stage_name((enum fks_cfg_stage)s), how);
-				}
-				if (!atomic_load(&rs->control.stop)) {
-					atomic_store(&rs->control.stop, 1);
-					stop_at = now;
-				}
-			}
-			c->pid = 0;
 		}
 		if (alive == 0)
 			break;
-		if (stop_at && now - stop_at > DRAIN_TIMEOUT_NS) {
+		if (w.stop_at && now - w.stop_at > DRAIN_TIMEOUT_NS) {
 			fprintf(stderr, "fks run: stages did not drain within %llu s; killing them\n",
 				DRAIN_TIMEOUT_NS / 1000000000ull);
 			for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++)
 				if (!ch[s].exited)
 					kill(ch[s].pid, SIGKILL);
-			failed = 1;
-			stop_at = now; /* give the kills time to land */
+			w.failed = true;
+			w.stop_at = now; /* give the kills time to land */
 		}
 	}
-	return failed;
+	return w.failed;
 }
 
 int run_main(int argc, char **argv)
@@ -587,25 +736,21 @@ int run_main(int argc, char **argv)
 			FKS_STATS_PREFIX_MAX - 1, prefix);
 		return 2;
 	}
-	if (claim_prefix(prefix))
+	/* From the first segment on, a stop signal must reach the cleanup. */
+	catch_stop_signals();
+	struct run_segment *rs;
+	if (claim_prefix(prefix, &rs))
 		return 1;
 	const char *journal_dir = o.journal ? o.journal : cfg.journal.path;
 	char moved[PATH_MAX + 64];
 	if (journal_rotate(journal_dir, moved, sizeof moved, err, sizeof err)) {
 		fprintf(stderr, "fks run: journal: %s\n", err);
+		runseg_close(rs);
+		unlink_all(prefix);
 		return 1;
 	}
 	if (moved[0])
 		fprintf(stderr, "fks run: the previous journal in %s moved to %s\n", journal_dir, moved);
-
-	/* From the first segment on, a stop signal must reach the cleanup. */
-	catch_stop_signals();
-	struct run_segment *rs;
-	rc = runseg_create(prefix, &rs);
-	if (rc) {
-		fprintf(stderr, "fks run: cannot create the run segment: %s\n", ring_strerror(rc));
-		return 1;
-	}
 	if (create_rings(&cfg, prefix)) {
 		runseg_close(rs);
 		unlink_all(prefix);

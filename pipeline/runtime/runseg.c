@@ -1,6 +1,9 @@
 #include "pipeline/runtime/runseg.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +146,31 @@ int runseg_unlink(const char *prefix)
 	char name[RUNSEG_NAME_MAX];
 	runseg_name(prefix, name, sizeof name);
 	return seg_unlink(name);
+}
+
+int runseg_claim_lock(unsigned timeout_ms)
+{
+	int fd = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (unsigned waited = 0;; waited++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK || waited >= timeout_ms)
+			break;
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+void runseg_claim_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
 }
 
 bool runseg_supervisor_alive(const struct run_segment *rs)

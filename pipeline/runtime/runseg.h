@@ -183,6 +183,16 @@ int runseg_open(const char *prefix, bool writable, struct run_segment **out);
 void runseg_close(struct run_segment *rs);
 int runseg_unlink(const char *prefix);
 
+/* Claiming a prefix is check-then-create: look at the segment there, remove
+ * it if its run crashed, create ours.  Two supervisors doing that at once
+ * could both remove and both fail, so every claim holds this lock, an
+ * exclusive flock(2) on /dev/shm itself (a lock file of its own would be
+ * left behind, or race with its own removal).  It is held for milliseconds;
+ * runseg_claim_lock waits up to timeout_ms for it.  The fd to pass to
+ * runseg_claim_unlock, or -1 with errno (EWOULDBLOCK: still held). */
+int runseg_claim_lock(unsigned timeout_ms);
+void runseg_claim_unlock(int fd);
+
 /* The supervisor that created rs still runs: a process with its pid exists
  * and started at the recorded time.  Otherwise the run crashed (the
  * supervisor removes its segments on every orderly stop), and its segments
