@@ -113,6 +113,14 @@ int journal_cmd_stats(int argc, char **argv)
 	iso_time(t, sizeof t, m->start_time_ns);
 	printf("started:       %s\n", t);
 	printf("sync mode:     %s\n", journal_sync_name(m->sync));
+	/* Only for a rotated run's parts: a journal that never rotated reads as before. */
+	struct journal_end end;
+	if (journal_reader_end(r, &end) == JOURNAL_OK && (m->part > 1 || end.rotated)) {
+		iso_time(t, sizeof t, m->part_start_ns);
+		printf("part:          %" PRIu32 " of its run, from seq %" PRIu64 ", created %s, %s\n", m->part,
+		       m->first_seq, t, end.rotated ? "rotated (the run goes on in the next part)"
+				       : end.ended ? "closed (the run ended here)" : "not ended by its writer");
+	}
 	printf("config:        %zu bytes%s\n", m->config_len, show_config ? " (below)" : " (--config prints it)");
 	printf("symbols:       %" PRIu32 "\n", m->n_symbols);
 	for (uint32_t i = 0; i < m->n_symbols; i++)

@@ -32,6 +32,11 @@ static void verify_usage(FILE *out)
 		"start at 1 and rise by 1 with no gap or repeat; every instrument id is in the\n"
 		"symbol table.  It may run while the journal is being written.\n"
 		"\n"
+		"A rotated run's later parts (journal.rotate_mb, rotate_s) are checked the same\n"
+		"way from where they start: keys from the part's first_seq, and each source's\n"
+		"sequence from its first event in the part; a part that its writer ended must\n"
+		"end at the key it recorded.\n"
+		"\n"
 		"Prints \"ok: ...\" and exits 0, or prints the first problem found (which key,\n"
 		"what is wrong) and exits 1.  2: usage.\n");
 }
@@ -90,10 +95,22 @@ int journal_cmd_verify(int argc, char **argv)
 		journal_reader_close(r);
 		return verify_fail(dir, "out of memory");
 	}
-	uint64_t expect = 1, n = 0;
+	uint64_t expect = m->first_seq, n = 0;
+	bool later_part = m->first_seq > 1; /* sources' sequences started in an earlier part */
+	uint64_t *first_src_seq = calloc(256, sizeof *first_src_seq);
+	if (!first_src_seq) {
+		free(last_src_seq);
+		journal_reader_close(r);
+		return verify_fail(dir, "out of memory");
+	}
 	struct journal_record rec;
 	char label[32];
 	int rc, status = 0;
+	struct journal_end end;
+	if (journal_reader_end(r, &end)) {
+		status = verify_fail(dir, "%s", journal_reader_error(r));
+		goto out;
+	}
 	journal_seek(r, 0);
 	while ((rc = journal_read(r, &rec)) != 0) {
 		if (rc < 0) {
@@ -102,9 +119,13 @@ int journal_cmd_verify(int argc, char **argv)
 			break;
 		}
 		if (rec.seq != expect) {
-			status = verify_fail(dir, "key %" PRIu64 " follows key %" PRIu64 ": keys %" PRIu64 "..%" PRIu64
-					     " are missing (keys must run 1, 2, 3, ...)",
-					     rec.seq, expect - 1, expect, rec.seq - 1);
+			if (rec.seq < expect)
+				status = verify_fail(dir, "key %" PRIu64 " comes before the part's first key %" PRIu64,
+						     rec.seq, m->first_seq);
+			else
+				status = verify_fail(dir, "key %" PRIu64 " follows key %" PRIu64 ": keys %" PRIu64 "..%" PRIu64
+						     " are missing (keys must run %" PRIu64 ", %" PRIu64 ", ...)",
+						     rec.seq, expect - 1, expect, rec.seq - 1, m->first_seq, m->first_seq + 1);
 			break;
 		}
 		expect++;
@@ -116,6 +137,8 @@ int journal_cmd_verify(int argc, char **argv)
 			break;
 		}
 		uint64_t want = last_src_seq[h->source] + 1;
+		if (later_part && !last_src_seq[h->source])
+			want = first_src_seq[h->source] = h->seq; /* it began in an earlier part */
 		if (h->seq != want) {
 			const char *src = source_label(h->source, label, sizeof label);
 			if (h->seq > want)
@@ -135,17 +158,27 @@ int journal_cmd_verify(int argc, char **argv)
 			break;
 		}
 	}
+	/* A part its writer ended holds exactly the keys up to end_seq, no more
+	 * (records after it) and no fewer (a lost tail). */
+	if (!status && end.ended && expect - 1 != end.end_seq)
+		status = verify_fail(dir, "the part was ended at key %" PRIu64 " but its last key is %" PRIu64,
+				     end.end_seq, expect - 1);
 	if (!status) {
 		printf("ok: %s: %" PRIu64 " events", dir, n);
 		if (n)
-			printf(", keys 1..%" PRIu64, n);
+			printf(", keys %" PRIu64 "..%" PRIu64, m->first_seq, m->first_seq + n - 1);
 		for (unsigned s = 0; s < 256; s++)
 			if (last_src_seq[s])
-				printf(", %s 1..%" PRIu64, source_label(s, label, sizeof label), last_src_seq[s]);
+				printf(", %s %" PRIu64 "..%" PRIu64, source_label(s, label, sizeof label),
+				       first_src_seq[s] ? first_src_seq[s] : 1, last_src_seq[s]);
+		if (m->part > 1 || end.rotated)
+			printf("; part %" PRIu32 " of its run%s", m->part, end.rotated ? ", rotated" : "");
 		printf("; metadata ok (journal format %" PRIu32 ", event layout %" PRIu32 ", %" PRIu32 " symbols)\n",
 		       m->journal_format, m->event_layout, m->n_symbols);
 		fflush(stdout);
 	}
+out:
+	free(first_src_seq);
 	free(last_src_seq);
 	journal_reader_close(r);
 	return status;

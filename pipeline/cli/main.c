@@ -45,6 +45,8 @@ static const struct command journal_commands[] = {
 	{ "verify", "check keys, records, per-stage sequences and metadata; exit 1 on the first problem",
 	  journal_cmd_verify, NULL },
 	{ "export", "write events as JSON lines or CSV: fks journal export DIR --format csv", journal_cmd_export, NULL },
+	{ "list", "every journal of DIR: current, rotated parts, earlier runs; ranges, sizes, state",
+	  journal_cmd_list, NULL },
 	{ 0 },
 };
 
@@ -59,7 +61,7 @@ static const struct command top_commands[] = {
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
 	{ "kill", "trip the kill switch of a running pipeline: no new orders leave", kill_main, NULL },
 	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
-	{ "journal", "inspect a journal: stats, verify, export (fks journal --help)", NULL, journal_commands },
+	{ "journal", "inspect a journal: stats, verify, export, list (fks journal --help)", NULL, journal_commands },
 	{ "replay", "backtest over a journal or recording, --report, --sweep, --verify (fks replay --help)",
 	  replay_main, NULL },
 	{ "feed", "market data tools: decode (fks feed --help)", NULL, feed_commands },

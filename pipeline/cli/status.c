@@ -23,7 +23,11 @@ static void usage(FILE *out, const struct opt_table *table)
 		"\n"
 		"Per-stage counters of a running pipeline, with rates over the interval:\n"
 		"state, pid, heartbeat age, events in/out and per second, busy share,\n"
-		"receive-to-emit latency, ring depths and producer blocked time.\n"
+		"cpu share, receive-to-emit latency, ring depths and producer blocked time.\n"
+		"busy: the share of the interval a stage spent in the sections it times\n"
+		"itself (handling events); cpu: the stage process's CPU time (all its\n"
+		"threads) over its wall time since it started, in percent of one core,\n"
+		"which also counts polling, system calls and the journal's commits.\n"
 		"Reads shared memory only; it never touches the stages.\n"
 		"\n");
 	opts_print_help(table, out);
@@ -51,23 +55,30 @@ static void show(const struct run_segment *rs, const struct sample *a, const str
 	double dt = (double)(b->t - a->t) / 1e9;
 	printf("pipeline '%s' (supervisor pid %d)%s\n", rs->prefix, rs->supervisor_pid,
 	       atomic_load(&rs->control.kill) ? "  KILL SWITCH TRIPPED" : "");
-	printf("%-9s %-9s %7s %8s %12s %12s %11s %11s %6s %9s %9s\n", "stage", "state", "pid", "beat ms", "events in",
-	       "events out", "in/s", "out/s", "busy", "lat p50", "lat p99");
+	printf("%-9s %-9s %7s %8s %12s %12s %11s %11s %6s %6s %9s %9s\n", "stage", "state", "pid", "beat ms",
+	       "events in", "events out", "in/s", "out/s", "busy", "cpu", "lat p50", "lat p99");
 	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
 		const struct stage_stats *st = &rs->stage[i];
 		uint64_t beat = atomic_load(&st->heartbeat_ns);
 		uint64_t db = b->busy[i] - a->busy[i], di = b->idle[i] - a->idle[i];
-		printf("%-9s %-9s %7d %8.1f %12" PRIu64 " %12" PRIu64 " %11.0f %11.0f %5.1f%% %8" PRIu64 "ns %8" PRIu64 "ns\n",
+		printf("%-9s %-9s %7d %8.1f %12" PRIu64 " %12" PRIu64 " %11.0f %11.0f %5.1f%% %5.1f%% %8" PRIu64
+		       "ns %8" PRIu64 "ns\n",
 		       config_stage_name((enum fks_cfg_stage)i), runseg_state_name(atomic_load(&st->state)),
 		       (int)atomic_load(&st->pid), beat && b->t > beat ? (double)(b->t - beat) / 1e6 : 0.0,
 		       b->in[i], b->out[i], (double)(b->in[i] - a->in[i]) / dt, (double)(b->out[i] - a->out[i]) / dt,
-		       db + di ? 100.0 * (double)db / (double)(db + di) : 0.0, hist_quantile(&st->latency, 0.5),
+		       db + di ? 100.0 * (double)db / (double)(db + di) : 0.0, runseg_cpu_pct(st),
+		       hist_quantile(&st->latency, 0.5),
 		       hist_quantile(&st->latency, 0.99));
 	}
 	uint64_t since = atomic_load(&rs->stage[FKS_CFG_JOURNAL].disk_wait_since_ns);
 	if (since && b->t > since)
 		printf("journal: committing for %.1f ms (a slow disk: the taps fill, producers wait)\n",
 		       (double)(b->t - since) / 1e6);
+	const struct stage_stats *jn = &rs->stage[FKS_CFG_JOURNAL];
+	if (atomic_load(&jn->journal_part) > 1)
+		printf("journal: writing part %u (rotated %u times; %u old parts deleted by journal.retain)\n",
+		       atomic_load(&jn->journal_part), atomic_load(&jn->journal_part) - 1,
+		       atomic_load(&jn->journal_parts_removed));
 	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];
 	printf("gateway: %llu orders, %llu fills; tick-to-trade p50 %" PRIu64 " ns, p99 %" PRIu64 " ns, p99.9 %" PRIu64 " ns\n",
 	       (unsigned long long)atomic_load(&gw->counter[CTR_ORDERS]),

@@ -94,7 +94,9 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 		{ .name = "follow", .short_name = 'f', .kind = OPT_FLAG, .dest = &t->follow,
 		  .help = "keep printing new events as they are committed (polls\n"
 			  "every 10 ms; waits for the journal if it does not exist\n"
-			  "yet, and then starts at its first event); Ctrl-C to stop" },
+			  "yet, and then starts at its first event; follows a\n"
+			  "rotation into the run's next part, and a new run into\n"
+			  "its journal); Ctrl-C to stop" },
 		{ .name = "from", .kind = OPT_UINT, .dest = &t->from, .arg = "SEQ", .seen = &t->have_from,
 		  .help = "start at sequence number SEQ", .expect = "a sequence number" },
 		{ .name = "last", .kind = OPT_UINT, .dest = &t->last, .arg = "N", .seen = &t->have_last,
@@ -129,15 +131,71 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 	return status;
 }
 
+/*
+ * Following a rotation.  The writer ends a part (meta end=rotated, end_seq)
+ * before it moves it to its rotated name and creates the next part at dir,
+ * so once the reader has read up to end_seq the next part is either still
+ * to come at dir, already at dir, or (a tail that fell behind) already
+ * rotated itself.  Parts deleted by retention before the tail got to them
+ * are reported, and the tail goes on at the oldest part that is left.
+ */
+static bool same_run_later_part(struct journal_reader *n, const struct journal_meta *m)
+{
+	const struct journal_meta *nm = journal_reader_meta(n);
+	return nm->start_time_ns == m->start_time_ns && nm->part > m->part;
+}
+
+/* The next part's reader, or NULL while it does not exist yet. */
+static struct journal_reader *tail_next_part(const char *dir, const struct journal_meta *m)
+{
+	char err[512], path[PATH_MAX + 80];
+	struct journal_reader *n;
+	for (uint32_t p = m->part + 1; p <= m->part + 64; p++) {
+		if (!journal_part_path(dir, m->start_time_ns, p, path, sizeof path))
+			break;
+		if (journal_open_reader(path, &n, err, sizeof err) == JOURNAL_OK) {
+			if (same_run_later_part(n, m))
+				return n;
+			journal_reader_close(n);
+		}
+	}
+	if (journal_open_reader(dir, &n, err, sizeof err) == JOURNAL_OK) {
+		if (same_run_later_part(n, m))
+			return n;
+		journal_reader_close(n);
+	}
+	return NULL;
+}
+
+/* *r ended rotated at end_seq and everything up to it was read: switch to
+ * the next part once it is there.  Returns 1 switched, 0 not yet. */
+static int tail_follow_rotation(const char *cmd, const char *dir, struct journal_reader **r, uint64_t end_seq)
+{
+	struct journal_reader *n = tail_next_part(dir, journal_reader_meta(*r));
+	if (!n)
+		return 0;
+	const struct journal_meta *nm = journal_reader_meta(n);
+	if (nm->first_seq != end_seq + 1)
+		fprintf(stderr,
+			"%s: part %" PRIu32 " starts at seq %" PRIu64 ": seq %" PRIu64 "..%" PRIu64
+			" were in parts deleted (journal.retain) before they could be read\n",
+			cmd, nm->part, nm->first_seq, end_seq + 1, nm->first_seq - 1);
+	journal_reader_close(*r);
+	*r = n;
+	journal_seek(n, nm->first_seq);
+	return 1;
+}
+
 /* Print matching records until the end (or, following, until stopped or
- * the reader goes away); *r may be replaced when a new run replaces the
- * journal.  Returns the exit status before output is finished. */
+ * the reader goes away); *r may be replaced when the journal rotates or a
+ * new run replaces it.  Returns the exit status before output is finished. */
 static int tail_print(const struct tail_opts *t, struct filter *fl, struct journal_reader **r, struct out *o)
 {
 	const char *cmd = "fks tail";
 	struct fmt f = { .meta = journal_reader_meta(*r) };
 	struct journal_record rec;
 	uint64_t corrupt = 0, idle_polls = 0;
+	bool end_seen = false; /* the part ended rotated, seen before the last read */
 	ino_t ino = journal_inode(t->dir);
 	int rc, status = 0;
 	bool waited;
@@ -166,8 +224,27 @@ static int tail_print(const struct tail_opts *t, struct filter *fl, struct journ
 		if (!t->follow)
 			break;
 		sleep_ns(POLL_NS);
-		/* Every half second of quiet: has a new run replaced the journal? */
-		if (++idle_polls % 50 == 0 && journal_inode(t->dir) != ino) {
+		/* Every half second of quiet: has a new run replaced the journal?
+		 * Looked at before the end marker: a rotation writes that before it
+		 * replaces the journal, so a replacement by a rotation is never
+		 * mistaken for a new run. */
+		bool replaced = ++idle_polls % 50 == 0 && journal_inode(t->dir) != ino;
+		struct journal_end end;
+		if (journal_reader_end(*r, &end) == JOURNAL_OK && end.rotated) {
+			/* The end is written after the part's last commit: once a read
+			 * that began after seeing it finds nothing, all is read. */
+			if (!end_seen) {
+				end_seen = true;
+				continue;
+			}
+			if (tail_follow_rotation(cmd, t->dir, r, end.end_seq)) {
+				f.meta = journal_reader_meta(*r);
+				ino = journal_inode(t->dir);
+				end_seen = false;
+			}
+			continue;
+		}
+		if (replaced) {
 			journal_reader_close(*r);
 			*r = NULL;
 			fprintf(stderr, "%s: %s was replaced (a new run started): following the new journal\n", cmd,

@@ -73,6 +73,9 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 	fprintf(out, "journal:    %s sync %s batch_events %" PRIu32 " batch_us %" PRIu32 "%s\n", cfg->journal.path,
 		cfg_choice_name(cfg_sync_choices, cfg->journal.sync), cfg->journal.batch_events, cfg->journal.batch_us,
 		cfg->journal.write_ahead ? " write_ahead" : "");
+	if (cfg->journal.rotate_mb || cfg->journal.rotate_s)
+		fprintf(out, "            rotate_mb %" PRIu32 " rotate_s %" PRIu32 " retain %" PRIu32 "\n",
+			cfg->journal.rotate_mb, cfg->journal.rotate_s, cfg->journal.retain);
 	fprintf(out, "supervisor: heartbeat_timeout_ms %" PRIu32 " stats %s\n",
 		cfg->supervisor.heartbeat_timeout_ms, cfg->supervisor.stats_prefix);
 }

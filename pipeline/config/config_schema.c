@@ -198,6 +198,9 @@ static const struct field journal_fields[] = {
 	{ .key = "batch_events", .kind = FK_INT, AT(struct fks_journal_cfg, batch_events),
 	  .min = 1, .max = 1 << 20 },
 	{ .key = "batch_us", .kind = FK_INT, AT(struct fks_journal_cfg, batch_us), .min = 0, .max = 1000000 },
+	{ .key = "rotate_mb", .kind = FK_INT, AT(struct fks_journal_cfg, rotate_mb), .min = 0, .max = 1 << 20 },
+	{ .key = "rotate_s", .kind = FK_INT, AT(struct fks_journal_cfg, rotate_s), .min = 0, .max = 7 * 86400 },
+	{ .key = "retain", .kind = FK_INT, AT(struct fks_journal_cfg, retain), .min = 0, .max = 100000 },
 	{ .key = "write_ahead", .kind = FK_BOOL, AT(struct fks_journal_cfg, write_ahead) },
 	{ .key = NULL },
 };

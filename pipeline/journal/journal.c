@@ -65,7 +65,8 @@ struct batch {
 
 struct journal {
 	MDB_env *env;
-	MDB_dbi events;
+	MDB_dbi events, meta_dbi;
+	uint32_t part;                       /* this part's number in the run */
 	int lock_fd;
 	enum fks_journal_sync sync;
 	bool failed;                         /* sync modes: a commit failed */
@@ -801,15 +802,71 @@ static void journal_free(struct journal *j)
 	free(j);
 }
 
+static int put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data, size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)data };
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int put_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t x)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof buf, "%" PRIu64, x);
+	return put_meta(txn, dbi, key, buf, (size_t)n);
+}
+
+/* The part's last transaction: "end_seq" and "end" (how) in its metadata,
+ * after everything appended is committed (the caller drained). */
+static int end_part(struct journal *j, const char *how)
+{
+	for (int grows = 0;; grows++) {
+		MDB_txn *txn;
+		int rc = mdb_txn_begin(j->env, NULL, 0, &txn);
+		if (rc)
+			return fail(j->err, sizeof j->err, lmdb_status(rc), "%s: ending the part: %s", j->dir,
+				    mdb_strerror(rc));
+		rc = put_meta_u64(txn, j->meta_dbi, "end_seq", j->appended_seq);
+		if (!rc)
+			rc = put_meta(txn, j->meta_dbi, "end", how, strlen(how));
+		if (!rc)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && grows < MAX_MAP_GROWS) {
+			int grc = grow_map(j, j->err, sizeof j->err);
+			if (grc)
+				return grc;
+			continue;
+		}
+		if (rc) {
+			char cause[MSG_MAX];
+			return fail(j->err, sizeof j->err, lmdb_status(rc), "ending the part: %s",
+				    write_cause(j->dir, rc, cause, sizeof cause));
+		}
+		return JOURNAL_OK;
+	}
+}
+
 int journal_close(struct journal *j)
 {
 	if (!j)
 		return JOURNAL_OK;
 	int rc = j->failed ? JOURNAL_E_FAILED : journal_drain(j);
 	if (!rc)
+		rc = end_part(j, "closed");
+	if (!rc)
 		rc = journal_sync(j);
 	journal_free(j);
 	return rc;
+}
+
+uint64_t journal_data_bytes(const struct journal *j)
+{
+	mdb_filehandle_t fd;
+	struct stat st;
+	if (mdb_env_get_fd(j->env, &fd) || fstat(fd, &st))
+		return 0;
+	return (uint64_t)st.st_size;
 }
 
 /* ---- creating a journal ------------------------------------------------ */
@@ -887,24 +944,13 @@ static int check_dir_contents(struct journal *j, char *err, size_t errlen)
 	return rc;
 }
 
-static int put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data, size_t len)
-{
-	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)data };
-	return mdb_put(txn, dbi, &k, &v, 0);
-}
-
-static int put_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t x)
-{
-	char buf[24];
-	int n = snprintf(buf, sizeof buf, "%" PRIu64, x);
-	return put_meta(txn, dbi, key, buf, (size_t)n);
-}
-
 /* The first transaction: check the environment is fresh, create both
  * databases and write the metadata, all or nothing. */
 static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_journal_sync sync, char *err,
 		      size_t errlen)
 {
+	uint64_t first_seq = j->appended_seq + 1;
+	int64_t part_start = m->part_start_ns ? m->part_start_ns : clock_real_ns();
 	char host[JOURNAL_HOST_MAX];
 	snprintf(host, sizeof host, "%s", m->host);
 	if (!host[0] && gethostname(host, sizeof host - 1))
@@ -963,6 +1009,12 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 		if (!rc)
 			rc = put_meta(txn, meta_dbi, "symbols", m->symbol, m->n_symbols * sizeof m->symbol[0]);
 		if (!rc)
+			rc = put_meta_u64(txn, meta_dbi, "first_seq", first_seq);
+		if (!rc)
+			rc = put_meta_u64(txn, meta_dbi, "part", j->part);
+		if (!rc)
+			rc = put_meta_u64(txn, meta_dbi, "part_start_ns", (uint64_t)part_start);
+		if (!rc)
 			rc = mdb_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
@@ -975,6 +1027,7 @@ static int write_meta(struct journal *j, const struct journal_meta *m, enum fks_
 		if (rc)
 			return fail(err, errlen, lmdb_status(rc), "writing the metadata: %s",
 				    write_cause(j->dir, rc, cause, sizeof cause));
+		j->meta_dbi = meta_dbi;
 		/* Metadata is the one thing a reader cannot do without, and it is
 		 * written once: flush it whatever the sync mode. */
 		rc = mdb_env_sync(j->env, 1);
@@ -1045,6 +1098,9 @@ int journal_create(const char *dir, const struct journal_meta *meta, const struc
 		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", dir, strerror(ENOMEM));
 	j->lock_fd = -1;
 	j->sync = sync;
+	j->part = meta->part ? meta->part : 1;
+	j->appended_seq = meta->first_seq ? meta->first_seq - 1 : 0;
+	atomic_store(&j->committed_seq, j->appended_seq);
 	snprintf(j->dir, sizeof j->dir, "%s", dir);
 
 	struct stat st;
@@ -1204,8 +1260,11 @@ static int reader_call(struct journal_reader *r, int (*fn)(void *), void *ctx)
 /* Renew the read transaction, following a map the writer has grown. */
 static int reader_begin(struct journal_reader *r)
 {
+	/* The open file, not the path: a rotation moves this part away and
+	 * puts the next one's data.mdb at the path while we read. */
 	struct stat st;
-	if (stat(r->data_path, &st))
+	mdb_filehandle_t fd;
+	if (mdb_env_get_fd(r->env, &fd) || fstat(fd, &st))
 		return fail(r->err, sizeof r->err, JOURNAL_E_SYS, "%s: %s", r->data_path, strerror(errno));
 	r->file_bytes = (uint64_t)st.st_size;
 	int rc = mdb_txn_renew(r->txn);
@@ -1326,6 +1385,42 @@ static int copy_text(struct journal_reader *r, MDB_txn *txn, const char *key, ch
 	return JOURNAL_OK;
 }
 
+/* A number that journals written before rotation do not have: *out keeps
+ * its default when the key is missing. */
+static int optional_u64(struct journal_reader *r, MDB_txn *txn, const char *key, uint64_t *out, char *err,
+			size_t errlen)
+{
+	MDB_val v;
+	int rc = meta_get(txn, r->meta_dbi, key, &v);
+	if (rc == MDB_NOTFOUND)
+		return JOURNAL_OK;
+	if (rc)
+		return need(r, txn, key, &v, err, errlen); /* its message for the failure */
+	if (!parse_u64_text(&v, out))
+		return fail(err, errlen, JOURNAL_E_META, "%s: metadata '%s' is not a number", r->dir, key);
+	return JOURNAL_OK;
+}
+
+static int read_part_meta(struct journal_reader *r, MDB_txn *txn, char *err, size_t errlen)
+{
+	struct journal_meta *m = &r->meta;
+	uint64_t first = 1, part = 1, start = (uint64_t)m->start_time_ns;
+	int rc;
+	if ((rc = optional_u64(r, txn, "first_seq", &first, err, errlen)) ||
+	    (rc = optional_u64(r, txn, "part", &part, err, errlen)) ||
+	    (rc = optional_u64(r, txn, "part_start_ns", &start, err, errlen)))
+		return rc;
+	if (first < 1 || part < 1 || part > UINT32_MAX || start > INT64_MAX)
+		return fail(err, errlen, JOURNAL_E_META,
+			    "%s: metadata 'first_seq' %" PRIu64 ", 'part' %" PRIu64 " or 'part_start_ns' out of range",
+			    r->dir, first, part);
+	m->first_seq = first;
+	m->part = (uint32_t)part;
+	m->part_start_ns = (int64_t)start;
+	r->next_seq = first;
+	return JOURNAL_OK;
+}
+
 static int read_meta(struct journal_reader *r, MDB_txn *txn, char *err, size_t errlen)
 {
 	struct journal_meta *m = &r->meta;
@@ -1364,7 +1459,7 @@ static int read_meta(struct journal_reader *r, MDB_txn *txn, char *err, size_t e
 		if (!symbol_valid(&m->symbol[i]))
 			return fail(err, errlen, JOURNAL_E_META, "%s: metadata 'symbols': entry %" PRIu32 " is malformed",
 				    r->dir, i);
-	return JOURNAL_OK;
+	return read_part_meta(r, txn, err, errlen);
 }
 
 struct open_ctx {
@@ -1720,6 +1815,50 @@ int journal_disk_usage(struct journal_reader *r, struct journal_disk *out)
 	return reader_call(r, disk_usage_body, &c);
 }
 
+struct end_ctx {
+	struct journal_reader *r;
+	struct journal_end *out;
+};
+
+static int reader_end_body(void *arg)
+{
+	struct journal_reader *r = ((struct end_ctx *)arg)->r;
+	struct journal_end *out = ((struct end_ctx *)arg)->out;
+	reader_end(r);
+	int rc = reader_begin(r);
+	if (rc)
+		return rc;
+	MDB_val how, last;
+	rc = meta_get(r->txn, r->meta_dbi, "end", &how);
+	if (!rc)
+		rc = meta_get(r->txn, r->meta_dbi, "end_seq", &last);
+	if (rc == MDB_NOTFOUND) {
+		reader_end(r);
+		return JOURNAL_OK;
+	}
+	if (rc) {
+		reader_end(r);
+		return fail(r->err, sizeof r->err, lmdb_damage(rc) ? JOURNAL_E_DAMAGED : lmdb_status(rc),
+			    "%s: reading how the part ended: %s", r->dir, mdb_strerror(rc));
+	}
+	bool rotated = how.mv_size == 7 && !memcmp(how.mv_data, "rotated", 7);
+	bool closed = how.mv_size == 6 && !memcmp(how.mv_data, "closed", 6);
+	bool ok = parse_u64_text(&last, &out->end_seq);
+	reader_end(r);
+	if (!ok || (!rotated && !closed))
+		return fail(r->err, sizeof r->err, JOURNAL_E_META, "%s: metadata 'end' or 'end_seq' is malformed", r->dir);
+	out->ended = true;
+	out->rotated = rotated;
+	return JOURNAL_OK;
+}
+
+int journal_reader_end(struct journal_reader *r, struct journal_end *out)
+{
+	memset(out, 0, sizeof *out);
+	struct end_ctx c = { r, out };
+	return reader_call(r, reader_end_body, &c);
+}
+
 /* ---- rotation ------------------------------------------------------------ */
 
 /* Is a writer holding dir's writer.lock?  Returns JOURNAL_OK when not. */
@@ -1744,6 +1883,20 @@ static int check_not_locked(const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
+int journal_writer_pid(const char *dir)
+{
+	char path[PATH_MAX + 32], text[24] = "";
+	snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = pread(fd, text, sizeof text - 1, 0);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	long pid = strtol(text, NULL, 10);
+	return pid > 0 && pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM) ? (int)pid : 0;
+}
+
 static bool has_writer_lock(const char *dir)
 {
 	char path[PATH_MAX + 32];
@@ -1763,6 +1916,31 @@ static bool dir_is_empty(const char *dir)
 		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
 	closedir(d);
 	return empty;
+}
+
+/* "j/" names the same journal as "j"; the moved name is "j.<stamp>". */
+static void strip_slashes(const char *dir, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", dir);
+	for (size_t n = strlen(out); n > 1 && out[n - 1] == '/'; n--)
+		out[n - 1] = 0;
+}
+
+static void run_stamp(int64_t start_ns, char *out, size_t cap)
+{
+	time_t secs = (time_t)(start_ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(out, cap, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+bool journal_part_path(const char *dir, int64_t start_ns, uint32_t part, char *out, size_t cap)
+{
+	char base[PATH_MAX], stamp[32];
+	strip_slashes(dir, base, sizeof base);
+	run_stamp(start_ns, stamp, sizeof stamp);
+	int n = snprintf(out, cap, "%s.%s.p%06" PRIu32, base, stamp, part);
+	return n > 0 && (size_t)n < cap;
 }
 
 int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_t errlen)
@@ -1786,11 +1964,13 @@ int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_
 		return rc;
 
 	int64_t start_ns = 0;
+	uint32_t part = 1;
 	struct journal_reader *r;
 	char rerr[512];
 	rc = journal_open_reader(dir, &r, rerr, sizeof rerr);
 	if (rc == JOURNAL_OK) {
 		start_ns = journal_reader_meta(r)->start_time_ns;
+		part = journal_reader_meta(r)->part;
 		journal_reader_close(r);
 	} else if (rc == JOURNAL_E_VERSION || rc == JOURNAL_E_META || (rc == JOURNAL_E_DAMAGED && has_writer_lock(dir))) {
 		/* A damaged journal (a crash, a bad disk) is still a journal this
@@ -1804,22 +1984,23 @@ int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_
 			    "%s holds something that is not an FKS journal (%s): refusing to move or overwrite it; "
 			    "remove it or choose another journal path", dir, rerr);
 	}
-	time_t secs = (time_t)(start_ns / 1000000000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	char stamp[32];
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	/* Strip trailing slashes so "j/" moves to "j.<stamp>", not "j/.<stamp>". */
-	char base[PATH_MAX];
-	snprintf(base, sizeof base, "%s", dir);
-	for (size_t n = strlen(base); n > 1 && base[n - 1] == '/'; n--)
-		base[n - 1] = 0;
-	char target[PATH_MAX + 64];
+	/* The last part of a rotated run goes after its rotated parts; a run
+	 * that never rotated keeps the plain "<dir>.<stamp>". */
+	char base[PATH_MAX], name[PATH_MAX + 64];
+	strip_slashes(dir, base, sizeof base);
+	if (part > 1)
+		journal_part_path(dir, start_ns, part, name, sizeof name);
+	else {
+		char stamp[32];
+		run_stamp(start_ns, stamp, sizeof stamp);
+		snprintf(name, sizeof name, "%s.%s", base, stamp);
+	}
+	char target[PATH_MAX + 80];
 	for (int k = 1; k < 1000; k++) {
 		if (k == 1)
-			snprintf(target, sizeof target, "%s.%s", base, stamp);
+			snprintf(target, sizeof target, "%s", name);
 		else
-			snprintf(target, sizeof target, "%s.%s-%d", base, stamp, k);
+			snprintf(target, sizeof target, "%s-%d", name, k);
 		if (lstat(target, &st) == 0)
 			continue;
 		if (rename(base, target) != 0)
@@ -1827,5 +2008,104 @@ int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_
 		snprintf(moved_to, cap, "%s", target);
 		return JOURNAL_OK;
 	}
-	return fail(err, errlen, JOURNAL_E_SYS, "%s: no free name of the form %s.%s-N", dir, base, stamp);
+	return fail(err, errlen, JOURNAL_E_SYS, "%s: no free name of the form %s-N", dir, name);
+}
+
+/* ---- rotation while writing, and retention -------------------------------- */
+
+int journal_next_part(struct journal **jp, struct journal_meta *meta, const struct journal_options *opt,
+		      char *moved_to, size_t cap, char *err, size_t errlen)
+{
+	struct journal *j = *jp;
+	char dir[PATH_MAX], target[PATH_MAX + 64];
+	if (cap)
+		moved_to[0] = 0;
+	snprintf(dir, sizeof dir, "%s", j->dir);
+	uint32_t part = j->part;
+	uint64_t end_seq = 0;
+	int rc = j->failed ? JOURNAL_E_FAILED : journal_drain(j);
+	if (!rc) {
+		end_seq = j->appended_seq;
+		rc = end_part(j, "rotated");
+	}
+	if (!rc)
+		rc = journal_sync(j);
+	if (rc)
+		fail(err, errlen, rc, "%s: ending part %" PRIu32 " for rotation: %s", dir, part, j->err);
+	journal_free(j);
+	*jp = NULL;
+	if (rc)
+		return rc;
+	if (!journal_part_path(dir, meta->start_time_ns, part, target, sizeof target))
+		return fail(err, errlen, JOURNAL_E_INVALID, "%s: the rotated part's name is too long", dir);
+	struct stat st;
+	/* Two runs that started in the same second, rotating into one name:
+	 * never overwrite a journal. */
+	if (lstat(target, &st) == 0)
+		return fail(err, errlen, JOURNAL_E_EXISTS, "%s: cannot rotate part %" PRIu32 ": %s already exists", dir,
+			    part, target);
+	if (rename(dir, target))
+		return fail(err, errlen, JOURNAL_E_SYS, "cannot move %s to %s: %s", dir, target, strerror(errno));
+	snprintf(moved_to, cap, "%s", target);
+	meta->first_seq = end_seq + 1;
+	meta->part = part + 1;
+	meta->part_start_ns = 0;
+	return journal_create(dir, meta, opt, jp, err, errlen);
+}
+
+/* Delete one rotated part: only its journal files, only with no writer. */
+static int remove_part(const char *path, char *err, size_t errlen)
+{
+	int rc = check_not_locked(path, err, errlen);
+	if (rc)
+		return rc;
+	DIR *d = opendir(path);
+	if (!d)
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", path, strerror(errno));
+	static const char *const files[] = { "data.mdb", "lock.mdb", LOCK_FILE };
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, files[0]) || !strcmp(n, files[1]) ||
+		    !strcmp(n, files[2]))
+			continue;
+		/* The name lives in d's buffer: format before closing it. */
+		rc = fail(err, errlen, JOURNAL_E_NOT_JOURNAL,
+			  "%s: holds '%s', which is not a journal file: not deleting it (retention)", path, n);
+		closedir(d);
+		return rc;
+	}
+	closedir(d);
+	char f[PATH_MAX + 128];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(f, sizeof f, "%s/%s", path, files[i]);
+		if (unlink(f) && errno != ENOENT)
+			return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", f, strerror(errno));
+	}
+	if (rmdir(path))
+		return fail(err, errlen, JOURNAL_E_SYS, "%s: %s", path, strerror(errno));
+	return JOURNAL_OK;
+}
+
+int journal_retain(const char *dir, int64_t start_ns, uint32_t current, uint32_t keep, unsigned *removed,
+		   char *err, size_t errlen)
+{
+	*removed = 0;
+	if (!keep || current <= keep + 1)
+		return JOURNAL_OK;
+	char path[PATH_MAX + 64];
+	struct stat st;
+	/* Each rotation removes what fell out of the window, so the first part
+	 * already gone marks where earlier rotations stopped. */
+	for (uint32_t p = current - keep - 1; p >= 1; p--) {
+		if (!journal_part_path(dir, start_ns, p, path, sizeof path))
+			return fail(err, errlen, JOURNAL_E_INVALID, "%s: a part's name is too long", dir);
+		if (lstat(path, &st) && errno == ENOENT)
+			break;
+		int rc = remove_part(path, err, errlen);
+		if (rc)
+			return rc;
+		++*removed;
+	}
+	return JOURNAL_OK;
 }

@@ -31,7 +31,23 @@
  *             journal: "journal_format" and "event_layout" (decimal),
  *             "fks_version", "host", "start_time_ns" (decimal, epoch ns),
  *             "sync" (the writer's sync mode), "config" (the YAML text, may
- *             be empty) and "symbols" (an array of struct journal_symbol).
+ *             be empty) and "symbols" (an array of struct journal_symbol);
+ *             and, for rotation (absent in older journals, read as 1, 1 and
+ *             start_time_ns): "first_seq" (the key of the part's first
+ *             event), "part" (1, 2, 3, ... within the run) and
+ *             "part_start_ns" (when the part was created).  Two keys are
+ *             added when the writer ends the part, in its last
+ *             transaction: "end_seq" (its last key; first_seq - 1 when it
+ *             holds none) and "end", "rotated" (the run goes on in part +
+ *             1) or "closed" (the run ended).  A part without them was not
+ *             closed by its writer: it is being written, or its writer died.
+ *
+ * Rotation: a run's journal is a chain of parts, each a complete journal
+ * of its own.  The part being written is always at `dir`; a rotated part is
+ * moved to "<dir>.<run start, UTC, YYYYMMDDTHHMMSSZ>.p<part, 6 digits>"
+ * (journal_part_path), so the names of a run's parts sort in time order
+ * after the run's start, and keys run on across parts with no gap: part
+ * k + 1 starts at part k's end_seq + 1.
  *
  * One writer (the journal stage) appends; any number of readers, in other
  * processes, read concurrently and never block it.  Do not open a journal
@@ -124,6 +140,9 @@ struct journal_meta {
 	char host[JOURNAL_HOST_MAX]; /* "" at create: gethostname() */
 	int64_t start_time_ns;       /* epoch ns; 0 at create: now */
 	enum fks_journal_sync sync;  /* filled in by readers; create records its option */
+	uint64_t first_seq;          /* the part's first key; 0 at create: 1 */
+	uint32_t part;               /* the part's number in its run; 0 at create: 1 */
+	int64_t part_start_ns;       /* epoch ns; 0 at create: now */
 	uint32_t n_symbols;
 	struct journal_symbol symbol[JOURNAL_SYMBOLS_MAX];
 	size_t config_len;
@@ -268,7 +287,8 @@ size_t journal_map_size(const struct journal *j);
 unsigned journal_map_grows(const struct journal *j);
 const char *journal_error(const struct journal *j);
 
-/* Commit what is pending (journal_drain), flush it (journal_sync), stop the
+/* Commit what is pending (journal_drain), end the part (meta "end" =
+ * "closed"), flush it (journal_sync), stop the
  * committer, release the lock and free everything.  Returns the first error
  * of the drain, or JOURNAL_OK; the handle is gone either way. */
 int journal_close(struct journal *j);
@@ -288,6 +308,44 @@ int journal_close(struct journal *j);
  * a bad page) when its writer.lock shows that a journal writer made it.
  */
 int journal_rotate(const char *dir, char *moved_to, size_t cap, char *err, size_t errlen);
+
+/* Where part `part` of the run that started at start_ns goes when it is
+ * rotated: "<dir>.<YYYYMMDDTHHMMSSZ>.p<part, 6 digits>" (trailing slashes of
+ * dir dropped).  Returns false when it does not fit in cap. */
+bool journal_part_path(const char *dir, int64_t start_ns, uint32_t part, char *out, size_t cap);
+
+/*
+ * Rotation while writing: commit everything appended (journal_drain), end
+ * the part (meta "end" = "rotated", "end_seq"), close it, move it to
+ * journal_part_path(dir, meta->start_time_ns, its part) and create the next
+ * part at dir with the same metadata, first_seq = end_seq + 1 and part + 1
+ * (meta is updated to say so; part_start_ns is set to now).  *jp is the new
+ * part's handle on success.  On failure *jp is NULL (nothing is lost that
+ * was committed: the old part ends where it ended) and the message says
+ * which step failed; moved_to is the rotated part's path once it moved.
+ */
+int journal_next_part(struct journal **jp, struct journal_meta *meta, const struct journal_options *opt,
+		      char *moved_to, size_t cap, char *err, size_t errlen);
+
+/* The pid written in dir's writer.lock when that process still exists, else
+ * 0.  Read without taking the lock, so a reader never races a writer that
+ * is creating the journal; a hint for listings, not a liveness proof. */
+int journal_writer_pid(const char *dir);
+
+/* The size of the writer's data.mdb now (fstat), for rotation by size. */
+uint64_t journal_data_bytes(const struct journal *j);
+
+/*
+ * Retention: delete the rotated parts of the run that started at start_ns
+ * beyond the `keep` newest ones, given that part `current` is being
+ * written at dir (so parts current - keep - 1, current - keep - 2, ... go,
+ * down to the first one already gone).  keep 0: delete nothing.  Only a
+ * journal directory that no writer holds is removed, and only its journal
+ * files: anything else in it is an error naming it.  *removed counts the
+ * parts deleted.
+ */
+int journal_retain(const char *dir, int64_t start_ns, uint32_t current, uint32_t keep, unsigned *removed,
+		   char *err, size_t errlen);
 
 /* ---- reading ----------------------------------------------------------- */
 
@@ -366,17 +424,28 @@ struct journal_disk {
 
 int journal_disk_usage(struct journal_reader *r, struct journal_disk *out);
 
+/* How the part ended, read now (a fresh transaction: a live part may end
+ * while it is read).  ended false: its writer has not ended it (it is being
+ * written, or its writer died); then the rest is zero. */
+struct journal_end {
+	bool ended;
+	bool rotated;               /* the run goes on in part + 1 */
+	uint64_t end_seq;           /* the part's last key */
+};
+int journal_reader_end(struct journal_reader *r, struct journal_end *out);
+
 const char *journal_reader_error(const struct journal_reader *r);
 void journal_reader_close(struct journal_reader *r);
 
 /* ---- the commands (pipeline/journal_cmd.c) ----------------------------- */
 
-/* `fks tail` and `fks journal stats|verify|export`; argv[0] is the
+/* `fks tail` and `fks journal stats|verify|export|list`; argv[0] is the
  * command's own name, as in pipeline/main.c's tables.  Exit status 0 ok,
  * 1 a problem (with the journal, or found by verify), 2 usage. */
 int journal_cmd_tail(int argc, char **argv);
 int journal_cmd_stats(int argc, char **argv);
 int journal_cmd_verify(int argc, char **argv);
 int journal_cmd_export(int argc, char **argv);
+int journal_cmd_list(int argc, char **argv);
 
 #endif

@@ -416,8 +416,11 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 			       E(st, events_in), E(st, events_out));
 			for (int c = 0; c < CTR_COUNT; c++)
 				printf(",\"%s\":%llu", runseg_counter_name((enum stage_counter)c), C(st, c));
-			printf(",\"not_journaled\":%llu}",
+			printf(",\"not_journaled\":%llu",
 			       (unsigned long long)runseg_not_journaled(rs, end, (enum fks_cfg_stage)s));
+			printf(",\"busy_ns\":%llu,\"idle_ns\":%llu,\"cpu_ns\":%llu,\"cpu_wall_ns\":%llu,\"cpu_pct\":%.1f}",
+			       E(st, busy_ns), E(st, idle_ns), E(st, cpu_ns),
+			       (unsigned long long)runseg_cpu_wall_ns(st), runseg_cpu_pct(st));
 		}
 		printf("},\"positions\":{");
 		for (uint32_t i = 0; i < cfg->n_instruments; i++) {
@@ -436,19 +439,23 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 		       lost, C(jn, CTR_JOURNALED), C(jn, CTR_COMMITS), C(jn, CTR_MAP_GROWS),
 		       (unsigned long long)hist_quantile(&jn->latency, 0.5),
 		       (unsigned long long)hist_quantile(&jn->latency, 0.99), E(&jn->latency, max));
+		printf(",\"parts\":%u,\"parts_removed\":%u", atomic_load(&jn->journal_part),
+		       atomic_load(&jn->journal_parts_removed));
 		printf("},\"tick_to_trade_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu}}\n",
 		       E(&gw->tick_to_trade, count), (unsigned long long)p50, (unsigned long long)p99,
 		       (unsigned long long)p999, E(&gw->tick_to_trade, max));
 		return;
 	}
 	printf("\nfks run: summary after %.2f s\n", secs);
-	printf("  %-9s %-9s %12s %12s %10s\n", "stage", "state", "events in", "events out", "busy %");
+	/* busy % counts only the sections a stage times itself; cpu % is the
+	 * process's CPU time over its wall time, everything included. */
+	printf("  %-9s %-9s %12s %12s %10s %8s\n", "stage", "state", "events in", "events out", "busy %", "cpu %");
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
 		const struct stage_stats *st = &rs->stage[s];
 		uint64_t busy = atomic_load(&st->busy_ns), idle = atomic_load(&st->idle_ns);
-		printf("  %-9s %-9s %12llu %12llu %9.1f%%\n", config_stage_name((enum fks_cfg_stage)s),
+		printf("  %-9s %-9s %12llu %12llu %9.1f%% %7.1f%%\n", config_stage_name((enum fks_cfg_stage)s),
 		       runseg_state_name(atomic_load(&st->state)), E(st, events_in), E(st, events_out),
-		       busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0);
+		       busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0, runseg_cpu_pct(st));
 	}
 	printf("  market data: %llu quotes, %llu trades, %llu dropped (conflation)\n", C(fd, CTR_QUOTES),
 	       C(fd, CTR_TRADES), C(fd, CTR_DROPPED));
@@ -489,6 +496,9 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 	}
 	if (C(gw, CTR_JOURNAL_BLOCKED))
 		printf("  gateway: %llu orders refused because the journal was down\n", C(gw, CTR_JOURNAL_BLOCKED));
+	if (atomic_load(&jn->journal_part) > 1)
+		printf("  journal rotated: %u parts, %u old ones deleted (fks journal list %s)\n",
+		       atomic_load(&jn->journal_part), atomic_load(&jn->journal_parts_removed), journal_dir);
 	if (atomic_load(&rs->control.kill))
 		printf("  kill switch: tripped (%s)\n", rs->control.kill_reason);
 #undef C

@@ -52,6 +52,7 @@ static void kernel_finish(struct kernel *k, int result)
 {
 	k->done = true;
 	int rc = k->ops->close(k);
+	stage_sample_cpu(&k->s, stage_now_ns()); /* the whole life, for the run's summary */
 	k->rc = result == KERNEL_FAILED || rc ? 1 : 0;
 	if (k->rc == 0)
 		atomic_store_explicit(&k->s.st->state, STAGE_EXITED, memory_order_release);
@@ -239,6 +240,9 @@ static int kernel_open(struct runner *R, struct kernel *k, const struct stage_ar
 			       .k = k };
 	atomic_store_explicit(&k->s.st->pid, getpid(), memory_order_relaxed);
 	atomic_store_explicit(&k->s.st->heartbeat_ns, stage_now_ns(), memory_order_relaxed);
+	/* CPU time is the runner process's: in a shared runner every stage in
+	 * it shows the runner's share. */
+	stage_sample_cpu(&k->s, stage_now_ns()); /* the start of the stage's wall time */
 	if (k->ops->open(k))
 		return 1;
 	k->opened = true;

@@ -20,8 +20,9 @@
 #include "shm/reasons.h"
 
 #define RUNSEG_MAGIC 0x314e5552534b46ull /* "FKSRUN1" */
-#define RUNSEG_VERSION 6u /* 4: the supervisor's start time; 5: disk_wait_since_ns;
-			     6: journal_progress, journal_blocked, tap_refused */
+#define RUNSEG_VERSION 7u /* 4: the supervisor's start time; 5: disk_wait_since_ns;
+			     6: journal_progress, journal_blocked, tap_refused;
+			     7: cpu_ns, cpu_since_ns, cpu_at_ns, journal_part, journal_parts_removed */
 #define RUNSEG_NAME_MAX 64
 
 enum stage_state {
@@ -89,6 +90,19 @@ struct stage_stats {
 	char error[160];                 /* why the stage failed, for the supervisor */
 	struct hist latency;             /* receive of the cause -> emit, ns */
 	struct hist tick_to_trade;       /* gateway: feed receive -> order to venue, ns */
+	/* The stage process's CPU time (CLOCK_PROCESS_CPUTIME_ID, every thread),
+	 * sampled by stage_beat every STAGE_CPU_SAMPLE_NS and when the stage
+	 * ends, and the CLOCK_MONOTONIC times of its start and of the sample:
+	 * "cpu %" is cpu_ns / (cpu_at_ns - cpu_since_ns).  Unlike busy_ns and
+	 * idle_ns, which count the sections a stage times itself, it sees
+	 * everything the process spends: polling, syscalls, its other threads. */
+	_Atomic uint64_t cpu_ns;
+	_Atomic uint64_t cpu_since_ns;
+	_Atomic uint64_t cpu_at_ns;
+	/* journal: the part being written (1, 2, ... as it rotates) and the
+	 * rotated parts deleted by journal.retain. */
+	_Atomic uint32_t journal_part;
+	_Atomic uint32_t journal_parts_removed;
 };
 
 struct run_control {
@@ -202,6 +216,20 @@ static inline void stats_add(_Atomic uint64_t *c, uint64_t v)
  * otherwise).  While the run goes on, what is in flight; after the journal
  * stage is gone, what was lost. */
 uint64_t runseg_not_journaled(const struct run_segment *rs, const struct journal_mark *m, enum fks_cfg_stage s);
+
+/* The stage's wall time so far (from its start to its last CPU sample),
+ * and its CPU time over it in percent of one core (0 before a sample). */
+static inline uint64_t runseg_cpu_wall_ns(const struct stage_stats *st)
+{
+	uint64_t since = atomic_load(&st->cpu_since_ns), at = atomic_load(&st->cpu_at_ns);
+	return since && at > since ? at - since : 0;
+}
+
+static inline double runseg_cpu_pct(const struct stage_stats *st)
+{
+	uint64_t wall = runseg_cpu_wall_ns(st);
+	return wall ? 100.0 * (double)atomic_load(&st->cpu_ns) / (double)wall : 0.0;
+}
 
 /* The gateway's realized P&L of instrument id, in cash units. */
 static inline __int128 runseg_realized_cash(const struct stage_stats *st, uint32_t id)

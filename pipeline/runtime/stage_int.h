@@ -3,7 +3,7 @@
  * every stage shares, and each stage's entry point.
  *
  *   stage_common.c    this header's runtime (failure, heartbeat, ring
- *                     attach, journal taps) and stage_main()
+ *                     attach, journal taps)
  *   stage_relay.c     the loop of strategy and risk: a main input, a
  *                     feedback input, a main output
  *   stage_feed.c      feed: synthetic, or a venue through feed_source
@@ -39,6 +39,7 @@
 #include "pipeline/runtime/stage.h"
 
 #define STAGE_TICK_NS 20000000ull /* longest wait before a heartbeat */
+#define STAGE_CPU_SAMPLE_NS 10000000ull /* CPU time into the stats block: a syscall, so not per beat */
 #define BATCH 32
 
 /* ---- runtime shared by every stage (stage_common.c) ---------------------- */
@@ -52,6 +53,7 @@ struct stage {
 	struct ring_wait wait;
 	uint64_t last_beat;
 	struct kernel *k;       /* the kernel this stage runs as (runner.c) */
+	uint64_t last_cpu_sample;
 };
 
 /* The small helpers of the hot path are inline here: the stages were one
@@ -66,13 +68,30 @@ static inline uint64_t stage_now_ns(void)
 /* Record the error in the stage's stats block and on stderr, mark the stage
  * failed; returns 1, the exit code. */
 int stage_fail(struct stage *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The heartbeat, at most once a millisecond. */
+/* The process's CPU time into the stats block (runseg.h, cpu_ns); the
+ * first call also marks the stage's start. */
+static inline void stage_sample_cpu(struct stage *s, uint64_t now)
+{
+	struct timespec ts;
+	s->last_cpu_sample = now;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return;
+	if (!atomic_load_explicit(&s->st->cpu_since_ns, memory_order_relaxed))
+		atomic_store_explicit(&s->st->cpu_since_ns, now, memory_order_relaxed);
+	atomic_store_explicit(&s->st->cpu_ns, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->st->cpu_at_ns, now, memory_order_relaxed);
+}
+
+/* The heartbeat, at most once a millisecond; the CPU time less often. */
 static inline void stage_beat(struct stage *s, uint64_t now)
 {
 	if (now - s->last_beat < 1000000)
 		return;
 	s->last_beat = now;
 	atomic_store_explicit(&s->st->heartbeat_ns, now, memory_order_relaxed);
+	if (now - s->last_cpu_sample >= STAGE_CPU_SAMPLE_NS)
+		stage_sample_cpu(s, now);
 }
 
 static inline bool stage_control_on(_Atomic uint32_t *w)

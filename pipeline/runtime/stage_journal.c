@@ -2,8 +2,10 @@
  * The journal stage: the one LMDB writer (pipeline/journal), draining the
  * four taps.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -66,7 +68,10 @@ struct journal_stage {
 	bool keeper_on;
 	pthread_t keeper;
 	uint32_t test_delay_ms; /* JOURNAL_TEST_DELAY_ENV; 0 outside tests */
-	struct journal_meta meta; /* ~100 KiB: allocated with the rest */
+	struct journal_options opt;
+	uint64_t part_born_ns;  /* CLOCK_MONOTONIC creation of the part being written */
+	struct journal_meta meta; /* ~100 KiB: allocated with the rest; its
+				     first_seq and part follow the rotations */
 	struct source_mark appended;               /* by source, all appended so far */
 	struct source_mark marks[JOURNAL_MARKS];   /* handed to commits, oldest first */
 	unsigned n_marks;
@@ -135,6 +140,52 @@ static void journal_commit_ends(struct journal_stage *J, uint64_t now)
 	atomic_store_explicit(&J->commit_since_ns, 0, memory_order_release);
 	atomic_store_explicit(&J->s->st->disk_wait_since_ns, 0, memory_order_relaxed);
 	stage_beat(J->s, now);
+}
+
+/*
+ * Rotation (journal.rotate_mb, rotate_s): only right after a commit, so a
+ * part ends on a batch boundary with nothing pending.  journal_next_part
+ * ends the part, moves it aside and creates the next one, whose keys go on
+ * from the last; the taps simply wait meanwhile (back-pressure, nothing is
+ * dropped).  It waits on the disk like a commit, so the keeper beats for
+ * it.  Retention then deletes the oldest rotated parts beyond
+ * journal.retain; a part it cannot delete is reported and kept, never a
+ * reason to stop journaling.
+ */
+static bool journal_rotation_due(const struct journal_stage *J, uint64_t now)
+{
+	const struct fks_journal_cfg *c = &J->s->a->cfg->journal;
+	if (c->rotate_mb && journal_data_bytes(J->j) > (uint64_t)c->rotate_mb << 20)
+		return true;
+	return c->rotate_s && now - J->part_born_ns >= c->rotate_s * 1000000000ull;
+}
+
+static void journal_marks_settle(struct journal_stage *J);
+
+static int journal_stage_rotate(struct journal_stage *J)
+{
+	struct stage *s = J->s;
+	const struct fks_journal_cfg *c = &s->a->cfg->journal;
+	char moved[PATH_MAX + 80], err[1024], rerr[1024];
+	journal_commit_begins(J); /* the keeper beats; the test hook's delay applies too */
+	int rc = journal_next_part(&J->j, &J->meta, &J->opt, moved, sizeof moved, err, sizeof err);
+	unsigned removed = 0;
+	int kept = rc ? 0 : journal_retain(s->a->journal_dir, J->meta.start_time_ns, J->meta.part, c->retain,
+					   &removed, rerr, sizeof rerr);
+	uint64_t now = stage_now_ns();
+	journal_commit_ends(J, now);
+	if (rc)
+		return stage_fail(s, "journal rotation: %s", err);
+	J->part_born_ns = now;
+	/* async: the events still pending went into the old part's end. */
+	atomic_store_explicit(&s->st->counter[CTR_JOURNALED], journal_committed_seq(J->j), memory_order_relaxed);
+	journal_marks_settle(J);
+	atomic_store_explicit(&s->st->journal_part, J->meta.part, memory_order_relaxed);
+	atomic_store_explicit(&s->st->journal_parts_removed, atomic_load(&s->st->journal_parts_removed) + removed,
+			      memory_order_relaxed);
+	if (kept)
+		fprintf(stderr, "fks:journal: retention: %s (the part is kept; journaling goes on)\n", rerr);
+	return 0;
 }
 
 static int journal_stage_commit(struct journal_stage *J);
@@ -212,6 +263,12 @@ static int journal_stage_commit(struct journal_stage *J)
 	atomic_store_explicit(&st->counter[CTR_MAP_GROWS], journal_map_grows(J->j), memory_order_relaxed);
 	journal_marks_settle(J);
 	J->batch_n = 0;
+	if (journal_rotation_due(J, t_end)) {
+		if (journal_stage_rotate(J))
+			return 1;
+		J->due_ns = 0; /* the rotation committed everything */
+		return 0;
+	}
 	/* async: a busy committer leaves events pending; come back for them. */
 	J->due_ns = journal_pending(J->j) ? t_end + J->s->a->cfg->journal.batch_us * 1000ull : 0;
 	return 0;
@@ -334,15 +391,17 @@ static int journal_open(struct kernel *k)
 	const struct fks_config *cfg = s->a->cfg;
 	J->s = s;
 	journal_meta_from_config(&J->meta, cfg, s->a->version ? s->a->version : "unknown");
-	struct journal_options opt = { .sync = cfg->journal.sync, .batch_hint = cfg->journal.batch_events };
+	J->opt = (struct journal_options){ .sync = cfg->journal.sync, .batch_hint = cfg->journal.batch_events };
 	char err[512];
 	if (journal_keeper_start(J))
 		return 1;
 	journal_disk_wait_begins(J);
-	int created = journal_create(s->a->journal_dir, &J->meta, &opt, &J->j, err, sizeof err);
-	journal_commit_ends(J, stage_now_ns());
+	int created = journal_create(s->a->journal_dir, &J->meta, &J->opt, &J->j, err, sizeof err);
+	J->part_born_ns = stage_now_ns();
+	journal_commit_ends(J, J->part_born_ns);
 	if (created)
 		return stage_fail(s, "%s", err);
+	atomic_store_explicit(&s->st->journal_part, 1, memory_order_relaxed);
 	static const enum run_ring taps[JOURNAL_TAPS] = { RUN_RING_TAP_FEED, RUN_RING_TAP_STRATEGY,
 							  RUN_RING_TAP_RISK, RUN_RING_TAP_GATEWAY };
 	for (unsigned t = 0; t < JOURNAL_TAPS; t++)

@@ -901,6 +901,46 @@ Test(config_journal, batch_limits)
 	expect_string_error(text, 6, NEEDLES("journal.batch_us"));
 }
 
+Test(config_journal, rotation_keys_and_their_limits)
+{
+	static const char head[] =
+		"stages: {feed: {core: 0}, strategy: {core: 1}, risk: {core: 1}, gateway: {core: 0}}\n"
+		"instruments:\n"
+		"  - {symbol: BTCUSDT, px_scale: 2, qty_scale: 6}\n"
+		"strategy: {fast: 5, slow: 20, qty: 0.01}\n"
+		"risk: {max_order_qty: 1, max_notional: 1000, max_position: 1}\n";
+	struct fks_config *cfg = new_config();
+	char text[1024], err[1024];
+	int n = snprintf(text, sizeof text, "%s", head);
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->journal.rotate_mb, 0, "rotation is off by default");
+	cr_assert_eq(cfg->journal.rotate_s, 0);
+	cr_assert_eq(cfg->journal.retain, 0, "every rotated part is kept by default");
+	n = snprintf(text, sizeof text, "%sjournal: {rotate_mb: 256, rotate_s: 3600, retain: 24}\n", head);
+	cr_assert_eq(config_load_string(text, (size_t)n, "inline.yaml", cfg, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(cfg->journal.rotate_mb, 256);
+	cr_assert_eq(cfg->journal.rotate_s, 3600);
+	cr_assert_eq(cfg->journal.retain, 24);
+	free(cfg);
+
+	snprintf(text, sizeof text, "%sjournal: {rotate_mb: -1}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.rotate_mb"));
+	snprintf(text, sizeof text, "%sjournal: {rotate_mb: 1048577}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.rotate_mb", "1048576"));
+	snprintf(text, sizeof text, "%sjournal: {rotate_mb: 1.5}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.rotate_mb", "integer"));
+	snprintf(text, sizeof text, "%sjournal: {rotate_s: 604801}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.rotate_s", "604800"));
+	snprintf(text, sizeof text, "%sjournal: {rotate_s: soon}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.rotate_s", "integer"));
+	snprintf(text, sizeof text, "%sjournal: {retain: -3}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.retain"));
+	snprintf(text, sizeof text, "%sjournal: {retain: 100001}\n", head);
+	expect_string_error(text, 6, NEEDLES("journal.retain", "100000"));
+	snprintf(text, sizeof text, "%sjournal: {rotate_bytes: 5}\n", head);
+	expect_string_error(text, 6, NEEDLES("rotate_bytes"));
+}
+
 /* ---- strategies: instances for the signal engine -------------------------- */
 
 static const char strategies_head[] =

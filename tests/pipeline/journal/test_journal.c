@@ -1280,3 +1280,111 @@ Test(journal, rotate_never_moves_what_is_not_a_journal, .timeout = 60)
 	cr_assert_eq(rotate_in_child(file, moved, sizeof moved), JOURNAL_E_NOT_JOURNAL, "a plain file");
 	cr_assert_eq(stat(file, &st), 0);
 }
+
+/* ---- rotation while writing ----------------------------------------------- */
+
+static void append_n(struct journal *j, uint64_t n)
+{
+	struct gen g = { 0 };
+	for (uint64_t i = 0; i < n; i++)
+		append_generated(j, &g, i + 1);
+}
+
+static void expect_part(const char *dir, uint32_t part, uint64_t first, uint64_t last, bool ended, bool rotated)
+{
+	struct journal_reader *r = open_or_die(dir);
+	const struct journal_meta *m = journal_reader_meta(r);
+	cr_assert_eq(m->part, part, "%s: part %u, want %u", dir, m->part, part);
+	cr_assert_eq(m->first_seq, first, "%s: first_seq", dir);
+	cr_assert_eq(m->start_time_ns, test_meta()->start_time_ns, "every part keeps the run's start");
+	uint64_t lo, hi;
+	cr_assert_eq(journal_bounds(r, &lo, &hi), JOURNAL_OK);
+	cr_assert_eq(lo, first, "%s: first key %llu", dir, (unsigned long long)lo);
+	cr_assert_eq(hi, last, "%s: last key %llu", dir, (unsigned long long)hi);
+	struct journal_end end;
+	cr_assert_eq(journal_reader_end(r, &end), JOURNAL_OK);
+	cr_assert_eq(end.ended, ended, "%s: ended", dir);
+	cr_assert_eq(end.rotated, rotated, "%s: rotated", dir);
+	if (ended)
+		cr_assert_eq(end.end_seq, last);
+	journal_reader_close(r);
+}
+
+Test(journal, next_part_continues_the_keys_and_retain_deletes_the_oldest)
+{
+	char dir[128], p1[256], p2[256], p3[256];
+	path_in_root(dir, sizeof dir, "rot");
+	struct journal_meta *meta = test_meta();
+	struct journal_options opt = { .sync = FKS_SYNC_DURABLE, .initial_map_size = 1 << 20 };
+	struct journal *j;
+	char err[512], moved[300];
+	cr_assert_eq(journal_create(dir, meta, &opt, &j, err, sizeof err), JOURNAL_OK, "%s", err);
+	append_n(j, 100); /* left pending: journal_next_part commits them */
+	cr_assert_eq(journal_next_part(&j, meta, &opt, moved, sizeof moved, err, sizeof err), JOURNAL_OK, "%s", err);
+	cr_assert(journal_part_path(dir, meta->start_time_ns, 1, p1, sizeof p1));
+	cr_assert_str_eq(moved, p1);
+	cr_assert_eq(journal_appended_seq(j), 100, "the sequence goes on in the new part");
+	append_n(j, 50);
+	cr_assert_eq(journal_commit(j), JOURNAL_OK);
+	cr_assert_eq(journal_committed_seq(j), 150);
+	cr_assert_eq(journal_next_part(&j, meta, &opt, moved, sizeof moved, err, sizeof err), JOURNAL_OK, "%s", err);
+	append_n(j, 7);
+	cr_assert_eq(journal_next_part(&j, meta, &opt, moved, sizeof moved, err, sizeof err), JOURNAL_OK, "%s", err);
+	append_n(j, 3);
+	expect_part(p1, 1, 1, 100, true, true);
+	cr_assert(journal_part_path(dir, meta->start_time_ns, 2, p2, sizeof p2));
+	cr_assert(journal_part_path(dir, meta->start_time_ns, 3, p3, sizeof p3));
+	expect_part(p2, 2, 101, 150, true, true);
+	expect_part(p3, 3, 151, 157, true, true);
+
+	/* retain 1 with part 4 being written: parts 1 and 2 go, 3 stays. */
+	unsigned removed = 0;
+	cr_assert_eq(journal_retain(dir, meta->start_time_ns, 4, 1, &removed, err, sizeof err), JOURNAL_OK, "%s", err);
+	cr_assert_eq(removed, 2);
+	struct stat st;
+	cr_assert_neq(stat(p1, &st), 0, "part 1 deleted");
+	cr_assert_neq(stat(p2, &st), 0, "part 2 deleted");
+	cr_assert_eq(stat(p3, &st), 0, "the newest rotated part kept");
+	cr_assert_eq(journal_retain(dir, meta->start_time_ns, 4, 1, &removed, err, sizeof err), JOURNAL_OK);
+	cr_assert_eq(removed, 0, "nothing more to delete");
+	cr_assert_eq(journal_retain(dir, meta->start_time_ns, 4, 0, &removed, err, sizeof err), JOURNAL_OK);
+	cr_assert_eq(removed, 0, "retain 0 keeps everything");
+
+	cr_assert_eq(journal_close(j), JOURNAL_OK);
+	expect_part(dir, 4, 158, 160, true, false);
+
+	/* The next run moves the last part to its own part name. */
+	char moved_to[300];
+	cr_assert_eq(journal_rotate(dir, moved_to, sizeof moved_to, err, sizeof err), JOURNAL_OK, "%s", err);
+	char p4[256];
+	cr_assert(journal_part_path(dir, meta->start_time_ns, 4, p4, sizeof p4));
+	cr_assert_str_eq(moved_to, p4, "the last part of a rotated run sorts after its rotated parts");
+}
+
+Test(journal, retention_keeps_a_part_that_holds_other_files)
+{
+	char dir[128], p1[256], stray[300];
+	path_in_root(dir, sizeof dir, "rot-stray");
+	struct journal_meta *meta = test_meta();
+	struct journal_options opt = { .initial_map_size = 1 << 20 };
+	struct journal *j;
+	char err[512], moved[300];
+	cr_assert_eq(journal_create(dir, meta, &opt, &j, err, sizeof err), JOURNAL_OK, "%s", err);
+	append_n(j, 10);
+	cr_assert_eq(journal_next_part(&j, meta, &opt, moved, sizeof moved, err, sizeof err), JOURNAL_OK, "%s", err);
+	cr_assert_eq(journal_next_part(&j, meta, &opt, moved, sizeof moved, err, sizeof err), JOURNAL_OK, "%s", err);
+	cr_assert(journal_part_path(dir, meta->start_time_ns, 1, p1, sizeof p1));
+	snprintf(stray, sizeof stray, "%s/notes.txt", p1);
+	FILE *f = fopen(stray, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	unsigned removed = 9;
+	int rc = journal_retain(dir, meta->start_time_ns, 3, 1, &removed, err, sizeof err);
+	cr_assert_eq(rc, JOURNAL_E_NOT_JOURNAL, "refused: %d %s", rc, err);
+	cr_assert_not_null(strstr(err, "notes.txt"), "the message names the stray file: %s", err);
+	cr_assert_eq(removed, 0);
+	struct stat st;
+	cr_assert_eq(stat(stray, &st), 0, "nothing of it deleted");
+	cr_assert_eq(stat(p1, &st), 0);
+	cr_assert_eq(journal_close(j), JOURNAL_OK);
+}

@@ -226,6 +226,42 @@ Test(runseg, a_live_run_is_refused_and_killable, .timeout = 60)
 	remove_segments(prefix);
 }
 
+/* fks status shows each stage's cpu share, CPU time over wall time since
+ * the stage started (not its self-timed busy share), and the journal's
+ * part once it has rotated: a live segment with forged counters. */
+Test(runseg, status_shows_the_cpu_share_and_the_journal_part, .timeout = 60)
+{
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "cpu");
+	struct run_segment *rs;
+	cr_assert_eq(runseg_create(prefix, &rs), RING_OK);
+	struct stage_stats *feed = &rs->stage[FKS_CFG_FEED], *jn = &rs->stage[FKS_CFG_JOURNAL];
+	/* busy 35 ms of 1 s counted (3.5%), while the process used 540 ms of CPU
+	 * in its 1 s of life: the issue's feed. */
+	atomic_store(&feed->busy_ns, 35000000);
+	atomic_store(&feed->idle_ns, 965000000);
+	atomic_store(&feed->cpu_since_ns, 1000000000);
+	atomic_store(&feed->cpu_at_ns, 2000000000);
+	atomic_store(&feed->cpu_ns, 540000000);
+	cr_assert_float_eq(runseg_cpu_pct(feed), 54.0, 1e-9);
+	atomic_store(&jn->journal_part, 4);
+	atomic_store(&jn->journal_parts_removed, 1);
+
+	const char *status[] = { "status", "--prefix", prefix, "--interval", "0.05", NULL };
+	fks(&R, status);
+	cr_assert_eq(R.code, 0, "stderr:\n%s", R.err);
+	cr_assert_not_null(strstr(R.out, " cpu "), "a cpu column:\n%s", R.out);
+	const char *line = strstr(R.out, "\nfeed ");
+	cr_assert_not_null(line, "stdout:\n%s", R.out);
+	char row[256];
+	snprintf(row, sizeof row, "%.*s", (int)strcspn(line + 1, "\n"), line + 1);
+	cr_assert_not_null(strstr(row, " 54.0%"), "the feed's cpu share is 54.0%%: %s", row);
+	cr_assert_not_null(strstr(R.out, "journal: writing part 4 (rotated 3 times; 1 old parts deleted"),
+			   "stdout:\n%s", R.out);
+	runseg_close(rs);
+	remove_segments(prefix);
+}
+
 /* A run segment that cannot be read may be a live run's (another build's,
  * another user's): every command refuses it, names it, its owner and the
  * cause, and nothing of the prefix is deleted. */
