@@ -81,10 +81,16 @@ static const int dedicated_cores[NPLACED] = { 0, 1, 1, 0, 0 };
 enum wait_kind { W_PARK, W_YIELD, W_SPIN, W_COUNT };
 static const char *const wait_names[W_COUNT] = { "park", "yield", "spin" };
 
-enum layout_kind { L_DED_PARK, L_DED_YIELD, L_DED_SPIN, L_SH_BACKOFF, L_SH_PARK, L_SH_SPIN, L_COUNT };
+/* shared/backoff+wal: shared/backoff with journal.write_ahead, every order
+ * committed to the journal before it is sent: the cost of that guarantee,
+ * row by row against shared/backoff. */
+enum layout_kind { L_DED_PARK, L_DED_YIELD, L_DED_SPIN, L_SH_BACKOFF, L_SH_PARK, L_SH_SPIN, L_SH_BACKOFF_WAL, L_COUNT };
 static const char *const layout_names[L_COUNT] = { "dedicated/park", "dedicated/yield", "dedicated/spin",
-						   "shared/backoff", "shared/park",     "shared/spin" };
-#define LAYOUTS_KNOWN "dedicated/park, dedicated/yield, dedicated/spin, shared/backoff, shared/park, shared/spin"
+						   "shared/backoff", "shared/park",     "shared/spin",
+						   "shared/backoff+wal" };
+#define LAYOUTS_KNOWN                                                                                         \
+	"dedicated/park, dedicated/yield, dedicated/spin, shared/backoff, shared/park, shared/spin, "         \
+	"shared/backoff+wal"
 
 static bool layout_shared(enum layout_kind k) { return k >= L_SH_BACKOFF; }
 
@@ -216,7 +222,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
 	char default_rates[] = "asap,asap-async,10k,100k,1M";
-	char default_layouts[] = "dedicated/park,dedicated/spin,shared/backoff,shared/spin";
+	char default_layouts[] = "dedicated/park,dedicated/spin,shared/backoff,shared/spin,shared/backoff+wal";
 	take_rates(o, default_rates);
 	take_layouts(o, default_layouts);
 	char events_help[160], events_max[64];
@@ -239,9 +245,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			  "(default asap,asap-async,10k,100k,1M)" },
 		{ .name = "layouts", .kind = OPT_CALL, .call = take_layouts, .ctx = o, .arg = "LIST",
 		  .help = "comma-separated subset of dedicated/park, dedicated/yield,\n"
-			  "dedicated/spin, shared/backoff, shared/park, shared/spin\n"
-			  "(default dedicated/park,dedicated/spin,shared/backoff,\n"
-			  "shared/spin).  dedicated/spin needs a core per spinning\n"
+			  "dedicated/spin, shared/backoff, shared/park, shared/spin,\n"
+			  "shared/backoff+wal (journal.write_ahead: every order\n"
+			  "committed before it is sent) (default dedicated/park,\n"
+			  "dedicated/spin,shared/backoff,shared/spin,\n"
+			  "shared/backoff+wal).  dedicated/spin needs a core per spinning\n"
 			  "stage: where the config refuses it, the closest layout it\n"
 			  "accepts is used and printed; shared/spin needs 2 cores" },
 		{ .name = "waits", .kind = OPT_CALL, .call = take_waits, .ctx = o, .arg = "LIST",
@@ -565,7 +573,8 @@ static bool key_is(const struct yaml_line *l, const char *key)
 
 /*
  * The default config without its top-level runners and stages sections,
- * with feed.rate = rt.per_s and, when rt.async, journal.sync = async, and
+ * with feed.rate = rt.per_s, journal.sync = async when rt.async,
+ * journal.write_ahead = true for shared/backoff+wal, and
  * P's placement appended.  Plain line-level text filtering of the
  * block-style YAML `fks config default` prints: the feed and journal
  * blocks get their keys written right after the block's opening line, and
@@ -576,6 +585,7 @@ static int make_config(const char *base, struct rate rt, const struct placement 
 		       char *why, size_t whycap)
 {
 	struct sbuf b = { out, 0, cap, false };
+	bool wal = P->kind == L_SH_BACKOFF_WAL;
 	enum { SEC_OTHER, SEC_DROP, SEC_FEED, SEC_JOURNAL } sec = SEC_OTHER;
 	bool have_feed = false, have_journal = false;
 	for (const char *p = base; *p;) {
@@ -602,8 +612,9 @@ static int make_config(const char *base, struct rate rt, const struct placement 
 				sb_put(&b, "%.*s\n  rate: %" PRIu64 "\n", (int)n, p, rt.per_s);
 				have_feed = true;
 				keep = false;
-			} else if (sec == SEC_JOURNAL && rt.async) {
-				sb_put(&b, "%.*s\n  sync: async\n", (int)n, p);
+			} else if (sec == SEC_JOURNAL && (rt.async || wal)) {
+				sb_put(&b, "%.*s\n%s%s", (int)n, p, rt.async ? "  sync: async\n" : "",
+				       wal ? "  write_ahead: true\n" : "");
 				have_journal = true;
 				keep = false;
 			}
@@ -614,6 +625,8 @@ static int make_config(const char *base, struct rate rt, const struct placement 
 			keep = false;
 		} else if (l.indent == 2 && sec == SEC_JOURNAL && rt.async && key_is(&l, "sync")) {
 			keep = false;
+		} else if (l.indent == 2 && sec == SEC_JOURNAL && wal && key_is(&l, "write_ahead")) {
+			keep = false;
 		}
 		if (keep)
 			sb_put(&b, "%.*s\n", (int)n, p);
@@ -621,8 +634,8 @@ static int make_config(const char *base, struct rate rt, const struct placement 
 	}
 	if (!have_feed)
 		sb_put(&b, "feed:\n  rate: %" PRIu64 "\n", rt.per_s);
-	if (rt.async && !have_journal)
-		sb_put(&b, "journal:\n  sync: async\n");
+	if ((rt.async || wal) && !have_journal)
+		sb_put(&b, "journal:\n%s%s", rt.async ? "  sync: async\n" : "", wal ? "  write_ahead: true\n" : "");
 	put_placement(&b, P);
 	if (b.overflow) {
 		snprintf(why, whycap, "the config would exceed %zu bytes", cap);
@@ -1199,10 +1212,10 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 	for (unsigned i = 0; i < n; i++)
 		any_max = any_max || (cells[i].ok && cells[i].have_max);
 	fprintf(out, "\ntick-to-trade in us\n");
-	fprintf(out, "%-15s | %10s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
+	fprintf(out, "%-18s | %10s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
 		"offered", "achieved", "of off", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50",
 		"x floor", "t2t p99", "t2t p99.9", any_max ? " |   t2t max" : "");
-	fprintf(out, "----------------+------------+----------+--------+----------+-----------+---------+---------+"
+	fprintf(out, "-------------------+------------+----------+--------+----------+-----------+---------+---------+"
 		     "----------+-----------+----------+-----------+----------%s\n",
 		any_max ? "-+-----------" : "");
 	for (unsigned i = 0; i < n; i++) {
@@ -1210,7 +1223,7 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 		char rate_s[32];
 		fmt_rate(rate_s, sizeof rate_s, c->rate);
 		if (!c->ok) {
-			fprintf(out, "%-15s | %10s | %s: %s\n", layout_names[c->layout], rate_s,
+			fprintf(out, "%-18s | %10s | %s: %s\n", layout_names[c->layout], rate_s,
 				c->ran ? "FAILED" : "not run", c->ran ? c->why : "");
 			continue;
 		}
@@ -1235,7 +1248,7 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 				snprintf(mx, sizeof mx, " | %9s", "-");
 		}
 		fprintf(out,
-			"%-15s | %10s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
+			"%-18s | %10s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
 			"%9.1f%s\n",
 			layout_names[c->layout], rate_s, ach, pct, gw, c->events, c->gw_orders, c->seconds, late,
 			c->p50 / 1e3, ratio, c->p99 / 1e3, c->p999 / 1e3, mx);

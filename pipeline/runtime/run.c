@@ -695,14 +695,17 @@ static int watch_runner(struct watch *w, uint32_t r, uint64_t now)
 	char how[128] = "failed";
 	if (c->exited)
 		describe_exit(c->status, how, sizeof how);
-	/* Latest stage first: when a shared runner stalls or dies, the gateway
+	/* A stage that failed alone in its runner is reported with the exit
+	 * status, once the runner exits; one that failed in a shared runner is
+	 * reported at once, while the stages beside it drain.
+	 * Latest stage first: when a shared runner stalls or dies, the gateway
 	 * is the one the kill switch names, and it names the runner and the
 	 * stages that went with it. */
 	for (int s = FKS_CFG_STAGE_COUNT - 1; s >= 0; s--) {
 		if (cfg->stage_runner[s] != r || w->lost[s])
 			continue;
 		uint32_t state = atomic_load(&w->rs->stage[s].state);
-		if (!c->exited && state == STAGE_FAILED)
+		if (!c->exited && state == STAGE_FAILED && cfg->runner[r].stages != 1u << s)
 			on_stage_lost(w, (enum fks_cfg_stage)s, "failed", now); /* its neighbours drain */
 		else if (!c->exited)
 			check_heartbeat(w, (enum fks_cfg_stage)s, now);

@@ -418,6 +418,10 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 			return;
 		}
 		stats_add(&st->counter[CTR_ORDERS], 1);
+		/* With write-ahead the order waited for its commit: tick-to-trade
+		 * ends when it leaves, not when its batch was read. */
+		if (g->s->a->cfg->journal.write_ahead)
+			now = stage_now_ns();
 		if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
 			hist_record(&st->tick_to_trade, now - (uint64_t)ev->h.recv_time_ns);
 		gateway_venue_order(g, ev);
