@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ struct gateway {
 	bool journal_ok;          /* the guard, once per batch */
 	bool watching;
 	int journal_pidfd;
+	int watch_stop_fd;        /* an eventfd: written to stop the watcher */
 	pthread_t watcher;
 	uint64_t journal_stall_ns;
 };
@@ -316,10 +318,11 @@ static void gateway_refuse(struct gateway *g, const union fks_event *ev, unsigne
 static void *gateway_journal_watch(void *arg)
 {
 	struct gateway *g = arg;
-	struct pollfd p = { .fd = g->journal_pidfd, .events = POLLIN };
-	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+	struct pollfd p[2] = { { .fd = g->journal_pidfd, .events = POLLIN }, { .fd = g->watch_stop_fd, .events = POLLIN } };
+	while (poll(p, 2, -1) < 0 && errno == EINTR)
 		;
-	atomic_store_explicit(&g->journal_gone, true, memory_order_release);
+	if (p[0].revents)
+		atomic_store_explicit(&g->journal_gone, true, memory_order_release);
 	return NULL;
 }
 
@@ -340,16 +343,30 @@ static void gateway_journal_watch_start(struct gateway *g)
 			strerror(errno));
 		return;
 	}
+	g->watch_stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (g->watch_stop_fd < 0) {
+		fprintf(stderr, "fks gateway: no eventfd for the journal watcher (%s): its death is seen by its "
+				"heartbeat\n", strerror(errno));
+		return;
+	}
 	g->watching = pthread_create(&g->watcher, NULL, gateway_journal_watch, g) == 0;
 }
 
 static void gateway_journal_watch_stop(struct gateway *g)
 {
+	/* Woken through its eventfd, not cancelled: a cancelled thread's
+	 * unwinding is what sanitizers and some libcs handle worst. */
 	if (g->watching) {
-		pthread_cancel(g->watcher); /* poll is a cancellation point */
+		uint64_t one = 1;
+		/* An eventfd's counter cannot overflow from one write. */
+		ssize_t wr = write(g->watch_stop_fd, &one, sizeof one);
+		(void)wr;
 		pthread_join(g->watcher, NULL);
 		g->watching = false;
 	}
+	if (g->watch_stop_fd >= 0)
+		close(g->watch_stop_fd);
+	g->watch_stop_fd = -1;
 	if (g->journal_pidfd >= 0)
 		close(g->journal_pidfd);
 	g->journal_pidfd = -1;
@@ -532,6 +549,7 @@ static int gateway_open(struct kernel *k)
 	k->state = g;
 	g->s = s;
 	g->journal_pidfd = -1;
+	g->watch_stop_fd = -1;
 	if (gateway_venue_open(g, s->a->cfg) != 0)
 		return 1;
 	g->venue_open = true;
