@@ -72,12 +72,19 @@ static int kernel_poll(struct kernel *k, uint64_t now)
 	return r;
 }
 
+/* Only the kernels after the caller, in pipeline order, run: the ones its
+ * output flows to, the only ones whose progress it can be waiting for (the
+ * journal has a process of its own).  A kernel that ran the ones before it
+ * could find one waiting for it below on the stack: risk blocked on the
+ * gateway's full input while the gateway, which called it, waits; that
+ * never returns.  So every wait points downstream and the gateway, last,
+ * waits on nobody in its runner. */
 void stage_yield(struct stage *s)
 {
 	struct runner *R = s->k->runner;
 	uint64_t now = stage_now_ns();
 	int work = 0;
-	for (unsigned i = 0; i < R->n; i++) {
+	for (unsigned i = (unsigned)(s->k - R->k) + 1; i < R->n; i++) {
 		struct kernel *k = &R->k[i];
 		if (!k->done && !k->active)
 			work += kernel_poll(k, now);

@@ -27,14 +27,16 @@
 #define GATEWAY_VENUE_SLICE_NS 100000ull
 
 /* Execution reports an execution ring could not take yet, in order.  The
- * gateway never waits on strategy or risk: in a shared runner they may be
- * below it on the stack (stage_int.h).  It takes no new input while any
- * report is queued, so the queue holds at most what one batch causes. */
-#define EXEC_QUEUE_CAP 4096
+ * gateway never waits on strategy or risk: in a shared runner they are
+ * polled only before it, never from inside it (stage_int.h).  It takes no
+ * new input while any report is queued, so the queue holds what one batch
+ * causes; it starts at EXEC_QUEUE_MIN and doubles when one batch causes
+ * more (a cancel of that many open orders). */
+#define EXEC_QUEUE_MIN 4096
 
 struct exec_queue {
-	uint32_t head, n;
-	union fks_event ev[EXEC_QUEUE_CAP];
+	uint32_t head, n, cap;
+	union fks_event *ev;
 };
 
 struct gateway {
@@ -78,16 +80,30 @@ static bool exec_flush(struct gateway *g, struct ring_producer *p, struct exec_q
 {
 	while (q->n && ring_try_claim(p, 1) == 1) {
 		exec_put(g, p, &q->ev[q->head]);
-		q->head = (q->head + 1) % EXEC_QUEUE_CAP;
+		q->head = (q->head + 1) % q->cap;
 		q->n--;
 	}
 	return q->n == 0;
 }
 
+/* Double the queue's room, keeping its order; false without memory. */
+static bool exec_queue_grow(struct exec_queue *q)
+{
+	uint32_t cap = q->cap ? 2 * q->cap : EXEC_QUEUE_MIN;
+	union fks_event *ev = malloc((size_t)cap * sizeof *ev);
+	if (!ev)
+		return false;
+	for (uint32_t i = 0; i < q->n; i++)
+		ev[i] = q->ev[(q->head + i) % q->cap];
+	free(q->ev);
+	q->ev = ev;
+	q->cap = cap;
+	q->head = 0;
+	return true;
+}
+
 /* A report to strategy or risk: at once if the ring has room and nothing
- * is queued before it, else queued.  A full queue (one batch caused more
- * than EXEC_QUEUE_CAP reports: a cancel of that many open orders) waits
- * for room in heartbeat-long slices, beating between them. */
+ * is queued before it, else queued. */
 static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
 {
 	struct exec_queue *q = p == &g->exec_risk ? &g->q_risk : &g->q_strategy;
@@ -95,17 +111,11 @@ static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const un
 		exec_put(g, p, ev);
 		return;
 	}
-	while (q->n == EXEC_QUEUE_CAP && !exec_flush(g, p, q)) {
-		int k = stage_claim(g->s, p, 1, STAGE_TICK_NS);
-		stage_beat(g->s, stage_now_ns());
-		if (k == 1)
-			continue; /* exec_flush publishes into the slot just claimed */
-		if (k != RING_E_TIMEOUT) {
-			stage_fail(g->s, "execution ring: %s", ring_strerror(k));
-			return;
-		}
+	if (q->n == q->cap && !exec_queue_grow(q)) {
+		stage_fail(g->s, "execution reports: out of memory queueing %u of them", q->n);
+		return;
 	}
-	stage_copy_event(&q->ev[(q->head + q->n) % EXEC_QUEUE_CAP], ev);
+	stage_copy_event(&q->ev[(q->head + q->n) % q->cap], ev);
 	q->n++;
 }
 
@@ -576,6 +586,8 @@ static int gateway_close(struct kernel *k)
 	gateway_journal_watch_stop(g);
 	if (g->venue_open)
 		venue_driver_close(&g->venue);
+	free(g->q_risk.ev);
+	free(g->q_strategy.ev);
 	free(g);
 	k->state = NULL;
 	return 0;

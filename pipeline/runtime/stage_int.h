@@ -157,12 +157,12 @@ static inline void tap_put(struct tap *t, const void *ev)
  * Where a kernel must wait inside a poll (an output or a tap is full, a
  * paced recording is early), it calls stage_yield(): in a runner of its
  * own that is a bounded wait as before; in a shared runner it polls the
- * other kernels once, so the consumer it waits for, when it runs in this
- * process, gets to drain the ring.  A kernel never waits for a kernel that
- * called it: the gateway queues what its execution rings cannot take
- * rather than wait on strategy and risk, which may be below it on the
- * stack, and the journal, which every tap waits for, has a runner of its
- * own (the config checks).
+ * kernels after it in pipeline order once, so the consumer it waits for,
+ * when it runs in this process, gets to drain the ring.  Every wait points
+ * downstream, so no kernel waits for one below it on the stack: the
+ * gateway, last, queues what its execution rings cannot take rather than
+ * wait on strategy and risk, and the journal, which every tap waits for,
+ * has a runner of its own (the config checks).
  */
 enum { KERNEL_DONE = -1, KERNEL_FAILED = -2 };
 

@@ -42,6 +42,11 @@ static int relay_claim(struct relay *r, uint32_t n)
 	for (;;) {
 		if (ring_try_claim(&r->out, n) == n)
 			return (int)n;
+		/* Before waiting, hand the journal what this batch tapped so far:
+		 * with journal.write_ahead the gateway holds each order until it
+		 * is committed, so an order kept in an unpublished tap slot while
+		 * we wait for the gateway's side to drain would wait forever. */
+		tap_flush(&r->tap);
 		relay_drain_feedback(r);
 		stats_add(&r->s->st->counter[CTR_OUT_WAIT_DRAINS], 1);
 		int k = stage_claim(r->s, &r->out, n, 1000000); /* re-check feedback every ms */

@@ -1130,6 +1130,35 @@ static const char *write_ahead_config(void)
 	return path;
 }
 
+/* write_ahead as fast as possible with small rings: every ring fills and
+ * every stage is held back, and still the run completes.  (A strategy that
+ * waited for room on its output with an order still in an unpublished tap
+ * slot held the gateway, which waited for that order's commit: a deadlock.) */
+Test(journal_guard, write_ahead_under_back_pressure_completes, .timeout = 180)
+{
+	static char text[65536], path[160];
+	FILE *in = fopen(write_ahead_config(), "r");
+	cr_assert_not_null(in);
+	size_t n = fread(text, 1, sizeof text - 1, in);
+	fclose(in);
+	text[n] = 0;
+	char *rate = strstr(text, "  rate: 100000\n"), *cap = strstr(text, "  capacity: 65536\n");
+	cr_assert(rate && cap, "the default config sets feed.rate 100000 and rings.capacity 65536");
+	memcpy(rate, "  rate: 0     ", 14);   /* as fast as possible */
+	memcpy(cap, "  capacity: 1024 ", 17); /* rings fill at once */
+	snprintf(path, sizeof path, "%s/write_ahead_asap.yaml", scratch_dir());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "waasap");
+	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--json", "-c", path, NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	expect_reconciled(P.out, 300000);
+	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
+}
+
 /* write_ahead: every order that reached the venue is in the journal, also
  * when the journal dies mid-run. */
 Test(journal_guard, write_ahead_journals_every_order_before_the_venue, .timeout = 180)
