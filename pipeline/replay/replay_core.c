@@ -1,11 +1,8 @@
 /*
- * The replay core: one market event through the strategy, risk and the
- * simulated venue, in the order replay.h describes.  Pure: no clock, no
- * I/O but the sink.
- *
- * Every call into gateway/risk is in the "risk" section below and every call
- * into the venue (through its table, gateway/venue.h) in the "venue"
- * section, so that swapping either touches one place.
+ * The replay core: each market event through the pipeline's own strategy,
+ * risk and gateway kernels, run in lockstep in this process
+ * (pipeline/runtime/lockstep.h), and what they tap into the sink, the
+ * counts and the report.  Pure: no clock, no I/O but the sink.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -62,47 +59,6 @@ static void owner_del(struct replay_core *c, uint64_t id)
 	c->n_owner--;
 }
 
-static void emit(struct replay_core *c, const union fks_event *ev)
-{
-	if (c->sink)
-		c->sink(c->ctx, ev);
-}
-
-static void emit_applied(struct replay_core *c, unsigned stage, uint64_t *seq, uint64_t pos,
-			 const union fks_event *rep)
-{
-	union fks_event m;
-	struct fks_event_hdr h;
-	memset(&m, 0, sizeof m);
-	fks_hdr_from_cause(&h, FKS_EV_APPLIED, stage, ++*seq, &rep->h);
-	h.flags = FKS_EVF_REPLAY;
-	fks_build_applied(&m.applied, &h, &rep->h, pos);
-	c->c.applied++;
-	emit(c, &m);
-}
-
-/* ---- strategy -------------------------------------------------------------- */
-
-static void strat_out(void *user, const union fks_event *ev)
-{
-	struct replay_core *c = user;
-	if (c->n_out < REPLAY_MAX_OUT)
-		c->out[c->n_out++] = *ev;
-	else
-		c->out_dropped++;
-}
-
-void replay_strat_market(struct replay_core *c, const union fks_event *md)
-{
-	c->n_out = 0;
-	signal_logic_on_market(c->sl, md);
-}
-
-void replay_strat_exec(struct replay_core *c, const union fks_event *rep)
-{
-	signal_logic_on_exec(c->sl, rep);
-}
-
 /* The config the strategy logic runs: the setup's, with the --strategy
  * specs (if any) in place of its own strategies.  Each spec becomes one
  * instance per instrument, named NAME@SYMBOL; a gate names a spec and is
@@ -156,97 +112,6 @@ static int strategy_config(const struct replay_setup *s, struct fks_config *cfg,
 	return 0;
 }
 
-static int core_strategy_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
-{
-	struct fks_config *scfg = malloc(sizeof *scfg);
-	c->sl = malloc(sizeof *c->sl);
-	if (!scfg || !c->sl || strategy_config(s, scfg, err, errlen) ||
-	    signal_logic_init(c->sl, scfg, strat_out, c, err, errlen)) {
-		if (!scfg || !c->sl)
-			snprintf(err, errlen, "out of memory");
-		free(scfg);
-		free(c->sl);
-		c->sl = NULL;
-		return -1;
-	}
-	free(scfg);
-	return 0;
-}
-
-/* ---- risk: every call into gateway/risk ------------------------------------ */
-
-static int core_risk_init(struct replay_core *c, const struct fks_config *cfg, char *err, size_t errlen)
-{
-	struct risk_error rerr;
-	if (config_build_risk(cfg, &c->risk, &rerr)) {
-		snprintf(err, errlen, "risk: %s", rerr.why.msg);
-		return -1;
-	}
-	return 0;
-}
-
-enum fks_risk_reason replay_risk_check(struct replay_core *c, const struct fks_ev_order_new *o, int64_t now,
-				       int64_t *limit, int64_t *value)
-{
-	return risk_check_order(&c->risk, o, now, limit, value);
-}
-
-void replay_risk_build_reject(const struct fks_ev_order_new *o, enum fks_risk_reason why, int64_t limit,
-			      int64_t value, uint64_t seq, struct fks_ev_risk_reject *out)
-{
-	risk_build_reject(o, why, limit, value, seq, out);
-}
-
-void replay_risk_exec(struct replay_core *c, const union fks_event *rep)
-{
-	risk_on_exec(&c->risk, rep);
-}
-
-void replay_risk_market(struct replay_core *c, const union fks_event *md)
-{
-	risk_on_market(&c->risk, md);
-}
-
-/* ---- reports back to the strategy and risk --------------------------------- */
-
-/* A report reaches the strategy (and, from the venue, risk). */
-static void apply_report(struct replay_core *c, const union fks_event *rep, bool to_risk)
-{
-	replay_strat_exec(c, rep);
-	emit_applied(c, FKS_STAGE_STRATEGY, &c->strat_seq, c->strat_pos, rep);
-	if (to_risk) {
-		replay_risk_exec(c, rep);
-		emit_applied(c, FKS_STAGE_RISK, &c->risk_seq, c->risk_pos, rep);
-	}
-}
-
-/* ---- venue: every call into the venue, through its table -------------------- */
-
-static void venue_emit(void *ctx, const union fks_event *in)
-{
-	struct replay_core *c = ctx;
-	union fks_event ev = *in;
-
-	ev.h.flags |= FKS_EVF_REPLAY;
-	switch (ev.h.type) {
-	case FKS_EV_ORDER_ACK: c->c.acks++; break;
-	case FKS_EV_FILL: {
-		c->c.fills++;
-		uint8_t side = venue_driver_order_side(&c->venue, ev.fill.order_id);
-		int o = owner_find(c, ev.fill.order_id);
-		report_on_fill(&c->report, &ev.fill, side, o < 0 ? 0 : c->owner[o].strategy);
-		if (ev.fill.leaves_qty == 0)
-			owner_del(c, ev.fill.order_id);
-		break;
-	}
-	case FKS_EV_ORDER_REJECT: c->c.venue_rejects++; owner_del(c, ev.order_reject.order_id); break;
-	case FKS_EV_CANCEL_ACK: c->c.cancels++; owner_del(c, ev.cancel_ack.order_id); break;
-	default: break;
-	}
-	emit(c, &ev);
-	apply_report(c, &ev, true);
-}
-
 /* The setup's venue parameters as a venue's init takes them: text
  * key/value pairs.  For the sim venue the setup keeps them as its struct
  * (the --set knobs write it), so they are written back as text here; any
@@ -286,61 +151,6 @@ static void core_venue_setup(struct core_venue_setup *vs, const struct replay_se
 	vs->param[vs->n_params++] = (struct fks_param){ "slippage_ticks", vs->num[2] };
 }
 
-/* Replay is a pure function of its input: a venue that answers later, from
- * sockets or timers, cannot be replayed and is refused. */
-static int core_venue_init(struct replay_core *c, const struct replay_setup *s, char *err, size_t errlen)
-{
-	struct core_venue_setup vs;
-	struct fks_param_error verr = { .key = NULL };
-
-	core_venue_setup(&vs, s);
-	const struct venue_vtbl *vt = venue_find(vs.type);
-	if (!vt) {
-		snprintf(err, errlen, "venue type '%s': not in the venue registry", s->cfg.venue.type);
-		return -1;
-	}
-	if (venue_driver_open(&c->venue, vt, &vs.ctx, vs.param, vs.n_params, venue_emit, c, &verr)) {
-		snprintf(err, errlen, "%s venue: %s%s%s", vt->type, verr.key ? verr.key : "", verr.key ? ": " : "",
-			 verr.msg);
-		return -1;
-	}
-	if (!venue_driver_is_sync(&c->venue)) {
-		venue_driver_close(&c->venue);
-		snprintf(err, errlen, "%s venue: it answers from sockets or timers, which replay cannot reproduce",
-			 vt->type);
-		return -1;
-	}
-	return 0;
-}
-
-/* The venue sees the market event, then what risk passed (pass[i] for
- * c->out[i]).  The reports it emits are applied at once, and may make the
- * strategy answer nothing here: it answers market events only. */
-/* Out of line: its copy array is a large stack frame that most market
- * events, which carry no order, should not pay to set up. */
-static __attribute__((noinline)) void core_venue_orders(struct replay_core *c, unsigned n, const bool *pass)
-{
-	union fks_event passed[REPLAY_MAX_OUT];
-	unsigned np = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (pass[i])
-			passed[np++] = c->out[i];
-	for (unsigned i = 0; i < np; i++)
-		venue_driver_order(&c->venue, &passed[i]);
-}
-
-static void core_venue_step(struct replay_core *c, const union fks_event *md, unsigned n, const bool *pass)
-{
-	venue_driver_market(&c->venue, md);
-	if (n)
-		core_venue_orders(c, n, pass);
-}
-
-static void core_venue_cancel_all(struct replay_core *c)
-{
-	venue_driver_cancel_all(&c->venue);
-}
-
 /* ---- the core -------------------------------------------------------------- */
 
 /* No message when the report parameters cannot be allocated: as before. */
@@ -367,6 +177,60 @@ static int core_report_init(struct replay_core *c, const struct replay_setup *s,
 	return 0;
 }
 
+int replay_lockstep_open(const struct replay_setup *s, lockstep_tap_fn tap, void *ctx, struct lockstep **out,
+			 char *err, size_t errlen)
+{
+	struct fks_config *scfg = malloc(sizeof *scfg);
+	struct core_venue_setup *vs = malloc(sizeof *vs);
+	int rc = -1;
+	*out = NULL;
+	if (!scfg || !vs) {
+		snprintf(err, errlen, "out of memory");
+	} else if (strategy_config(s, scfg, err, errlen) == 0) {
+		core_venue_setup(vs, s);
+		struct lockstep_params p = { .strategy_cfg = scfg, .cfg = &s->cfg, .venue_ctx = &vs->ctx,
+					     .venue_params = vs->param, .n_venue_params = vs->n_params,
+					     .tap = tap, .ctx = ctx };
+		rc = lockstep_open(out, &p, err, errlen);
+	}
+	free(scfg);
+	free(vs);
+	return rc;
+}
+
+/* What the kernels tap, in the order they make it: counted, followed by
+ * the report (fills), and passed to the sink.  An order is owned by its
+ * strategy from the moment it is made until it ends: a risk reject, a
+ * venue reject, a cancel, the fill that leaves nothing. */
+static void core_tap(void *ctx, enum fks_cfg_stage from, const union fks_event *ev)
+{
+	struct replay_core *c = ctx;
+	(void)from;
+	switch (ev->h.type) {
+	case FKS_EV_ORDER_NEW:
+		c->c.orders++;
+		owner_put(c, ev->order_new.order_id, ev->order_new.strategy);
+		break;
+	case FKS_EV_RISK_REJECT: c->c.risk_rejects++; owner_del(c, ev->risk_reject.order_id); break;
+	case FKS_EV_APPLIED: c->c.applied++; break;
+	case FKS_EV_ORDER_ACK: c->c.acks++; break;
+	case FKS_EV_FILL: {
+		c->c.fills++;
+		uint8_t side = lockstep_order_side(c->ls, ev->fill.order_id);
+		int o = owner_find(c, ev->fill.order_id);
+		report_on_fill(&c->report, &ev->fill, side, o < 0 ? 0 : c->owner[o].strategy);
+		if (ev->fill.leaves_qty == 0)
+			owner_del(c, ev->fill.order_id);
+		break;
+	}
+	case FKS_EV_ORDER_REJECT: c->c.venue_rejects++; owner_del(c, ev->order_reject.order_id); break;
+	case FKS_EV_CANCEL_ACK: c->c.cancels++; owner_del(c, ev->cancel_ack.order_id); break;
+	default: break;
+	}
+	if (c->sink)
+		c->sink(c->ctx, ev);
+}
+
 int replay_core_new(struct replay_core **out, const struct replay_setup *s, replay_sink_fn sink, void *ctx,
 		    char *err, size_t errlen)
 {
@@ -380,65 +244,13 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 	c->s = *s;
 	c->sink = sink;
 	c->ctx = ctx;
-	if (core_strategy_init(c, s, err, errlen) || core_risk_init(c, &s->cfg, err, errlen) ||
-	    core_venue_init(c, s, err, errlen) || core_report_init(c, s, err, errlen)) {
-		venue_driver_close(&c->venue);
+	if (replay_lockstep_open(s, core_tap, c, &c->ls, err, errlen) || core_report_init(c, s, err, errlen)) {
+		lockstep_close(c->ls);
 		free(c);
 		return -1;
 	}
 	*out = c;
 	return 0;
-}
-
-/* The strategy's answer to md, numbered in the stage's one sequence
- * (markers included) and emitted.  Returns how many events it sent. */
-static unsigned core_strategy_step(struct replay_core *c, const union fks_event *md)
-{
-	c->strat_pos++;
-	replay_strat_market(c, md);
-	unsigned n = c->n_out;
-	for (unsigned i = 0; i < n; i++) {
-		union fks_event *o = &c->out[i];
-		o->h.seq = ++c->strat_seq;
-		o->h.flags |= FKS_EVF_REPLAY;
-		c->c.orders += o->h.type == FKS_EV_ORDER_NEW;
-		emit(c, o);
-	}
-	return n;
-}
-
-/* Risk sees the market event, then each strategy event after it (signals
- * stay in the strategy stage: they go to the journal, not to risk).
- * pass[i]: c->out[i] goes on to the venue; a rejected order's risk reject
- * is emitted and applied to the strategy at once. */
-static void core_risk_step(struct replay_core *c, const union fks_event *md, unsigned n, bool *pass)
-{
-	c->risk_pos++;
-	replay_risk_market(c, md);
-	for (unsigned i = 0; i < n; i++) {
-		union fks_event *o = &c->out[i];
-		if (o->h.type == FKS_EV_SIGNAL) {
-			pass[i] = false;
-			continue;
-		}
-		c->risk_pos++;
-		pass[i] = o->h.type == FKS_EV_ORDER_CANCEL || o->h.type == FKS_EV_ORDER_REPLACE;
-		if (o->h.type != FKS_EV_ORDER_NEW)
-			continue;
-		int64_t limit = 0, value = 0;
-		enum fks_risk_reason why = replay_risk_check(c, &o->order_new, o->h.recv_time_ns, &limit, &value);
-		if (why == FKS_RISK_OK) {
-			pass[i] = true;
-			owner_put(c, o->order_new.order_id, o->order_new.strategy);
-		} else {
-			union fks_event rej;
-			memset(&rej, 0, sizeof rej);
-			replay_risk_build_reject(&o->order_new, why, limit, value, ++c->risk_seq, &rej.risk_reject);
-			c->c.risk_rejects++;
-			emit(c, &rej);
-			apply_report(c, &rej, false);
-		}
-	}
 }
 
 void replay_core_market(struct replay_core *c, const union fks_event *md)
@@ -448,22 +260,17 @@ void replay_core_market(struct replay_core *c, const union fks_event *md)
 		return;
 	}
 	c->c.market++;
-	emit(c, md);
+	if (c->sink)
+		c->sink(c->ctx, md);
 	report_on_market(&c->report, md);
-
-	unsigned n = core_strategy_step(c, md);
-	bool pass[REPLAY_MAX_OUT];
-	core_risk_step(c, md, n, pass);
-
-	core_venue_step(c, md, n, pass);
+	lockstep_market(c->ls, md);
 }
 
 void replay_core_finish(struct replay_core *c)
 {
-	core_venue_cancel_all(c);
+	lockstep_finish(c->ls);
 	report_finish(&c->report);
 }
-
 const struct report *replay_core_report(const struct replay_core *c)
 {
 	return &c->report;
@@ -479,11 +286,7 @@ void replay_core_free(struct replay_core *c)
 	if (!c)
 		return;
 	report_free(&c->report);
-	venue_driver_close(&c->venue);
-	if (c->sl) {
-		signal_logic_free(c->sl);
-		free(c->sl);
-	}
+	lockstep_close(c->ls);
 	free(c);
 }
 

@@ -21,9 +21,8 @@
 #include "pipeline/replay/replay.h"
 #include "pipeline/journal/journal.h"
 #include "pipeline/runtime/feed_source.h"
-#include "pipeline/runtime/signal_logic.h"
+#include "pipeline/runtime/lockstep.h"
 #include "pipeline/runtime/venue_driver.h"
-#include "gateway/risk/risk.h"
 
 /* ---- setup (replay_setup.c) ---------------------------------------------- */
 
@@ -32,7 +31,6 @@ bool replay_uses_crossover(const struct replay_setup *s);
 
 /* ---- the core (replay_core.c) --------------------------------------------- */
 
-#define REPLAY_MAX_OUT 64 /* strategy events per market event: signal, entry, exits, cancels */
 #define OWNER_SLOTS 16384u /* order id -> strategy; open orders only, <= 1/2 full */
 
 struct owner_slot {
@@ -40,40 +38,22 @@ struct owner_slot {
 	uint16_t strategy;
 };
 
-/* Defined here, not in replay_core.c, because --verify drives the core's
- * strategy and risk by hand (replay_verify.c). */
 struct replay_core {
 	struct replay_setup s;
 	replay_sink_fn sink;
 	void *ctx;
-	struct signal_logic *sl;       /* the live strategy stage's own logic */
-	union fks_event out[REPLAY_MAX_OUT]; /* the strategy's answer to one event */
-	unsigned n_out;
-	uint64_t out_dropped;
-	struct risk risk;
-	struct venue_driver venue;     /* the config's venue, through its table */
+	struct lockstep *ls;           /* the live strategy, risk and gateway kernels */
 	struct report report;
-	uint64_t strat_seq, risk_seq;
-	uint64_t strat_pos, risk_pos;  /* main-input events consumed */
 	struct owner_slot owner[OWNER_SLOTS];
 	uint32_t n_owner;
 	struct replay_counts c;
 };
 
-/* The strategy stage's logic on one market event: its outputs (signals,
- * orders, cancels) land in c->out[0 .. c->n_out), unnumbered. */
-void replay_strat_market(struct replay_core *c, const union fks_event *md);
-/* An execution report (or risk reject) reaches the strategy. */
-void replay_strat_exec(struct replay_core *c, const union fks_event *rep);
-
-/* The only calls into gateway/risk in replay: the core's risk checks an
- * order, builds a reject, sees an execution report or a market event. */
-enum fks_risk_reason replay_risk_check(struct replay_core *c, const struct fks_ev_order_new *o, int64_t now,
-				       int64_t *limit, int64_t *value);
-void replay_risk_build_reject(const struct fks_ev_order_new *o, enum fks_risk_reason why, int64_t limit,
-			      int64_t value, uint64_t seq, struct fks_ev_risk_reject *out);
-void replay_risk_exec(struct replay_core *c, const union fks_event *rep);
-void replay_risk_market(struct replay_core *c, const union fks_event *md);
+/* The kernels of a setup in lockstep (the config's, or its --strategy
+ * specs in place of its strategies; the setup's venue knobs), tapping into
+ * tap.  --verify drives them a stage at a time.  0, or -1 with a message. */
+int replay_lockstep_open(const struct replay_setup *s, lockstep_tap_fn tap, void *ctx, struct lockstep **out,
+			 char *err, size_t errlen);
 
 /* ---- inputs (replay_inputs.c) ---------------------------------------------
  * A journal directory (its market events, in journal order), a recording in

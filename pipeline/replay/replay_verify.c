@@ -139,26 +139,52 @@ static int index_by_seq(const struct jarr *a, const union fks_event ***out, uint
 	return 0;
 }
 
+/* The live strategy and risk kernels in lockstep (lockstep.h), driven a
+ * stage at a time; what a call makes is caught from their taps. */
+#define DRIVE_MAX_OUT 128 /* a strategy's events per market event (the relay's limit) */
+
+struct drive {
+	struct lockstep *ls;
+	union fks_event out[DRIVE_MAX_OUT]; /* what the strategy sent for the last market event */
+	unsigned n_out;
+	union fks_event rej;                /* risk's reject of the last order, if has_rej */
+	bool has_rej;
+};
+
+static void drive_tap(void *ctx, enum fks_cfg_stage from, const union fks_event *ev)
+{
+	struct drive *d = ctx;
+	size_t size = fks_event_size(ev->h.type);
+	if (ev->h.type == FKS_EV_APPLIED)
+		return;
+	if (from == FKS_CFG_STRATEGY && d->n_out < DRIVE_MAX_OUT) {
+		memcpy(&d->out[d->n_out++], ev, size);
+	} else if (from == FKS_CFG_RISK && ev->h.type == FKS_EV_RISK_REJECT) {
+		memcpy(&d->rej, ev, size);
+		d->has_rej = true;
+	}
+}
+
 /* Risk checks one produced order; the next journaled reject must be its. */
-static void verify_risk_order(struct verify *v, struct replay_core *core, const struct fks_ev_order_new *o, size_t oi,
+static void verify_risk_order(struct verify *v, struct drive *core, const union fks_event *order, size_t oi,
 			      size_t pos, size_t *rk)
 {
+	const struct fks_ev_order_new *o = &order->order_new;
 	const struct fks_ev_risk_reject *next = *rk < v->rejects.n ? &v->rejects.v[*rk].ev.risk_reject : NULL;
 	int64_t now = o->h.recv_time_ns;
 	if (next && next->order_id == o->order_id && next->reason == FKS_RISK_STALE_DATA && next->limit > 0)
 		now += next->value; /* the live clock, where it mattered */
-	int64_t limit, value;
-	enum fks_risk_reason why = replay_risk_check(core, o, now, &limit, &value);
-	if (why != FKS_RISK_OK) {
-		union fks_event rej;
+	core->has_rej = false;
+	lockstep_stage_event(core->ls, FKS_CFG_RISK, order, (uint64_t)now);
+	if (core->has_rej) {
+		const union fks_event *rej = &core->rej;
+		enum fks_risk_reason why = rej->risk_reject.reason;
 		char what[200];
-		memset(&rej, 0, sizeof rej);
-		replay_risk_build_reject(o, why, limit, value, 0, &rej.risk_reject);
 		if (!next)
 			mismatch(v, oi < v->orders.n ? v->orders.v[oi].key : v->md.v[pos].key,
 				 "replay's risk rejects order %" PRIu64 " (%s); the journal has no such reject", o->order_id,
 				 fks_risk_reason_name(why));
-		else if (event_diff(&v->rejects.v[*rk].ev, &rej, what, sizeof what))
+		else if (event_diff(&v->rejects.v[*rk].ev, rej, what, sizeof what))
 			mismatch(v, v->rejects.v[*rk].key, "risk_reject (risk seq %" PRIu64 "): %s", v->rejects.v[*rk].ev.h.seq,
 				 what);
 		++*rk;
@@ -236,7 +262,7 @@ struct produced {
 };
 
 /* The strategy's journaled applied markers at input_pos pos, from *mi on. */
-static void verify_strategy_markers(struct verify *v, struct replay_core *core, size_t pos, size_t *mi)
+static void verify_strategy_markers(struct verify *v, struct drive *core, size_t pos, size_t *mi)
 {
 	for (; *mi < v->smark.n && v->smark.v[*mi].ev.applied.input_pos == pos; ++*mi) {
 		const union fks_event *r = report_of(v, &v->smark.v[*mi]);
@@ -246,12 +272,12 @@ static void verify_strategy_markers(struct verify *v, struct replay_core *core, 
 				 v->smark.v[*mi].ev.applied.applied_seq);
 			continue;
 		}
-		replay_strat_exec(core, r);
+		lockstep_stage_apply(core->ls, FKS_CFG_STRATEGY, r);
 	}
 }
 
 /* Keep and compare what the strategy answered to market event pos. */
-static void verify_strategy_out(struct verify *v, struct replay_core *core, size_t pos, struct produced *p)
+static void verify_strategy_out(struct verify *v, struct drive *core, size_t pos, struct produced *p)
 {
 	for (unsigned i = 0; i < core->n_out; i++) {
 		const union fks_event *o = &core->out[i];
@@ -277,7 +303,7 @@ static void verify_strategy_out(struct verify *v, struct replay_core *core, size
 
 /* Strategy pass: the market data in feed order, with the journaled
  * reports applied where the strategy's markers say. */
-static void verify_strategy_pass(struct verify *v, struct replay_core *core, struct produced *p)
+static void verify_strategy_pass(struct verify *v, struct drive *core, struct produced *p)
 {
 	size_t n_md = v->md.n, mi = 0;
 	for (size_t pos = 0; pos <= n_md; pos++) {
@@ -285,7 +311,8 @@ static void verify_strategy_pass(struct verify *v, struct replay_core *core, str
 		p->first_out[pos] = p->n;
 		if (pos == n_md)
 			break;
-		replay_strat_market(core, &v->md.v[pos].ev);
+		core->n_out = 0;
+		lockstep_stage_event(core->ls, FKS_CFG_STRATEGY, &v->md.v[pos].ev, (uint64_t)v->md.v[pos].ev.h.recv_time_ns);
 		verify_strategy_out(v, core, pos, p);
 	}
 	if (mi < v->smark.n)
@@ -297,12 +324,12 @@ static void verify_strategy_pass(struct verify *v, struct replay_core *core, str
 }
 
 /* Risk's journaled applied markers at input_pos rpos, from *ri on. */
-static void verify_risk_markers(struct verify *v, struct replay_core *core, uint64_t rpos, size_t *ri)
+static void verify_risk_markers(struct verify *v, struct drive *core, uint64_t rpos, size_t *ri)
 {
 	for (; *ri < v->rmark.n && v->rmark.v[*ri].ev.applied.input_pos == rpos; ++*ri) {
 		const union fks_event *r = report_of(v, &v->rmark.v[*ri]);
 		if (r)
-			replay_risk_exec(core, r);
+			lockstep_stage_apply(core->ls, FKS_CFG_RISK, r);
 		else
 			mismatch(v, v->rmark.v[*ri].key, "applied marker names report seq %" PRIu64
 				 " that is not in the journal", v->rmark.v[*ri].ev.applied.applied_seq);
@@ -312,7 +339,7 @@ static void verify_risk_markers(struct verify *v, struct replay_core *core, uint
 /* Risk pass: its input is the market data with each order right after
  * the event that caused it; markers at input_pos p apply once p of those
  * events are consumed. */
-static void verify_risk_pass(struct verify *v, struct replay_core *core, const struct produced *p)
+static void verify_risk_pass(struct verify *v, struct drive *core, const struct produced *p)
 {
 	size_t n_md = v->md.n, rk = 0, ri = 0;
 	uint64_t rpos = 0;
@@ -321,14 +348,17 @@ static void verify_risk_pass(struct verify *v, struct replay_core *core, const s
 		if (pos >= n_md)
 			break;
 		rpos++; /* the market event */
-		replay_risk_market(core, &v->md.v[pos].ev);
+		lockstep_stage_event(core->ls, FKS_CFG_RISK, &v->md.v[pos].ev, (uint64_t)v->md.v[pos].ev.h.recv_time_ns);
 		verify_risk_markers(v, core, rpos, &ri);
 		for (size_t oi = p->first_out[pos]; oi < p->first_out[pos + 1]; oi++) {
 			if (p->ev[oi].h.type == FKS_EV_SIGNAL)
 				continue; /* journaled, never sent to risk */
 			rpos++; /* each strategy event after it */
 			if (p->ev[oi].h.type == FKS_EV_ORDER_NEW)
-				verify_risk_order(v, core, &p->ev[oi].order_new, oi, pos, &rk);
+				verify_risk_order(v, core, &p->ev[oi], oi, pos, &rk);
+			else /* a cancel: risk passes it on */
+				lockstep_stage_event(core->ls, FKS_CFG_RISK, &p->ev[oi],
+						     (uint64_t)p->ev[oi].h.recv_time_ns);
 			verify_risk_markers(v, core, rpos, &ri);
 		}
 	}
@@ -344,17 +374,21 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 {
 	if (verify_load(path, v, err, errlen))
 		return -1;
-	struct replay_core *core;
-	if (replay_core_new(&core, s, NULL, NULL, err, errlen))
+	struct drive *core = calloc(1, sizeof *core);
+	if (!core || replay_lockstep_open(s, drive_tap, core, &core->ls, err, errlen)) {
+		if (!core)
+			snprintf(err, errlen, "out of memory");
+		free(core);
 		return -1;
-	/* The core's strategy and risk, driven by hand. */
+	}
 	struct produced p = { .cap = 1024 };
 	p.first_out = calloc(v->md.n + 1, sizeof *p.first_out);
 	p.ev = malloc(p.cap * sizeof *p.ev);
 	if (!p.first_out || !p.ev) {
 		free(p.first_out);
 		free(p.ev);
-		replay_core_free(core);
+		lockstep_close(core->ls);
+		free(core);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -362,7 +396,8 @@ static int verify_run(const char *path, const struct replay_setup *s, struct ver
 	verify_risk_pass(v, core, &p);
 	free(p.first_out);
 	free(p.ev);
-	replay_core_free(core);
+	lockstep_close(core->ls);
+	free(core);
 	return 0;
 }
 

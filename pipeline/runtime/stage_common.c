@@ -19,13 +19,16 @@ int stage_fail(struct stage *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->st->error, sizeof s->st->error, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "fks:%s: %s\n", config_stage_name(s->a->id), s->st->error);
+	if (!s->direct) /* lockstep's caller reports it */
+		fprintf(stderr, "fks:%s: %s\n", config_stage_name(s->a->id), s->st->error);
 	atomic_store_explicit(&s->st->state, STAGE_FAILED, memory_order_release);
 	return 1;
 }
 
 int stage_attach_in(struct stage *s, struct ring_consumer *c, enum run_ring r)
 {
+	if (s->direct)
+		return 0; /* lockstep: events arrive by direct calls */
 	int rc = ring_consumer_attach(c, s->run->ring_name[r], topology[r].slot_size,
 				      topo_capacity(s->a->cfg, r), &s->wait);
 	return rc ? stage_fail(s, "attach %s: %s", s->run->ring_name[r], ring_strerror(rc)) : 0;
@@ -33,6 +36,8 @@ int stage_attach_in(struct stage *s, struct ring_consumer *c, enum run_ring r)
 
 int stage_attach_out(struct stage *s, struct ring_producer *p, enum run_ring r)
 {
+	if (s->direct)
+		return 0;
 	int rc = ring_producer_attach(p, s->run->ring_name[r], topology[r].slot_size,
 				      topo_capacity(s->a->cfg, r), &s->wait);
 	return rc ? stage_fail(s, "attach %s: %s", s->run->ring_name[r], ring_strerror(rc)) : 0;
@@ -51,6 +56,7 @@ void stage_wait_until_tick(struct stage *s, struct ring_wait *w)
 int tap_attach(struct stage *s, struct tap *t, enum run_ring r)
 {
 	t->s = s;
+	t->direct = s->direct;
 	if (stage_attach_out(s, &t->p, r))
 		return 1;
 	t->attached = true;

@@ -49,6 +49,7 @@ struct gateway {
 	struct ring_producer exec_risk, exec_strategy;
 	struct tap tap;
 	bool killed, venue_open;
+	bool write_ahead;      /* journal.write_ahead, over rings only: each order waits for its commit */
 	bool venue_lost;       /* its poll returned -1: the kill switch is tripped */
 	uint64_t seq;
 	/* The live summary's positions, by instrument id: the same module as
@@ -106,6 +107,11 @@ static bool exec_queue_grow(struct exec_queue *q)
  * is queued before it, else queued. */
 static void gateway_emit_to(struct gateway *g, struct ring_producer *p, const union fks_event *ev)
 {
+	if (g->s->direct) {
+		g->s->direct->feedback(g->s->direct->ctx, p == &g->exec_risk ? RUN_RING_EXEC_RISK : RUN_RING_EXEC_STRATEGY,
+				       ev);
+		return;
+	}
 	struct exec_queue *q = p == &g->exec_risk ? &g->q_risk : &g->q_strategy;
 	if (q->n == 0 && ring_try_claim(p, 1) == 1) {
 		exec_put(g, p, ev);
@@ -150,6 +156,7 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 	union fks_event copy;
 	stage_copy_event(&copy, in);
 	copy.h.seq = ++g->seq;
+	copy.h.flags |= g->s->ev_flags;
 	const union fks_event *ev = &copy;
 	switch (ev->h.type) {
 	case FKS_EV_ORDER_ACK: stats_add(&st->counter[CTR_ACKS], 1); break;
@@ -169,9 +176,13 @@ static void gateway_emit(void *ctx, const union fks_event *in)
 		break;
 	default: break;
 	}
-	gateway_emit_to(g, &g->exec_risk, ev);
-	gateway_emit_to(g, &g->exec_strategy, ev);
+	/* The journal first, then the strategy, then risk: the order in which
+	 * a lockstep replay, which delivers each at once, journals the report
+	 * and the two FKS_EV_APPLIED markers.  Over rings the three are
+	 * independent. */
 	tap_put(&g->tap, ev);
+	gateway_emit_to(g, &g->exec_strategy, ev);
+	gateway_emit_to(g, &g->exec_risk, ev);
 }
 
 /* ---- the venue: every call into it, through its table ------------------- */
@@ -189,7 +200,10 @@ static int gateway_venue_open(struct gateway *g, const struct fks_config *cfg)
 		return stage_fail(g->s, "venue type '%s': not in the venue registry", cfg->venue.type);
 	config_venue_ctx(cfg, &ctx);
 	size_t n = config_venue_params(cfg, params);
-	if (venue_driver_open(&g->venue, vt, &ctx, params, n, gateway_emit, g, &err) != 0)
+	const struct stage_direct *d = g->s->direct;
+	bool given = d && d->venue_ctx;
+	if (venue_driver_open(&g->venue, vt, given ? d->venue_ctx : &ctx, given ? d->venue_params : params,
+			      given ? d->n_venue_params : n, gateway_emit, g, &err) != 0)
 		return stage_fail(g->s, "%s venue: %s%s%s", vt->type, err.key ? err.key : "", err.key ? ": " : "",
 				  err.msg);
 	return 0;
@@ -429,7 +443,9 @@ static bool gateway_wait_journaled(struct gateway *g, const union fks_event *ev)
 	return true;
 }
 
-static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint64_t now)
+/* Out of line: most events are market data (gateway_on_event). */
+static __attribute__((noinline)) void gateway_on_order_flow(struct gateway *g, const union fks_event *ev,
+							    uint64_t now)
 {
 	struct stage_stats *st = g->s->st;
 	switch (ev->h.type) {
@@ -439,15 +455,14 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 			gateway_refuse(g, ev, FKS_GATEWAY_REJ_KILL_SWITCH, CTR_KILL_BLOCKED);
 			return;
 		}
-		if (!g->journal_ok ||
-		    (g->s->a->cfg->journal.write_ahead && !(g->journal_ok = gateway_wait_journaled(g, ev)))) {
+		if (!g->journal_ok || (g->write_ahead && !(g->journal_ok = gateway_wait_journaled(g, ev)))) {
 			gateway_refuse(g, ev, FKS_GATEWAY_REJ_JOURNAL_DOWN, CTR_JOURNAL_BLOCKED);
 			return;
 		}
 		stats_add(&st->counter[CTR_ORDERS], 1);
 		/* With write-ahead the order waited for its commit: tick-to-trade
 		 * ends when it leaves, not when its batch was read. */
-		if (g->s->a->cfg->journal.write_ahead)
+		if (g->write_ahead)
 			now = stage_now_ns();
 		if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
 			hist_record(&st->tick_to_trade, now - (uint64_t)ev->h.recv_time_ns);
@@ -460,14 +475,19 @@ static void gateway_on_event(struct gateway *g, const union fks_event *ev, uint6
 		/* risk already knows; the strategy must release its pending qty */
 		gateway_emit_to(g, &g->exec_strategy, ev);
 		break;
-	case FKS_EV_QUOTE:
-	case FKS_EV_TRADE:
-		stats_add(&st->counter[ev->h.type == FKS_EV_QUOTE ? CTR_QUOTES : CTR_TRADES], 1);
-		gateway_venue_market(g, ev);
-		break;
 	default:
 		break;
 	}
+}
+
+static inline void gateway_on_event(struct gateway *g, const union fks_event *ev, uint64_t now)
+{
+	if (ev->h.type == FKS_EV_QUOTE || ev->h.type == FKS_EV_TRADE) {
+		stats_add(&g->s->st->counter[ev->h.type == FKS_EV_QUOTE ? CTR_QUOTES : CTR_TRADES], 1);
+		gateway_venue_market(g, ev);
+		return;
+	}
+	gateway_on_order_flow(g, ev, now);
 }
 
 /* One batch of the input: events handled, or KERNEL_FAILED. */
@@ -567,7 +587,12 @@ static int gateway_open(struct kernel *k)
 	    stage_attach_out(s, &g->exec_strategy, RUN_RING_EXEC_STRATEGY) ||
 	    tap_attach(s, &g->tap, RUN_RING_TAP_GATEWAY))
 		return 1;
-	gateway_journal_watch_start(g);
+	if (s->direct) {
+		g->journal_ok = true; /* lockstep: whoever calls journals what the tap gets */
+	} else {
+		g->write_ahead = s->a->cfg->journal.write_ahead;
+		gateway_journal_watch_start(g);
+	}
 	atomic_store_explicit(&s->st->state, STAGE_RUNNING, memory_order_release);
 	return 0;
 }
@@ -591,6 +616,28 @@ static int gateway_close(struct kernel *k)
 	free(g);
 	k->state = NULL;
 	return 0;
+}
+
+void gateway_direct_event(struct kernel *k, const union fks_event *ev, uint64_t now)
+{
+	gateway_on_event(k->state, ev, now);
+}
+
+void gateway_direct_finish(struct kernel *k)
+{
+	struct gateway *g = k->state;
+	g->input_over = true;
+	gateway_venue_cancel_all(g);
+}
+
+bool gateway_direct_venue_is_sync(struct kernel *k)
+{
+	return venue_driver_is_sync(&((struct gateway *)k->state)->venue);
+}
+
+uint8_t gateway_direct_order_side(struct kernel *k, uint64_t order_id)
+{
+	return gateway_fill_side(k->state, order_id);
 }
 
 const struct kernel_ops gateway_kernel = { .open = gateway_open, .poll = gateway_poll, .close = gateway_close };

@@ -45,6 +45,25 @@
 /* ---- runtime shared by every stage (stage_common.c) ---------------------- */
 
 struct kernel;
+struct venue_ctx;
+
+/* A stage run by direct calls in one process instead of by a runner over
+ * rings: how replay runs the kernels (lockstep.c).  Its rings stay
+ * unattached; what it taps and the execution reports the gateway sends
+ * back go to these calls, and every event the stage makes carries
+ * ev_flags (FKS_EVF_REPLAY).  Nothing waits in this mode: a call returns
+ * when the event is handled. */
+struct stage_direct {
+	void (*tap)(void *ctx, enum fks_cfg_stage from, const union fks_event *ev);
+	void (*feedback)(void *ctx, enum run_ring r, const union fks_event *ev);
+	void *ctx;
+	uint16_t ev_flags;
+	/* The gateway's venue: this context and these parameters, not the
+	 * config's section (replay's fill-model knobs); NULL: the config's. */
+	const struct venue_ctx *venue_ctx;
+	const struct fks_param *venue_params;
+	size_t n_venue_params;
+};
 
 struct stage {
 	const struct stage_args *a;
@@ -54,6 +73,8 @@ struct stage {
 	uint64_t last_beat;
 	struct kernel *k;       /* the kernel this stage runs as (runner.c) */
 	uint64_t last_cpu_sample;
+	const struct stage_direct *direct; /* NULL: a runner over rings */
+	uint16_t ev_flags;      /* OR-ed into the flags of every event it makes */
 };
 
 /* The small helpers of the hot path are inline here: the stages were one
@@ -113,6 +134,7 @@ static inline void stage_copy_event(void *dst, const union fks_event *ev)
  * journal costs the hot path a copy, not a cursor store per event. */
 struct tap {
 	struct stage *s;
+	const struct stage_direct *direct; /* set: each event goes to direct->tap */
 	struct ring_producer p;
 	uint32_t used;          /* written since the last flush */
 	bool attached, dead;    /* dead: the journal stage is gone */
@@ -136,6 +158,11 @@ void *tap_slot_refill(struct tap *t);
  * refused too once the journal stage is gone (runseg.h). */
 static inline void tap_put(struct tap *t, const void *ev)
 {
+	if (__builtin_expect(t->direct != NULL, 0)) {
+		t->direct->tap(t->direct->ctx, t->s->a->id, ev);
+		stats_add(&t->s->st->counter[CTR_TAPPED], 1);
+		return;
+	}
 	void *slot = t->used < t->p.claimed ? ring_wslot(&t->p, t->used++) : tap_slot_refill(t);
 	if (!slot) {
 		stats_add(&t->s->st->counter[CTR_TAPPED], 1);
@@ -192,6 +219,7 @@ struct kernel {
 	unsigned n_wake_in;
 	uint64_t wake_ns;
 	bool check_inputs;       /* the runner saw a producer die: look now (stage_producer_gone) */
+	struct relay *relay;     /* strategy and risk: their loop, which lockstep.c drives directly */
 };
 
 /* The producer of c is gone (dead, or detached without closing): looked up
@@ -212,6 +240,14 @@ void stage_yield(struct stage *s);
 int stage_claim(struct stage *s, struct ring_producer *p, uint32_t n, uint64_t wait_ns);
 
 extern const struct kernel_ops feed_kernel, strategy_kernel, risk_kernel, gateway_kernel, journal_kernel;
+
+/* Direct calls into an opened gateway kernel (lockstep.c): one input
+ * event handled, the end of input (cancel what is open at the venue), and
+ * the side of an order the venue knows (fills carry none). */
+void gateway_direct_event(struct kernel *k, const union fks_event *ev, uint64_t now);
+void gateway_direct_finish(struct kernel *k);
+uint8_t gateway_direct_order_side(struct kernel *k, uint64_t order_id);
+bool gateway_direct_venue_is_sync(struct kernel *k);
 
 /* ---- strategy and risk: a main input, a feedback input, a main output ----
  * (stage_relay.c) */
@@ -237,16 +273,51 @@ struct relay {
 	/* The output of the event being handled.  It is copied to the ring only
 	 * once the event is done, so an execution report applied while the
 	 * output waits for room lands between two events, never inside one:
-	 * that is what the APPLIED marker can record and replay reproduce. */
-	uint32_t n_staged;
+	 * that is what the APPLIED marker can record and replay reproduce.
+	 * staged[] points at the input event itself where the stage passes it
+	 * on unchanged (it stays valid until the input is released, after the
+	 * copy), and into made[] for the events the stage makes. */
+	uint32_t n_staged, n_made;
 	bool staging_overflow;
-	union fks_event staged[RELAY_MAX_OUT];
+	const union fks_event *staged[RELAY_MAX_OUT];
+	union fks_event made[RELAY_MAX_OUT];
 };
 
-/* Queue one event for the output ring (see struct relay). */
+/* Queue for the output ring (see struct relay) an event the stage made
+ * (copied), or the input event it passes on unchanged (by reference). */
 void relay_stage(struct relay *r, const void *ev);
+static inline void relay_pass(struct relay *r, const union fks_event *in)
+{
+	if (r->n_staged == RELAY_MAX_OUT) {
+		r->staging_overflow = true;
+		return;
+	}
+	r->staged[r->n_staged++] = in;
+}
+/* Empty the staged output (before an event, or a lockstep turn). */
+static inline void relay_unstage(struct relay *r)
+{
+	r->n_staged = 0;
+	r->n_made = 0;
+}
+/* One main-line event through on_main; what it sends on is appended to
+ * r->staged (the caller empties it).  now: the stage's clock. */
+static inline void relay_main_event(struct relay *r, const union fks_event *ev, uint64_t now)
+{
+	r->on_main(r, ev, now);
+	r->main_pos++;
+}
+/* One execution report applied, and its FKS_EV_APPLIED marker tapped. */
+void relay_apply(struct relay *r, const union fks_event *ev);
 /* Forward a main-line event unchanged and record its receive-to-emit time. */
-void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now);
+static inline void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now)
+{
+	relay_pass(r, ev);
+	if (ev->h.type == FKS_EV_QUOTE || ev->h.type == FKS_EV_TRADE)
+		stats_add(&r->s->st->counter[ev->h.type == FKS_EV_TRADE ? CTR_TRADES : CTR_QUOTES], 1);
+	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
+		hist_record(&r->s->st->latency, now - (uint64_t)ev->h.recv_time_ns);
+}
 /* The relay as a kernel: attach its four rings (0, or 1 after stage_fail),
  * poll, and close (kernel_ops). */
 int relay_open(struct stage *s, struct relay *r, enum run_ring in, enum run_ring fb, enum run_ring out,

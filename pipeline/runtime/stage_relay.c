@@ -9,12 +9,19 @@
 /* Journal where this stage applied an execution report (FKS_EV_APPLIED). */
 static void relay_mark_applied(struct relay *r, const union fks_event *ev)
 {
-	struct fks_ev_applied m;
+	union fks_event m; /* a union: the tap reads it as one */
 	struct fks_event_hdr h;
 	fks_hdr_from_cause(&h, FKS_EV_APPLIED,
 			   r->s->a->id == FKS_CFG_STRATEGY ? FKS_STAGE_STRATEGY : FKS_STAGE_RISK, ++r->seq, &ev->h);
-	fks_build_applied(&m, &h, &ev->h, r->main_pos);
+	h.flags = r->s->ev_flags;
+	fks_build_applied(&m.applied, &h, &ev->h, r->main_pos);
 	tap_put(&r->tap, &m);
+}
+
+void relay_apply(struct relay *r, const union fks_event *ev)
+{
+	r->on_feedback(r, ev);
+	relay_mark_applied(r, ev);
 }
 
 /* Apply every execution report waiting; how many. */
@@ -24,9 +31,7 @@ static int relay_drain_feedback(struct relay *r)
 	while ((k = (int)ring_try_peek(&r->feedback, BATCH)) > 0) {
 		total += k;
 		for (int i = 0; i < k; i++) {
-			const union fks_event *ev = ring_rslot(&r->feedback, (uint32_t)i);
-			r->on_feedback(r, ev);
-			relay_mark_applied(r, ev);
+			relay_apply(r, ring_rslot(&r->feedback, (uint32_t)i));
 		}
 		ring_release(&r->feedback, (uint32_t)k);
 		tap_flush(&r->tap);
@@ -74,7 +79,9 @@ void relay_stage(struct relay *r, const void *ev)
 		r->staging_overflow = true;
 		return;
 	}
-	stage_copy_event(&r->staged[r->n_staged++], ev);
+	union fks_event *slot = &r->made[r->n_made++];
+	stage_copy_event(slot, ev);
+	r->staged[r->n_staged++] = slot;
 }
 
 /* One batch of the main input: events handled, or -1 after stage_fail. */
@@ -86,9 +93,8 @@ static int relay_main_batch(struct relay *r)
 	uint64_t t_busy = stage_now_ns();
 	uint32_t used = 0;
 	for (int i = 0; i < k; i++) {
-		r->n_staged = 0;
-		r->on_main(r, ring_rslot(&r->main_in, (uint32_t)i), t_busy);
-		r->main_pos++;
+		relay_unstage(r);
+		relay_main_event(r, ring_rslot(&r->main_in, (uint32_t)i), t_busy);
 		if (r->staging_overflow)
 			return -stage_fail(r->s, "one event caused more than %d output events", RELAY_MAX_OUT);
 		for (uint32_t j = 0; j < r->n_staged; j++) {
@@ -107,7 +113,7 @@ static int relay_main_batch(struct relay *r)
 				if (claimed < 0)
 					return -stage_fail(r->s, "output ring %s", ring_strerror(claimed));
 			}
-			stage_copy_event(ring_wslot(&r->out, used++), &r->staged[j]);
+			stage_copy_event(ring_wslot(&r->out, used++), r->staged[j]);
 		}
 	}
 	ring_publish(&r->out, used);
@@ -119,15 +125,6 @@ static int relay_main_batch(struct relay *r)
 	stats_add(&st->events_out, used);
 	stats_add(&st->busy_ns, t_end - t_busy);
 	return k;
-}
-
-void relay_forward(struct relay *r, const union fks_event *ev, uint64_t now)
-{
-	relay_stage(r, ev);
-	if (ev->h.type == FKS_EV_QUOTE || ev->h.type == FKS_EV_TRADE)
-		stats_add(&r->s->st->counter[ev->h.type == FKS_EV_TRADE ? CTR_TRADES : CTR_QUOTES], 1);
-	if (ev->h.recv_time_ns > 0 && now > (uint64_t)ev->h.recv_time_ns)
-		hist_record(&r->s->st->latency, now - (uint64_t)ev->h.recv_time_ns);
 }
 
 static bool ring_drained_closed(struct ring_consumer *c)

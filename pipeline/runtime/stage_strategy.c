@@ -17,6 +17,7 @@ static void strategy_emit(void *ctx, const union fks_event *ev)
 	stage_copy_event(&copy, ev);
 	copy.h.seq = ++r->seq;
 	copy.h.source = FKS_STAGE_STRATEGY;
+	copy.h.flags |= r->s->ev_flags;
 	if (copy.h.type != FKS_EV_SIGNAL) {
 		relay_stage(r, &copy);
 		if (copy.h.type == FKS_EV_ORDER_NEW)
@@ -55,6 +56,7 @@ static int strategy_open(struct kernel *k)
 		return stage_fail(s, "out of memory");
 	k->state = S;
 	struct relay *r = &S->relay;
+	k->relay = r;
 	r->on_main = strategy_on_main;
 	r->on_feedback = strategy_on_feedback;
 	char err[256];
