@@ -198,6 +198,7 @@ static const struct field journal_fields[] = {
 	{ .key = "batch_events", .kind = FK_INT, AT(struct fks_journal_cfg, batch_events),
 	  .min = 1, .max = 1 << 20 },
 	{ .key = "batch_us", .kind = FK_INT, AT(struct fks_journal_cfg, batch_us), .min = 0, .max = 1000000 },
+	{ .key = "commit_when_idle", .kind = FK_BOOL, AT(struct fks_journal_cfg, commit_when_idle) },
 	{ .key = "rotate_mb", .kind = FK_INT, AT(struct fks_journal_cfg, rotate_mb), .min = 0, .max = 1 << 20 },
 	{ .key = "rotate_s", .kind = FK_INT, AT(struct fks_journal_cfg, rotate_s), .min = 0, .max = 7 * 86400 },
 	{ .key = "retain", .kind = FK_INT, AT(struct fks_journal_cfg, retain), .min = 0, .max = 100000 },
@@ -286,6 +287,7 @@ void cfg_set_defaults(struct fks_config *c)
 	c->journal.sync = FKS_SYNC_DURABLE;
 	c->journal.batch_events = DEFAULT_JOURNAL_BATCH_EVENTS;
 	c->journal.batch_us = DEFAULT_JOURNAL_BATCH_US;
+	c->journal.commit_when_idle = true;
 	c->supervisor.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
 	strcpy(c->supervisor.stats_prefix, DEFAULT_STATS_PREFIX);
 }

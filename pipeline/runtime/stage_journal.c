@@ -15,9 +15,11 @@
 /*
  * The one LMDB writer.  It drains the four taps in turn, appends each event
  * under the next global sequence number, and commits a batch when it holds
- * journal.batch_events events or its first event has waited batch_us.  It
- * never drops: when it falls behind, the taps fill and their stages block.
- * It ignores the kill switch (a killed pipeline still wants its record) and
+ * journal.batch_events events, when its first event has waited batch_us, or
+ * (journal.commit_when_idle, the default) when the taps are empty: group
+ * commit that adapts to the backlog (journal_commit_when_idle).  It never
+ * drops: when it falls behind, the taps fill and their stages block.  It
+ * ignores the kill switch (a killed pipeline still wants its record) and
  * stops once every tap is closed and drained.
  */
 #define JOURNAL_TAPS 4
@@ -236,12 +238,29 @@ static void journal_marks_settle(struct journal_stage *J)
 	J->n_marks -= k;
 }
 
-/* journal.write_ahead: the gateway holds each order until it is committed,
- * so a batch window would be its latency.  Commit as soon as the taps are
- * empty instead. */
+/*
+ * Commit when the taps are empty: nothing more is there to group with the
+ * batch, so committing now costs no event any latency, and an idle run's
+ * lone event is durable at once instead of batch_us later.  Under load the
+ * taps are never empty after a pass: events keep arriving while a commit
+ * runs (an fdatasync in the durable modes), the next pass finds them, and
+ * batches grow with the backlog up to batch_events.  So the batch size
+ * follows the load: about the events that arrive during one commit.
+ *
+ * journal.commit_when_idle (default true) turns it off for a disk where
+ * every extra sync costs (shared, or slow to flush): at moderate rates it
+ * commits more often than batch_us would.  journal.write_ahead always
+ * commits when idle: the gateway holds each order until it is committed,
+ * so a batch window would be its tick-to-trade.
+ *
+ * In async mode a commit hands the batch to the committer thread; while
+ * that is busy the call leaves the events pending, and the next idle pass
+ * with new events, or batch_us, hands them over.
+ */
 static int journal_commit_when_idle(struct journal_stage *J, bool took)
 {
-	if (!J->s->a->cfg->journal.write_ahead || took || !J->batch_n)
+	const struct fks_journal_cfg *c = &J->s->a->cfg->journal;
+	if (!(c->commit_when_idle || c->write_ahead) || took || !J->batch_n)
 		return 0;
 	return journal_stage_commit(J);
 }
