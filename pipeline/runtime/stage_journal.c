@@ -65,6 +65,7 @@ struct journal_stage {
 	uint64_t liveness_ns[JOURNAL_TAPS]; /* last /proc look at each producer */
 	uint64_t batch_n;       /* appended since the last commit */
 	uint64_t due_ns;        /* commit by then; 0: nothing pending */
+	uint64_t handed_seq;    /* async: the end of the last batch handed to a free committer */
 	_Atomic uint64_t commit_since_ns; /* a commit, create or close began then; 0: none */
 	_Atomic bool keeper_stop;
 	bool keeper_on;
@@ -253,20 +254,30 @@ static void journal_marks_settle(struct journal_stage *J)
  * commits when idle: the gateway holds each order until it is committed,
  * so a batch window would be its tick-to-trade.
  *
- * In async mode a commit hands the batch to the committer thread; while
- * that is busy the call leaves the events pending, and the next idle pass
- * with new events, or batch_us, hands them over.
+ * In async mode a commit hands the batch to the committer thread, and a
+ * call while that is still busy would do nothing but count a commit: the
+ * idle commit waits until the last batch handed over is committed, and
+ * then hands over everything appended meanwhile.  (batch_us still calls
+ * regardless, so a hand-off that raced the committer's end is late by at
+ * most batch_us.)
  */
+static bool journal_committer_free(struct journal_stage *J)
+{
+	return J->s->a->cfg->journal.sync != FKS_SYNC_ASYNC || journal_committed_seq(J->j) >= J->handed_seq;
+}
+
 static int journal_commit_when_idle(struct journal_stage *J, bool took)
 {
 	const struct fks_journal_cfg *c = &J->s->a->cfg->journal;
-	if (!(c->commit_when_idle || c->write_ahead) || took || !J->batch_n)
+	if (!(c->commit_when_idle || c->write_ahead) || took || !journal_pending(J->j) || !journal_committer_free(J))
 		return 0;
 	return journal_stage_commit(J);
 }
 
 static int journal_stage_commit(struct journal_stage *J)
 {
+	if (journal_committer_free(J))
+		J->handed_seq = journal_appended_seq(J->j);
 	journal_marks_push(J);
 	uint64_t t = stage_now_ns();
 	journal_commit_begins(J);
