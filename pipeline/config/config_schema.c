@@ -15,12 +15,13 @@
  * Also the capacity of the journal's four taps (rings.journal), which must
  * hold what the producers write while one commit syncs, or the feed blocks
  * on its tap.  A durable commit of a full batch (4096 events, one
- * fdatasync of the data and a synchronous meta-page write) took p50 2-3 ms,
- * p99 9-10 ms and at most 21 ms on the 2-vCPU VM of docs/benchmarks.md
- * (2026-12-04); a bare fdatasync p99 was 4-9 ms.  At 1M events/s the feed
- * tap (every market event) takes 21k events during the slowest of those:
- * 65536 slots (4 MiB at 64 bytes) are 65 ms of feed, three times the
- * slowest commit seen and seven times the p99.  A commit slower than that
+ * fdatasync of the data and a synchronous meta-page write) took p50 1-3 ms,
+ * p99 2-10 ms and at most 16 ms in 20 as-fast-as-possible runs on the
+ * 2-vCPU VM of docs/benchmarks.md (2026-12-04, "Group commit"); a bare
+ * fdatasync p99 was 4-9 ms.  At 1M events/s the feed tap (every market
+ * event) takes 16k events during the slowest of those: 65536 slots (4 MiB
+ * at 64 bytes) are 65 ms of feed, four times the slowest commit seen and
+ * six times the p99.  A commit slower than that
  * (682 ms was seen on a loaded VM, docs/operations.md) is a slow disk:
  * back-pressure, not a tap to size for.
  */
