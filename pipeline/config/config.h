@@ -171,11 +171,15 @@ struct fks_journal_cfg {
 	enum fks_journal_sync sync;
 	uint32_t batch_events;      /* commit after this many events ... */
 	uint32_t batch_us;          /* ... or this long after the first pending one */
+	/* ... or as soon as its taps are empty (default true; always with
+	 * write_ahead): stage_journal.c says why. */
+	bool commit_when_idle;
 	uint32_t rotate_mb;         /* start a new part past this data.mdb size; 0: never */
 	uint32_t rotate_s;          /* ... or once a part is this old; 0: never */
 	uint32_t retain;            /* rotated parts of the run kept; 0: all */
 	/* The gateway sends an order only once the journal has committed it;
-	 * the journal then commits whenever its taps are empty. */
+	 * the journal then commits whenever its taps are empty, whatever
+	 * commit_when_idle says. */
 	bool write_ahead;
 };
 
