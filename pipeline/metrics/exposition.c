@@ -302,6 +302,8 @@ void metrics_write(struct metrics_view *v, uint64_t now_ns, FILE *o)
 	fprintf(o, "fks_ready %d\n", a.ready);
 	family(o, "fks_kill_switch", "gauge", "1 while the kill switch is on");
 	fprintf(o, "fks_kill_switch %d\n", a.kill);
+	family(o, "fks_stopping", "gauge", "1 once the pipeline is stopping (signal, --duration, a failure)");
+	fprintf(o, "fks_stopping %d\n", a.stopping);
 	family(o, "fks_feed_stale", "gauge", "1 while market data is stale (feed dead, or quiet past risk.stale_data_ms)");
 	fprintf(o, "fks_feed_stale %d\n", a.feed_stale);
 	family(o, "fks_feed_quiet_seconds", "gauge", "Time since the feed's events out last moved, as the exporter saw it");
