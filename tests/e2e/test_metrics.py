@@ -105,8 +105,9 @@ def config(extra="", dedicated=False):
                           "  risk: {core: 1, wait: park}\n  gateway: {core: 0, wait: park}\n"
                           "  journal: {core: 0, wait: park}\n", text)
         check(n == 1, "the default config has no runners/stages block to replace")
-        # A loaded machine must not make the supervisor kill a stage.
-        text = text.replace("  heartbeat_timeout_ms: 1000\n", "  heartbeat_timeout_ms: 60000\n")
+    # A loaded machine must not make the supervisor kill a starved stage.
+    check("  heartbeat_timeout_ms: 1000\n" in text, "the default config has heartbeat_timeout_ms: 1000")
+    text = text.replace("  heartbeat_timeout_ms: 1000\n", "  heartbeat_timeout_ms: 60000\n")
     p = path("cfg") + ".yaml"
     with open(p, "w") as f:
         f.write(text + extra)
@@ -199,7 +200,7 @@ def free_port():
 
 def prometheus():
     pfx = prefix("p")
-    run = Proc([FKS, "run", "--events", "300000", "--prefix", pfx, "--journal", path("j"), "--json"])
+    run = Proc([FKS, "run", "-c", config(), "--events", "300000", "--prefix", pfx, "--journal", path("j"), "--json"])
     run.wait_for(r"runners:")
     end = time.time() + 30
     while time.time() < end and not os.path.exists("/dev/shm/%s.run" % pfx):
@@ -311,7 +312,7 @@ def refusals():
     check(p.returncode == 0 and "usage: fks metrics" in p.stdout, "--help", p.stdout + p.stderr)
     # A taken port, with a pipeline to serve.
     pfx = prefix("busy")
-    run = Proc([FKS, "run", "--duration", "120", "--prefix", pfx, "--journal", path("j")])
+    run = Proc([FKS, "run", "-c", config(), "--duration", "120", "--prefix", pfx, "--journal", path("j")])
     run.wait_for(r"runners:")
     end = time.time() + 30
     while time.time() < end and not os.path.exists("/dev/shm/%s.run" % pfx):
