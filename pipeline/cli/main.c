@@ -10,6 +10,7 @@
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/feed_source.h"
 #include "pipeline/journal/journal.h"
+#include "pipeline/metrics/metrics.h"
 #include "pipeline/runtime/proctitle.h"
 #include "pipeline/replay/replay.h"
 #include "pipeline/runtime/run.h"
@@ -59,6 +60,8 @@ static const struct command feed_commands[] = {
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
+	{ "metrics", "serve a running pipeline's Prometheus metrics, /health and /ready over HTTP", metrics_main,
+	  NULL },
 	{ "kill", "trip the kill switch of a running pipeline: no new orders leave", kill_main, NULL },
 	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
 	{ "journal", "inspect a journal: stats, verify, export, list (fks journal --help)", NULL, journal_commands },

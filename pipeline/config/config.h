@@ -271,6 +271,14 @@ struct fks_supervisor_cfg {
 	char stats_prefix[FKS_STATS_PREFIX_MAX]; /* shared-memory name prefix */
 };
 
+/* metrics.listen: "HOST:PORT" (IPv4 or [IPv6], port 0..65535), where the
+ * supervisor serves the Prometheus exporter (pipeline/metrics/metrics.h)
+ * while the pipeline runs; "" (the default): no exporter. */
+#define FKS_LISTEN_MAX 64
+struct fks_metrics_cfg {
+	char listen[FKS_LISTEN_MAX];
+};
+
 struct fks_config {
 	char name[FKS_CONFIG_NAME_MAX]; /* what errors were reported against */
 	struct fks_stage_cfg stage[FKS_CFG_STAGE_COUNT];
@@ -287,6 +295,7 @@ struct fks_config {
 	struct fks_venue_cfg venue;
 	struct fks_journal_cfg journal;
 	struct fks_supervisor_cfg supervisor;
+	struct fks_metrics_cfg metrics;
 	struct fks_account_cfg account;
 	uint32_t n_strategies;           /* 0: the `strategy` crossover runs */
 	struct fks_strategy_inst strategies[FKS_MAX_STRATEGIES];
@@ -323,6 +332,12 @@ int config_load_default(struct fks_config *out, char *err, size_t errlen);
  * load with it; replay, which reads neither, loads without.
  */
 int config_load_to_run(const char *path, struct fks_config *out, char *err, size_t errlen);
+
+/* Split a listen address "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464") into
+ * host (without brackets) and port.  0, or -1 with why set to what is wrong.
+ * Only the form is checked: whether HOST is a literal address is up to the
+ * caller (inet_pton), which config_check_listen also does. */
+int config_split_listen(const char *text, char *host, size_t cap, uint16_t *port, const char **why);
 
 /* Index of the instrument with this symbol, or -1. */
 int config_find_instrument(const struct fks_config *cfg, const char *symbol);

@@ -79,4 +79,6 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 			cfg->journal.rotate_mb, cfg->journal.rotate_s, cfg->journal.retain);
 	fprintf(out, "supervisor: heartbeat_timeout_ms %" PRIu32 " stats %s\n",
 		cfg->supervisor.heartbeat_timeout_ms, cfg->supervisor.stats_prefix);
+	if (cfg->metrics.listen[0])
+		fprintf(out, "metrics:    listen %s\n", cfg->metrics.listen);
 }

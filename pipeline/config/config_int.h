@@ -180,6 +180,8 @@ int cfg_walk_venue(struct loader *ld, const struct field *f, const yaml_node_t *
 		   char *base);
 /* A type of the venue registry, and parameters its own init accepts. */
 int cfg_check_venue(struct loader *ld, const struct fks_config *cfg);
+/* metrics.listen: an IP address and a port (config_metrics.c). */
+int cfg_check_metrics(struct loader *ld, const struct fks_config *cfg);
 
 /* ---- the strategies list (config_strategies.c) ----------------------------- */
 

@@ -244,6 +244,11 @@ static const struct field supervisor_fields[] = {
 	{ .key = NULL },
 };
 
+static const struct field metrics_fields[] = {
+	{ .key = "listen", .kind = FK_STRING, AT(struct fks_metrics_cfg, listen) },
+	{ .key = NULL },
+};
+
 #define SECTION(name, member, fields, req) { .key = name, .kind = FK_SECTION, \
 	AT(struct fks_config, member), .required = req, .sub = fields }
 const struct field cfg_top_fields[] = {
@@ -266,6 +271,7 @@ const struct field cfg_top_fields[] = {
 	{ .key = "venue", .kind = FK_VENUE, AT(struct fks_config, venue) },
 	SECTION("journal", journal, journal_fields, false),
 	SECTION("supervisor", supervisor, supervisor_fields, false),
+	SECTION("metrics", metrics, metrics_fields, false),
 	{ .key = NULL },
 };
 

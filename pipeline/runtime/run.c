@@ -35,6 +35,7 @@
 #include "shm/fixed.h"
 #include "shm/text_sink.h"
 #include "pipeline/journal/journal.h"
+#include "pipeline/metrics/metrics.h"
 #include "pipeline/runtime/runseg.h"
 #include "pipeline/runtime/stage.h"
 #include "shm/clock.h"
@@ -865,7 +866,17 @@ int run_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	int failed = supervise(&cfg, rs, ch, &o, t0);
+	/* After the fork: the runners must not inherit the exporter's socket. */
+	struct metrics_server *metrics = NULL;
+	bool metrics_failed = cfg.metrics.listen[0] &&
+			      metrics_server_start(&cfg, prefix, cfg.metrics.listen, &metrics, err, sizeof err);
+	if (metrics_failed) {
+		fprintf(stderr, "fks run: metrics: %s; stopping\n", err);
+		atomic_store(&rs->control.stop, 1);
+	} else if (metrics)
+		fprintf(stderr, "fks run: metrics on http://%s/metrics\n", metrics_server_address(metrics));
+	int failed = supervise(&cfg, rs, ch, &o, t0) || metrics_failed;
+	metrics_server_stop(metrics);
 	print_summary(&cfg, rs, (double)((uint64_t)clock_mono_ns() - t0) / 1e9, o.json, journal_dir);
 	report_lost_summary();
 	runseg_close(rs);
