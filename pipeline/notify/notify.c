@@ -344,7 +344,7 @@ static void pop(struct target *t)
 
 /* Over the limit: queued messages are counted at once (a page that waits a
  * minute behind a burst is worth less than a count now); a pending summary
- * waits for the next token. */
+ * waits for the next token, and goes once the queue is empty. */
 static void *sender_main(void *arg)
 {
 	struct target *t = arg;
@@ -370,8 +370,9 @@ static void *sender_main(void *arg)
 			}
 			continue;
 		}
+		/* The queue first: the summary counts what came before it. */
 		struct notify_msg m;
-		uint64_t summarised = t->held;
+		uint64_t summarised = t->count ? 0 : t->held;
 		if (summarised) {
 			take_summary(t, &m);
 		} else {
