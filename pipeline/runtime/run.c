@@ -252,32 +252,15 @@ static int claim_prefix(const char *prefix, struct run_segment **rs)
 	return rc;
 }
 
-/* The stage that consumes each ring, and the one that produces it. */
-static const enum fks_cfg_stage ring_consumer_stage[RUN_RING_COUNT] = {
-	[RUN_RING_MD] = FKS_CFG_STRATEGY,     [RUN_RING_ORDERS] = FKS_CFG_RISK,
-	[RUN_RING_RISK_OUT] = FKS_CFG_GATEWAY, [RUN_RING_EXEC_RISK] = FKS_CFG_RISK,
-	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_STRATEGY,
-	[RUN_RING_TAP_FEED] = FKS_CFG_JOURNAL, [RUN_RING_TAP_STRATEGY] = FKS_CFG_JOURNAL,
-	[RUN_RING_TAP_RISK] = FKS_CFG_JOURNAL, [RUN_RING_TAP_GATEWAY] = FKS_CFG_JOURNAL,
-};
-static const enum fks_cfg_stage ring_producer_stage[RUN_RING_COUNT] = {
-	[RUN_RING_MD] = FKS_CFG_FEED,         [RUN_RING_ORDERS] = FKS_CFG_STRATEGY,
-	[RUN_RING_RISK_OUT] = FKS_CFG_RISK,    [RUN_RING_EXEC_RISK] = FKS_CFG_GATEWAY,
-	[RUN_RING_EXEC_STRATEGY] = FKS_CFG_GATEWAY,
-	[RUN_RING_TAP_FEED] = FKS_CFG_FEED,    [RUN_RING_TAP_STRATEGY] = FKS_CFG_STRATEGY,
-	[RUN_RING_TAP_RISK] = FKS_CFG_RISK,    [RUN_RING_TAP_GATEWAY] = FKS_CFG_GATEWAY,
-};
-
 static int create_rings(const struct fks_config *cfg, const char *prefix)
 {
 	char name[RUNSEG_NAME_MAX];
 	for (int r = 0; r < RUN_RING_COUNT; r++) {
 		runseg_ring_name(prefix, (enum run_ring)r, name, sizeof name);
 		/* The asymmetric barrier pays off only where nobody parks. */
-		bool parks = cfg->stage[ring_consumer_stage[r]].wait.kind == RING_WAIT_SPIN_PARK ||
-			     cfg->stage[ring_producer_stage[r]].wait.kind == RING_WAIT_SPIN_PARK;
-		int rc = ring_create_flags(name, stage_ring_slot_size((enum run_ring)r),
-					   stage_ring_capacity(cfg, (enum run_ring)r),
+		bool parks = cfg->stage[topology[r].consumer].wait.kind == RING_WAIT_SPIN_PARK ||
+			     cfg->stage[topology[r].producer].wait.kind == RING_WAIT_SPIN_PARK;
+		int rc = ring_create_flags(name, topology[r].slot_size, topo_capacity(cfg, (enum run_ring)r),
 					   parks ? 0 : RING_F_ASYM_BARRIER);
 		if (rc) {
 			fprintf(stderr, "fks run: cannot create ring %s: %s%s%s\n", name, ring_strerror(rc),
@@ -580,11 +563,11 @@ static uint64_t feed_stall_ns(const struct fks_config *cfg, uint64_t stall_ns)
 static void close_rings_of(const struct fks_config *cfg, const struct run_segment *rs, enum fks_cfg_stage s)
 {
 	for (int r = 0; r < RUN_RING_COUNT; r++) {
-		if (ring_producer_stage[r] != s)
+		if (topology[r].producer != s)
 			continue;
 		struct ring_producer p;
-		int rc = ring_producer_attach(&p, rs->ring_name[r], stage_ring_slot_size((enum run_ring)r),
-					      stage_ring_capacity(cfg, (enum run_ring)r), NULL);
+		int rc = ring_producer_attach(&p, rs->ring_name[r], topology[r].slot_size,
+					      topo_capacity(cfg, (enum run_ring)r), NULL);
 		if (rc == RING_OK)
 			ring_producer_detach(&p); /* marks it closed and wakes the consumer */
 		else

@@ -12,6 +12,7 @@
 
 #include "shm/segment.h"
 #include "shm/clock.h"
+#include "pipeline/runtime/topology.h"
 
 const char *runseg_counter_name(enum stage_counter c)
 {
@@ -69,18 +70,7 @@ void runseg_name(const char *prefix, char *buf, size_t cap)
 
 void runseg_ring_name(const char *prefix, enum run_ring r, char *buf, size_t cap)
 {
-	static const char *const names[RUN_RING_COUNT] = {
-		[RUN_RING_MD] = "market_data",
-		[RUN_RING_ORDERS] = "orders",
-		[RUN_RING_RISK_OUT] = "risk_out",
-		[RUN_RING_EXEC_RISK] = "exec_risk",
-		[RUN_RING_EXEC_STRATEGY] = "exec_strategy",
-		[RUN_RING_TAP_FEED] = "tap_feed",
-		[RUN_RING_TAP_STRATEGY] = "tap_strategy",
-		[RUN_RING_TAP_RISK] = "tap_risk",
-		[RUN_RING_TAP_GATEWAY] = "tap_gateway",
-	};
-	snprintf(buf, cap, "%s.%s", prefix, names[r]);
+	snprintf(buf, cap, "%s.%s", prefix, topology[r].name);
 }
 
 int runseg_create(const char *prefix, struct run_segment **out)

@@ -29,6 +29,7 @@
 
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/runseg.h"
+#include "pipeline/runtime/topology.h"
 
 struct stage_args {
 	enum fks_cfg_stage id;
@@ -63,11 +64,5 @@ int runner_main(const struct runner_args *ra);
  * the run segment's stop flag; only SIGKILL ends it outright. */
 #define STAGE_STOP_SIGNAL_COUNT 4
 extern const int stage_stop_signals[STAGE_STOP_SIGNAL_COUNT];
-
-/* Slot size of each physical ring: 64 for market data, 128 where orders
- * or risk rejects (128-byte events) travel. */
-uint32_t stage_ring_slot_size(enum run_ring r);
-/* Capacity of each physical ring, from the config's logical rings. */
-uint32_t stage_ring_capacity(const struct fks_config *cfg, enum run_ring r);
 
 #endif

@@ -11,26 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-uint32_t stage_ring_slot_size(enum run_ring r)
-{
-	/* 128 only where orders or risk rejects travel. */
-	return r == RUN_RING_MD || r == RUN_RING_TAP_FEED || r == RUN_RING_TAP_GATEWAY ? 64 : 128;
-}
-
-uint32_t stage_ring_capacity(const struct fks_config *cfg, enum run_ring r)
-{
-	switch (r) {
-	case RUN_RING_MD: return cfg->ring[FKS_RING_MARKET_DATA].capacity;
-	case RUN_RING_ORDERS: return cfg->ring[FKS_RING_ORDERS].capacity;
-	case RUN_RING_RISK_OUT: return cfg->ring[FKS_RING_RISK_OUT].capacity;
-	case RUN_RING_TAP_FEED:
-	case RUN_RING_TAP_STRATEGY:
-	case RUN_RING_TAP_RISK:
-	case RUN_RING_TAP_GATEWAY: return cfg->ring[FKS_RING_JOURNAL].capacity;
-	default: return cfg->ring[FKS_RING_EXEC_REPORTS].capacity;
-	}
-}
-
 /* ---- runtime shared by every stage ------------------------------------- */
 
 int stage_fail(struct stage *s, const char *fmt, ...)
@@ -46,15 +26,15 @@ int stage_fail(struct stage *s, const char *fmt, ...)
 
 int stage_attach_in(struct stage *s, struct ring_consumer *c, enum run_ring r)
 {
-	int rc = ring_consumer_attach(c, s->run->ring_name[r], stage_ring_slot_size(r),
-				      stage_ring_capacity(s->a->cfg, r), &s->wait);
+	int rc = ring_consumer_attach(c, s->run->ring_name[r], topology[r].slot_size,
+				      topo_capacity(s->a->cfg, r), &s->wait);
 	return rc ? stage_fail(s, "attach %s: %s", s->run->ring_name[r], ring_strerror(rc)) : 0;
 }
 
 int stage_attach_out(struct stage *s, struct ring_producer *p, enum run_ring r)
 {
-	int rc = ring_producer_attach(p, s->run->ring_name[r], stage_ring_slot_size(r),
-				      stage_ring_capacity(s->a->cfg, r), &s->wait);
+	int rc = ring_producer_attach(p, s->run->ring_name[r], topology[r].slot_size,
+				      topo_capacity(s->a->cfg, r), &s->wait);
 	return rc ? stage_fail(s, "attach %s: %s", s->run->ring_name[r], ring_strerror(rc)) : 0;
 }
 

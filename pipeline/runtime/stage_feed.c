@@ -215,7 +215,7 @@ static int feed_venue_open(struct stage *s, struct feed_stage *f)
 	if (stage_attach_out(s, &p->md, RUN_RING_MD) || tap_attach(s, &p->tap, RUN_RING_TAP_FEED))
 		return 1;
 	p->conflate = cfg->ring[FKS_RING_MARKET_DATA].overflow == FKS_OVERFLOW_CONFLATE;
-	uint32_t cap = stage_ring_capacity(cfg, RUN_RING_MD);
+	uint32_t cap = topo_capacity(cfg, RUN_RING_MD);
 	p->claim_max = cap < 64 ? cap : 64;
 	feed_source_set_wait_hook(f->src, feed_pace_hook, p);
 	if (stage_shared(s))
