@@ -57,6 +57,12 @@ static const struct command feed_commands[] = {
 	{ 0 },
 };
 
+static const struct command notify_commands[] = {
+	{ "test", "post test messages to the config's notify targets: fks notify test -c FILE", notify_cmd_test,
+	  NULL },
+	{ 0 },
+};
+
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
@@ -70,6 +76,8 @@ static const struct command top_commands[] = {
 	{ "feed", "market data tools: decode (fks feed --help)", NULL, feed_commands },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
+	{ "notify", "Discord/Slack notifications: test (fks notify --help)", NULL, notify_commands },
+	{ "doctor", "check this host for low-latency operation (fks doctor --help)", doctor_main, NULL },
 	{ 0 },
 };
 

@@ -279,6 +279,34 @@ struct fks_metrics_cfg {
 	char listen[FKS_LISTEN_MAX];
 };
 
+/*
+ * Direct notifications (pipeline/notify/notify.h): where the supervisor
+ * posts the events that must page an operator even without Prometheus.
+ * A target's webhook URL is a secret and never in the config, whose text
+ * is embedded in every journal: it comes from an environment variable
+ * (url_env) or a file of mode 0600 (url_file), exactly one of the two.
+ */
+#define FKS_MAX_NOTIFY_TARGETS 8
+#define FKS_NOTIFY_NAME_MAX 32
+#define FKS_NOTIFY_ENV_MAX 64
+
+enum fks_notify_kind { FKS_NOTIFY_DISCORD = 1, FKS_NOTIFY_SLACK = 2 };
+/* Ordered: a target gets what is at least its min_severity. */
+enum fks_severity { FKS_SEV_INFO = 0, FKS_SEV_WARNING = 1, FKS_SEV_CRITICAL = 2 };
+
+struct fks_notify_target_cfg {
+	char name[FKS_NOTIFY_NAME_MAX];   /* unique; names the target in messages */
+	uint32_t kind;                    /* enum fks_notify_kind */
+	char url_env[FKS_NOTIFY_ENV_MAX]; /* the variable holding the URL, or "" */
+	char url_file[FKS_CONFIG_PATH_MAX]; /* a 0600 file holding the URL, or "" */
+	uint32_t min_severity;            /* enum fks_severity; default warning */
+};
+
+struct fks_notify_cfg {
+	uint32_t n_targets;
+	struct fks_notify_target_cfg target[FKS_MAX_NOTIFY_TARGETS];
+};
+
 struct fks_config {
 	char name[FKS_CONFIG_NAME_MAX]; /* what errors were reported against */
 	struct fks_stage_cfg stage[FKS_CFG_STAGE_COUNT];
@@ -297,6 +325,7 @@ struct fks_config {
 	struct fks_supervisor_cfg supervisor;
 	struct fks_metrics_cfg metrics;
 	struct fks_account_cfg account;
+	struct fks_notify_cfg notify;
 	uint32_t n_strategies;           /* 0: the `strategy` crossover runs */
 	struct fks_strategy_inst strategies[FKS_MAX_STRATEGIES];
 	size_t text_len;
@@ -338,6 +367,9 @@ int config_load_to_run(const char *path, struct fks_config *out, char *err, size
  * Only the form is checked: whether HOST is a literal address is up to the
  * caller (inet_pton), which config_check_listen also does. */
 int config_split_listen(const char *text, char *host, size_t cap, uint16_t *port, const char **why);
+/* "discord", "slack"; "info", "warning", "critical"; "?" if unknown. */
+const char *config_notify_kind_name(enum fks_notify_kind k);
+const char *config_severity_name(enum fks_severity s);
 
 /* Index of the instrument with this symbol, or -1. */
 int config_find_instrument(const struct fks_config *cfg, const char *symbol);

@@ -249,6 +249,36 @@ static const struct field metrics_fields[] = {
 	{ .key = NULL },
 };
 
+static const struct choice notify_kind_choices[] = {
+	{ "discord", FKS_NOTIFY_DISCORD }, { "slack", FKS_NOTIFY_SLACK }, { NULL, 0 },
+};
+static const struct choice severity_choices[] = {
+	{ "info", FKS_SEV_INFO }, { "warning", FKS_SEV_WARNING }, { "critical", FKS_SEV_CRITICAL }, { NULL, 0 },
+};
+
+const char *config_notify_kind_name(enum fks_notify_kind k) { return cfg_choice_name(notify_kind_choices, (int)k); }
+const char *config_severity_name(enum fks_severity s) { return cfg_choice_name(severity_choices, (int)s); }
+
+/* No `url` key: a URL written here would be copied into every journal
+ * (config_notify.c says so when one is written). */
+const struct field cfg_notify_target_fields[] = {
+	{ .key = "name", .kind = FK_STRING, AT(struct fks_notify_target_cfg, name), .required = true },
+	{ .key = "kind", .kind = FK_ENUM, AT(struct fks_notify_target_cfg, kind), .required = true,
+	  .choices = notify_kind_choices },
+	{ .key = "url_env", .kind = FK_STRING, AT(struct fks_notify_target_cfg, url_env) },
+	{ .key = "url_file", .kind = FK_STRING, AT(struct fks_notify_target_cfg, url_file) },
+	{ .key = "min_severity", .kind = FK_ENUM, AT(struct fks_notify_target_cfg, min_severity),
+	  .choices = severity_choices },
+	{ .key = NULL },
+};
+
+static const struct field notify_fields[] = {
+	{ .key = "targets", .kind = FK_LIST, AT(struct fks_notify_cfg, target), .sub = cfg_notify_target_fields,
+	  .elem_size = sizeof(struct fks_notify_target_cfg), .max_items = FKS_MAX_NOTIFY_TARGETS,
+	  .count_offset = offsetof(struct fks_notify_cfg, n_targets) },
+	{ .key = NULL },
+};
+
 #define SECTION(name, member, fields, req) { .key = name, .kind = FK_SECTION, \
 	AT(struct fks_config, member), .required = req, .sub = fields }
 const struct field cfg_top_fields[] = {
@@ -272,6 +302,7 @@ const struct field cfg_top_fields[] = {
 	SECTION("journal", journal, journal_fields, false),
 	SECTION("supervisor", supervisor, supervisor_fields, false),
 	SECTION("metrics", metrics, metrics_fields, false),
+	SECTION("notify", notify, notify_fields, false),
 	{ .key = NULL },
 };
 
@@ -310,6 +341,8 @@ void cfg_set_defaults(struct fks_config *c)
 	c->journal.commit_when_idle = true;
 	c->supervisor.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
 	strcpy(c->supervisor.stats_prefix, DEFAULT_STATS_PREFIX);
+	for (int i = 0; i < FKS_MAX_NOTIFY_TARGETS; i++)
+		c->notify.target[i].min_severity = FKS_SEV_WARNING;
 }
 
 const char *cfg_choice_name(const struct choice *c, int value)

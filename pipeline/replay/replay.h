@@ -1,6 +1,6 @@
 /*
- * `fks replay`: backtests over recorded market data, in one process, with
- * the same strategy, risk and simulated-venue code the live stages run.
+ * `fks replay`: backtests over recorded market data, in one process,
+ * through the live pipeline's own strategy, risk and gateway kernels.
  *
  * The replay core is a pure function of (setup, market events in order):
  * it runs the live strategy, risk and gateway kernels in lockstep
