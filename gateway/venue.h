@@ -37,10 +37,14 @@
 
 #define VENUE_MAX_INSTRUMENTS 64
 
-/* What a venue knows of the run: the instruments it trades. */
+/* What a venue knows of the run: the instruments it trades, with their
+ * symbols and scales for a venue that speaks text (symbol "" and scales 0
+ * where the caller has none: the sim venue needs neither). */
 struct venue_ctx {
 	uint32_t n_instruments;      /* 1..VENUE_MAX_INSTRUMENTS */
 	uint32_t instrument[VENUE_MAX_INSTRUMENTS]; /* symbol-table ids */
+	char symbol[VENUE_MAX_INSTRUMENTS][FKS_SYMBOL_MAX]; /* the config's, NUL-terminated */
+	uint8_t px_scale[VENUE_MAX_INSTRUMENTS], qty_scale[VENUE_MAX_INSTRUMENTS];
 };
 
 /* Called synchronously for each event the venue emits.  It may call

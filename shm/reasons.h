@@ -51,6 +51,12 @@ enum fks_venue_reject_reason {
 	FKS_VENUE_REJ_UNKNOWN_ORDER = 5,
 	FKS_VENUE_REJ_ORDER_DONE = 6,
 	FKS_VENUE_REJ_UNSUPPORTED = 7,
+	/* A remote venue's (gateway/venues/fix44): */
+	FKS_VENUE_REJ_VENUE_REJECTED = 8,   /* the counterparty refused the order (ExecType 8) */
+	FKS_VENUE_REJ_SESSION_REJECT = 9,   /* a session-level Reject of the request */
+	FKS_VENUE_REJ_BUSINESS_REJECT = 10, /* a BusinessMessageReject of the request */
+	FKS_VENUE_REJ_NOT_CONNECTED = 11,   /* no session: the request was never sent */
+	FKS_VENUE_REJ_REPLACE_REJECTED = 12,/* the replace was refused; the old order lives on */
 };
 
 /* fks_ev_order_reject.reason for an order the gateway refused before any

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/venues/fix44/fix44_ops.h"
 #include "gateway/venues/sim/sim_ops.h"
 
 static const struct venue_vtbl *const registry[] = {
 	&sim_venue_vtbl,
+	&fix44_venue_vtbl,
 };
 
 #define N_VENUES (sizeof registry / sizeof registry[0])

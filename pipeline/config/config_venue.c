@@ -91,8 +91,13 @@ void config_venue_ctx(const struct fks_config *cfg, struct venue_ctx *ctx)
 	_Static_assert(FKS_MAX_INSTRUMENTS <= VENUE_MAX_INSTRUMENTS, "every instrument fits a venue_ctx");
 	memset(ctx, 0, sizeof *ctx);
 	ctx->n_instruments = cfg->n_instruments;
-	for (uint32_t i = 0; i < cfg->n_instruments; i++)
+	for (uint32_t i = 0; i < cfg->n_instruments; i++) {
 		ctx->instrument[i] = cfg->instrument[i].id;
+		memcpy(ctx->symbol[i], cfg->instrument[i].symbol, FKS_SYMBOL_MAX);
+		ctx->symbol[i][FKS_SYMBOL_MAX - 1] = '\0';
+		ctx->px_scale[i] = cfg->instrument[i].px_scale;
+		ctx->qty_scale[i] = cfg->instrument[i].qty_scale;
+	}
 }
 
 size_t config_venue_params(const struct fks_config *cfg, struct fks_param *out)

@@ -35,7 +35,7 @@ Test(reasons, risk_units_are_those_the_rules_report)
 
 Test(reasons, order_rejects_split_venue_and_gateway_codes)
 {
-	for (unsigned c = FKS_VENUE_REJ_UNKNOWN_INSTRUMENT; c <= FKS_VENUE_REJ_UNSUPPORTED; c++) {
+	for (unsigned c = FKS_VENUE_REJ_UNKNOWN_INSTRUMENT; c <= FKS_VENUE_REJ_REPLACE_REJECTED; c++) {
 		const struct fks_reason *r = fks_reason_order_reject(c);
 		cr_assert_not_null(r, "venue reason %u", c);
 		cr_assert_eq(r->origin, FKS_ORIGIN_VENUE);
@@ -47,6 +47,6 @@ Test(reasons, order_rejects_split_venue_and_gateway_codes)
 	cr_assert_eq(g->origin, FKS_ORIGIN_GATEWAY);
 	cr_assert_str_eq(g->name, "gateway_kill_switch");
 	cr_assert_null(fks_reason_order_reject(0));
-	cr_assert_null(fks_reason_order_reject(8));
+	cr_assert_null(fks_reason_order_reject(FKS_VENUE_REJ_REPLACE_REJECTED + 1));
 	cr_assert_null(fks_reason_order_reject(99));
 }

@@ -67,6 +67,11 @@ void fix_w_strn(struct fix_writer *w, unsigned tag, const char *s, size_t n)
 	put_soh(w);
 }
 
+void fix_w_raw(struct fix_writer *w, const char *fields, size_t n)
+{
+	put(w, fields, n);
+}
+
 void fix_w_str(struct fix_writer *w, unsigned tag, const char *s)
 {
 	fix_w_strn(w, tag, s, strlen(s));
@@ -235,7 +240,7 @@ static const struct fix_required required[] = {
 	{ "A", { 98, 108 } },                              /* Logon */
 	{ "8", { 37, 17, 150, 39, 55, 54, 151, 14, 6 } },  /* ExecutionReport */
 	{ "9", { 37, 11, 41, 39, 434 } },                  /* OrderCancelReject */
-	{ "j", { 45, 372, 380 } },                         /* BusinessMessageReject */
+	{ "j", { 372, 380 } },                             /* BusinessMessageReject */
 };
 
 static bool tag_seen(const struct fix_msg *m, unsigned tag)

@@ -50,6 +50,8 @@ void fix_w_u64(struct fix_writer *w, unsigned tag, uint64_t v);
 void fix_w_dec(struct fix_writer *w, unsigned tag, int64_t v, unsigned scale);
 /* A UTCTimestamp with milliseconds: 20260102-03:04:05.678. */
 void fix_w_time(struct fix_writer *w, unsigned tag, int64_t unix_ns);
+/* Fields already encoded ("tag=value|..."), appended as they are. */
+void fix_w_raw(struct fix_writer *w, const char *fields, size_t n);
 /* Close the message: prefix and CheckSum.  Its length, with *msg pointing
  * at its first byte inside buf; 0 if it did not fit (then *msg is NULL). */
 size_t fix_w_end(struct fix_writer *w, const char **msg);

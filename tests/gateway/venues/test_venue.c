@@ -36,14 +36,68 @@ static void *sim_via_table(const struct fks_param *p, size_t n, struct fks_param
 	return st;
 }
 
-Test(venue, registry_finds_sim_only)
+Test(venue, registry_finds_sim_and_fix44)
 {
 	cr_assert_not_null(venue_find("sim"));
 	cr_assert_str_eq(venue_find("sim")->type, "sim");
-	cr_assert_null(venue_find("fix44"));
+	cr_assert_str_eq(venue_find("fix44")->type, "fix44");
+	cr_assert_null(venue_find("fix42"));
 	cr_assert_null(venue_find(NULL));
 	cr_assert_eq(venue_at(0), venue_find("sim"));
-	cr_assert_null(venue_at(1));
+	cr_assert_eq(venue_at(1), venue_find("fix44"));
+	cr_assert_null(venue_at(2));
+}
+
+/* fix44's parameters: each refusal names its key (or, for a missing one,
+ * says which), and init opens no file and connects to nothing. */
+Test(venue, fix44_params_refused_against_their_key)
+{
+	static const struct venue_ctx one = { .n_instruments = 1, .instrument = { 1 }, .symbol = { "BTCUSD" } };
+	static const struct { struct fks_param p; const char *key, *why; } bad[] = {
+		{ { "port", "0" }, "port", "1..65535" },
+		{ { "port", "70000" }, "port", "1..65535" },
+		{ { "heartbeat_s", "0" }, "heartbeat_s", "1..3600" },
+		{ { "sender_comp_id", "A B" }, "sender_comp_id", "no spaces" },
+		{ { "target_comp_id", "" }, "target_comp_id", "1..31" },
+		{ { "account", "a=b" }, "account", "'='" },
+		{ { "tls", "true" }, "tls", "TLS is not built" },
+		{ { "tls", "yes" }, "tls", "true or false" },
+		{ { "reset_seq", "1" }, "reset_seq", "true or false" },
+		{ { "symbol.ETHUSD", "ETH/USD" }, "symbol.ETHUSD", "not an instrument" },
+		{ { "hostname", "x" }, "hostname", "unknown" },
+	};
+	const struct venue_vtbl *vt = venue_find("fix44");
+	void *st = calloc(1, vt->state_size);
+	cr_assert_not_null(st);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct fks_param p[] = { { "host", "127.0.0.1" }, { "port", "9000" }, { "sender_comp_id", "FKS" },
+					 { "target_comp_id", "V" }, { "store", "/nonexistent/dir/store" }, bad[i].p };
+		for (size_t k = 0; k < 5; k++)
+			if (!strcmp(p[k].key, bad[i].p.key))
+				p[k] = p[5];
+		struct fks_param_error err = { 0 };
+		cr_assert_eq(vt->init(st, &one, p, 6, &err), -1, "%s: %s accepted", bad[i].p.key, bad[i].p.value);
+		cr_assert_str_eq(err.key, bad[i].key);
+		cr_assert_not_null(strstr(err.msg, bad[i].why), "%s: '%s'", bad[i].p.key, err.msg);
+	}
+	static const char *const required[] = { "host", "port", "sender_comp_id", "target_comp_id", "store" };
+	for (size_t i = 0; i < 5; i++) {
+		struct fks_param p[] = { { "host", "127.0.0.1" }, { "port", "9000" }, { "sender_comp_id", "FKS" },
+					 { "target_comp_id", "V" }, { "store", "/nonexistent/dir/store" } };
+		p[i] = p[4];
+		struct fks_param_error err = { 0 };
+		cr_assert_eq(vt->init(st, &one, p, 4, &err), -1);
+		cr_assert_null(err.key);
+		cr_assert_not_null(strstr(err.msg, required[i]), "'%s'", err.msg);
+	}
+	/* Good parameters: init succeeds without touching the store path. */
+	struct fks_param ok[] = { { "host", "127.0.0.1" }, { "port", "9000" }, { "sender_comp_id", "FKS" },
+				  { "target_comp_id", "V" }, { "store", "/nonexistent/dir/store" },
+				  { "symbol.BTCUSD", "XBT/USD" }, { "heartbeat_s", "5" }, { "tls", "false" } };
+	struct fks_param_error err = { 0 };
+	cr_assert_eq(vt->init(st, &one, ok, 8, &err), 0, "%s", err.msg);
+	vt->close(st);
+	free(st);
 }
 
 Test(venue, sim_params_refused_against_their_key)

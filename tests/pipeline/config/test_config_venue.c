@@ -117,7 +117,7 @@ Test(config_venue, an_unknown_type_lists_the_known_types)
 	snprintf(expect, sizeof expect, "v.yaml:14:9: venue.type: unknown venue type \"fix\"; known types: %s", want);
 	expect_error("venue:\n  type: fix\n  fill: touch\n", expect);
 	expect_error("venue: {type: \"\"}\n",
-		     "v.yaml:13:15: venue.type: unknown venue type \"\"; known types: sim");
+		     "v.yaml:13:15: venue.type: unknown venue type \"\"; known types: sim, fix44");
 }
 
 Test(config_venue, a_refused_sim_parameter_is_named_with_its_line_and_column)
