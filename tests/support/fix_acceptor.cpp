@@ -21,6 +21,9 @@
 //   fill CLORDID QTY   fill a working order
 //   skip_out N         raise its next outgoing MsgSeqNum by N (FKS sees a gap)
 //   rewind_in N        lower the MsgSeqNum it expects by N (it asks FKS to resend)
+//   rewind_out N       lower its next outgoing MsgSeqNum by N (FKS sees one too low)
+//   reject_next        refuse the next application message with a session Reject
+//   business_reject_next  refuse it with a BusinessMessageReject
 //   drop               disconnect without a Logout
 //   logout             send a Logout
 // Each thing that happens is one line in EVENT_LOG (flushed at once):
@@ -116,6 +119,14 @@ class Venue : public FIX::Application {
 		bool possdup = field(m.getHeader(), 43) == "Y";
 		log_.line("in " + type + " " + field(m, 11) + (possdup ? " possdup" : ""));
 		std::lock_guard<std::recursive_mutex> l(mu_);
+		if (reject_next_) {
+			reject_next_ = false;
+			throw FIX::IncorrectTagValue(54);   // QuickFIX answers with a Reject (35=3)
+		}
+		if (business_reject_next_) {
+			business_reject_next_ = false;
+			throw FIX::UnsupportedMessageType();  // a BusinessMessageReject (35=j)
+		}
 		if (type == "D")
 			new_order(m);
 		else if (type == "F")
@@ -134,9 +145,16 @@ class Venue : public FIX::Application {
 			fill(it->second, qty);
 	}
 
+	void reject_next(bool business)
+	{
+		std::lock_guard<std::recursive_mutex> l(mu_);
+		(business ? business_reject_next_ : reject_next_) = true;
+	}
+
       private:
 	EventLog &log_;
 	std::recursive_mutex mu_;
+	bool reject_next_ = false, business_reject_next_ = false;
 	std::map<std::string, Order> orders_;   // by current ClOrdID
 	unsigned long next_order_ = 1, next_exec_ = 1;
 
@@ -293,6 +311,12 @@ void commands(Venue &app, EventLog &log)
 			int n = 0;
 			in >> n;
 			s->setNextTargetMsgSeqNum(s->getExpectedTargetNum() - n);
+		} else if (s && cmd == "rewind_out") {
+			int n = 0;
+			in >> n;
+			s->setNextSenderMsgSeqNum(s->getExpectedSenderNum() - n);
+		} else if (cmd == "reject_next" || cmd == "business_reject_next") {
+			app.reject_next(cmd != "reject_next");
 		} else if (s && cmd == "drop") {
 			s->disconnect();
 		} else if (s && cmd == "logout") {

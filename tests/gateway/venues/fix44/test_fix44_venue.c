@@ -390,3 +390,45 @@ Test(fix44_venue, kill_switch_cancels_every_open_order)
 	cr_assert_eq(fix_acceptor_count(&acc, "in F"), 3);
 	assert_clean();
 }
+
+Test(fix44_venue, a_too_low_seq_without_possdup_ends_the_session)
+{
+	open_venue();
+	send_new(101, 5000, 1);
+	PUMP_UNTIL(find_ev(FKS_EV_ORDER_ACK, 101, 0));
+	fix_acceptor_cmd(&acc, "rewind_out 1");
+	fix_acceptor_cmd(&acc, "fill 101 1");    /* a report numbered as one already seen */
+	PUMP_UNTIL(losses == 1);
+	cr_assert_eq(v->s.c.drops[FIX_DROP_SEQ_TOO_LOW], 1);
+	cr_assert_null(find_ev(FKS_EV_FILL, 101, 0), "the too-low message is not processed");
+	PUMP_UNTIL(fix_acceptor_count(&acc, "admin_in 5") == 1);   /* our Logout reached it */
+}
+
+Test(fix44_venue, session_and_business_rejects_fail_the_order)
+{
+	open_venue();
+	fix_acceptor_cmd(&acc, "reject_next");
+	send_new(111, 5000, 1);
+	PUMP_UNTIL(find_ev(FKS_EV_ORDER_REJECT, 111, 0));
+	cr_assert_eq(find_ev(FKS_EV_ORDER_REJECT, 111, 0)->order_reject.reason, FKS_VENUE_REJ_SESSION_REJECT);
+	cr_assert_eq(state_of(111), ORDER_ST_REJECTED, "failed, never left pending");
+	cr_assert_eq(v->c.session_rejects, 1);
+
+	fix_acceptor_cmd(&acc, "business_reject_next");
+	send_new(112, 5000, 1);
+	PUMP_UNTIL(find_ev(FKS_EV_ORDER_REJECT, 112, 0));
+	cr_assert_eq(find_ev(FKS_EV_ORDER_REJECT, 112, 0)->order_reject.reason, FKS_VENUE_REJ_BUSINESS_REJECT);
+	cr_assert_eq(v->c.business_rejects, 1);
+
+	/* A session Reject of a cancel leaves the order working. */
+	send_new(113, 5000, 1);
+	PUMP_UNTIL(find_ev(FKS_EV_ORDER_ACK, 113, 0));
+	fix_acceptor_cmd(&acc, "reject_next");
+	send_cancel(113);
+	PUMP_UNTIL(v->c.session_rejects == 2);
+	cr_assert_eq(state_of(113), ORDER_ST_NEW);
+	cr_assert_eq(v->order_errors.total, 0);
+	/* The session itself goes on. */
+	send_new(114, 15000, 1);
+	PUMP_UNTIL(find_ev(FKS_EV_FILL, 114, 0));
+}
