@@ -359,6 +359,12 @@ static void dispatch(struct fix_session *s, const struct fix_msg *m, int64_t now
 	}
 }
 
+/* Not a session message: for the venue. */
+static bool is_app(const struct fix_msg *m)
+{
+	return m->type[1] || !strchr("0123456A", m->type[0]);
+}
+
 static bool comp_ids_ok(const struct fix_session *s, const struct fix_msg *m)
 {
 	return fix_field_is(fix_get(m, 49), s->cfg.target) && fix_field_is(fix_get(m, 56), s->cfg.sender);
@@ -409,6 +415,13 @@ static void on_message(struct fix_session *s, const struct fix_msg *m, int64_t n
 		drop(s, FIX_DROP_SEQ_TOO_LOW, now);
 		return;
 	}
+	if (s->closing && is_app(m)) {
+		/* Nobody to hand it to: leave it unnumbered, so the next
+		 * session asks for it again, and stop reading. */
+		s->c.left_for_resend++;
+		s->held = true;
+		return;
+	}
 	(*next_in)++;
 	dispatch(s, m, now);
 	if (s->resend_until && *next_in > s->resend_until)
@@ -434,7 +447,7 @@ static void read_socket(struct fix_session *s, int64_t now)
 		}
 		s->in_len += (size_t)n;
 		size_t off = 0;
-		while (s->fd >= 0 && off < s->in_len) {
+		while (s->fd >= 0 && off < s->in_len && !s->held) {
 			size_t used;
 			int rc = fix_decode(s->in + off, s->in_len - off, &s->msg, &used, &s->decode);
 			if (rc == FIX_NEED_MORE)
@@ -443,7 +456,7 @@ static void read_socket(struct fix_session *s, int64_t now)
 			if (rc == FIX_OK)
 				on_message(s, &s->msg, now);
 		}
-		if (s->fd < 0)
+		if (s->fd < 0 || s->held)
 			return;
 		memmove(s->in, s->in + off, s->in_len - off);
 		s->in_len -= off;
@@ -564,7 +577,7 @@ void fix_session_close(struct fix_session *s)
 	s->closing = true;
 	if (s->state == FIX_ST_ACTIVE)
 		send_logout(s, NULL, now);
-	while (s->state == FIX_ST_LOGOUT_SENT && s->fd >= 0 && (now = mono_ns()) < until) {
+	while (s->state == FIX_ST_LOGOUT_SENT && s->fd >= 0 && !s->held && (now = mono_ns()) < until) {
 		struct pollfd p = { .fd = s->fd, .events = POLLIN };
 		if (poll(&p, 1, 50) > 0)
 			read_socket(s, now);

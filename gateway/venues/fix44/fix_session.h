@@ -87,6 +87,7 @@ struct fix_session_counters {
 	uint64_t possdup_dropped;           /* PossDup duplicates below next_in */
 	uint64_t rejects_received;          /* session-level Reject (35=3) */
 	uint64_t send_failed;               /* app messages refused: not ACTIVE or too long */
+	uint64_t left_for_resend;           /* app messages met while closing, left for the next session */
 };
 
 /* An application message (or a session Reject) for the venue. */
@@ -109,6 +110,7 @@ struct fix_session {
 	uint64_t resend_until;              /* a ResendRequest is out up to this seq; 0: none */
 	bool lost;                          /* an ACTIVE session ended since the last take */
 	bool closing;                       /* fix_session_close: an end, not a loss */
+	bool held;                          /* closing met an app message: read no further */
 	size_t in_len, out_len;
 	struct fix_session_counters c;
 	struct fix_decode_counters decode;
@@ -141,7 +143,10 @@ struct fix_writer *fix_session_begin(struct fix_session *s, const char *type, st
 uint64_t fix_session_send(struct fix_session *s, struct fix_writer *w, const char *type, size_t body_at);
 
 /* Logout, wait (up to FIX_LOGOUT_WAIT_NS) for the counterparty's Logout,
- * so both sides' numbers agree, and close: the clean end of a run. */
+ * so both sides' numbers agree, and close: the clean end of a run.  It
+ * delivers nothing: an application message that arrives first is left
+ * unnumbered (the next session's ResendRequest brings it again) and the
+ * wait ends there. */
 void fix_session_close(struct fix_session *s);
 
 const char *fix_drop_reason_name(unsigned r);

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""`fks run` with `venue.type: fix44` end to end, against the QuickFIX
+acceptor of tests/support (validating every message against the FIX 4.4
+dictionary) on a free loopback port:
+
+- the run logs on, trades and logs out, exit 0;
+- the journal holds the acceptor's acks and fills as gateway events:
+  BTCUSDT starts at 150 (the acceptor fills orders priced 100..199) and
+  ETHUSDT at 50 (it acks them and they rest);
+- every order the acceptor acked or filled is in the journal, as many
+  acks as it logged NewOrderSingles it accepted;
+- QuickFIX sent no session-level Reject.
+
+Usage: test_fix44_run.py (FKS_BIN, FKS_FIX_ACCEPTOR and FKS_SHARED come from
+meson).  Exit 0: every check held.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+FKS = os.environ.get("FKS_BIN", "build/fks")
+ACCEPTOR = os.environ["FKS_FIX_ACCEPTOR"]
+DICT = os.path.join(os.environ["FKS_SHARED"], "data", "fix", "FIX44.xml")
+SCRATCH = tempfile.mkdtemp(prefix="fks-fix44-")
+
+
+def check(cond, what, detail=""):
+    if not cond:
+        raise AssertionError(what + ("\n" + str(detail) if detail else ""))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def events(log):
+    with open(log) as f:
+        return f.read().splitlines()
+
+
+def start_acceptor(port, store, log):
+    p = subprocess.Popen([ACCEPTOR, str(port), store, DICT, "VENUE", "FKS", log], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(SCRATCH, "acceptor.err"), "w"))
+    end = time.time() + 30
+    while time.time() < end:
+        if os.path.exists(log) and "ready" in events(log):
+            return p
+        time.sleep(0.05)
+    p.kill()
+    raise AssertionError("the acceptor did not start")
+
+
+def config(port):
+    text = subprocess.run([FKS, "config", "default"], capture_output=True, text=True, check=True).stdout
+    venue = ("venue:\n  type: fix44\n  host: 127.0.0.1\n  port: %d\n  sender_comp_id: FKS\n"
+             "  target_comp_id: VENUE\n  heartbeat_s: 5\n  store: %s\n  account: E2E\n"
+             "  symbol.BTCUSDT: BTC/USDT\n" % (port, os.path.join(SCRATCH, "fks.store")))
+    text, n = re.subn(r"(?ms)^venue:\n  type: sim\n(  .*\n)*", venue, text)
+    check(n == 1, "the default config has a sim venue section to replace")
+    for old, new in (('start_px: "60000"', 'start_px: "150"'), ('start_px: "3000"', 'start_px: "50"')):
+        check(old in text, "the default config has " + old)
+        text = text.replace(old, new)
+    path = os.path.join(SCRATCH, "fix44.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def main():
+    port = free_port()
+    store = os.path.join(SCRATCH, "acceptor")
+    os.mkdir(store)
+    log = os.path.join(SCRATCH, "events")
+    acc = start_acceptor(port, store, log)
+    try:
+        cfg = config(port)
+        chk = subprocess.run([FKS, "config", "check", cfg], capture_output=True, text=True)
+        check(chk.returncode == 0, "fks config check accepts the fix44 venue", chk.stderr)
+        journal = os.path.join(SCRATCH, "journal")
+        run = subprocess.run([FKS, "run", "-c", cfg, "--duration", "4", "--prefix", "fksfix%d" % os.getpid(),
+                              "--journal", journal, "--json"], capture_output=True, text=True, timeout=120)
+        check(run.returncode == 0, "fks run exits 0", run.stderr)
+        check("KILL SWITCH" not in run.stderr, "the venue was never lost", run.stderr)
+
+        tail = subprocess.run([FKS, "tail", "-j", journal, "--from", "1", "--stage", "gateway", "--json"],
+                              capture_output=True, text=True, check=True).stdout
+        gw = [json.loads(line) for line in tail.splitlines() if line.strip()]
+        acks = [e for e in gw if e.get("type") == "order_ack"]
+        fills = [e for e in gw if e.get("type") == "fill"]
+        ev = events(log)
+        accepted = len([e for e in ev if e.startswith("in D ")])
+        check(accepted > 0, "the acceptor received orders", "\n".join(ev[-20:]))
+        check(len(acks) > 0 and len(fills) > 0, "the journal holds the venue's acks and fills",
+              "%d acks, %d fills" % (len(acks), len(fills)))
+        check(all(e.get("symbol") == "BTCUSDT" for e in fills), "only BTCUSDT (priced 100..199) fills",
+              fills[:3])
+        # Orders sent at the very end may be acked after the gateway stopped
+        # reading: at most a few in flight, never more acks than orders.
+        check(len(acks) <= accepted, "no ack without an order", "%d acks, %d orders" % (len(acks), accepted))
+        check(accepted - len(acks) <= 8, "every order's ack is journaled but those in flight at the end",
+              "%d acks, %d orders" % (len(acks), accepted))
+        check(not [e for e in ev if e.startswith("session_reject")], "QuickFIX rejected nothing",
+              [e for e in ev if e.startswith("session_reject")])
+        check("logout" in ev, "the run logged out at its end", ev[-10:])
+        print("ok: %d orders, %d acks, %d fills journaled" % (accepted, len(acks), len(fills)))
+    finally:
+        acc.stdin.close()
+        try:
+            acc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            acc.kill()
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
