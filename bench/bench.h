@@ -27,4 +27,10 @@ int bench_pipeline_main(int argc, char **argv);
  * not turned into a failure. */
 int bench_journal_main(int argc, char **argv);
 
+/* `fks bench fix [--json] [--messages N] [--dict PATH]`: the fix44
+ * codec's NewOrderSingle encode and ExecutionReport decode beside
+ * QuickFIX's (bench/fix_bench.c).  Returns 0, 1 when a side cannot read
+ * the other's messages, 2 usage error. */
+int bench_fix_main(int argc, char **argv);
+
 #endif

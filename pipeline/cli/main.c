@@ -32,6 +32,8 @@ static const struct command bench_commands[] = {
 	  bench_journal_main, NULL },
 	{ "replay", "replay throughput in market events/s per strategy, beside a tape-iteration floor",
 	  bench_replay_main, NULL },
+	{ "fix", "FIX 4.4 NewOrderSingle encode and ExecutionReport decode, ns per message, beside QuickFIX",
+	  bench_fix_main, NULL },
 	{ 0 },
 };
 
