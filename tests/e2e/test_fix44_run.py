@@ -9,7 +9,11 @@ dictionary) on a free loopback port:
   ETHUSDT at 50 (it acks them and they rest);
 - every order the acceptor acked or filled is in the journal, as many
   acks as it logged NewOrderSingles it accepted;
-- QuickFIX sent no session-level Reject.
+- QuickFIX sent no session-level Reject;
+- `fks kill` during a run cancels every order still open at the acceptor
+  (the ETHUSDT ones rest there): as many cancel acks journaled as
+  OrderCancelRequests the acceptor received, none refused, and no
+  NewOrderSingle after the first cancel.
 
 Usage: test_fix44_run.py (FKS_BIN, FKS_FIX_ACCEPTOR and FKS_SHARED come from
 meson).  Exit 0: every check held.
@@ -76,6 +80,36 @@ def config(port):
     return path
 
 
+def gateway_events(journal):
+    tail = subprocess.run([FKS, "tail", "-j", journal, "--from", "1", "--stage", "gateway", "--json"],
+                          capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in tail.splitlines() if line.strip()]
+
+
+def kill_switch(cfg, log):
+    before = len(events(log))
+    journal = os.path.join(SCRATCH, "journal_kill")
+    pfx = "fksfixk%d" % os.getpid()
+    run = subprocess.Popen([FKS, "run", "-c", cfg, "--duration", "30", "--prefix", pfx, "--journal", journal,
+                            "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    end = time.time() + 60
+    while time.time() < end and len([e for e in events(log)[before:] if e.startswith("in D ")]) < 50:
+        time.sleep(0.05)
+    kill = subprocess.run([FKS, "kill", "--prefix", pfx, "--reason", "e2e"], capture_output=True, text=True)
+    check(kill.returncode == 0, "fks kill trips the switch", kill.stderr)
+    out, err = run.communicate(timeout=120)
+    check(run.returncode == 0, "the killed run still exits 0", err)
+    ev = events(log)[before:]
+    cancels = [i for i, e in enumerate(ev) if e.startswith("in F ")]
+    check(cancels, "the kill sent OrderCancelRequests", "\n".join(ev[-20:]))
+    check(not [e for e in ev[cancels[0]:] if e.startswith("in D ")], "no new order after the kill")
+    acks = [e for e in gateway_events(journal) if e.get("type") == "cancel_ack"]
+    check(len(acks) == len(cancels), "every cancel the acceptor took is journaled as a cancel ack",
+          "%d cancels, %d cancel acks" % (len(cancels), len(acks)))
+    check(not [e for e in ev if e.startswith("session_reject")], "QuickFIX rejected nothing in the killed run")
+    print("ok: the kill switch canceled %d open orders" % len(acks))
+
+
 def main():
     port = free_port()
     store = os.path.join(SCRATCH, "acceptor")
@@ -92,9 +126,7 @@ def main():
         check(run.returncode == 0, "fks run exits 0", run.stderr)
         check("KILL SWITCH" not in run.stderr, "the venue was never lost", run.stderr)
 
-        tail = subprocess.run([FKS, "tail", "-j", journal, "--from", "1", "--stage", "gateway", "--json"],
-                              capture_output=True, text=True, check=True).stdout
-        gw = [json.loads(line) for line in tail.splitlines() if line.strip()]
+        gw = gateway_events(journal)
         acks = [e for e in gw if e.get("type") == "order_ack"]
         fills = [e for e in gw if e.get("type") == "fill"]
         ev = events(log)
@@ -113,6 +145,7 @@ def main():
               [e for e in ev if e.startswith("session_reject")])
         check("logout" in ev, "the run logged out at its end", ev[-10:])
         print("ok: %d orders, %d acks, %d fills journaled" % (accepted, len(acks), len(fills)))
+        kill_switch(cfg, log)
     finally:
         acc.stdin.close()
         try:
