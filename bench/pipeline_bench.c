@@ -65,8 +65,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/jitter.h"
+
 #define PROG "fks bench pipeline"
 
+#define JITTER_SECONDS 2.0        /* the hot core's stalls, before the rows */
 #define NSTAGES 4                /* the hot path; the journal is placed beside it */
 #define NPLACED (NSTAGES + 1)    /* ... and these are every stage the bench places */
 #define MAX_RATES 16
@@ -1276,7 +1279,7 @@ static void print_layouts(FILE *out, const struct opts *o, const struct variant 
 }
 
 static void print_header(FILE *out, const struct env *e, const struct opts *o, const struct variant *var,
-			 const struct floor *fl, const struct cell *cells, unsigned n_cells)
+			 const struct floor *fl, const struct jitter *jit, const struct cell *cells, unsigned n_cells)
 {
 	fprintf(out, "fks bench pipeline - feed -> strategy -> risk -> gateway, one 'fks run' per row, %s\n", e->m.date);
 	fprintf(out, "machine : %s; %d usable CPU%s (%ld online); %s\n", e->m.cpu_model, e->n_usable,
@@ -1297,6 +1300,15 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 		     "          layout's placement appended, feed.rate substituted; journal.sync as in the\n"
 		     "          default (durable) except in asap-async rows (async)\n");
 	print_layouts(out, o, var, cells, n_cells);
+	if (jit->ok)
+		fprintf(out, "jitter  : a thread spinning on cpu%d (the hot runner's core) for %.1f s, this run: stalls\n"
+			     "          > %u ns took %.3f%% of its time, the longest %.1f us; an event arriving at a\n"
+			     "          random instant waits for the core p99 %.1f us, p99.9 %.1f us: the floor of a paced\n"
+			     "          t2t tail on this core (bench/jitter.h)\n",
+			jit->core, jit->seconds, JITTER_MIN_GAP_NS, jit->stalled_share * 100, (double)jit->longest_ns / 1e3,
+			(double)jit->wait_p99_ns / 1e3, (double)jit->wait_p999_ns / 1e3);
+	else
+		fprintf(out, "jitter  : not measured: %s\n", jit->why);
 	if (fl->ok)
 		fprintf(out, "floor   : %d hops (md, orders, risk_out) x one-way p50 %.1f ns = %.1f ns\n"
 			     "          (fks bench ring --only fks: rtt p50 %.1f ns / 2, cpu0 <-> cpu1, this run)\n",
@@ -1554,6 +1566,7 @@ int bench_pipeline_main(int argc, char **argv)
 	static struct variant var[L_COUNT];
 	static struct floor fl;
 	static struct journal_floor jf;
+	static struct jitter jit;
 	memset(&jf, 0, sizeof jf);
 	memset(cells, 0, sizeof cells);
 	memset(var, 0, sizeof var);
@@ -1575,6 +1588,13 @@ int bench_pipeline_main(int argc, char **argv)
 	if (!fl.ok && !g_signal) {
 		fprintf(stderr, PROG ": floor: FAILED: %s\n", fl.why);
 		failed = true;
+	}
+	/* The floor of the tail: the hot core's own stalls, same run. */
+	if (!g_signal) {
+		jitter_measure(env.n_usable ? env.usable[env.n_usable - 1] : 0, JITTER_SECONDS, &jit);
+		if (jit.ok)
+			fprintf(stderr, PROG ": jitter: cpu%d %.1f s: %" PRIu64 " stalls, wait p99 %.1f us, longest %.1f us\n",
+				jit.core, jit.seconds, jit.stalls, (double)jit.wait_p99_ns / 1e3, (double)jit.longest_ns / 1e3);
 	}
 	for (unsigned r = 0; r < o.n_rates; r++)
 		jf.wanted = jf.wanted || !o.rate[r].per_s;
@@ -1609,9 +1629,9 @@ int bench_pipeline_main(int argc, char **argv)
 
 	if (o.json) {
 		print_json(cells, n_cells, &fl, &jf);
-		print_header(stderr, &env, &o, var, &fl, cells, n_cells);
+		print_header(stderr, &env, &o, var, &fl, &jit, cells, n_cells);
 	} else {
-		print_header(stdout, &env, &o, var, &fl, cells, n_cells);
+		print_header(stdout, &env, &o, var, &fl, &jit, cells, n_cells);
 		print_table(stdout, cells, n_cells, &fl);
 		print_journal_table(stdout, cells, n_cells, &jf);
 		fflush(stdout);
