@@ -159,6 +159,16 @@ def exposition():
     buckets = [int(v) for v in re.findall(r'^fks_tick_to_trade_seconds_bucket\{le="[^"]+"\} (\d+)', body, re.M)]
     count = int(re.search(r"^fks_tick_to_trade_seconds_count (\d+)", body, re.M).group(1))
     check(buckets == sorted(buckets) and buckets[-1] == count and count > 0, "cumulative buckets ending at _count")
+    # The documented bounds, and only them: two per power of two, 1.5 * 2^p
+    # and 2^(p+1) ns less one (exact hist edges), 128 ns to 8.6 s, then +Inf.
+    want = ["%d.%09d" % divmod(e, 10**9) for p in range(7, 33) for e in (3 << (p - 1), 2 << p)]
+    want = [w for w in ("%d.%09d" % divmod(int(w.replace(".", "")) - 1, 10**9) for w in want)] + ["+Inf"]
+    les = {}
+    for name, labels, le in re.findall(r'^(fks_\w+)_bucket\{(.*?),?le="([^"]+)"\}', body, re.M):
+        les.setdefault((name, labels), []).append(le)
+    check(len(les) == 6, "six histograms: tick-to-trade and one per stage", sorted(les))
+    for key, got in les.items():
+        check(got == want, "%s{%s}: the %d documented le bounds" % (key[0], key[1], len(want)), got)
     status, health = get(base + "/health")
     check(status == 200 and json.loads(health)["status"] == "ok", "/health: 200 ok while it runs", health)
     status, ready = get(base + "/ready")
