@@ -325,6 +325,64 @@ Test(run, full_speed_with_full_rings_loses_nothing, .timeout = 240)
 	expect_reconciled(P.out, 2000000);
 }
 
+/* busy % in a runner: each stage's busy_ns is the time it handled events
+ * itself (not the time spent in the polls of the kernels beside it), and
+ * idle_ns the time its runner found no work, in every phase of its idle
+ * strategy (spin, yield, park).  At a low rate every stage is mostly idle,
+ * and busy + idle stays within the stage's wall time. */
+static void expect_mostly_idle(const char *idle)
+{
+	static char cfg[16384], path[160];
+	const char *dump[] = { "config", "default", NULL };
+	cr_assert_eq(run_to_end(&P, dump), 0);
+	const char *rate = strstr(P.out, "  rate: 100000\n"), *hot = strstr(P.out, "    idle: backoff\n");
+	cr_assert(rate && hot && rate > hot, "the default config: the hot runner backs off, feed.rate is 100000");
+	snprintf(cfg, sizeof cfg, "%.*s    idle: %s\n%.*s  rate: 2000\n%s", (int)(hot - P.out), P.out, idle,
+		 (int)(rate - hot - strlen("    idle: backoff\n")), hot + strlen("    idle: backoff\n"),
+		 rate + strlen("  rate: 100000\n"));
+	snprintf(path, sizeof path, "%s/idle-%s.yaml", scratch_dir(), idle);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "idle");
+	const char *args[] = { "run", "-c", path, "--events", "3000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "fks run (hot runner idle: %s) failed:\n%s", idle, P.err);
+	expect_reconciled(P.out, 3000);
+	static const char *const hot_path[] = { "\"feed\"", "\"strategy\"", "\"risk\"", "\"gateway\"" };
+	for (int i = 0; i < 4; i++) {
+		long long busy = json_num(P.out, hot_path[i], "busy_ns"), idle_ns = json_num(P.out, hot_path[i], "idle_ns");
+		long long wall = json_num(P.out, hot_path[i], "cpu_wall_ns");
+		cr_assert_gt(wall, 1000000000LL, "%s (idle %s): 3000 events at 2000/s take over a second", hot_path[i], idle);
+		cr_assert_gt(idle_ns, busy, "%s (idle %s): busy %lld ns, idle %lld ns", hot_path[i], idle, busy, idle_ns);
+		cr_assert_geq(idle_ns, wall / 2, "%s (idle %s): idle %lld ns of %lld ns wall", hot_path[i], idle, idle_ns,
+			      wall);
+		cr_assert_leq(busy + idle_ns, wall + wall / 10, "%s (idle %s): busy %lld + idle %lld ns over %lld ns wall",
+			      hot_path[i], idle, busy, idle_ns, wall);
+	}
+	/* The journal, in a runner of its own, waits for the disk in commits
+	 * it does not count as busy: only nothing is counted twice. */
+	long long busy = json_num(P.out, "\"journal\"", "busy_ns"), idle_ns = json_num(P.out, "\"journal\"", "idle_ns");
+	long long wall = json_num(P.out, "\"journal\"", "cpu_wall_ns");
+	cr_assert_leq(busy + idle_ns, wall + wall / 10, "journal: busy %lld + idle %lld ns over %lld ns wall", busy,
+		      idle_ns, wall);
+}
+
+Test(run, a_slow_feed_leaves_every_stage_mostly_idle_when_the_runner_spins, .timeout = 120)
+{
+	expect_mostly_idle("spin");
+}
+Test(run, a_slow_feed_leaves_every_stage_mostly_idle_when_the_runner_backs_off, .timeout = 120)
+{
+	expect_mostly_idle("backoff");
+}
+Test(run, a_slow_feed_leaves_every_stage_mostly_idle_when_the_runner_parks, .timeout = 120)
+{
+	expect_mostly_idle("park");
+}
+
 Test(run, sigterm_stops_cleanly_with_a_summary, .timeout = 120)
 {
 	char prefix[48];
