@@ -26,7 +26,9 @@ struct proc {
 	pid_t pid;
 	bool own_group;          /* start in a process group of its own */
 	bool stdout_unread;      /* stdout a pipe whose read end is closed, as in `fks run | true` */
+	bool running;            /* started, not reaped yet */
 	char journal[96];        /* `run`: the --journal it was given */
+	char prefix[48];         /* `run`: the --prefix it was given */
 	char out_path[64], err_path[64];
 	int status;
 	char out[OUT_MAX], err[OUT_MAX];
@@ -162,16 +164,21 @@ static void start(struct proc *p, const char *const *args)
 	snprintf(p->out_path, sizeof p->out_path, "/tmp/fks-test-%d-%d.out", (int)getpid(), n);
 	snprintf(p->err_path, sizeof p->err_path, "/tmp/fks-test-%d-%d.err", (int)getpid(), n++);
 	p->journal[0] = 0;
+	p->prefix[0] = 0;
 	bool is_run = args[0] && !strcmp(args[0], "run"), has_journal = false;
-	for (int i = 0; args[i]; i++)
+	for (int i = 0; args[i]; i++) {
 		if (!strcmp(args[i], "--journal")) {
 			has_journal = true;
 			snprintf(p->journal, sizeof p->journal, "%s", args[i + 1] ? args[i + 1] : "");
 		}
+		if (!strcmp(args[i], "--prefix"))
+			snprintf(p->prefix, sizeof p->prefix, "%s", args[i + 1] ? args[i + 1] : "");
+	}
 	if (is_run && !has_journal)
 		new_journal_dir(p->journal, sizeof p->journal);
 	p->pid = fork();
 	cr_assert_geq(p->pid, 0);
+	p->running = true;
 	if (p->pid == 0) {
 		if (p->own_group)
 			setpgid(0, 0);
@@ -212,6 +219,7 @@ static void slurp(const char *path, char *buf)
 static int finish(struct proc *p)
 {
 	cr_assert_eq(waitpid(p->pid, &p->status, 0), p->pid);
+	p->running = false;
 	slurp(p->out_path, p->out);
 	slurp(p->err_path, p->err);
 	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status);
@@ -257,6 +265,61 @@ static struct run_segment *wait_for_orders(const char *prefix, uint64_t n)
 }
 
 static struct proc P; /* large: keep it off the stack */
+
+/*
+ * A run a test stops or kills parts of (SIGSTOP, SIGKILL) must not outlive
+ * a failed assertion: a stopped supervisor never ends, and its stages and
+ * /dev/shm segments stay.  start_killable starts it in a process group of
+ * its own and notes it; the test's .fini, end_killable_run, which Criterion
+ * runs also after a failed assertion, lets the group go on (SIGCONT) and
+ * kills it, then removes the run's segments.  After a run that ended as the
+ * test expected, it finds nothing to do.
+ */
+static struct proc *killable;
+
+static void start_killable(struct proc *p, const char *const *args)
+{
+	p->own_group = true;
+	start(p, args);
+	p->own_group = false;
+	killable = p;
+}
+
+/* Remove every "<prefix>." segment from /dev/shm. */
+static void unlink_segments(const char *prefix)
+{
+	char stem[64];
+	snprintf(stem, sizeof stem, "%s.", prefix);
+	DIR *d = opendir("/dev/shm");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, stem, strlen(stem)) != 0)
+			continue;
+		char path[320];
+		snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static void end_killable_run(void)
+{
+	struct proc *p = killable;
+	killable = NULL;
+	if (!p)
+		return;
+	if (p->running) {
+		kill(-p->pid, SIGCONT);
+		kill(-p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->running = false;
+		sleep_ms(200); /* the group's other processes, the stages, die too */
+	}
+	if (p->prefix[0])
+		unlink_segments(p->prefix);
+}
 
 /* Every counter of one stage agrees with its neighbours', and every order
  * that reached the venue ended in a terminal state. */
@@ -405,7 +468,7 @@ static void kill_stage(enum fks_cfg_stage victim)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "kill");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	pid_t pid = atomic_load(&rs->stage[victim].pid);
 	char cmdline[64] = { 0 }, path[64];
@@ -443,9 +506,9 @@ static void kill_stage(enum fks_cfg_stage victim)
 	}
 }
 
-Test(run, killed_strategy_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_STRATEGY); }
-Test(run, killed_risk_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_RISK); }
-Test(run, killed_gateway_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_GATEWAY); }
+Test(run, killed_strategy_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run) { kill_stage(FKS_CFG_STRATEGY); }
+Test(run, killed_risk_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run) { kill_stage(FKS_CFG_RISK); }
+Test(run, killed_gateway_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run) { kill_stage(FKS_CFG_GATEWAY); }
 
 Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
 {
@@ -493,12 +556,12 @@ Test(run, duration_must_be_finite_positive_and_bounded, .timeout = 60)
 	}
 }
 
-Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
+Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "again");
 	const char *first[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
-	start(&P, first);
+	start_killable(&P, first);
 	runseg_close(wait_for_orders(prefix, 1));
 
 	static struct proc second;
@@ -535,12 +598,12 @@ Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
 /* A stage that is alive but stuck (SIGSTOP) is caught by its heartbeat: the
  * supervisor trips the kill switch after supervisor.heartbeat_timeout_ms
  * (default 1000) and kills it. */
-Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
+Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "stall");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 5);
 	pid_t pid = atomic_load(&rs->stage[FKS_CFG_RISK].pid);
 	runseg_close(rs);
@@ -746,12 +809,12 @@ static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
 /* SIGKILL the journal stage mid-run: the kill switch trips and names it, and
  * the journal left behind is valid (dense keys, whole batches) and holds at
  * least every event whose commit had been acknowledged. */
-Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .timeout = 120)
+Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "jkill");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	uint64_t acked = wait_committed(rs, 50000);
 	pid_t pid = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
@@ -773,16 +836,14 @@ Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .time
  * crash would.  The journal stays valid with every acknowledged event; the
  * next run on the same prefix and journal path cleans up the segments and
  * moves the crashed journal aside. */
-Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .timeout = 120)
+Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "jgrp");
 	char dir[96];
 	new_journal_dir(dir, sizeof dir);
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--journal", dir, NULL };
-	P.own_group = true;
-	start(&P, args);
-	P.own_group = false;
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	wait_committed(rs, 50000);
 	uint64_t acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
@@ -1117,7 +1178,7 @@ static void kill_journal_behind_a_stopped_supervisor(const char *prefix, const c
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", "-c", config, NULL };
 	if (!config)
 		args[6] = NULL;
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	wait_committed(rs, 20000);
 	pid_t journal = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
@@ -1160,6 +1221,8 @@ static void expect_not_journaled_exact(const char *out, const char *journal)
 	cr_assert_gt(total, 0, "the journal died with events in flight");
 	cr_assert_eq(json_num(out, "\"path\"", "not_journaled"), total);
 }
+
+TestSuite(journal_guard, .fini = end_killable_run);
 
 Test(journal_guard, killed_journal_no_order_leaves_and_the_loss_is_exact, .timeout = 180)
 {
