@@ -38,6 +38,11 @@
  * The floor is `fks bench ring --only fks --json` run first, as a child:
  * its rtt p50 / 2 is one hop one-way, and an event crosses three hops on
  * its way to the venue (market_data, orders, risk_out).
+ *
+ * With asap rows, the journal's floor too: `fks bench journal` at the
+ * default config's journal.batch_events, durable and async, in the same
+ * run (measure_journal_floor); each asap row's live journal is set beside
+ * it as a ratio.
  */
 #include "bench/bench.h"
 #include "bench/bench_util.h"
@@ -60,8 +65,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/jitter.h"
+
 #define PROG "fks bench pipeline"
 
+#define JITTER_SECONDS 2.0        /* the hot core's stalls, before the rows */
 #define NSTAGES 4                /* the hot path; the journal is placed beside it */
 #define NPLACED (NSTAGES + 1)    /* ... and these are every stage the bench places */
 #define MAX_RATES 16
@@ -119,7 +127,9 @@ static const char usage_head[] =
 	"3 hops on the path).  Every cell is one 'fks run' of this executable with the\n"
 	"embedded default config, its runners and stages replaced by the layout's and\n"
 	"feed.rate substituted; its --json summary is checked (exit 0, every event the\n"
-	"feed wrote reached the gateway) and tabulated.\n"
+	"feed wrote reached the gateway) and tabulated.  With asap rates, the live\n"
+	"journal is set beside 'fks bench journal's raw LMDB floor at the default\n"
+	"config's journal.batch_events, durable and async, measured in the same run.\n"
 	"\n"
 	"options:\n";
 static const char usage_tail[] =
@@ -754,8 +764,10 @@ struct cell {
 	char runners[512]; /* the layout as `fks run` printed it on stderr */
 	double seconds;
 	double feed_out, dropped, gw_in, gw_quotes, gw_trades, gw_orders;
+	double feed_wall_ns; /* the feed stage's life, open to its last event (0: not in the summary) */
 	double t2t_count, p50, p99, p999, max;
 	bool have_max;
+	double jn_events, jn_commits, jn_busy_ns; /* the journal: committed, transactions, busy */
 };
 
 /* "fks run: ..., prefix '...'; runners: hot=core 1 backoff (feed ...), ...":
@@ -790,6 +802,14 @@ static bool summary_numbers(struct cell *c, const char *js)
 		return false;
 	}
 	c->have_max = json_num(t2t, "max", &c->max); /* not in the summary (yet) */
+	if (!json_num(feed, "cpu_wall_ns", &c->feed_wall_ns))
+		c->feed_wall_ns = 0;
+	const char *jn = json_obj(top, "journal"), *jn_stage = json_obj(stages, "journal");
+	if (!json_num(jn, "events", &c->jn_events) || !json_num(jn, "commits", &c->jn_commits) ||
+	    !json_num(jn_stage, "busy_ns", &c->jn_busy_ns)) {
+		snprintf(c->why, sizeof c->why, "the --json summary lacks the journal's events, commits or busy_ns");
+		return false;
+	}
 	if (kill != 0) {
 		snprintf(c->why, sizeof c->why, "the kill switch tripped");
 		return false;
@@ -1114,6 +1134,108 @@ static void measure_floor(const struct env *e, struct floor *f)
 	child_out_free(&co);
 }
 
+/* ---- the journal's floor ----------------------------------------------- */
+
+/*
+ * The live journal beside raw LMDB at the same batch size, in the same run:
+ * `fks bench journal --modes durable,async --batches B --order-batch 0
+ * --repeat 3 --json` (64-byte quotes), B = journal.batch_events of the
+ * default config, which is also the largest batch the live journal
+ * commits.  Its raw writer's median rate per mode is the floor (async's
+ * raw peer commits like durable, on the writer's thread).  Each asap row
+ * gives the live journal two ways:
+ *   e2e       journal events committed / the run's seconds: what the
+ *             pipeline made durable per second; bound by the hot path
+ *             whenever that is the slower side;
+ *   capacity  journal events / the journal stage's busy seconds (appending
+ *             and committing, not waiting for its taps): the rate the live
+ *             path sustains when it is the bottleneck.
+ */
+enum { JF_DURABLE, JF_ASYNC, JF_COUNT };
+static const char *const jf_mode_names[JF_COUNT] = { "durable", "async" };
+
+struct journal_floor {
+	bool wanted, ok[JF_COUNT];
+	uint64_t batch;
+	double raw[JF_COUNT], lib[JF_COUNT]; /* raw LMDB and the journal library alone, events/s */
+	char why[512];
+};
+
+/* journal.batch_events of the base config (the embedded default). */
+static uint64_t base_batch_events(const char *base)
+{
+	const char *j = strstr(base, "\njournal:\n");
+	const char *b = j ? strstr(j, "\n  batch_events: ") : NULL;
+	return b ? strtoull(b + strlen("\n  batch_events: "), NULL, 10) : 0;
+}
+
+/* One line of `fks bench journal --json`: its mode, if it is the quote
+ * cell's median rate of `writer`, and the value. */
+static bool journal_rate_line(const char *line, const char *writer, int *mode, double *v)
+{
+	char w[48];
+	snprintf(w, sizeof w, "\"writer\":\"%s\"", writer);
+	const char *val = strstr(line, "\"value\":");
+	if (!val || !strstr(line, w) || !strstr(line, "\"metric\":\"rate\",") || !strstr(line, "\"event\":\"quote\""))
+		return false;
+	for (int m = 0; m < JF_COUNT; m++) {
+		char mk[48];
+		snprintf(mk, sizeof mk, "\"mode\":\"%s\"", jf_mode_names[m]);
+		if (strstr(line, mk)) {
+			*mode = m;
+			*v = strtod(val + 8, NULL);
+			return *v > 0;
+		}
+	}
+	return false;
+}
+
+static void measure_journal_floor(const struct env *e, struct journal_floor *f)
+{
+	char batch_s[32];
+	snprintf(batch_s, sizeof batch_s, "%" PRIu64, f->batch);
+	char *argv[] = { (char *)e->exe, "bench", "journal", "--modes", "durable,async", "--batches", batch_s,
+			 "--order-batch", "0", "--repeat", "3", "--json", NULL };
+	fprintf(stderr, PROG ": journal floor: %s bench journal --modes durable,async --batches %s --order-batch 0 "
+		"--repeat 3 --json\n", e->exe, batch_s);
+	struct child_out co;
+	char why[256];
+	if (run_child(e->exe, argv, &co, why, sizeof why) < 0) {
+		snprintf(f->why, sizeof f->why, "cannot run %.200s: %.200s", e->exe, why);
+		return;
+	}
+	if (!exited_ok(co.status)) {
+		char st[128];
+		describe_status(co.status, st, sizeof st);
+		snprintf(f->why, sizeof f->why, "fks bench journal %s", st);
+		show_text("stderr of fks bench journal", co.err);
+		child_out_free(&co);
+		return;
+	}
+	for (const char *p = co.out; *p;) {
+		size_t n = strcspn(p, "\n");
+		char line[1024];
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		int m;
+		double v;
+		if (journal_rate_line(line, "raw", &m, &v))
+			f->raw[m] = v, f->ok[m] = true;
+		else if (journal_rate_line(line, "journal", &m, &v))
+			f->lib[m] = v;
+		p += n + (p[n] != 0);
+	}
+	if (!f->ok[JF_DURABLE] || !f->ok[JF_ASYNC]) {
+		snprintf(f->why, sizeof f->why, "fks bench journal printed no raw rate for %s",
+			 f->ok[JF_DURABLE] ? "async" : "durable");
+		show_text("stdout of fks bench journal", co.out);
+	}
+	for (int m = 0; m < JF_COUNT; m++)
+		if (f->ok[m])
+			fprintf(stderr, PROG ": journal floor: %s batch %" PRIu64 ": raw LMDB %.0f events/s, journal "
+				"library %.0f events/s\n", jf_mode_names[m], f->batch, f->raw[m], f->lib[m]);
+	child_out_free(&co);
+}
+
 /* ---- output ------------------------------------------------------------ */
 
 /* text, word-wrapped to `width` columns, every line after `indent` spaces. */
@@ -1160,7 +1282,7 @@ static void print_layouts(FILE *out, const struct opts *o, const struct variant 
 }
 
 static void print_header(FILE *out, const struct env *e, const struct opts *o, const struct variant *var,
-			 const struct floor *fl, const struct cell *cells, unsigned n_cells)
+			 const struct floor *fl, const struct jitter *jit, const struct cell *cells, unsigned n_cells)
 {
 	fprintf(out, "fks bench pipeline - feed -> strategy -> risk -> gateway, one 'fks run' per row, %s\n", e->m.date);
 	fprintf(out, "machine : %s; %d usable CPU%s (%ld online); %s\n", e->m.cpu_model, e->n_usable,
@@ -1181,6 +1303,15 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 		     "          layout's placement appended, feed.rate substituted; journal.sync as in the\n"
 		     "          default (durable) except in asap-async rows (async)\n");
 	print_layouts(out, o, var, cells, n_cells);
+	if (jit->ok)
+		fprintf(out, "jitter  : a thread spinning on cpu%d (the hot runner's core) for %.1f s, this run: stalls\n"
+			     "          > %u ns took %.3f%% of its time, the longest %.1f us; an event arriving at a\n"
+			     "          random instant waits for the core p99 %.1f us, p99.9 %.1f us: the floor of a paced\n"
+			     "          t2t tail on this core (bench/jitter.h)\n",
+			jit->core, jit->seconds, JITTER_MIN_GAP_NS, jit->stalled_share * 100, (double)jit->longest_ns / 1e3,
+			(double)jit->wait_p99_ns / 1e3, (double)jit->wait_p999_ns / 1e3);
+	else
+		fprintf(out, "jitter  : not measured: %s\n", jit->why);
 	if (fl->ok)
 		fprintf(out, "floor   : %d hops (md, orders, risk_out) x one-way p50 %.1f ns = %.1f ns\n"
 			     "          (fks bench ring --only fks: rtt p50 %.1f ns / 2, cpu0 <-> cpu1, this run)\n",
@@ -1198,7 +1329,9 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 	fprintf(out, "rate    : achieved = events the feed wrote / the run's seconds (fks run's wall time, start-up\n"
 		     "          and drain included) = market events through the gateway / s (checked equal);\n"
 		     "          gw in/s adds the orders and risk rejects the gateway also received;\n"
-		     "          late = seconds - events / offered: start-up and drain (a few ms) plus any backlog\n");
+		     "          late = seconds - events / offered: start-up and drain (a few ms) plus any backlog;\n"
+		     "          feed %% = the feed's own rate over its life (its first to its last event: the\n"
+		     "          run's start-up and drain left out) / offered: what the pipeline sustained\n");
 	fprintf(out, "t2t     : tick-to-trade, feed stamp -> order handed to the venue, over every order: paced\n"
 		     "          runs stamp the INTENDED send time (queueing counts, no coordinated omission), asap\n"
 		     "          runs the time the feed wrote the event; percentiles are the upper edges of the\n"
@@ -1212,10 +1345,10 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 	for (unsigned i = 0; i < n; i++)
 		any_max = any_max || (cells[i].ok && cells[i].have_max);
 	fprintf(out, "\ntick-to-trade in us\n");
-	fprintf(out, "%-18s | %10s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
-		"offered", "achieved", "of off", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50",
+	fprintf(out, "%-18s | %10s | %8s | %6s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
+		"offered", "achieved", "of off", "feed %", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50",
 		"x floor", "t2t p99", "t2t p99.9", any_max ? " |   t2t max" : "");
-	fprintf(out, "-------------------+------------+----------+--------+----------+-----------+---------+---------+"
+	fprintf(out, "-------------------+------------+----------+--------+--------+----------+-----------+---------+---------+"
 		     "----------+-----------+----------+-----------+----------%s\n",
 		any_max ? "-+-----------" : "");
 	for (unsigned i = 0; i < n; i++) {
@@ -1227,7 +1360,7 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 				c->ran ? "FAILED" : "not run", c->ran ? c->why : "");
 			continue;
 		}
-		char ach[16], gw[16], pct[16], late[16], ratio[16] = "-", mx[24] = "";
+		char ach[16], gw[16], pct[16], fpct[16] = "-", late[16], ratio[16] = "-", mx[24] = "";
 		double rate = c->feed_out / c->seconds;
 		uint64_t offered = c->rate.per_s;
 		fmt_si(ach, sizeof ach, rate);
@@ -1235,6 +1368,9 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 		if (offered) {
 			snprintf(pct, sizeof pct, "%.1f%%", 100.0 * rate / (double)offered);
 			snprintf(late, sizeof late, "%.0f", 1e3 * (c->seconds - (double)c->events / (double)offered));
+			if (c->feed_wall_ns > 0)
+				snprintf(fpct, sizeof fpct, "%.1f%%",
+					 100.0 * c->feed_out / (c->feed_wall_ns / 1e9) / (double)offered);
 		} else {
 			snprintf(pct, sizeof pct, "-");
 			snprintf(late, sizeof late, "-");
@@ -1248,13 +1384,50 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 				snprintf(mx, sizeof mx, " | %9s", "-");
 		}
 		fprintf(out,
-			"%-18s | %10s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
+			"%-18s | %10s | %8s | %6s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
 			"%9.1f%s\n",
-			layout_names[c->layout], rate_s, ach, pct, gw, c->events, c->gw_orders, c->seconds, late,
+			layout_names[c->layout], rate_s, ach, pct, fpct, gw, c->events, c->gw_orders, c->seconds, late,
 			c->p50 / 1e3, ratio, c->p99 / 1e3, c->p999 / 1e3, mx);
 	}
 	if (!any_max)
 		fprintf(out, "(t2t max: not in fks run's --json summary)\n");
+}
+
+/* The asap rows' live journal against the journal floor of its sync mode. */
+static void print_journal_table(FILE *out, const struct cell *cells, unsigned n, const struct journal_floor *jf)
+{
+	if (!jf->wanted)
+		return;
+	if (!jf->ok[JF_DURABLE] && !jf->ok[JF_ASYNC]) {
+		fprintf(out, "\njournal floor: not measured: %s\n", jf->why);
+		return;
+	}
+	fprintf(out, "\nthe live journal beside raw LMDB at batch %" PRIu64 " (fks bench journal, this run), events/s\n",
+		jf->batch);
+	fprintf(out, "%-18s | %10s | %7s | %8s | %9s | %8s | %8s | %8s | %9s | %8s\n", "layout", "rate", "sync", "e2e",
+		"ev/commit", "capacity", "raw", "library", "e2e/raw", "cap/raw");
+	fprintf(out, "-------------------+------------+---------+----------+-----------+----------+----------+----------"
+		     "+-----------+---------\n");
+	for (unsigned i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		int m = c->rate.async ? JF_ASYNC : JF_DURABLE;
+		if (!c->ok || c->rate.per_s || !jf->ok[m])
+			continue;
+		char rate_s[32], e2e[16], cap[16], raw[16], lib[16];
+		fmt_rate(rate_s, sizeof rate_s, c->rate);
+		double r_e2e = c->jn_events / c->seconds, r_cap = c->jn_busy_ns > 0 ? c->jn_events * 1e9 / c->jn_busy_ns : 0;
+		fmt_si(e2e, sizeof e2e, r_e2e);
+		fmt_si(cap, sizeof cap, r_cap);
+		fmt_si(raw, sizeof raw, jf->raw[m]);
+		fmt_si(lib, sizeof lib, jf->lib[m]);
+		fprintf(out, "%-18s | %10s | %7s | %8s | %9.0f | %8s | %8s | %8s | %8.0f%% | %7.0f%%\n",
+			layout_names[c->layout], rate_s, jf_mode_names[m], e2e,
+			c->jn_commits > 0 ? c->jn_events / c->jn_commits : 0, cap, raw, lib, 100 * r_e2e / jf->raw[m],
+			100 * r_cap / jf->raw[m]);
+	}
+	fprintf(out, "e2e = journal events committed / the run's seconds; capacity = journal events / the journal\n"
+		     "stage's busy seconds (appending and committing); raw, library = fks bench journal's raw LMDB\n"
+		     "floor and its journal-library writer, median of 3 runs; target: live >= 70%% of raw\n");
 }
 
 static void json_metric(const struct cell *c, const char *metric, double value, const char *unit, int decimals)
@@ -1268,8 +1441,13 @@ static void json_metric(const struct cell *c, const char *metric, double value, 
 	       layout_names[c->layout], rate, metric, decimals, value, unit);
 }
 
-static void print_json(const struct cell *cells, unsigned n, const struct floor *fl)
+static void print_json(const struct cell *cells, unsigned n, const struct floor *fl, const struct journal_floor *jf)
 {
+	for (int m = 0; m < JF_COUNT; m++)
+		if (jf->ok[m])
+			printf("{\"metric\":\"journal_floor\",\"sync\":\"%s\",\"batch\":%" PRIu64 ",\"value\":%.0f,"
+			       "\"library\":%.0f,\"unit\":\"events/s\"}\n",
+			       jf_mode_names[m], jf->batch, jf->raw[m], jf->lib[m]);
 	if (fl->ok)
 		printf("{\"metric\":\"floor\",\"hops\":%d,\"one_way_p50_ns\":%.1f,\"rtt_p50_ns\":%.1f,\"value\":%.1f,"
 		       "\"unit\":\"ns\"}\n",
@@ -1283,6 +1461,8 @@ static void print_json(const struct cell *cells, unsigned n, const struct floor 
 		json_metric(c, "events", c->feed_out, "events", 0);
 		json_metric(c, "orders", c->gw_orders, "orders", 0);
 		json_metric(c, "seconds", c->seconds, "s", 3);
+		if (c->rate.per_s && c->feed_wall_ns > 0)
+			json_metric(c, "feed_sustained", c->feed_out / (c->feed_wall_ns / 1e9), "events/s", 0);
 		if (c->rate.per_s)
 			json_metric(c, "late", c->seconds - (double)c->events / (double)c->rate.per_s, "s", 3);
 		json_metric(c, "t2t_p50", c->p50, "ns", 0);
@@ -1292,6 +1472,16 @@ static void print_json(const struct cell *cells, unsigned n, const struct floor 
 			json_metric(c, "t2t_max", c->max, "ns", 0);
 		if (fl->ok)
 			json_metric(c, "t2t_p50_over_floor", c->p50 / fl->total, "x", 1);
+		json_metric(c, "journal_rate", c->jn_events / c->seconds, "events/s", 0);
+		json_metric(c, "journal_events_per_commit", c->jn_commits > 0 ? c->jn_events / c->jn_commits : 0,
+			    "events", 1);
+		int m = c->rate.async ? JF_ASYNC : JF_DURABLE;
+		if (!c->rate.per_s && jf->ok[m] && c->jn_busy_ns > 0) {
+			double cap = c->jn_events * 1e9 / c->jn_busy_ns;
+			json_metric(c, "journal_capacity", cap, "events/s", 0);
+			json_metric(c, "journal_over_floor", c->jn_events / c->seconds / jf->raw[m], "ratio", 3);
+			json_metric(c, "journal_capacity_over_floor", cap / jf->raw[m], "ratio", 3);
+		}
 	}
 	fflush(stdout);
 }
@@ -1385,6 +1575,9 @@ int bench_pipeline_main(int argc, char **argv)
 	static struct cell cells[L_COUNT * MAX_RATES];
 	static struct variant var[L_COUNT];
 	static struct floor fl;
+	static struct journal_floor jf;
+	static struct jitter jit;
+	memset(&jf, 0, sizeof jf);
 	memset(cells, 0, sizeof cells);
 	memset(var, 0, sizeof var);
 	struct child_out base;
@@ -1404,6 +1597,24 @@ int bench_pipeline_main(int argc, char **argv)
 		measure_floor(&env, &fl);
 	if (!fl.ok && !g_signal) {
 		fprintf(stderr, PROG ": floor: FAILED: %s\n", fl.why);
+		failed = true;
+	}
+	/* The floor of the tail: the hot core's own stalls, same run. */
+	if (!g_signal) {
+		jitter_measure(env.n_usable ? env.usable[env.n_usable - 1] : 0, JITTER_SECONDS, &jit);
+		if (jit.ok)
+			fprintf(stderr, PROG ": jitter: cpu%d %.1f s: %" PRIu64 " stalls, wait p99 %.1f us, longest %.1f us\n",
+				jit.core, jit.seconds, jit.stalls, (double)jit.wait_p99_ns / 1e3, (double)jit.longest_ns / 1e3);
+	}
+	for (unsigned r = 0; r < o.n_rates; r++)
+		jf.wanted = jf.wanted || !o.rate[r].per_s;
+	jf.batch = base_batch_events(base.out);
+	if (jf.wanted && !jf.batch)
+		snprintf(jf.why, sizeof jf.why, "the default config has no journal.batch_events");
+	else if (jf.wanted && !g_signal)
+		measure_journal_floor(&env, &jf);
+	if (jf.wanted && !(jf.ok[JF_DURABLE] && jf.ok[JF_ASYNC]) && !g_signal) {
+		fprintf(stderr, PROG ": journal floor: FAILED: %s\n", jf.why);
 		failed = true;
 	}
 	for (unsigned k = 0; k < n_cells && !g_signal; k++) {
@@ -1427,11 +1638,12 @@ int bench_pipeline_main(int argc, char **argv)
 	exit_code = failed ? 1 : 0;
 
 	if (o.json) {
-		print_json(cells, n_cells, &fl);
-		print_header(stderr, &env, &o, var, &fl, cells, n_cells);
+		print_json(cells, n_cells, &fl, &jf);
+		print_header(stderr, &env, &o, var, &fl, &jit, cells, n_cells);
 	} else {
-		print_header(stdout, &env, &o, var, &fl, cells, n_cells);
+		print_header(stdout, &env, &o, var, &fl, &jit, cells, n_cells);
 		print_table(stdout, cells, n_cells, &fl);
+		print_journal_table(stdout, cells, n_cells, &jf);
 		fflush(stdout);
 	}
 out:

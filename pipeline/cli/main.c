@@ -10,6 +10,7 @@
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/feed_source.h"
 #include "pipeline/journal/journal.h"
+#include "pipeline/metrics/metrics.h"
 #include "pipeline/runtime/proctitle.h"
 #include "pipeline/replay/replay.h"
 #include "pipeline/runtime/run.h"
@@ -56,9 +57,17 @@ static const struct command feed_commands[] = {
 	{ 0 },
 };
 
+static const struct command notify_commands[] = {
+	{ "test", "post test messages to the config's notify targets: fks notify test -c FILE", notify_cmd_test,
+	  NULL },
+	{ 0 },
+};
+
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
+	{ "metrics", "serve a running pipeline's Prometheus metrics, /health and /ready over HTTP", metrics_main,
+	  NULL },
 	{ "kill", "trip the kill switch of a running pipeline: no new orders leave", kill_main, NULL },
 	{ "tail", "print journal events, or follow them live with -f (fks tail --help)", journal_cmd_tail, NULL },
 	{ "journal", "inspect a journal: stats, verify, export, list (fks journal --help)", NULL, journal_commands },
@@ -67,6 +76,8 @@ static const struct command top_commands[] = {
 	{ "feed", "market data tools: decode (fks feed --help)", NULL, feed_commands },
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
+	{ "notify", "Discord/Slack notifications: test (fks notify --help)", NULL, notify_commands },
+	{ "doctor", "check this host for low-latency operation (fks doctor --help)", doctor_main, NULL },
 	{ 0 },
 };
 

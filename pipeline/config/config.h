@@ -171,11 +171,15 @@ struct fks_journal_cfg {
 	enum fks_journal_sync sync;
 	uint32_t batch_events;      /* commit after this many events ... */
 	uint32_t batch_us;          /* ... or this long after the first pending one */
+	/* ... or as soon as its taps are empty (default true; always with
+	 * write_ahead): stage_journal.c says why. */
+	bool commit_when_idle;
 	uint32_t rotate_mb;         /* start a new part past this data.mdb size; 0: never */
 	uint32_t rotate_s;          /* ... or once a part is this old; 0: never */
 	uint32_t retain;            /* rotated parts of the run kept; 0: all */
 	/* The gateway sends an order only once the journal has committed it;
-	 * the journal then commits whenever its taps are empty. */
+	 * the journal then commits whenever its taps are empty, whatever
+	 * commit_when_idle says. */
 	bool write_ahead;
 };
 
@@ -267,6 +271,42 @@ struct fks_supervisor_cfg {
 	char stats_prefix[FKS_STATS_PREFIX_MAX]; /* shared-memory name prefix */
 };
 
+/* metrics.listen: "HOST:PORT" (IPv4 or [IPv6], port 0..65535), where the
+ * supervisor serves the Prometheus exporter (pipeline/metrics/metrics.h)
+ * while the pipeline runs; "" (the default): no exporter. */
+#define FKS_LISTEN_MAX 64
+struct fks_metrics_cfg {
+	char listen[FKS_LISTEN_MAX];
+};
+
+/*
+ * Direct notifications (pipeline/notify/notify.h): where the supervisor
+ * posts the events that must page an operator even without Prometheus.
+ * A target's webhook URL is a secret and never in the config, whose text
+ * is embedded in every journal: it comes from an environment variable
+ * (url_env) or a file of mode 0600 (url_file), exactly one of the two.
+ */
+#define FKS_MAX_NOTIFY_TARGETS 8
+#define FKS_NOTIFY_NAME_MAX 32
+#define FKS_NOTIFY_ENV_MAX 64
+
+enum fks_notify_kind { FKS_NOTIFY_DISCORD = 1, FKS_NOTIFY_SLACK = 2 };
+/* Ordered: a target gets what is at least its min_severity. */
+enum fks_severity { FKS_SEV_INFO = 0, FKS_SEV_WARNING = 1, FKS_SEV_CRITICAL = 2 };
+
+struct fks_notify_target_cfg {
+	char name[FKS_NOTIFY_NAME_MAX];   /* unique; names the target in messages */
+	uint32_t kind;                    /* enum fks_notify_kind */
+	char url_env[FKS_NOTIFY_ENV_MAX]; /* the variable holding the URL, or "" */
+	char url_file[FKS_CONFIG_PATH_MAX]; /* a 0600 file holding the URL, or "" */
+	uint32_t min_severity;            /* enum fks_severity; default warning */
+};
+
+struct fks_notify_cfg {
+	uint32_t n_targets;
+	struct fks_notify_target_cfg target[FKS_MAX_NOTIFY_TARGETS];
+};
+
 struct fks_config {
 	char name[FKS_CONFIG_NAME_MAX]; /* what errors were reported against */
 	struct fks_stage_cfg stage[FKS_CFG_STAGE_COUNT];
@@ -283,7 +323,9 @@ struct fks_config {
 	struct fks_venue_cfg venue;
 	struct fks_journal_cfg journal;
 	struct fks_supervisor_cfg supervisor;
+	struct fks_metrics_cfg metrics;
 	struct fks_account_cfg account;
+	struct fks_notify_cfg notify;
 	uint32_t n_strategies;           /* 0: the `strategy` crossover runs */
 	struct fks_strategy_inst strategies[FKS_MAX_STRATEGIES];
 	size_t text_len;
@@ -319,6 +361,15 @@ int config_load_default(struct fks_config *out, char *err, size_t errlen);
  * load with it; replay, which reads neither, loads without.
  */
 int config_load_to_run(const char *path, struct fks_config *out, char *err, size_t errlen);
+
+/* Split a listen address "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464") into
+ * host (without brackets) and port.  0, or -1 with why set to what is wrong.
+ * Only the form is checked: whether HOST is a literal address is up to the
+ * caller (inet_pton), which config_check_listen also does. */
+int config_split_listen(const char *text, char *host, size_t cap, uint16_t *port, const char **why);
+/* "discord", "slack"; "info", "warning", "critical"; "?" if unknown. */
+const char *config_notify_kind_name(enum fks_notify_kind k);
+const char *config_severity_name(enum fks_severity s);
 
 /* Index of the instrument with this symbol, or -1. */
 int config_find_instrument(const struct fks_config *cfg, const char *symbol);

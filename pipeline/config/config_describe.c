@@ -70,12 +70,15 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 	for (uint32_t k = 0; k < cfg->venue.n_params; k++)
 		fprintf(out, " %s %s", cfg->venue.param[k].key, cfg->venue.param[k].value);
 	fputc('\n', out);
-	fprintf(out, "journal:    %s sync %s batch_events %" PRIu32 " batch_us %" PRIu32 "%s\n", cfg->journal.path,
+	fprintf(out, "journal:    %s sync %s batch_events %" PRIu32 " batch_us %" PRIu32 "%s%s\n", cfg->journal.path,
 		cfg_choice_name(cfg_sync_choices, cfg->journal.sync), cfg->journal.batch_events, cfg->journal.batch_us,
+		cfg->journal.commit_when_idle ? "" : " commit_when_idle false",
 		cfg->journal.write_ahead ? " write_ahead" : "");
 	if (cfg->journal.rotate_mb || cfg->journal.rotate_s)
 		fprintf(out, "            rotate_mb %" PRIu32 " rotate_s %" PRIu32 " retain %" PRIu32 "\n",
 			cfg->journal.rotate_mb, cfg->journal.rotate_s, cfg->journal.retain);
 	fprintf(out, "supervisor: heartbeat_timeout_ms %" PRIu32 " stats %s\n",
 		cfg->supervisor.heartbeat_timeout_ms, cfg->supervisor.stats_prefix);
+	if (cfg->metrics.listen[0])
+		fprintf(out, "metrics:    listen %s\n", cfg->metrics.listen);
 }

@@ -16,6 +16,7 @@
  *   config_describe.c    config_describe: the resolved config as text
  *   config_host.c        what running needs of this host: the feed's
  *                        recording, the journal's directory
+ *   config_notify.c      the notify section: its check, and its URLs' sources
  *
  * Outside this folder, use config.h.
  */
@@ -79,6 +80,9 @@ extern const struct choice cfg_feed_source_choices[];
 extern const struct choice cfg_strategy_type_choices[];
 extern const struct choice cfg_order_type_choices[];
 extern const struct choice cfg_sync_choices[];
+
+/* A notify target's keys: the walk names the secret sources when `url` is written. */
+extern const struct field cfg_notify_target_fields[];
 
 /* The root of the schema: the top-level keys of a config file. */
 extern const struct field cfg_top_fields[];
@@ -173,6 +177,13 @@ int cfg_check_order_size(struct loader *ld, const struct fks_config *cfg);
 /* The feed's recording readable, the journal's path usable as a directory. */
 int cfg_check_host(struct loader *ld, const struct fks_config *cfg);
 
+/* ---- the notify section (config_notify.c) ---------------------------------- */
+
+/* Unique target names, exactly one URL source per target. */
+int cfg_check_notify(struct loader *ld, const struct fks_config *cfg);
+/* Each target's URL readable (set, or a 0600 file) and https. */
+int cfg_check_notify_host(struct loader *ld, const struct fks_config *cfg);
+
 /* ---- the venue section (config_venue.c) ------------------------------------ */
 
 /* `type`, and every other key a parameter of that venue, kept as text. */
@@ -180,6 +191,8 @@ int cfg_walk_venue(struct loader *ld, const struct field *f, const yaml_node_t *
 		   char *base);
 /* A type of the venue registry, and parameters its own init accepts. */
 int cfg_check_venue(struct loader *ld, const struct fks_config *cfg);
+/* metrics.listen: an IP address and a port (config_metrics.c). */
+int cfg_check_metrics(struct loader *ld, const struct fks_config *cfg);
 
 /* ---- the strategies list (config_strategies.c) ----------------------------- */
 

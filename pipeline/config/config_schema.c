@@ -11,6 +11,20 @@
 #include "strategies/impl/ma_cross.h"
 
 /* Defaults of optional keys.  docs/config.md lists the same values. */
+/*
+ * Also the capacity of the journal's four taps (rings.journal), which must
+ * hold what the producers write while one commit syncs, or the feed blocks
+ * on its tap.  A durable commit of a full batch (4096 events, one
+ * fdatasync of the data and a synchronous meta-page write) took p50 1-3 ms,
+ * p99 2-10 ms and at most 16 ms in 20 as-fast-as-possible runs on the
+ * 2-vCPU VM of docs/benchmarks.md (2026-12-04, "Group commit"); a bare
+ * fdatasync p99 was 4-9 ms.  At 1M events/s the feed tap (every market
+ * event) takes 16k events during the slowest of those: 65536 slots (4 MiB
+ * at 64 bytes) are 65 ms of feed, four times the slowest commit seen and
+ * six times the p99.  A commit slower than that
+ * (682 ms was seen on a loaded VM, docs/operations.md) is a slow disk:
+ * back-pressure, not a tap to size for.
+ */
 #define DEFAULT_RING_CAPACITY 65536
 #define DEFAULT_START_PX "100"
 #define DEFAULT_FEED_SEED 1
@@ -198,6 +212,7 @@ static const struct field journal_fields[] = {
 	{ .key = "batch_events", .kind = FK_INT, AT(struct fks_journal_cfg, batch_events),
 	  .min = 1, .max = 1 << 20 },
 	{ .key = "batch_us", .kind = FK_INT, AT(struct fks_journal_cfg, batch_us), .min = 0, .max = 1000000 },
+	{ .key = "commit_when_idle", .kind = FK_BOOL, AT(struct fks_journal_cfg, commit_when_idle) },
 	{ .key = "rotate_mb", .kind = FK_INT, AT(struct fks_journal_cfg, rotate_mb), .min = 0, .max = 1 << 20 },
 	{ .key = "rotate_s", .kind = FK_INT, AT(struct fks_journal_cfg, rotate_s), .min = 0, .max = 7 * 86400 },
 	{ .key = "retain", .kind = FK_INT, AT(struct fks_journal_cfg, retain), .min = 0, .max = 100000 },
@@ -229,6 +244,41 @@ static const struct field supervisor_fields[] = {
 	{ .key = NULL },
 };
 
+static const struct field metrics_fields[] = {
+	{ .key = "listen", .kind = FK_STRING, AT(struct fks_metrics_cfg, listen) },
+	{ .key = NULL },
+};
+
+static const struct choice notify_kind_choices[] = {
+	{ "discord", FKS_NOTIFY_DISCORD }, { "slack", FKS_NOTIFY_SLACK }, { NULL, 0 },
+};
+static const struct choice severity_choices[] = {
+	{ "info", FKS_SEV_INFO }, { "warning", FKS_SEV_WARNING }, { "critical", FKS_SEV_CRITICAL }, { NULL, 0 },
+};
+
+const char *config_notify_kind_name(enum fks_notify_kind k) { return cfg_choice_name(notify_kind_choices, (int)k); }
+const char *config_severity_name(enum fks_severity s) { return cfg_choice_name(severity_choices, (int)s); }
+
+/* No `url` key: a URL written here would be copied into every journal
+ * (config_notify.c says so when one is written). */
+const struct field cfg_notify_target_fields[] = {
+	{ .key = "name", .kind = FK_STRING, AT(struct fks_notify_target_cfg, name), .required = true },
+	{ .key = "kind", .kind = FK_ENUM, AT(struct fks_notify_target_cfg, kind), .required = true,
+	  .choices = notify_kind_choices },
+	{ .key = "url_env", .kind = FK_STRING, AT(struct fks_notify_target_cfg, url_env) },
+	{ .key = "url_file", .kind = FK_STRING, AT(struct fks_notify_target_cfg, url_file) },
+	{ .key = "min_severity", .kind = FK_ENUM, AT(struct fks_notify_target_cfg, min_severity),
+	  .choices = severity_choices },
+	{ .key = NULL },
+};
+
+static const struct field notify_fields[] = {
+	{ .key = "targets", .kind = FK_LIST, AT(struct fks_notify_cfg, target), .sub = cfg_notify_target_fields,
+	  .elem_size = sizeof(struct fks_notify_target_cfg), .max_items = FKS_MAX_NOTIFY_TARGETS,
+	  .count_offset = offsetof(struct fks_notify_cfg, n_targets) },
+	{ .key = NULL },
+};
+
 #define SECTION(name, member, fields, req) { .key = name, .kind = FK_SECTION, \
 	AT(struct fks_config, member), .required = req, .sub = fields }
 const struct field cfg_top_fields[] = {
@@ -251,6 +301,8 @@ const struct field cfg_top_fields[] = {
 	{ .key = "venue", .kind = FK_VENUE, AT(struct fks_config, venue) },
 	SECTION("journal", journal, journal_fields, false),
 	SECTION("supervisor", supervisor, supervisor_fields, false),
+	SECTION("metrics", metrics, metrics_fields, false),
+	SECTION("notify", notify, notify_fields, false),
 	{ .key = NULL },
 };
 
@@ -286,8 +338,11 @@ void cfg_set_defaults(struct fks_config *c)
 	c->journal.sync = FKS_SYNC_DURABLE;
 	c->journal.batch_events = DEFAULT_JOURNAL_BATCH_EVENTS;
 	c->journal.batch_us = DEFAULT_JOURNAL_BATCH_US;
+	c->journal.commit_when_idle = true;
 	c->supervisor.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
 	strcpy(c->supervisor.stats_prefix, DEFAULT_STATS_PREFIX);
+	for (int i = 0; i < FKS_MAX_NOTIFY_TARGETS; i++)
+		c->notify.target[i].min_severity = FKS_SEV_WARNING;
 }
 
 const char *cfg_choice_name(const struct choice *c, int value)

@@ -333,7 +333,12 @@ static int fail_unknown_key(struct loader *ld, const yaml_node_t *key, const cha
 	valid[0] = '\0';
 	for (const struct field *f = fields; f->key && used < sizeof valid; f++)
 		used += (size_t)snprintf(valid + used, sizeof valid - used, "%s%s", used ? ", " : "", f->key);
-	return cfg_fail_at(ld, &key->start_mark, path, "unknown key; valid keys here: %s", valid);
+	/* A webhook URL written in the config would be embedded in every journal. */
+	bool url_here = scalar_is(key, "url") && fields == cfg_notify_target_fields;
+	return cfg_fail_at(ld, &key->start_mark, path, "unknown key; valid keys here: %s%s", valid,
+			   url_here ? " (a webhook URL is a secret, and the config is copied into every journal: "
+				      "name an environment variable with url_env or a 0600 file with url_file)"
+				    : "");
 }
 
 /* An earlier pair of the same mapping with the same key, or NULL. */

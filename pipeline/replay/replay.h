@@ -1,29 +1,23 @@
 /*
- * `fks replay`: backtests over recorded market data, in one process, with
- * the same strategy, risk and simulated-venue code the live stages run.
+ * `fks replay`: backtests over recorded market data, in one process,
+ * through the live pipeline's own strategy, risk and gateway kernels.
  *
  * The replay core is a pure function of (setup, market events in order):
- *
- *   for each market event e (the strategy's main input, in input order):
- *     1. e is emitted as is (the output journal holds the input too)
- *     2. the strategy sees e and may answer with one order O (source
- *        strategy, h.seq the strategy's own dense sequence)
- *     3. risk sees e, then O: O passes, or a risk reject R is emitted
- *        (source risk, the risk stage's sequence)
- *     4. the venue sees e, then O if it passed; every execution report it
- *        emits (source gateway, the venue's sequence) is emitted, then
- *        applied to the strategy and to risk, each followed by an
- *        FKS_EV_APPLIED marker (source strategy / risk, in that stage's
- *        sequence) saying after how many of its main-input events it was
- *        applied; R is applied to the strategy the same way
- *   at the end the venue cancels what is open (cancel_acks, applied alike).
+ * it runs the live strategy, risk and gateway kernels in lockstep
+ * (pipeline/runtime/lockstep.h has the order of events), with the input in
+ * the feed's place and the --out journal, the counts and the report in the
+ * journal's.  Each market event is emitted first (the output journal holds
+ * the input too), then what the kernels tap, in the order they make it:
+ * the strategy's orders, risk's rejects, the venue's execution reports,
+ * each report followed by the FKS_EV_APPLIED markers of the strategy and
+ * of risk; at the end the venue cancels what is open.
  *
  * So the output is laid out like a live journal, with reports applied as
  * early as they could be (the freshest position), and `--verify` accepts
- * it.  Events produced here carry FKS_EVF_REPLAY; copied market events do
- * not.  Times come from the input only: risk's clock is the order's own
- * receive time (so stale-data checks never fire in a replay; they depend
- * on live timing), and nothing reads a wall clock.
+ * it.  Events the kernels make carry FKS_EVF_REPLAY; copied market events
+ * do not.  Times come from the input only: each stage's clock is the
+ * receive time of the event it handles (so stale-data checks never fire in
+ * a replay; they depend on live timing), and nothing reads a wall clock.
  *
  * Everything else (options, inputs, --verify, --sweep) is in the other
  * files of pipeline/replay/ (replay_int.h lists them); docs/replay.md is

@@ -285,8 +285,8 @@ void replay_core_free(struct replay_core *c)
 {
 	if (!c)
 		return;
+	lockstep_close(c->ls); /* first: its taps reach the report */
 	report_free(&c->report);
-	lockstep_close(c->ls);
 	free(c);
 }
 

@@ -132,7 +132,8 @@ void lockstep_close(struct lockstep *L)
 {
 	if (!L)
 		return;
-	for (int i = 0; i < LS_COUNT; i++)
+	/* The gateway first: nothing may reach a closed strategy or risk. */
+	for (int i = LS_COUNT - 1; i >= 0; i--)
 		if (L->k[i].opened)
 			L->k[i].ops->close(&L->k[i]);
 	free(L->run);

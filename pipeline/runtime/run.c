@@ -35,6 +35,8 @@
 #include "shm/fixed.h"
 #include "shm/text_sink.h"
 #include "pipeline/journal/journal.h"
+#include "pipeline/metrics/metrics.h"
+#include "pipeline/notify/notify.h"
 #include "pipeline/runtime/runseg.h"
 #include "pipeline/runtime/stage.h"
 #include "shm/clock.h"
@@ -47,6 +49,8 @@
 const char *run_fks_version = "unknown";
 
 static volatile sig_atomic_t got_signal;
+/* The config's notify targets (NULL: none): the watch loop only enqueues. */
+static struct notifier *run_notifier;
 
 static void on_signal(int sig) { got_signal = sig; }
 
@@ -337,6 +341,7 @@ static void trip_kill(const struct fks_config *cfg, struct run_segment *rs, enum
 	snprintf(rs->control.kill_reason, sizeof rs->control.kill_reason, "%s %s", config_stage_name(s), why);
 	atomic_store_explicit(&rs->control.kill_stage, (uint32_t)s, memory_order_relaxed);
 	atomic_store_explicit(&rs->control.kill, 1, memory_order_release);
+	notify_kill_switch(run_notifier, rs->control.kill_reason);
 	if (s == FKS_CFG_GATEWAY) {
 		char orders[256];
 		describe_orphaned_orders(cfg, rs, orders, sizeof orders);
@@ -651,6 +656,9 @@ static void on_stage_lost(struct watch *w, enum fks_cfg_stage s, const char *how
 	char note[128];
 	runner_note(w->cfg, s, note, sizeof note);
 	const char *err = w->rs->stage[s].error;
+	char what[448]; /* how (128) + note (128) + error (160) */
+	snprintf(what, sizeof what, "%s%s%s%s", how, note, err[0] ? ": " : "", err);
+	notify_stage_dead(run_notifier, config_stage_name(s), what);
 	if (s == FKS_CFG_FEED) {
 		atomic_store(&w->rs->control.feed_dead, 1);
 		if (!w->feed_stalled)
@@ -659,9 +667,7 @@ static void on_stage_lost(struct watch *w, enum fks_cfg_stage s, const char *how
 				how, note, err[0] ? ": " : "", err);
 		close_rings_of(w->cfg, w->rs, s);
 	} else if (!atomic_load(&w->rs->control.kill)) {
-		char why[448]; /* how (128) + note (128) + error (160) */
-		snprintf(why, sizeof why, "%s%s%s%s", how, note, err[0] ? ": " : "", err);
-		trip_kill(w->cfg, w->rs, s, why);
+		trip_kill(w->cfg, w->rs, s, what);
 	} else if (s == FKS_CFG_GATEWAY) {
 		char orders[256];
 		describe_orphaned_orders(w->cfg, w->rs, orders, sizeof orders);
@@ -743,9 +749,11 @@ static int supervise(const struct fks_config *cfg, struct run_segment *rs, struc
 		uint64_t now = (uint64_t)clock_mono_ns();
 		if (!kill_seen && atomic_load(&rs->control.kill)) {
 			kill_seen = true; /* trip_kill announces its own; this is `fks kill` */
-			if (atomic_load(&rs->control.kill_stage) == FKS_CFG_STAGE_COUNT)
+			if (atomic_load(&rs->control.kill_stage) == FKS_CFG_STAGE_COUNT) {
 				fprintf(stderr, "fks run: KILL SWITCH: %s; no new orders leave, open orders are canceled\n",
 					rs->control.kill_reason);
+				notify_kill_switch(run_notifier, rs->control.kill_reason);
+			}
 		}
 		bool stopping = atomic_load(&rs->control.stop);
 		if (!stopping && (got_signal || (deadline && now >= deadline))) {
@@ -779,6 +787,10 @@ int run_main(int argc, char **argv)
 	static struct fks_config cfg;
 	char err[512];
 	if (config_load_to_run(o.config_path, &cfg, err, sizeof err)) {
+		fprintf(stderr, "fks run: %s\n", err);
+		return 2;
+	}
+	if (notifier_open(&cfg.notify, cfg.name, &run_notifier, err, sizeof err)) {
 		fprintf(stderr, "fks run: %s\n", err);
 		return 2;
 	}
@@ -866,10 +878,24 @@ int run_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	int failed = supervise(&cfg, rs, ch, &o, t0);
+	/* After the forks: a runner must not inherit a sender thread's lock. */
+	if (notifier_start(run_notifier, err, sizeof err))
+		fprintf(stderr, "fks run: %s; running without notifications\n", err);
+	/* After the fork: the runners must not inherit the exporter's socket. */
+	struct metrics_server *metrics = NULL;
+	bool metrics_failed = cfg.metrics.listen[0] &&
+			      metrics_server_start(&cfg, prefix, cfg.metrics.listen, &metrics, err, sizeof err);
+	if (metrics_failed) {
+		fprintf(stderr, "fks run: metrics: %s; stopping\n", err);
+		atomic_store(&rs->control.stop, 1);
+	} else if (metrics)
+		fprintf(stderr, "fks run: metrics on http://%s/metrics\n", metrics_server_address(metrics));
+	int failed = supervise(&cfg, rs, ch, &o, t0) || metrics_failed;
+	metrics_server_stop(metrics);
 	print_summary(&cfg, rs, (double)((uint64_t)clock_mono_ns() - t0) / 1e9, o.json, journal_dir);
 	report_lost_summary();
 	runseg_close(rs);
 	unlink_all(prefix);
+	notifier_close(run_notifier, NOTIFY_FLUSH_MS, "fks run", NULL);
 	return failed ? 1 : 0;
 }

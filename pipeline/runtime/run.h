@@ -8,5 +8,9 @@ int run_main(int argc, char **argv);
 extern const char *run_fks_version;
 int status_main(int argc, char **argv);
 int kill_main(int argc, char **argv);
+/* `fks notify test` (pipeline/cli/notify_cmd.c) and `fks doctor`
+ * (pipeline/cli/doctor.c). */
+int notify_cmd_test(int argc, char **argv);
+int doctor_main(int argc, char **argv);
 
 #endif

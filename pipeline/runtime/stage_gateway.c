@@ -602,8 +602,11 @@ static int gateway_close(struct kernel *k)
 	struct gateway *g = k->state;
 	if (!g)
 		return 1;
-	if (g->venue_open && !g->input_over)
-		gateway_venue_cancel_all(g); /* failed: still leave nothing open */
+	/* Failed: still leave nothing open.  Not in lockstep, whose caller
+	 * ends the input itself (lockstep_finish) and may be closing after an
+	 * error, with nobody left to take the cancels. */
+	if (g->venue_open && !g->input_over && !k->s.direct)
+		gateway_venue_cancel_all(g);
 	ring_producer_detach(&g->exec_risk);
 	ring_producer_detach(&g->exec_strategy);
 	ring_consumer_detach(&g->in);

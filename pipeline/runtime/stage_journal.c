@@ -15,9 +15,11 @@
 /*
  * The one LMDB writer.  It drains the four taps in turn, appends each event
  * under the next global sequence number, and commits a batch when it holds
- * journal.batch_events events or its first event has waited batch_us.  It
- * never drops: when it falls behind, the taps fill and their stages block.
- * It ignores the kill switch (a killed pipeline still wants its record) and
+ * journal.batch_events events, when its first event has waited batch_us, or
+ * (journal.commit_when_idle, the default) when the taps are empty: group
+ * commit that adapts to the backlog (journal_commit_when_idle).  It never
+ * drops: when it falls behind, the taps fill and their stages block.  It
+ * ignores the kill switch (a killed pipeline still wants its record) and
  * stops once every tap is closed and drained.
  */
 #define JOURNAL_TAPS 4
@@ -63,6 +65,7 @@ struct journal_stage {
 	uint64_t liveness_ns[JOURNAL_TAPS]; /* last /proc look at each producer */
 	uint64_t batch_n;       /* appended since the last commit */
 	uint64_t due_ns;        /* commit by then; 0: nothing pending */
+	uint64_t handed_seq;    /* async: the end of the last batch handed to a free committer */
 	_Atomic uint64_t commit_since_ns; /* a commit, create or close began then; 0: none */
 	_Atomic bool keeper_stop;
 	bool keeper_on;
@@ -236,18 +239,45 @@ static void journal_marks_settle(struct journal_stage *J)
 	J->n_marks -= k;
 }
 
-/* journal.write_ahead: the gateway holds each order until it is committed,
- * so a batch window would be its latency.  Commit as soon as the taps are
- * empty instead. */
+/*
+ * Commit when the taps are empty: nothing more is there to group with the
+ * batch, so committing now costs no event any latency, and an idle run's
+ * lone event is durable at once instead of batch_us later.  Under load the
+ * taps are never empty after a pass: events keep arriving while a commit
+ * runs (an fdatasync in the durable modes), the next pass finds them, and
+ * batches grow with the backlog up to batch_events.  So the batch size
+ * follows the load: about the events that arrive during one commit.
+ *
+ * journal.commit_when_idle (default true) turns it off for a disk where
+ * every extra sync costs (shared, or slow to flush): at moderate rates it
+ * commits more often than batch_us would.  journal.write_ahead always
+ * commits when idle: the gateway holds each order until it is committed,
+ * so a batch window would be its tick-to-trade.
+ *
+ * In async mode a commit hands the batch to the committer thread, and a
+ * call while that is still busy would do nothing but count a commit: the
+ * idle commit waits until the last batch handed over is committed, and
+ * then hands over everything appended meanwhile.  (batch_us still calls
+ * regardless, so a hand-off that raced the committer's end is late by at
+ * most batch_us.)
+ */
+static bool journal_committer_free(struct journal_stage *J)
+{
+	return J->s->a->cfg->journal.sync != FKS_SYNC_ASYNC || journal_committed_seq(J->j) >= J->handed_seq;
+}
+
 static int journal_commit_when_idle(struct journal_stage *J, bool took)
 {
-	if (!J->s->a->cfg->journal.write_ahead || took || !J->batch_n)
+	const struct fks_journal_cfg *c = &J->s->a->cfg->journal;
+	if (!(c->commit_when_idle || c->write_ahead) || took || !journal_pending(J->j) || !journal_committer_free(J))
 		return 0;
 	return journal_stage_commit(J);
 }
 
 static int journal_stage_commit(struct journal_stage *J)
 {
+	if (journal_committer_free(J))
+		J->handed_seq = journal_appended_seq(J->j);
 	journal_marks_push(J);
 	uint64_t t = stage_now_ns();
 	journal_commit_begins(J);
@@ -257,6 +287,10 @@ static int journal_stage_commit(struct journal_stage *J)
 	if (rc)
 		return stage_fail(J->s, "journal commit: %s", journal_error(J->j));
 	struct stage_stats *st = J->s->st;
+	/* Busy: a commit is the journal's work, wherever it is called from
+	 * (a full batch, the taps empty, batch_us); the drain counts only its
+	 * appends. */
+	stats_add(&st->busy_ns, t_end - t);
 	hist_record(&st->latency, t_end - t);
 	stats_add(&st->counter[CTR_COMMITS], 1);
 	atomic_store_explicit(&st->counter[CTR_JOURNALED], journal_committed_seq(J->j), memory_order_relaxed);
@@ -295,11 +329,10 @@ static int journal_stage_drain(struct journal_stage *J, unsigned t)
 		J->batch_n += (uint64_t)k;
 		total += k;
 		stats_add(&J->s->st->events_in, (uint64_t)k);
+		stats_add(&J->s->st->busy_ns, stage_now_ns() - t_busy);
 		if (J->batch_n >= cfg->journal.batch_events && journal_stage_commit(J))
 			return -1;
-		uint64_t t_end = stage_now_ns();
-		stats_add(&J->s->st->busy_ns, t_end - t_busy);
-		stage_beat(J->s, t_end); /* a busy journal is not a stalled one */
+		stage_beat(J->s, stage_now_ns()); /* a busy journal is not a stalled one */
 		if ((uint64_t)total >= cfg->journal.batch_events)
 			break; /* let the other taps in: no tap starves another */
 	}

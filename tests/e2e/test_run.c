@@ -1049,3 +1049,68 @@ Test(journal_guard, write_ahead_journals_every_order_before_the_venue, .timeout 
 	cr_assert_leq(fks_test_json_num(P.out, "\"gateway\"", "orders"), (long long)c.by_type[FKS_EV_ORDER_NEW],
 		      "no order reached the venue before the journal had it");
 }
+
+/* ---- group commit: adapts to the backlog (stage_journal.c) ------------- */
+
+/* The default config with some lines replaced: each `from` must occur. */
+static const char *config_with(const char *name, const char *const from[], const char *const to[], int n)
+{
+	static char text[65536], out[65536], path[160];
+	read_config(NULL, text, sizeof text);
+	for (int i = 0; i < n; i++) {
+		char *at = strstr(text, from[i]);
+		cr_assert_not_null(at, "the default config has '%s'", from[i]);
+		snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to[i], at + strlen(from[i]));
+		snprintf(text, sizeof text, "%s", out);
+	}
+	snprintf(path, sizeof path, "%s/%s.yaml", scratch_dir(), name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* A trickle into an idle pipeline, with the batch window at its maximum
+ * (1 s) and a batch size no run reaches: every event finds the taps empty
+ * behind it and is committed at once, so the journal counts commits while
+ * the run lasts (0.1 s of feed).  Waiting for batch_us instead, nothing
+ * would be committed before the close, which commits the rest uncounted. */
+Test(group_commit, a_lone_event_is_committed_when_the_taps_are_empty, .timeout = 120)
+{
+	static const char *const from[] = { "  rate: 100000\n", "  batch_events: 4096\n", "  batch_us: 1000\n" };
+	static const char *const to[] = { "  rate: 100\n", "  batch_events: 1048576\n", "  batch_us: 1000000\n" };
+	const char *cfg = config_with("trickle", from, to, 3);
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "gcidle");
+	const char *args[] = { "run", "--events", "10", "--prefix", prefix, "--json", "-c", cfg, NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_geq(json_num(P.out, "\"journal\"", "commits"), 1,
+		      "events committed while the run lasted, not batch_us later:\n%s", P.out);
+	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
+	expect_verify_ok(P.journal);
+}
+
+/* As fast as possible: the taps refill while a commit syncs, so a commit
+ * takes what arrived meanwhile and batches are larger than one event; and
+ * still every event is in the journal exactly once. */
+Test(group_commit, a_burst_is_committed_in_batches, .timeout = 240)
+{
+	static const char *const from[] = { "  rate: 100000\n" };
+	static const char *const to[] = { "  rate: 0\n" };
+	const char *cfg = config_with("burst", from, to, 1);
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "gcburst");
+	const char *args[] = { "run", "--events", "200000", "--prefix", prefix, "--json", "-c", cfg, NULL };
+	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	expect_reconciled(P.out, 200000);
+	long long events = json_num(P.out, "\"journal\"", "events"), commits = json_num(P.out, "\"journal\"", "commits");
+	cr_assert_gt(events, 200000);
+	cr_assert_gt(commits, 0);
+	cr_assert_lt(commits, events / 2, "%lld commits for %lld events: batches of more than two", commits, events);
+	static struct census c;
+	take_census(P.journal, &c);
+	cr_assert(c.keys_dense && c.seqs_dense);
+	cr_assert_eq(c.total, (uint64_t)events);
+	expect_verify_ok(P.journal);
+}

@@ -1228,3 +1228,47 @@ Test(config_cmd, check_refuses_what_cannot_run, .init = quiet)
 	char *argv[] = { "check", missing_feed, NULL };
 	cr_assert_eq(config_cmd_check(2, argv), 1);
 }
+
+/* metrics.listen: checked at load, at its line and column. */
+static void expect_metrics_error(const char *listen, const char *needle)
+{
+	char text[1024];
+	snprintf(text, sizeof text, template_head, "1", "1", "1", "1");
+	snprintf(text + strlen(text), sizeof text - strlen(text), "metrics: {listen: \"%s\"}\n", listen);
+	expect_string_error(text, 14, NEEDLES(needle));
+}
+
+Test(config_errors, metrics_listen_without_port)
+{
+	expect_metrics_error("127.0.0.1", "metrics.listen: \"127.0.0.1\": expected HOST:PORT");
+}
+
+Test(config_errors, metrics_listen_port_out_of_range)
+{
+	expect_metrics_error("127.0.0.1:65536", "metrics.listen: \"127.0.0.1:65536\": expected a port 0..65535");
+	expect_metrics_error("127.0.0.1:", "expected a port 0..65535");
+	expect_metrics_error("127.0.0.1:-1", "expected a port 0..65535");
+}
+
+Test(config_errors, metrics_listen_host_not_an_address)
+{
+	expect_metrics_error("localhost:9464", "localhost is not an IP address");
+	expect_metrics_error("::1:9464", "an IPv6 address goes in brackets");
+	expect_metrics_error("", "metrics.listen: must not be empty");
+}
+
+Test(config, metrics_listen_accepted)
+{
+	const char *ok[] = { "127.0.0.1:9464", "0.0.0.0:0", "[::1]:9464" };
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		char text[1024];
+		snprintf(text, sizeof text, template_head, "1", "1", "1", "1");
+		snprintf(text + strlen(text), sizeof text - strlen(text), "metrics: {listen: \"%s\"}\n", ok[i]);
+		struct fks_config *cfg = new_config();
+		char err[512];
+		cr_assert_eq(config_load_string(text, strlen(text), "inline.yaml", cfg, err, sizeof err), 0, "%s: %s",
+			     ok[i], err);
+		cr_assert_str_eq(cfg->metrics.listen, ok[i]);
+		free(cfg);
+	}
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""The systemd units of ops/systemd (issue 16): `systemd-analyze verify`
+accepts each, in a copy whose ExecStart points at the fks just built (verify
+checks that the binary exists); fks.service never restarts on failure and
+stops with a drain (SIGTERM to the supervisor only).
+
+Usage: test_systemd.py UNIT_DIR (FKS_BIN names the fks executable).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+FKS = os.path.abspath(os.environ.get("FKS_BIN", "build/fks"))
+
+
+def check(cond, what, detail=""):
+    if not cond:
+        raise AssertionError(what + ("\n" + str(detail) if detail else ""))
+
+
+def settings(text):
+    return dict(re.findall(r"(?m)^(\w+)=(.*)$", text))
+
+
+def main():
+    src = sys.argv[1]
+    if not shutil.which("systemd-analyze"):
+        print("systemd_units: skipped: no systemd-analyze (apt-get install systemd)")
+        return 77
+    scratch = tempfile.mkdtemp(prefix="fks-units-")
+    try:
+        for unit in ("fks.service", "fks-metrics.service"):
+            with open(os.path.join(src, unit)) as f:
+                text = f.read()
+            check(text.count("ExecStart=/usr/local/bin/fks ") == 1, "%s: one ExecStart of fks" % unit)
+            copy = os.path.join(scratch, unit)
+            with open(copy, "w") as f:
+                f.write(text.replace("ExecStart=/usr/local/bin/fks ", "ExecStart=%s " % FKS))
+            p = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True, text=True, timeout=60)
+            ours = [l for l in (p.stdout + p.stderr).splitlines() if unit in l]
+            check(p.returncode == 0 and not ours, "%s: systemd-analyze verify" % unit, p.stdout + p.stderr)
+            print("%s: verified" % unit)
+        with open(os.path.join(src, "fks.service")) as f:
+            s = settings(f.read())
+        check(s.get("Restart") == "no", "fks.service never restarts trading into an unknown state", s)
+        check(s.get("KillMode") == "mixed" and s.get("KillSignal") == "SIGTERM",
+              "fks.service stops with SIGTERM to the supervisor, which drains", s)
+        check(s.get("LimitMEMLOCK") == "infinity" and "CPUAffinity" in s, "memlock and CPU affinity", s)
+        check(" run " in s["ExecStart"], "fks.service runs fks run", s)
+        with open(os.path.join(src, "fks-metrics.service")) as f:
+            m = settings(f.read())
+        check(re.search(r" metrics --prefix \S+ --listen \S+", m["ExecStart"]), "fks metrics --prefix --listen", m)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("systemd_units: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
