@@ -1056,14 +1056,14 @@ Test(journal_guard, write_ahead_journals_every_order_before_the_venue, .timeout 
 static const char *config_with(const char *name, const char *const from[], const char *const to[], int n)
 {
 	static char text[65536], out[65536], path[160];
-	read_config(NULL, text, sizeof text);
+	fks_test_read_config(NULL, text, sizeof text);
 	for (int i = 0; i < n; i++) {
 		char *at = strstr(text, from[i]);
 		cr_assert_not_null(at, "the default config has '%s'", from[i]);
 		snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to[i], at + strlen(from[i]));
 		snprintf(text, sizeof text, "%s", out);
 	}
-	snprintf(path, sizeof path, "%s/%s.yaml", scratch_dir(), name);
+	snprintf(path, sizeof path, "%s/%s.yaml", fks_test_scratch_dir(), name);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fputs(text, f);
@@ -1084,11 +1084,11 @@ Test(group_commit, a_lone_event_is_committed_when_the_taps_are_empty, .timeout =
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "gcidle");
 	const char *args[] = { "run", "--events", "10", "--prefix", prefix, "--json", "-c", cfg, NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
-	cr_assert_geq(json_num(P.out, "\"journal\"", "commits"), 1,
+	cr_assert_eq(fks_test_run(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_geq(fks_test_json_num(P.out, "\"journal\"", "commits"), 1,
 		      "events committed while the run lasted, not batch_us later:\n%s", P.out);
-	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
-	expect_verify_ok(P.journal);
+	cr_assert_eq(fks_test_json_num(P.out, "\"path\"", "not_journaled"), 0);
+	fks_test_expect_verify_ok(P.journal);
 }
 
 /* As fast as possible: the taps refill while a commit syncs, so a commit
@@ -1102,9 +1102,9 @@ Test(group_commit, a_burst_is_committed_in_batches, .timeout = 240)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "gcburst");
 	const char *args[] = { "run", "--events", "200000", "--prefix", prefix, "--json", "-c", cfg, NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "stderr:\n%s", P.err);
 	expect_reconciled(P.out, 200000);
-	long long events = json_num(P.out, "\"journal\"", "events"), commits = json_num(P.out, "\"journal\"", "commits");
+	long long events = fks_test_json_num(P.out, "\"journal\"", "events"), commits = fks_test_json_num(P.out, "\"journal\"", "commits");
 	cr_assert_gt(events, 200000);
 	cr_assert_gt(commits, 0);
 	cr_assert_lt(commits, events / 2, "%lld commits for %lld events: batches of more than two", commits, events);
@@ -1112,5 +1112,5 @@ Test(group_commit, a_burst_is_committed_in_batches, .timeout = 240)
 	take_census(P.journal, &c);
 	cr_assert(c.keys_dense && c.seqs_dense);
 	cr_assert_eq(c.total, (uint64_t)events);
-	expect_verify_ok(P.journal);
+	fks_test_expect_verify_ok(P.journal);
 }

@@ -128,8 +128,7 @@ static const char dedicated_block[] =
 	"  gateway:\n    core: 0\n    wait: park\n"
 	"  journal:\n    core: 0\n    wait: park\n";
 
-/* Read a config: the file, or `fks config default` when path is NULL. */
-static size_t read_config(const char *path, char *buf, size_t cap)
+size_t fks_test_read_config(const char *path, char *buf, size_t cap)
 {
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "'%s' config default", fks_test_bin());
@@ -149,7 +148,7 @@ static size_t read_config(const char *path, char *buf, size_t cap)
 static bool dedicated_config(const char *path, char *out, size_t cap)
 {
 	static char text[65536], copy[65536];
-	read_config(path, text, sizeof text);
+	fks_test_read_config(path, text, sizeof text);
 	char *from = strstr(text, "\nrunners:\n");
 	char *end = from ? strstr(from, "    runner: journal\n") : NULL;
 	if (!end)

@@ -54,6 +54,10 @@ int fks_test_run(struct fks_proc *p, const char *const *args);
  * (the whole text when scope is NULL). */
 long long fks_test_json_num(const char *json, const char *scope, const char *key);
 
+/* Read a config into buf (up to cap - 1 bytes): the file, or `fks config
+ * default` when path is NULL; its length. */
+size_t fks_test_read_config(const char *path, char *buf, size_t cap);
+
 /* `fks journal verify dir` exits 0. */
 void fks_test_expect_verify_ok(const char *dir);
 
