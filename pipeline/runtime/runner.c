@@ -50,10 +50,11 @@ struct runner {
 	struct kernel k[FKS_CFG_STAGE_COUNT];
 	/* Idle accounting (see the top): the start of the run of idle cycles
 	 * not yet added to the stages' idle_ns (0: none), and each kernel's
-	 * idle_ns when it started, so that what a kernel counted as idle
-	 * itself in that run (a feed blocking in its poll) is not added again. */
+	 * busy_ns + idle_ns when it started, so that what a kernel counted
+	 * itself in that run (a feed blocking in its poll, a journal commit in
+	 * a poll that took no event) is not added again. */
 	uint64_t idle_from;
-	uint64_t idle_seen[FKS_CFG_STAGE_COUNT];
+	uint64_t counted_seen[FKS_CFG_STAGE_COUNT];
 	/* Per kernel, inside its poll: the time spent in the polls of other
 	 * kernels that had work (stage_yield); and whether any had. */
 	uint64_t nested_ns[FKS_CFG_STAGE_COUNT];
@@ -253,9 +254,16 @@ static void runner_idle(struct runner *R, uint64_t empty_cycles)
 	runner_park(R);
 }
 
+/* What kernel k has counted itself, busy and idle. */
+static uint64_t kernel_counted(const struct kernel *k)
+{
+	return atomic_load_explicit(&k->s.st->busy_ns, memory_order_relaxed) +
+	       atomic_load_explicit(&k->s.st->idle_ns, memory_order_relaxed);
+}
+
 /* The run of idle cycles that started at R->idle_from ended at now: add it
- * to every live kernel's idle time, less what the kernel counted as idle
- * itself meanwhile. */
+ * to every live kernel's idle time, less what the kernel counted itself
+ * meanwhile. */
 static void runner_settle_idle(struct runner *R, uint64_t now)
 {
 	if (!R->idle_from)
@@ -265,7 +273,7 @@ static void runner_settle_idle(struct runner *R, uint64_t now)
 		struct kernel *k = &R->k[i];
 		if (k->done)
 			continue;
-		uint64_t own = atomic_load_explicit(&k->s.st->idle_ns, memory_order_relaxed) - R->idle_seen[i];
+		uint64_t own = kernel_counted(k) - R->counted_seen[i];
 		if ((int64_t)own < (int64_t)span)
 			stats_add(&k->s.st->idle_ns, span - ((int64_t)own > 0 ? own : 0));
 	}
@@ -287,7 +295,7 @@ static void runner_loop(struct runner *R)
 				continue;
 			live++;
 			if (!R->idle_from) /* this cycle may start a run of idle ones */
-				R->idle_seen[i] = atomic_load_explicit(&k->s.st->idle_ns, memory_order_relaxed);
+				R->counted_seen[i] = kernel_counted(k);
 			work += kernel_poll(k, now);
 		}
 		if (!live)
@@ -300,7 +308,7 @@ static void runner_loop(struct runner *R)
 		if (R->idle_from && now - R->idle_from >= IDLE_SETTLE_NS) {
 			runner_settle_idle(R, now);
 			for (unsigned i = 0; i < R->n; i++)
-				R->idle_seen[i] = atomic_load_explicit(&R->k[i].s.st->idle_ns, memory_order_relaxed);
+				R->counted_seen[i] = kernel_counted(&R->k[i]);
 		}
 		if (!R->idle_from)
 			R->idle_from = now;
