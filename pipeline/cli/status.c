@@ -25,7 +25,8 @@ static void usage(FILE *out, const struct opt_table *table)
 		"state, pid, heartbeat age, events in/out and per second, busy share,\n"
 		"cpu share, receive-to-emit latency, ring depths and producer blocked time.\n"
 		"busy: the share of the interval a stage spent in the sections it times\n"
-		"itself (handling events); cpu: the stage process's CPU time (all its\n"
+		"itself (handling events; in a shared runner, not the time it spent\n"
+		"running the stages beside it); cpu: the stage process's CPU time (all its\n"
 		"threads) over its wall time since it started, in percent of one core,\n"
 		"which also counts polling, system calls and the journal's commits.\n"
 		"Reads shared memory only; it never touches the stages.\n"
@@ -36,7 +37,7 @@ static void usage(FILE *out, const struct opt_table *table)
 struct sample {
 	uint64_t t;
 	uint64_t in[FKS_CFG_STAGE_COUNT], out[FKS_CFG_STAGE_COUNT];
-	uint64_t busy[FKS_CFG_STAGE_COUNT], idle[FKS_CFG_STAGE_COUNT];
+	uint64_t busy[FKS_CFG_STAGE_COUNT];
 };
 
 static void take(const struct run_segment *rs, struct sample *s)
@@ -46,7 +47,6 @@ static void take(const struct run_segment *rs, struct sample *s)
 		s->in[i] = atomic_load(&rs->stage[i].events_in);
 		s->out[i] = atomic_load(&rs->stage[i].events_out);
 		s->busy[i] = atomic_load(&rs->stage[i].busy_ns);
-		s->idle[i] = atomic_load(&rs->stage[i].idle_ns);
 	}
 }
 
@@ -60,13 +60,16 @@ static void show(const struct run_segment *rs, const struct sample *a, const str
 	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
 		const struct stage_stats *st = &rs->stage[i];
 		uint64_t beat = atomic_load(&st->heartbeat_ns);
-		uint64_t db = b->busy[i] - a->busy[i], di = b->idle[i] - a->idle[i];
+		/* The time the stage handled events itself over the interval; a
+		 * runner corrects a stage's count right after a poll (runner.c), so
+		 * a sample taken in between can be a little ahead of the next. */
+		uint64_t db = b->busy[i] > a->busy[i] ? b->busy[i] - a->busy[i] : 0;
 		printf("%-9s %-9s %7d %8.1f %12" PRIu64 " %12" PRIu64 " %11.0f %11.0f %5.1f%% %5.1f%% %8" PRIu64
 		       "ns %8" PRIu64 "ns\n",
 		       config_stage_name((enum fks_cfg_stage)i), runseg_state_name(atomic_load(&st->state)),
 		       (int)atomic_load(&st->pid), beat && b->t > beat ? (double)(b->t - beat) / 1e6 : 0.0,
 		       b->in[i], b->out[i], (double)(b->in[i] - a->in[i]) / dt, (double)(b->out[i] - a->out[i]) / dt,
-		       db + di ? 100.0 * (double)db / (double)(db + di) : 0.0, runseg_cpu_pct(st),
+		       b->t > a->t ? 100.0 * (double)db / (double)(b->t - a->t) : 0.0, runseg_cpu_pct(st),
 		       hist_quantile(&st->latency, 0.5),
 		       hist_quantile(&st->latency, 0.99));
 	}
