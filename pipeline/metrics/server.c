@@ -156,9 +156,12 @@ int metrics_server_start(const struct fks_config *cfg, const char *prefix, const
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* Room for many idle or half-sent connections, dropped after 3 s of
+	 * silence: a few stuck clients must not lock Prometheus out (a scrape
+	 * takes milliseconds; its interval is a second or more). */
 	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-				     MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, 32u,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+				     MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, 512u,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 3u, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s", s->address);
