@@ -32,7 +32,8 @@ static void usage(FILE *out, const struct opt_table *table)
 		"state, pid, heartbeat age, events in/out and per second, busy share,\n"
 		"cpu share, receive-to-emit latency, ring depths and producer blocked time.\n"
 		"busy: the share of the interval a stage spent in the sections it times\n"
-		"itself (handling events); cpu: the stage process's CPU time (all its\n"
+		"itself (handling events; in a shared runner, not the time it spent\n"
+		"running the stages beside it); cpu: the stage process's CPU time (all its\n"
 		"threads) over its wall time since it started, in percent of one core,\n"
 		"which also counts polling, system calls and the journal's commits.\n"
 		"Reads shared memory only; it never touches the stages.\n"
@@ -51,7 +52,7 @@ static void usage(FILE *out, const struct opt_table *table)
 struct sample {
 	uint64_t t;
 	uint64_t in[FKS_CFG_STAGE_COUNT], out[FKS_CFG_STAGE_COUNT];
-	uint64_t busy[FKS_CFG_STAGE_COUNT], idle[FKS_CFG_STAGE_COUNT];
+	uint64_t busy[FKS_CFG_STAGE_COUNT];
 };
 
 static void take(const struct run_segment *rs, struct sample *s)
@@ -61,8 +62,16 @@ static void take(const struct run_segment *rs, struct sample *s)
 		s->in[i] = atomic_load(&rs->stage[i].events_in);
 		s->out[i] = atomic_load(&rs->stage[i].events_out);
 		s->busy[i] = atomic_load(&rs->stage[i].busy_ns);
-		s->idle[i] = atomic_load(&rs->stage[i].idle_ns);
 	}
+}
+
+/* The share of the interval stage i handled events itself, in percent; a
+ * runner corrects a stage's count right after a poll (runner.c), so a
+ * sample taken in between can be a little ahead of the next. */
+static double busy_pct(const struct sample *a, const struct sample *b, int i)
+{
+	uint64_t db = b->busy[i] > a->busy[i] ? b->busy[i] - a->busy[i] : 0;
+	return b->t > a->t ? 100.0 * (double)db / (double)(b->t - a->t) : 0.0;
 }
 
 /* ---- human units -------------------------------------------------------- */
@@ -153,12 +162,11 @@ static void show_stages(const struct run_segment *rs, const struct sample *a, co
 	     "cpu", "lat p50", "lat p99");
 	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
 		const struct stage_stats *st = &rs->stage[i];
-		uint64_t db = b->busy[i] - a->busy[i], di = b->idle[i] - a->idle[i];
 		emit("%-8s %-8s %7d %7s %7s %7s %5s %5s %8s %8s", config_stage_name((enum fks_cfg_stage)i),
 		     runseg_state_name(atomic_load(&st->state)), (int)atomic_load(&st->pid),
 		     human_count(in, (double)b->in[i]), human_count(out, (double)b->out[i]),
 		     human_count(rate, (double)(b->out[i] - a->out[i]) / dt),
-		     human_pct(busy, db + di ? 100.0 * (double)db / (double)(db + di) : 0.0),
+		     human_pct(busy, busy_pct(a, b, i)),
 		     human_pct(cpu, runseg_cpu_pct(st)), human_latency(p50, hist_quantile(&st->latency, 0.5)),
 		     human_latency(p99, hist_quantile(&st->latency, 0.99)));
 	}
@@ -269,7 +277,6 @@ static void show_json(const struct run_segment *rs, const struct sample *a, cons
 	printf(",\"stages\":[");
 	for (int i = 0; i < FKS_CFG_STAGE_COUNT; i++) {
 		const struct stage_stats *st = &rs->stage[i];
-		uint64_t db = b->busy[i] - a->busy[i], di = b->idle[i] - a->idle[i];
 		uint64_t beat = atomic_load(&st->heartbeat_ns);
 		printf("%s{\"stage\":\"%s\",\"state\":\"%s\",\"pid\":%d,\"heartbeat_age_ns\":%" PRIu64
 		       ",\"events_in\":%" PRIu64 ",\"events_out\":%" PRIu64 ",\"in_per_s\":%.1f,\"out_per_s\":%.1f,"
@@ -277,7 +284,7 @@ static void show_json(const struct run_segment *rs, const struct sample *a, cons
 		       i ? "," : "", config_stage_name((enum fks_cfg_stage)i), runseg_state_name(atomic_load(&st->state)),
 		       (int)atomic_load(&st->pid), beat && b->t > beat ? b->t - beat : 0, b->in[i], b->out[i],
 		       (double)(b->in[i] - a->in[i]) / dt, (double)(b->out[i] - a->out[i]) / dt,
-		       db + di ? 100.0 * (double)db / (double)(db + di) : 0.0, runseg_cpu_pct(st),
+		       busy_pct(a, b, i), runseg_cpu_pct(st),
 		       hist_quantile(&st->latency, 0.5), hist_quantile(&st->latency, 0.99));
 	}
 	const struct stage_stats *gw = &rs->stage[FKS_CFG_GATEWAY];

@@ -104,7 +104,10 @@ static int feed_core(const struct opts *o, struct replay_core *core, struct inpu
 	int got;
 	while ((got = input_next(in, &ev, err, sizeof err)) == 1) {
 		pace(o, &t0_wall, &t0_ev, ev.h.event_time_ns);
-		replay_core_market(core, &ev);
+		if (replay_core_market(core, &ev)) {
+			fprintf(stderr, "replay: %s\n", replay_core_error(core));
+			return 1;
+		}
 		if (sink->err)
 			break;
 	}
@@ -154,6 +157,10 @@ int replay_run_one(const struct opts *o, const struct replay_setup *s_in, struct
 	if (feed_core(o, core, in, &sink))
 		goto done;
 	replay_core_finish(core);
+	if (replay_core_error(core)) {
+		fprintf(stderr, "replay: %s\n", replay_core_error(core));
+		goto done;
+	}
 	if (sink.err) {
 		fprintf(stderr, "replay: --out %s\n", sink.msg);
 		goto done;
