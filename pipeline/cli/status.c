@@ -188,7 +188,7 @@ static void show_journal_and_gateway(const struct run_segment *rs, const struct 
 		emit("journal: committing for %s (a slow disk: the taps fill, producers wait)",
 		     human_ns(x, (double)(b->t - since)));
 	if (atomic_load(&jn->journal_part) > 1)
-		emit("journal: part %u (%u rotations; %u old parts deleted by journal.retain)",
+		emit("journal: writing part %u (rotated %u times; %u old parts deleted by retain)",
 		     atomic_load(&jn->journal_part), atomic_load(&jn->journal_part) - 1,
 		     atomic_load(&jn->journal_parts_removed));
 	emit("gateway: %s orders, %s fills", human_count(x, (double)atomic_load(&gw->counter[CTR_ORDERS])),
