@@ -191,8 +191,9 @@ static void show_journal_and_gateway(const struct run_segment *rs, const struct 
 		emit("journal: writing part %u (rotated %u times; %u old parts deleted by retain)",
 		     atomic_load(&jn->journal_part), atomic_load(&jn->journal_part) - 1,
 		     atomic_load(&jn->journal_parts_removed));
-	emit("gateway: %s orders, %s fills", human_count(x, (double)atomic_load(&gw->counter[CTR_ORDERS])),
-	     human_count(y, (double)atomic_load(&gw->counter[CTR_FILLS])));
+	/* exact: scripts read these (a count of at most 20 digits still fits) */
+	emit("gateway: %" PRIu64 " orders, %" PRIu64 " fills", (uint64_t)atomic_load(&gw->counter[CTR_ORDERS]),
+	     (uint64_t)atomic_load(&gw->counter[CTR_FILLS]));
 	emit("tick-to-trade: p50 %s, p99 %s, p99.9 %s", human_ns(x, (double)hist_quantile(&gw->tick_to_trade, 0.5)),
 	     human_ns(y, (double)hist_quantile(&gw->tick_to_trade, 0.99)),
 	     human_ns(z, (double)hist_quantile(&gw->tick_to_trade, 0.999)));
