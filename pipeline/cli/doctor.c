@@ -547,10 +547,8 @@ int doctor_main(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos > 0) {
-		fprintf(stderr, "fks doctor: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	if (root) {
 		DIR *dir = opendir(root);
 		if (!dir) {

@@ -48,10 +48,8 @@ int metrics_main(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos > 0) {
-		fprintf(stderr, "fks metrics: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	char host[FKS_LISTEN_MAX], err[512];
 	uint16_t port;
 	const char *why;
