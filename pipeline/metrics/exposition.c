@@ -298,6 +298,13 @@ void metrics_write(struct metrics_view *v, uint64_t now_ns, FILE *o)
 	const struct run_segment *rs = v->rs;
 	family(o, "fks_up", "gauge", "1 while the pipeline's supervisor runs");
 	fprintf(o, "fks_up %d\n", a.supervisor_alive);
+	if (!rs) { /* no run yet: only what can be said without one */
+		family(o, "fks_health", "gauge", "0 ok, 1 degraded, 2 unhealthy (as /health)");
+		fprintf(o, "fks_health %d\n", (int)a.verdict);
+		family(o, "fks_ready", "gauge", "1 once every stage runs and market data has flowed (as /ready)");
+		fprintf(o, "fks_ready 0\n");
+		return;
+	}
 	family(o, "fks_start_time_seconds", "gauge", "When the run started, seconds since the epoch");
 	fprintf(o, "fks_start_time_seconds %.3f\n", (double)rs->start_realtime_ns / 1e9);
 	family(o, "fks_health", "gauge", "0 ok, 1 degraded, 2 unhealthy (as /health)");

@@ -884,7 +884,7 @@ int run_main(int argc, char **argv)
 	/* After the fork: the runners must not inherit the exporter's socket. */
 	struct metrics_server *metrics = NULL;
 	bool metrics_failed = cfg.metrics.listen[0] &&
-			      metrics_server_start(&cfg, prefix, cfg.metrics.listen, &metrics, err, sizeof err);
+			      metrics_server_start(&cfg, prefix, cfg.metrics.listen, false, &metrics, err, sizeof err);
 	if (metrics_failed) {
 		fprintf(stderr, "fks run: metrics: %s; stopping\n", err);
 		atomic_store(&rs->control.stop, 1);

@@ -313,11 +313,26 @@ def refusals():
     check('fks metrics: --listen: "nonsense": expected HOST:PORT' in p.stderr, "names the bad address", p.stderr)
     p = subprocess.run([FKS, "metrics", "--listen", "127.0.0.1:99999"], capture_output=True, text=True)
     check(p.returncode == 2 and "expected a port 0..65535" in p.stderr, "a port out of range: exit 2", p.stderr)
+    # Started before any run (systemd starts it beside the pipeline): it
+    # serves "down" and waits, then follows the run once it starts.
     pfx = prefix("none")
-    p = subprocess.run([FKS, "metrics", "--prefix", pfx, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
-                       timeout=30)
-    check(p.returncode == 1, "no running pipeline: exit 1 (got %d)" % p.returncode, p.stderr)
-    check("fks metrics: no running pipeline with prefix '%s'" % pfx in p.stderr, "says there is none", p.stderr)
+    exp = Proc([FKS, "metrics", "--prefix", pfx, "--listen", "127.0.0.1:0"])
+    addr = exp.wait_for(r"on http://([0-9.:]+)/metrics.*waiting for one").group(1)
+    st, body = get("http://%s/metrics" % addr)
+    check(st == 200 and "fks_up 0" in body and "fks_health 2" in body, "no run yet: fks_up 0, unhealthy", body)
+    st, body = get("http://%s/health" % addr)
+    check(st == 503 and "no pipeline has run under prefix" in body, "no run yet: /health 503 says why", body)
+    run = Proc([FKS, "run", "-c", config(), "--duration", "120", "--prefix", pfx, "--journal", path("jw")])
+    run.wait_for(r"runners:")
+    end = time.time() + 30
+    while time.time() < end:
+        st, body = get("http://%s/metrics" % addr)
+        if "fks_up 1" in body:
+            break
+        time.sleep(0.1)
+    check("fks_up 1" in body and "fks_stage_events_out_total" in body, "follows the run once it starts", body[:400])
+    check(run.stop() == 0, "the run stops cleanly", run.err())
+    check(exp.stop() == 0, "fks metrics exits 0 on SIGINT", exp.err())
     p = subprocess.run([FKS, "metrics", "--help"], capture_output=True, text=True)
     check(p.returncode == 0 and "usage: fks metrics" in p.stdout, "--help", p.stdout + p.stderr)
     # A taken port, with a pipeline to serve.
