@@ -124,7 +124,7 @@ static int parse_args(int argc, char **argv, bool *json, uint64_t *n, const char
 		{ .name = "dict", .kind = OPT_STRING, .dest = dict, .arg = "PATH" },
 		{ 0 },
 	};
-	const struct opt_table table = { .cmd = "bench fix", .opts = options };
+	const struct opt_table table = { .cmd = "fks bench fix", .opts = options };
 	int k = opts_parse(&table, argc, argv);
 	if (k == OPTS_HELP) {
 		printf("usage: fks bench fix [--json] [--messages N] [--dict PATH]\n"
@@ -134,8 +134,8 @@ static int parse_args(int argc, char **argv, bool *json, uint64_t *n, const char
 		return 0;
 	}
 	if (k > 0)
-		fprintf(stderr, "bench fix: unknown option '%s'\n", argv[1]);
-	return k == 0 ? -1 : 2;
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
+	return k == 0 ? -1 : 2; /* a usage error is reported, with the hint */
 }
 
 static void row(bool json, const char *what, double fks, double qf)

@@ -91,6 +91,7 @@ def cases(run, journal, prefix, config, tmp):
         "bench journal": (["--modes=nosuch"], has(2, "'nosuch'"), "--mdoes", "--modes"),
         "bench pipeline": (["--events=0"], has(2, "'0'"), "--evnets", "--events"),
         "bench replay": (["--tape=0"], has(2, "got '0'"), "--tpae", "--tape"),
+        "bench fix": (["--messages=0"], has(2, "got '0'"), "--mesages", "--messages"),
     }
 
 
