@@ -29,7 +29,8 @@
 // Each thing that happens is one line in EVENT_LOG (flushed at once):
 //   ready, logon, logout, in <MsgType> <ClOrdID> [possdup], admin_in <MsgType>,
 //   admin_out <MsgType>, session_reject <RefSeqNum> <Text>,
-//   business_reject <Text>, gap_fill <NewSeqNo>, seq <next in> <next out>.
+//   business_reject <Text>, gap_fill <NewSeqNo>, seq <next in> <next out>,
+//   cancel_reject <OrigClOrdID> refused|done|unknown.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
 #include <quickfix/FileStore.h>
@@ -253,6 +254,7 @@ class Venue : public FIX::Application {
 		r.setField(434, response_to);
 		r.setField(102, o ? (o->open ? "99" : "0") : "1");
 		r.setField(58, o ? (o->open ? "refused" : "too late") : "unknown order");
+		log_.line(std::string("cancel_reject ") + field(m, 41) + " " + (o ? (o->open ? "refused" : "done") : "unknown"));
 		send(r);
 	}
 
