@@ -2,7 +2,10 @@
 // message against the FIX 4.4 data dictionary (UseDataDictionary=Y), so a
 // message FKS gets wrong is rejected by QuickFIX itself, and logged.
 //
-//   fix_acceptor PORT STORE_DIR DICTIONARY SENDER_COMP_ID TARGET_COMP_ID EVENT_LOG
+//   fix_acceptor PORT STORE_DIR DICTIONARY SENDER_COMP_ID TARGET_COMP_ID EVENT_LOG [CERT KEY]
+//
+// With CERT and KEY (PEM files) it accepts TLS only (QuickFIX's
+// SSLSocketAcceptor), presenting that certificate.
 //
 // It keeps its sequence numbers and sent messages in a QuickFIX file store
 // under STORE_DIR, so it can be stopped and started again on the same store.
@@ -36,12 +39,14 @@
 #include <quickfix/FileStore.h>
 #include <quickfix/Session.h>
 #include <quickfix/SessionSettings.h>
+#include <quickfix/SSLSocketAcceptor.h>
 #include <quickfix/SocketAcceptor.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -335,15 +340,19 @@ void commands(Venue &app, EventLog &log)
 
 int main(int argc, char **argv)
 {
-	if (argc != 7) {
-		std::cerr << "usage: fix_acceptor PORT STORE_DIR DICTIONARY SENDER TARGET EVENT_LOG\n";
+	if (argc != 7 && argc != 9) {
+		std::cerr << "usage: fix_acceptor PORT STORE_DIR DICTIONARY SENDER TARGET EVENT_LOG [CERT KEY]\n";
 		return 2;
 	}
 	std::ostringstream cfg;
 	cfg << "[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort=" << argv[1]
 	    << "\nSocketReuseAddress=Y\nFileStorePath=" << argv[2] << "\nFileLogPath=" << argv[2]
 	    << "/log\nStartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\nDataDictionary=" << argv[3]
-	    << "\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=" << argv[4] << "\nTargetCompID=" << argv[5]
+;
+	if (argc == 9)
+		cfg << "\nServerCertificateFile=" << argv[7] << "\nServerCertificateKeyFile=" << argv[8]
+		    << "\nCertificateVerifyLevel=0";
+	cfg << "\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=" << argv[4] << "\nTargetCompID=" << argv[5]
 	    << "\n";
 	EventLog log(argv[6]);
 	try {
@@ -352,11 +361,15 @@ int main(int argc, char **argv)
 		Venue app(log);
 		FIX::FileStoreFactory store(settings);
 		FIX::FileLogFactory logs(settings);
-		FIX::SocketAcceptor acceptor(app, store, settings, logs);
-		acceptor.start();
+		std::unique_ptr<FIX::Acceptor> acceptor;
+		if (argc == 9)
+			acceptor.reset(new FIX::SSLSocketAcceptor(app, store, settings, logs));
+		else
+			acceptor.reset(new FIX::SocketAcceptor(app, store, settings, logs));
+		acceptor->start();
 		log.line("ready");
 		commands(app, log);   // until stdin closes
-		acceptor.stop();
+		acceptor->stop();
 	} catch (const std::exception &e) {
 		std::cerr << "fix_acceptor: " << e.what() << "\n";
 		return 1;

@@ -62,6 +62,18 @@ static void wait_count(const struct fix_acceptor *a, const char *prefix, int wan
 	cr_assert_fail("the acceptor never logged %d x '%s'", want, prefix);
 }
 
+void fix_acceptor_tls(struct fix_acceptor *a)
+{
+	snprintf(a->cert, sizeof a->cert, "%s/cert.pem", a->dir);
+	snprintf(a->key, sizeof a->key, "%s/key.pem", a->dir);
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd,
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+		 "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+		 a->key, a->cert);
+	cr_assert_eq(system(cmd), 0, "openssl req made no certificate");
+}
+
 void fix_acceptor_start(struct fix_acceptor *a)
 {
 	const char *bin = getenv("FKS_FIX_ACCEPTOR"), *shared = getenv("FKS_SHARED");
@@ -82,7 +94,11 @@ void fix_acceptor_start(struct fix_acceptor *a)
 		dup2(p[0], 0);
 		close(p[0]);
 		close(p[1]);
-		execl(bin, bin, port, a->dir, dict, FIX_ACC_VENUE, FIX_ACC_FKS, a->log, (char *)NULL);
+		if (a->cert[0])
+			execl(bin, bin, port, a->dir, dict, FIX_ACC_VENUE, FIX_ACC_FKS, a->log, a->cert, a->key,
+			      (char *)NULL);
+		else
+			execl(bin, bin, port, a->dir, dict, FIX_ACC_VENUE, FIX_ACC_FKS, a->log, (char *)NULL);
 		_exit(127);
 	}
 	close(p[0]);
@@ -127,4 +143,15 @@ void fix_acceptor_stop(struct fix_acceptor *a)
 	kill(a->pid, SIGKILL);
 	waitpid(a->pid, NULL, 0);
 	a->pid = -1;
+}
+
+void fix_acceptor_remove(struct fix_acceptor *a)
+{
+	char cmd[300];
+	if (!a->dir[0] || strncmp(strrchr(a->dir, '/'), "/fks-fixacc.", 12) != 0)
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", a->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", a->dir);
+	a->dir[0] = '\0';
 }

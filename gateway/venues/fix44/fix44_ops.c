@@ -54,7 +54,7 @@ static int parse_param(struct fix44_params *fp, const struct venue_ctx *ctx, con
 		       struct fks_param_error *err)
 {
 	uint32_t u;
-	bool tls;
+	bool tls = false;
 	if (strcmp(p->key, "host") == 0)
 		return parse_text(p, fp->s.host, sizeof fp->s.host, err);
 	if (strcmp(p->key, "port") == 0) {
@@ -79,14 +79,15 @@ static int parse_param(struct fix44_params *fp, const struct venue_ctx *ctx, con
 	if (strcmp(p->key, "tls") == 0) {
 		if (parse_bool(p, &tls, err))
 			return -1;
-		return tls ? fks_param_fail(err, p->key, "TLS is not built into the fix44 venue: "
-						     "use tls: false (a local TLS tunnel can carry the session)")
-			   : 0;
+		fp->s.tls = tls;
+		return 0;
 	}
+	if (strcmp(p->key, "tls_ca") == 0)
+		return parse_text(p, fp->s.tls_ca, sizeof fp->s.tls_ca, err);
 	if (strncmp(p->key, SYMBOL_PREFIX, strlen(SYMBOL_PREFIX)) == 0)
 		return parse_symbol(fp, ctx, p, err);
 	return fks_param_unknown(p, "host, port, sender_comp_id, target_comp_id, store, heartbeat_s, account, "
-				    "reset_seq, tls, symbol.<SYMBOL>", err);
+				    "reset_seq, tls, tls_ca, symbol.<SYMBOL>", err);
 }
 
 static int check_required(const struct fix44_params *fp, const struct venue_ctx *ctx, struct fks_param_error *err)
@@ -113,6 +114,8 @@ static int fix44_init(void *state, const struct venue_ctx *ctx, const struct fks
 			return -1;
 	if (check_required(&fp, ctx, err) != 0)
 		return -1;
+	if (fp.s.tls_ca[0] && !fp.s.tls)
+		return fks_param_fail(err, NULL, "tls_ca is set but tls is false");
 	for (uint32_t i = 0; i < ctx->n_instruments; i++) {
 		fp.inst[i].id = ctx->instrument[i];
 		fp.inst[i].px_scale = ctx->px_scale[i];

@@ -9,7 +9,8 @@
  *   heartbeat_s     HeartBtInt, 1..3600                        (default 30)
  *   account         Account(1) on every order, 1..31 chars     (default none)
  *   reset_seq       true | false: ResetSeqNumFlag at logon     (default false)
- *   tls             false (TLS is not built into this venue)   (default false)
+ *   tls             true | false: TLS 1.2+ to the counterparty (default false)
+ *   tls_ca          trust anchors (PEM file) for tls           (default: the system's)
  *   symbol.<SYM>    the venue's name for the instrument SYM    (default SYM)
  * Its state is a struct fix_venue (fix_venue.h).  init connects to
  * nothing and opens no file (the config check runs it): the first poll

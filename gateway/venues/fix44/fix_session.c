@@ -4,12 +4,17 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #define MS 1000000LL
 #define SEC 1000000000LL
@@ -66,6 +71,9 @@ int fix_session_fd(const struct fix_session *s)
 
 static void drop(struct fix_session *s, enum fix_drop_reason why, int64_t now)
 {
+	if (s->ssl)
+		SSL_free(s->ssl);
+	s->ssl = NULL;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -83,18 +91,48 @@ static void drop(struct fix_session *s, enum fix_drop_reason why, int64_t now)
 	fix_store_sync(&s->store);
 }
 
+/* Bytes moved (> 0), 0 when the socket would block, -1 when the
+ * connection is gone (closed, or a socket or TLS error). */
+static ssize_t io_send(struct fix_session *s, const char *p, size_t n)
+{
+	if (s->ssl) {
+		int rc = SSL_write(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		int e = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, rc);
+		return rc > 0 ? rc : e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+	}
+	for (;;) {
+		ssize_t rc = send(s->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc > 0 ? rc : rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+	}
+}
+
+static ssize_t io_recv(struct fix_session *s, char *p, size_t n)
+{
+	if (s->ssl) {
+		int rc = SSL_read(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		int e = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, rc);
+		return rc > 0 ? rc : e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+	}
+	for (;;) {
+		ssize_t rc = recv(s->fd, p, n, MSG_DONTWAIT);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc > 0 ? rc : rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+	}
+}
+
 /* Bytes still waiting in out: as many as the socket takes now. */
 static void flush_out(struct fix_session *s, int64_t now)
 {
 	size_t done = 0;
 	while (done < s->out_len) {
-		ssize_t n = send(s->fd, s->out + done, s->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		ssize_t n = io_send(s, s->out + done, s->out_len - done);
+		if (n == 0)
 			break;
-		if (n <= 0) {
-			drop(s, FIX_DROP_PEER_CLOSED, now);
+		if (n < 0) {
+			drop(s, s->ssl ? FIX_DROP_TLS : FIX_DROP_PEER_CLOSED, now);
 			return;
 		}
 		done += (size_t)n;
@@ -173,6 +211,63 @@ static void send_logout(struct fix_session *s, const char *text, int64_t now)
 		s->state = FIX_ST_LOGOUT_SENT;
 }
 
+/* TLS: the handshake, one step at a time; the Logon once it is done. */
+static void tls_step(struct fix_session *s, int64_t now)
+{
+	int rc = SSL_do_handshake(s->ssl);
+	if (rc == 1) {
+		send_logon(s, now);
+		return;
+	}
+	int e = SSL_get_error(s->ssl, rc);
+	ERR_clear_error();
+	if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) || now - s->logon_sent_ns >= CONNECT_TIMEOUT_NS)
+		drop(s, FIX_DROP_TLS, now);
+}
+
+static void tls_start(struct fix_session *s, int64_t now)
+{
+	unsigned char ip[16];
+	bool literal = inet_pton(AF_INET, s->cfg.host, ip) == 1 || inet_pton(AF_INET6, s->cfg.host, ip) == 1;
+	s->ssl = SSL_new(s->tls_ctx);
+	if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1 ||
+	    (literal ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), s->cfg.host) != 1
+		     : SSL_set1_host(s->ssl, s->cfg.host) != 1 || SSL_set_tlsext_host_name(s->ssl, s->cfg.host) != 1)) {
+		drop(s, FIX_DROP_TLS, now);
+		return;
+	}
+	SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_connect_state(s->ssl);
+	s->state = FIX_ST_TLS;
+	tls_step(s, now);
+}
+
+/* TCP is up: TLS first if configured, then the Logon. */
+static void connected(struct fix_session *s, int64_t now)
+{
+	if (s->cfg.tls)
+		tls_start(s, now);
+	else
+		send_logon(s, now);
+}
+
+static int tls_setup(struct fix_session *s)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    (s->cfg.tls_ca[0] ? SSL_CTX_load_verify_locations(ctx, s->cfg.tls_ca, NULL)
+			      : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+		snprintf(s->store_err, sizeof s->store_err, "tls: loading trust anchors %.80s: %.40s",
+			 s->cfg.tls_ca[0] ? s->cfg.tls_ca : "(system)", ERR_reason_error_string(ERR_get_error()));
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	s->tls_ctx = ctx;
+	return 0;
+}
+
 static int resolve(const struct fix_session *s, struct sockaddr_storage *sa, socklen_t *len)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
@@ -210,7 +305,7 @@ static void connect_start(struct fix_session *s, int64_t now)
 	s->state = FIX_ST_CONNECTING;
 	s->logon_sent_ns = now;    /* the connect's start, for its timeout */
 	if (connect(s->fd, (struct sockaddr *)&sa, len) == 0)
-		send_logon(s, now);
+		connected(s, now);
 	else if (errno != EINPROGRESS)
 		drop(s, FIX_DROP_CONNECT, now);
 }
@@ -228,7 +323,7 @@ static void connect_check(struct fix_session *s, int64_t now)
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0)
 		drop(s, FIX_DROP_CONNECT, now);
 	else
-		send_logon(s, now);
+		connected(s, now);
 }
 
 /* ---- resends ----------------------------------------------------------------- */
@@ -436,12 +531,10 @@ static void read_socket(struct fix_session *s, int64_t now)
 			s->decode.bad[FIX_ERR_TOO_LONG]++;
 			s->in_len = 0;
 		}
-		ssize_t n = recv(s->fd, s->in + s->in_len, sizeof s->in - s->in_len, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		ssize_t n = io_recv(s, s->in + s->in_len, sizeof s->in - s->in_len);
+		if (n == 0)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			drop(s, FIX_DROP_PEER_CLOSED, now);
 			return;
 		}
@@ -503,11 +596,17 @@ void fix_session_poll(struct fix_session *s, int64_t now)
 		s->state = FIX_ST_FAILED;
 		return;
 	}
+	if (s->cfg.tls && !s->tls_ctx && tls_setup(s) != 0) {
+		s->state = FIX_ST_FAILED;
+		return;
+	}
 	if (s->state == FIX_ST_DOWN && now >= s->next_connect_ns)
 		connect_start(s, now);
 	else if (s->state == FIX_ST_CONNECTING)
 		connect_check(s, now);
-	if (s->fd >= 0 && s->state != FIX_ST_CONNECTING) {
+	else if (s->state == FIX_ST_TLS)
+		tls_step(s, now);
+	if (s->fd >= 0 && s->state != FIX_ST_CONNECTING && s->state != FIX_ST_TLS) {
 		if (s->out_len)
 			flush_out(s, now);
 		if (s->fd >= 0)
@@ -523,6 +622,7 @@ int64_t fix_session_deadline(const struct fix_session *s)
 	case FIX_ST_DOWN:
 		return s->next_connect_ns;
 	case FIX_ST_CONNECTING:
+	case FIX_ST_TLS:
 		return now + RECHECK_NS;
 	case FIX_ST_LOGON_SENT:
 		return s->out_len ? now + RECHECK_NS : s->logon_sent_ns + 2 * hb;
@@ -582,10 +682,17 @@ void fix_session_close(struct fix_session *s)
 		if (poll(&p, 1, 50) > 0)
 			read_socket(s, now);
 	}
+	if (s->ssl) {
+		(void)SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
 	s->state = FIX_ST_DOWN;
+	SSL_CTX_free(s->tls_ctx);
+	s->tls_ctx = NULL;
 	fix_store_close(&s->store);
 }
 
@@ -593,7 +700,7 @@ const char *fix_drop_reason_name(unsigned r)
 {
 	static const char *const names[FIX_DROP_COUNT] = {
 		"connect", "peer_closed", "heartbeat", "seq_too_low", "logout", "logon_refused", "bad_comp_id",
-		"out_full",
+		"out_full", "tls",
 	};
 	return r < FIX_DROP_COUNT ? names[r] : "?";
 }

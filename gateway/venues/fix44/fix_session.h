@@ -2,7 +2,8 @@
  * A FIX 4.4 initiator session over one non-blocking TCP connection, driven
  * from outside: fix_session_poll reads, handles and fires timers, and
  * fix_session_fd / fix_session_deadline say what to wait for.  Nothing
- * here blocks and nothing allocates after fix_session_init.
+ * here blocks, and nothing allocates after fix_session_init except
+ * OpenSSL, once per TLS connection.
  *
  * What it does (FIX Transport 1.1 session rules, for an initiator):
  *  - connects (re-connects after a loss with back-off from
@@ -21,7 +22,10 @@
  *    store, each with PossDupFlag=Y and OrigSendingTime, and a
  *    SequenceReset-GapFill over every run of admin (or no longer kept)
  *    messages;
- *  - takes SequenceReset in both modes, answers TestRequest, and Logout.
+ *  - takes SequenceReset in both modes, answers TestRequest, and Logout;
+ *  - with cfg.tls, runs TLS 1.2 or newer over the connection (OpenSSL,
+ *    non-blocking handshake), verifying the peer's certificate against
+ *    cfg.tls_ca (or the system's anchors) for cfg.host, a name or an IP.
  * Application messages (and session Rejects, which name one of ours) go
  * to the on_app callback once their number has been accounted for.
  *
@@ -53,6 +57,8 @@ struct fix_session_cfg {
 	uint32_t heartbeat_s;        /* HeartBtInt, 1..3600 */
 	char store[FIX_PATH_MAX];    /* the store file (fix_store.h) */
 	bool reset_seq;              /* ResetSeqNumFlag=Y at every logon */
+	bool tls;                    /* TLS 1.2+ over the TCP connection */
+	char tls_ca[FIX_PATH_MAX];   /* trust anchors (PEM); "": the system's */
 };
 
 enum fix_session_state {
@@ -61,7 +67,8 @@ enum fix_session_state {
 	FIX_ST_LOGON_SENT = 2,
 	FIX_ST_ACTIVE = 3,           /* logged on both ways */
 	FIX_ST_LOGOUT_SENT = 4,
-	FIX_ST_FAILED = 5,           /* the store could not be opened: never connects */
+	FIX_ST_FAILED = 5,           /* the store (or the TLS set-up) failed: never connects */
+	FIX_ST_TLS = 6,              /* TLS handshake in progress */
 };
 
 /* Why a connection ended; counters by reason. */
@@ -74,6 +81,7 @@ enum fix_drop_reason {
 	FIX_DROP_LOGON_REFUSED = 5,  /* the first message was not a Logon, or logon timed out */
 	FIX_DROP_BAD_COMP_ID = 6,    /* SenderCompID / TargetCompID not this session's */
 	FIX_DROP_OUT_FULL = 7,       /* the send buffer filled: the peer does not read */
+	FIX_DROP_TLS = 8,            /* handshake (certificate) or record error */
 	FIX_DROP_COUNT
 };
 
@@ -97,8 +105,10 @@ struct fix_session {
 	struct fix_session_cfg cfg;
 	uint8_t state;                      /* enum fix_session_state */
 	int fd;                             /* -1 when not connected */
+	struct ssl_ctx_st *tls_ctx;         /* SSL_CTX, made at the first poll when cfg.tls */
+	struct ssl_st *ssl;                 /* SSL of the connection, or NULL */
 	struct fix_store store;
-	char store_err[160];
+	char store_err[160];                /* why FIX_ST_FAILED */
 	fix_app_fn on_app;
 	void *app_ctx;
 	int64_t next_connect_ns, backoff_ns;

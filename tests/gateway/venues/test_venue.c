@@ -60,7 +60,7 @@ Test(venue, fix44_params_refused_against_their_key)
 		{ { "sender_comp_id", "A B" }, "sender_comp_id", "no spaces" },
 		{ { "target_comp_id", "" }, "target_comp_id", "1..31" },
 		{ { "account", "a=b" }, "account", "'='" },
-		{ { "tls", "true" }, "tls", "TLS is not built" },
+		{ { "tls_ca", "" }, "tls_ca", "1..255" },
 		{ { "tls", "yes" }, "tls", "true or false" },
 		{ { "reset_seq", "1" }, "reset_seq", "true or false" },
 		{ { "symbol.ETHUSD", "ETH/USD" }, "symbol.ETHUSD", "not an instrument" },
@@ -93,7 +93,7 @@ Test(venue, fix44_params_refused_against_their_key)
 	/* Good parameters: init succeeds without touching the store path. */
 	struct fks_param ok[] = { { "host", "127.0.0.1" }, { "port", "9000" }, { "sender_comp_id", "FKS" },
 				  { "target_comp_id", "V" }, { "store", "/nonexistent/dir/store" },
-				  { "symbol.BTCUSD", "XBT/USD" }, { "heartbeat_s", "5" }, { "tls", "false" } };
+				  { "symbol.BTCUSD", "XBT/USD" }, { "heartbeat_s", "5" }, { "tls", "true" } };
 	struct fks_param_error err = { 0 };
 	cr_assert_eq(vt->init(st, &one, ok, 8, &err), 0, "%s", err.msg);
 	vt->close(st);
