@@ -142,3 +142,29 @@ Test(config_venue, the_section_shape_is_checked_before_the_venue)
 		     "v.yaml:13:26: venue.fill: a parameter value must be a single value, not a list or mapping");
 	expect_error("venue: [sim]\n", "v.yaml:13:8: venue: expected a mapping, got a list");
 }
+
+/* The fix44 venue's keys are checked at load, at their own line and
+ * column, and loading connects to nothing and creates no store. */
+Test(config_venue, fix44_keys_checked_at_load)
+{
+	static const char good[] =
+		"venue:\n"                                                    /* 13 */
+		"  type: fix44\n"
+		"  host: 127.0.0.1\n"
+		"  port: 9878\n"
+		"  sender_comp_id: FKS1\n"
+		"  target_comp_id: BROKER\n"
+		"  store: /nonexistent/fks-fix.store\n"
+		"  symbol.BTCUSDT: BTC/USDT\n";
+	char err[1024];
+	cr_assert_eq(load_venue(good, err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(cfg.venue.type, "fix44");
+
+	expect_error("venue:\n  type: fix44\n  host: 127.0.0.1\n  port: 0\n",
+		     "v.yaml:16:9: venue.port: expected an integer in 1..65535, got '0'");
+	expect_error("venue:\n  type: fix44\n  host: 127.0.0.1\n  port: 1\n  sender_comp_id: A\n"
+		     "  target_comp_id: B\n  store: s\n  symbol.ETHUSDT: ETH/USDT\n",
+		     "v.yaml:20:19: venue.symbol.ETHUSDT: 'ETHUSDT' is not an instrument of this config");
+	expect_error("venue:\n  type: fix44\n  host: 127.0.0.1\n  port: 1\n",
+		     "v.yaml:14:9: venue.type: the fix44 venue needs `sender_comp_id`");
+}
