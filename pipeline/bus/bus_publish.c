@@ -231,13 +231,27 @@ static natsStatus set_headers(natsMsg *m, const char *run, uint64_t seq, const c
 	return s;
 }
 
+/* The last component of dir, as a report's title. */
+static void journal_name(const char *dir, char name[BUS_JOURNAL_NAME_MAX])
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	snprintf(name, BUS_JOURNAL_NAME_MAX, "%.*s", (int)(n - start), dir + start);
+}
+
 /* The run's metadata, synchronously: it must be in the stream before the
  * run's first event. */
 static int publish_meta(struct publisher *p, char *err, size_t errlen)
 {
 	char subject[BUS_SUBJECT_MAX], id[BUS_RUN_MAX + 8];
 	size_t len;
-	void *body = bus_meta_encode(journal_reader_meta(p->r), &len);
+	char name[BUS_JOURNAL_NAME_MAX];
+	journal_name(p->o->journal_dir, name);
+	void *body = bus_meta_encode(journal_reader_meta(p->r), name, &len);
 	natsMsg *m = NULL;
 	jsPubAck *pa = NULL;
 	jsErrCode jerr = 0;

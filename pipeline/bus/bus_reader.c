@@ -11,6 +11,8 @@
 #include "pipeline/bus/bus_conn.h"
 #include "pipeline/bus/bus_wire.h"
 
+#define PENDING_BYTES_MAX (256 * 1024 * 1024)
+
 struct bus_reader {
 	struct fks_bus_cfg b;
 	struct bus_conn c;
@@ -18,6 +20,7 @@ struct bus_reader {
 	natsMsg *held;               /* the message the last record points into */
 	char run[BUS_RUN_MAX];
 	char error[512];
+	char journal_name[BUS_JOURNAL_NAME_MAX];
 	struct journal_meta meta;    /* large: the struct is heap-allocated */
 };
 
@@ -33,7 +36,8 @@ static int read_meta(struct bus_reader *r)
 			 natsStatus_GetText(s));
 		return -1;
 	}
-	int rc = bus_meta_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r->meta, why, sizeof why);
+	int rc = bus_meta_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r->meta, r->journal_name,
+				 why, sizeof why);
 	natsMsg_Destroy(m);
 	if (rc)
 		snprintf(r->error, sizeof r->error, "stream %s, run %s: %s", r->b.stream, r->run, why);
@@ -51,6 +55,12 @@ static int subscribe(struct bus_reader *r)
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverAll;
 	natsStatus s = js_SubscribeSync(&r->sub, r->c.js, filter, NULL, &so, &jerr);
+	/* Events are small: libnats' default of 65536 pending messages is
+	 * reached long before the server's flow control (in bytes) slows the
+	 * stream down, and a reader slower than the network would drop
+	 * messages.  Bound the buffer in bytes only. */
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(r->sub, -1, PENDING_BYTES_MAX);
 	if (s != NATS_OK) {
 		bus_nats_error(r->error, sizeof r->error, "subscribing", s);
 		return -1;
@@ -93,6 +103,7 @@ int bus_reader_open(const struct fks_bus_cfg *b, const char *run, struct bus_rea
 
 const struct journal_meta *bus_reader_meta(const struct bus_reader *r) { return &r->meta; }
 const char *bus_reader_run(const struct bus_reader *r) { return r->run; }
+const char *bus_reader_journal_name(const struct bus_reader *r) { return r->journal_name; }
 const char *bus_reader_error(const struct bus_reader *r) { return r->error; }
 
 /* Why a message is not an event of ours, or NULL when it is one (its

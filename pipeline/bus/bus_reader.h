@@ -27,6 +27,8 @@ int bus_reader_open(const struct fks_bus_cfg *b, const char *run, struct bus_rea
 const struct journal_meta *bus_reader_meta(const struct bus_reader *r);
 /* The run token (bus_wire.h). */
 const char *bus_reader_run(const struct bus_reader *r);
+/* The name of the journal directory it was published from. */
+const char *bus_reader_journal_name(const struct bus_reader *r);
 
 /*
  * The next event: 1 with *rec (its payload valid until the next call);

@@ -108,10 +108,11 @@ struct bus_meta_wire {
 	uint32_t config_len;
 	char fks_version[JOURNAL_VERSION_TEXT_MAX];
 	char host[JOURNAL_HOST_MAX];
+	char journal_name[BUS_JOURNAL_NAME_MAX];
 	/* then n_symbols struct journal_symbol, then config_len bytes */
 };
 
-void *bus_meta_encode(const struct journal_meta *m, size_t *len)
+void *bus_meta_encode(const struct journal_meta *m, const char *journal_name, size_t *len)
 {
 	size_t sym_bytes = (size_t)m->n_symbols * sizeof(struct journal_symbol);
 	*len = sizeof(struct bus_meta_wire) + sym_bytes + m->config_len;
@@ -125,13 +126,15 @@ void *bus_meta_encode(const struct journal_meta *m, size_t *len)
 	};
 	snprintf(w.fks_version, sizeof w.fks_version, "%s", m->fks_version);
 	snprintf(w.host, sizeof w.host, "%s", m->host);
+	snprintf(w.journal_name, sizeof w.journal_name, "%s", journal_name);
 	memcpy(buf, &w, sizeof w);
 	memcpy(buf + sizeof w, m->symbol, sym_bytes);
 	memcpy(buf + sizeof w + sym_bytes, m->config, m->config_len);
 	return buf;
 }
 
-int bus_meta_decode(const void *body, size_t len, struct journal_meta *m, char *why, size_t whylen)
+int bus_meta_decode(const void *body, size_t len, struct journal_meta *m, char name[BUS_JOURNAL_NAME_MAX],
+		    char *why, size_t whylen)
 {
 	struct bus_meta_wire w;
 	if (len < sizeof w) {
@@ -163,6 +166,8 @@ int bus_meta_decode(const void *body, size_t len, struct journal_meta *m, char *
 	m->fks_version[sizeof m->fks_version - 1] = 0;
 	memcpy(m->host, w.host, sizeof m->host);
 	m->host[sizeof m->host - 1] = 0;
+	memcpy(name, w.journal_name, BUS_JOURNAL_NAME_MAX);
+	name[BUS_JOURNAL_NAME_MAX - 1] = 0;
 	m->start_time_ns = w.start_time_ns;
 	m->sync = (enum fks_journal_sync)w.sync;
 	m->first_seq = 1;

@@ -61,12 +61,15 @@ bool bus_run_filter(char *out, size_t cap, const char *prefix, const char *run);
  * when it has one) into buf; returns its length, 0 when cap is short. */
 size_t bus_record_value(const struct journal_record *rec, void *buf, size_t cap);
 
-/* The metadata message's body: a versioned, fixed-layout header, the
- * symbol table and the config text.  bus_meta_encode returns a malloc'ed
- * buffer (NULL: out of memory). */
-void *bus_meta_encode(const struct journal_meta *m, size_t *len);
+/* The metadata message's body: a versioned, fixed-layout header (with the
+ * journal directory's name, which a remote replay titles its report
+ * with, as a local one does), the symbol table and the config text.
+ * bus_meta_encode returns a malloc'ed buffer (NULL: out of memory). */
+#define BUS_JOURNAL_NAME_MAX 128
+void *bus_meta_encode(const struct journal_meta *m, const char *journal_name, size_t *len);
 /* 0, or -1 with why (a short body, another wire version, counts that do
- * not add up to its length). */
-int bus_meta_decode(const void *body, size_t len, struct journal_meta *m, char *why, size_t whylen);
+ * not add up to its length).  name gets the journal's name. */
+int bus_meta_decode(const void *body, size_t len, struct journal_meta *m, char name[BUS_JOURNAL_NAME_MAX],
+		    char *why, size_t whylen);
 
 #endif
