@@ -134,14 +134,16 @@ int bus_ensure_stream(struct bus_conn *c, const struct fks_bus_cfg *b, uint64_t 
 	jsErrCode jerr = 0;
 	natsStatus s = js_GetStreamInfo(&si, c->js, b->stream, NULL, &jerr);
 	if (s == NATS_NOT_FOUND) {
-		char subject[FKS_BUS_PREFIX_MAX + 4];
-		const char *subjects[1] = { subject };
-		snprintf(subject, sizeof subject, "%s.>", b->subjects_prefix);
+		char subject[BUS_STREAM_SUBJECTS][BUS_SUBJECT_MAX];
+		const char *subjects[BUS_STREAM_SUBJECTS];
+		int n = bus_stream_subjects(b->subjects_prefix, subject);
+		for (int i = 0; i < n; i++)
+			subjects[i] = subject[i];
 		jsStreamConfig sc;
 		jsStreamConfig_Init(&sc);
 		sc.Name = b->stream;
 		sc.Subjects = subjects;
-		sc.SubjectsLen = 1;
+		sc.SubjectsLen = n;
 		sc.Storage = js_FileStorage;
 		sc.Replicas = (int64_t)b->replicas;
 		sc.MaxAge = b->max_age_ns;

@@ -37,7 +37,7 @@ void bus_disconnect(struct bus_conn *c);
 /* Still (or again) connected. */
 bool bus_connected(const struct bus_conn *c);
 
-/* Create b->stream (subjects "<prefix>.>", file storage, b->replicas,
+/* Create b->stream (the subjects of bus_stream_subjects, file storage, b->replicas,
  * b->max_age_ns, a 2-minute duplicate window) when it does not exist;
  * an existing stream is used as it is.  *last_seq is its last stream
  * sequence.  0, or -1 with err. */

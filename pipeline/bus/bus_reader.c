@@ -11,16 +11,22 @@
 #include "pipeline/bus/bus_conn.h"
 #include "pipeline/bus/bus_wire.h"
 
-#define PENDING_BYTES_MAX (256 * 1024 * 1024)
+#define FETCH_BATCH 512
+#define CONSUMER_IDLE_NS (60ll * 1000000000ll)
 
 struct bus_reader {
 	struct fks_bus_cfg b;
 	struct bus_conn c;
 	natsSubscription *sub;
-	natsMsg *held;               /* the message the last record points into */
+	natsMsgList batch;           /* the last fetch */
+	int batch_i;                 /* its next message */
+	natsMsg *held;               /* the message the last record points into (in batch) */
+	uint64_t next_seq;           /* the stream sequence expected next */
+	uint64_t gap_at;             /* a gap restarted from here already */
 	char run[BUS_RUN_MAX];
 	char error[512];
 	char journal_name[BUS_JOURNAL_NAME_MAX];
+	uint64_t meta_seq;           /* the run's first message in the stream */
 	struct journal_meta meta;    /* large: the struct is heap-allocated */
 };
 
@@ -36,6 +42,7 @@ static int read_meta(struct bus_reader *r)
 			 natsStatus_GetText(s));
 		return -1;
 	}
+	r->meta_seq = natsMsg_GetSequence(m);
 	int rc = bus_meta_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &r->meta, r->journal_name,
 				 why, sizeof why);
 	natsMsg_Destroy(m);
@@ -44,28 +51,93 @@ static int read_meta(struct bus_reader *r)
 	return rc;
 }
 
-static int subscribe(struct bus_reader *r)
+/*
+ * From stream sequence `from` on, every subject of the stream: an
+ * ephemeral pull consumer without acknowledgements and without a filter
+ * (this server version takes one filter subject, and "<prefix>.<run>.>"
+ * is not within any one of the stream's subjects), bound by a pull
+ * subscription.  Other runs' messages are skipped by their Fks-Run.  The
+ * server removes the consumer once nobody pulls for a while.
+ */
+static int subscribe(struct bus_reader *r, uint64_t from)
 {
-	char filter[BUS_SUBJECT_MAX];
+	jsConsumerConfig cc;
+	jsConsumerInfo *ci = NULL;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
-	bus_run_filter(filter, sizeof filter, r->b.subjects_prefix, r->run);
-	jsSubOptions_Init(&so);
-	so.Stream = r->b.stream;
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverAll;
-	natsStatus s = js_SubscribeSync(&r->sub, r->c.js, filter, NULL, &so, &jerr);
-	/* Events are small: libnats' default of 65536 pending messages is
-	 * reached long before the server's flow control (in bytes) slows the
-	 * stream down, and a reader slower than the network would drop
-	 * messages.  Bound the buffer in bytes only. */
-	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(r->sub, -1, PENDING_BYTES_MAX);
+	jsConsumerConfig_Init(&cc);
+	cc.AckPolicy = js_AckNone;
+	cc.DeliverPolicy = js_DeliverByStartSequence;
+	cc.OptStartSeq = from;
+	cc.InactiveThreshold = CONSUMER_IDLE_NS;
+	natsStatus s = js_AddConsumer(&ci, r->c.js, r->b.stream, &cc, NULL, &jerr);
+	if (s == NATS_OK) {
+		jsSubOptions_Init(&so);
+		so.Stream = r->b.stream;
+		so.Consumer = ci->Name;
+		s = js_PullSubscribe(&r->sub, r->c.js, NULL, NULL, NULL, &so, &jerr);
+	}
+	jsConsumerInfo_Destroy(ci);
 	if (s != NATS_OK) {
 		bus_nats_error(r->error, sizeof r->error, "subscribing", s);
 		return -1;
 	}
+	r->next_seq = from;
 	return 0;
+}
+
+static void unsubscribe(struct bus_reader *r)
+{
+	natsMsgList_Destroy(&r->batch);
+	memset(&r->batch, 0, sizeof r->batch);
+	r->batch_i = 0;
+	r->held = NULL;
+	if (r->sub) {
+		natsSubscription_Unsubscribe(r->sub);
+		natsSubscription_Destroy(r->sub);
+		r->sub = NULL;
+	}
+}
+
+/* The next message of the stream, in order: 1, 0 none within timeout_ms,
+ * -1 an error.  A message past a gap (a fetch lost to a reconnection,
+ * without acknowledgements nothing is sent again) makes the consumer start
+ * again after the last one seen; a gap found again is messages the stream
+ * no longer has (max_age). */
+static int next_message(struct bus_reader *r, int timeout_ms, natsMsg **out)
+{
+	for (;;) {
+		if (r->batch_i >= r->batch.Count) {
+			natsMsgList_Destroy(&r->batch);
+			memset(&r->batch, 0, sizeof r->batch);
+			r->batch_i = 0;
+			jsErrCode jerr = 0;
+			natsStatus s = natsSubscription_Fetch(&r->batch, r->sub, FETCH_BATCH, timeout_ms, &jerr);
+			if (s == NATS_TIMEOUT)
+				return 0;
+			if (s != NATS_OK) {
+				bus_nats_error(r->error, sizeof r->error, "reading", s);
+				return -1;
+			}
+		}
+		natsMsg *m = r->batch.Msgs[r->batch_i++];
+		uint64_t seq = natsMsg_GetSequence(m);
+		jsMsgMetaData *md = NULL;
+		if (!seq && natsMsg_GetMetaData(&md, m) == NATS_OK)
+			seq = md->Sequence.Stream;
+		jsMsgMetaData_Destroy(md);
+		if (seq > r->next_seq && r->gap_at != r->next_seq) {
+			uint64_t from = r->next_seq;
+			r->gap_at = from;
+			unsubscribe(r);
+			if (subscribe(r, from))
+				return -1;
+			continue;
+		}
+		r->next_seq = seq + 1;
+		*out = m;
+		return 1;
+	}
 }
 
 int bus_reader_open(const struct fks_bus_cfg *b, const char *run, struct bus_reader **out, char *err,
@@ -91,7 +163,7 @@ int bus_reader_open(const struct fks_bus_cfg *b, const char *run, struct bus_rea
 	if (!rc)
 		rc = read_meta(r);
 	if (!rc)
-		rc = subscribe(r);
+		rc = subscribe(r, r->meta_seq);
 	if (rc) {
 		snprintf(err, errlen, "%s", r->error);
 		bus_reader_close(r);
@@ -126,24 +198,19 @@ static const char *not_an_event(natsMsg *m, uint64_t *seq)
 int bus_reader_next(struct bus_reader *r, struct journal_record *rec, int timeout_ms, bool *caught_up)
 {
 	for (;;) {
-		natsMsg_Destroy(r->held);
-		r->held = NULL;
 		natsMsg *m = NULL;
-		natsStatus s = natsSubscription_NextMsg(&m, r->sub, timeout_ms);
-		if (s == NATS_TIMEOUT)
-			return 0;
-		if (s != NATS_OK) {
-			bus_nats_error(r->error, sizeof r->error, "reading", s);
-			return -1;
-		}
+		int got = next_message(r, timeout_ms, &m);
+		if (got <= 0)
+			return got;
 		r->held = m;
 		jsMsgMetaData *md = NULL;
 		*caught_up = natsMsg_GetMetaData(&md, m) == NATS_OK && md->NumPending == 0;
 		jsMsgMetaData_Destroy(md);
-		const char *kind = NULL;
-		if (natsMsgHeader_Get(m, BUS_HDR_KIND, &kind) == NATS_OK && !strcmp(kind, "meta")) {
+		const char *kind = NULL, *run = NULL;
+		bool ours = natsMsgHeader_Get(m, BUS_HDR_RUN, &run) == NATS_OK && !strcmp(run, r->run);
+		if (!ours || (natsMsgHeader_Get(m, BUS_HDR_KIND, &kind) == NATS_OK && !strcmp(kind, "meta"))) {
 			if (*caught_up)
-				return 0; /* the run has no event yet */
+				return 0; /* nothing more of the run yet */
 			continue;
 		}
 		uint64_t seq = 0;
@@ -164,23 +231,16 @@ int bus_reader_next(struct bus_reader *r, struct journal_record *rec, int timeou
 
 int bus_reader_rewind(struct bus_reader *r)
 {
-	natsMsg_Destroy(r->held);
-	r->held = NULL;
-	natsSubscription_Unsubscribe(r->sub);
-	natsSubscription_Destroy(r->sub);
-	r->sub = NULL;
-	return subscribe(r);
+	unsubscribe(r);
+	r->gap_at = 0;
+	return subscribe(r, r->meta_seq);
 }
 
 void bus_reader_close(struct bus_reader *r)
 {
 	if (!r)
 		return;
-	natsMsg_Destroy(r->held);
-	if (r->sub) {
-		natsSubscription_Unsubscribe(r->sub);
-		natsSubscription_Destroy(r->sub);
-	}
+	unsubscribe(r);
 	bus_disconnect(&r->c);
 	free(r);
 }

@@ -3,8 +3,9 @@
  * scales, config), then its events in journal order, as journal records,
  * so that `fks tail --nats` and `fks replay --input nats://...` print and
  * replay exactly what the local journal gives.  Events come through an
- * ordered consumer (ephemeral, no acknowledgements; libnats restarts it
- * where it was after a gap or a reconnection), filtered to the run.
+ * ephemeral pull consumer (no acknowledgements; started again where it was
+ * after a gap) from the run's metadata message on; other runs' messages
+ * are skipped.
  */
 #ifndef FKS_PIPELINE_BUS_READER_H
 #define FKS_PIPELINE_BUS_READER_H

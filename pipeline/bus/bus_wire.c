@@ -71,6 +71,22 @@ bool bus_meta_subject(char *out, size_t cap, const char *prefix, const char *run
 	return n > 0 && (size_t)n < cap;
 }
 
+int bus_stream_subjects(const char *prefix, char out[BUS_STREAM_SUBJECTS][BUS_SUBJECT_MAX])
+{
+	static const char *const classes[] = { "md.*", "signals", "orders", "risk", "fills", "positions",
+					       "control", "heartbeat", "applied", "meta" };
+	int n = 0;
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0] && n < BUS_STREAM_SUBJECTS; i++)
+		snprintf(out[n++], BUS_SUBJECT_MAX, "%s.*.%s", prefix, classes[i]);
+	return n;
+}
+
+bool bus_signals_subject(char *out, size_t cap, const char *prefix)
+{
+	int n = snprintf(out, cap, "%s.signals.v1", prefix);
+	return n > 0 && (size_t)n < cap;
+}
+
 bool bus_run_filter(char *out, size_t cap, const char *prefix, const char *run)
 {
 	int n = snprintf(out, cap, "%s.%s.>", prefix, run);

@@ -54,6 +54,16 @@ bool bus_event_subject(char *out, size_t cap, const char *prefix, const char *ru
 		       const struct journal_meta *meta);
 /* <prefix>.<run>.meta; with run "*", every run's. */
 bool bus_meta_subject(char *out, size_t cap, const char *prefix, const char *run);
+/* The subjects of the event stream, one per class: "<prefix>.*.md.*",
+ * "<prefix>.*.orders", ..., "<prefix>.*.meta", rather than "<prefix>.>",
+ * so that the signals subject <prefix>.signals.v1 (bus_signals.h), in a
+ * stream of its own, overlaps none of them (JetStream refuses two streams
+ * with overlapping subjects).  Returns how many, at most BUS_STREAM_SUBJECTS. */
+#define BUS_STREAM_SUBJECTS 10
+int bus_stream_subjects(const char *prefix, char out[BUS_STREAM_SUBJECTS][BUS_SUBJECT_MAX]);
+/* <prefix>.signals.v1 */
+bool bus_signals_subject(char *out, size_t cap, const char *prefix);
+
 /* <prefix>.<run>.> : everything of one run. */
 bool bus_run_filter(char *out, size_t cap, const char *prefix, const char *run);
 

@@ -65,6 +65,17 @@ Test(bus_wire, subjects_by_type_and_symbol)
 	cr_assert_str_eq(s, "fks.7.meta");
 	cr_assert(bus_run_filter(s, sizeof s, "fks", "7"));
 	cr_assert_str_eq(s, "fks.7.>");
+	/* The event stream's subjects leave the signals subject to its own stream. */
+	char subjects[BUS_STREAM_SUBJECTS][BUS_SUBJECT_MAX];
+	int n = bus_stream_subjects("fks", subjects);
+	cr_assert_eq(n, 10);
+	cr_assert_str_eq(subjects[0], "fks.*.md.*");
+	cr_assert(bus_signals_subject(s, sizeof s, "fks"));
+	cr_assert_str_eq(s, "fks.signals.v1");
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(subjects[i]);
+		cr_assert(len < 3 || strcmp(subjects[i] + len - 3, ".v1"), "%s would take the signals", subjects[i]);
+	}
 }
 
 Test(bus_wire, record_value_is_the_journal_value)
