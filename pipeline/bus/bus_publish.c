@@ -33,6 +33,11 @@
 #define BACKOFF_MAX_NS 5000000000ll
 #define ACK_WAIT_MS 5000
 #define DEFAULT_WINDOW 1024
+/* Caught up, the journal is polled every millisecond (tail -f polls every
+ * 10 ms for a human): the poll is a short read transaction, about a
+ * thousand cheap syscalls a second on the ops core, and it bounds what the
+ * bus adds to the commit-to-consumer lag (docs/benchmarks.md, "Bus"). */
+#define FOLLOW_POLL_NS 1000000l
 #define VALUE_MAX (128 + sizeof(struct journal_payload_hdr) + JOURNAL_PAYLOAD_MAX)
 
 struct publisher {
@@ -149,7 +154,7 @@ static void seek_to(struct publisher *p, uint64_t seq)
  * 1 when, with until_closed, the run is closed and all of it published. */
 static int follow_journal(struct publisher *p)
 {
-	bool replaced = ++p->idle_polls % 50 == 0 && journal_dir_inode(p->o->journal_dir) != p->ino;
+	bool replaced = ++p->idle_polls % 500 == 0 && journal_dir_inode(p->o->journal_dir) != p->ino;
 	struct journal_end end;
 	if (journal_reader_end(p->r, &end) == JOURNAL_OK && end.ended) {
 		/* The end is written after the part's last commit: once a read
@@ -467,7 +472,7 @@ static int turn(struct publisher *p, bool *told_wait)
 	if (n == 0) {
 		if (follow_journal(p))
 			return 1;
-		sleep_ns(POLL_NS);
+		sleep_ns(FOLLOW_POLL_NS);
 	}
 	return 0;
 }

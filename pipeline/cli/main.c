@@ -33,6 +33,8 @@ static const struct command bench_commands[] = {
 	  bench_journal_main, NULL },
 	{ "replay", "replay throughput in market events/s per strategy, beside a tape-iteration floor",
 	  bench_replay_main, NULL },
+	{ "bus", "fks bus publish throughput and commit-to-subscriber lag, beside a bare libnats JetStream loop",
+	  bench_bus_main, NULL },
 	{ 0 },
 };
 
