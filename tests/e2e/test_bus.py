@@ -21,6 +21,9 @@ journal): equal text means every event arrived exactly once and in order.
   the replay of the journal.
 - json_payload: --json publishes the tail's JSON lines; the remote tail
   refuses them, counted, with the reason.
+- run_side: `fks run -c` with a bus section starts the publisher beside the
+  pipeline: the stream equals the journal when the run ends; with the bus
+  unreachable the run still succeeds and says the bus did not catch up.
 - cluster: three servers in a cluster on loopback ports, a stream with
   replicas 3; one server is killed and the stream is still read whole from
   the others (skipped when the cluster does not form).
@@ -254,6 +257,29 @@ def check_json_payload(srv):
     print("json_payload: published as JSON lines; the remote tail refuses them, counted")
 
 
+def bus_config(name, url, stream):
+    cfg = os.path.join(SCRATCH, name + ".yaml")
+    default = subprocess.run([FKS, "config", "default"], capture_output=True, check=True).stdout.decode()
+    with open(cfg, "w") as f:
+        f.write(default + "\nbus:\n  url: %s\n  stream: %s\n  subjects_prefix: %s\n" % (url, stream, stream.lower()))
+    return cfg
+
+
+def check_run_side(srv):
+    for name, url in (("side", srv.url), ("sidedown", "nats://127.0.0.1:%d" % free_port())):
+        cfg = bus_config(name, url, name.upper())
+        r = subprocess.run([FKS, "run", "-c", cfg, "--events", "50000", "--prefix", "fksbus" + name, "--journal",
+                            journal_dir(name)], capture_output=True, timeout=180)
+        err = r.stderr.decode()
+        assert r.returncode == 0, "the run failed with the bus %s: %s" % (name, err[-2000:])
+        assert "fks bus publish started" in err, err[-2000:]
+        if name == "side":
+            n = check_same_events(name, srv.url + "?stream=SIDE&prefix=side")
+        else:
+            assert "not caught up" in err, err[-2000:]
+    print("run_side: fks run published %d events beside the pipeline; with no server the run still succeeded" % n)
+
+
 def check_cluster(_srv):
     ports = [free_port() for _ in range(3)]
     cports = [free_port() for _ in range(3)]
@@ -301,6 +327,7 @@ CHECKS = {
     "tail_filters": check_tail_filters,
     "replay": check_replay,
     "json_payload": check_json_payload,
+    "run_side": check_run_side,
     "cluster": check_cluster,
 }
 
