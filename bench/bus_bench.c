@@ -74,9 +74,10 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *
 	(void)sub;
 	struct collector *c = closure;
 	int64_t t = now_ns();
-	const char *seq = NULL;
-	if (c->recv_ns && natsMsgHeader_Get(m, "Fks-Seq", &seq) == NATS_OK) {
-		uint64_t s = strtoull(seq, NULL, 10);
+	const char *id = NULL, *dash;
+	/* Nats-Msg-Id is "<run>-<journal seq>" (pipeline/bus/bus_wire.h). */
+	if (c->recv_ns && natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && (dash = strrchr(id, '-'))) {
+		uint64_t s = strtoull(dash + 1, NULL, 10);
 		if (s && s <= c->cap)
 			c->recv_ns[s - 1] = t;
 	}

@@ -189,11 +189,10 @@ int bus_stream_tail(struct bus_conn *c, const char *stream, char run[BUS_RUN_MAX
 		bus_nats_error(err, errlen, stream, s);
 		return -1;
 	}
-	const char *r = NULL, *q = NULL;
-	if (natsMsgHeader_Get(m, BUS_HDR_RUN, &r) == NATS_OK && strlen(r) < BUS_RUN_MAX) {
-		snprintf(run, BUS_RUN_MAX, "%s", r);
-		if (natsMsgHeader_Get(m, BUS_HDR_SEQ, &q) == NATS_OK)
-			*seq = strtoull(q, NULL, 10);
+	const char *id = NULL;
+	if (natsMsgHeader_Get(m, BUS_HDR_MSG_ID, &id) != NATS_OK || !bus_msg_id_parse(id, run, seq)) {
+		run[0] = 0;
+		*seq = 0;
 	}
 	natsMsg_Destroy(m);
 	return 0;

@@ -51,6 +51,7 @@ struct publisher {
 	bool end_seen, need_sync;
 	uint64_t idle_polls;
 	char run[BUS_RUN_MAX];
+	char layout[16];                /* FKS_EVENT_LAYOUT_VERSION, as the header says it */
 	uint64_t stream_seq;            /* the stream's last sequence, counting ours in flight */
 	atomic_bool window_failed;
 	atomic_uint_fast64_t duplicates;
@@ -219,23 +220,6 @@ static bool try_connect(struct publisher *p)
 
 /* ---- publishing -------------------------------------------------------- */
 
-static natsStatus set_headers(natsMsg *m, const char *run, uint64_t seq, const char *format, const char *type)
-{
-	char num[24];
-	natsStatus s = natsMsgHeader_Set(m, BUS_HDR_RUN, run);
-	snprintf(num, sizeof num, "%" PRIu64, seq);
-	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, BUS_HDR_SEQ, num);
-	snprintf(num, sizeof num, "%u", FKS_EVENT_LAYOUT_VERSION);
-	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, BUS_HDR_LAYOUT, num);
-	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, BUS_HDR_FORMAT, format);
-	if (s == NATS_OK && type)
-		s = natsMsgHeader_Set(m, BUS_HDR_TYPE, type);
-	return s;
-}
-
 /* The last component of dir, as a report's title. */
 static void journal_name(const char *dir, char name[BUS_JOURNAL_NAME_MAX])
 {
@@ -252,7 +236,7 @@ static void journal_name(const char *dir, char name[BUS_JOURNAL_NAME_MAX])
  * run's first event. */
 static int publish_meta(struct publisher *p, char *err, size_t errlen)
 {
-	char subject[BUS_SUBJECT_MAX], id[BUS_RUN_MAX + 8];
+	char subject[BUS_SUBJECT_MAX], id[BUS_MSG_ID_MAX], layout[16];
 	size_t len;
 	char name[BUS_JOURNAL_NAME_MAX];
 	journal_name(p->o->journal_dir, name);
@@ -261,10 +245,11 @@ static int publish_meta(struct publisher *p, char *err, size_t errlen)
 	jsPubAck *pa = NULL;
 	jsErrCode jerr = 0;
 	bus_meta_subject(subject, sizeof subject, p->o->bus->subjects_prefix, p->run);
-	snprintf(id, sizeof id, "%s-meta", p->run);
+	bus_msg_id(id, p->run, 0);
+	snprintf(layout, sizeof layout, "%u", FKS_EVENT_LAYOUT_VERSION);
 	natsStatus s = body ? natsMsg_Create(&m, subject, NULL, body, (int)len) : NATS_NO_MEMORY;
 	if (s == NATS_OK)
-		s = set_headers(m, p->run, 0, "binary", NULL);
+		s = natsMsgHeader_Set(m, BUS_HDR_LAYOUT, layout);
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(m, BUS_HDR_KIND, "meta");
 	if (s == NATS_OK) {
@@ -318,7 +303,7 @@ static int resync(struct publisher *p)
 /* One record, asynchronously, after the message before it. */
 static natsStatus publish_record(struct publisher *p, const struct journal_record *rec)
 {
-	char subject[BUS_SUBJECT_MAX], id[BUS_RUN_MAX + 24];
+	char subject[BUS_SUBJECT_MAX], id[BUS_MSG_ID_MAX];
 	const void *data = p->value;
 	size_t len;
 	if (!bus_event_subject(subject, sizeof subject, p->o->bus->subjects_prefix, p->run, &rec->ev, p->fmt.meta))
@@ -335,11 +320,13 @@ static natsStatus publish_record(struct publisher *p, const struct journal_recor
 	natsMsg *m = NULL;
 	natsStatus s = natsMsg_Create(&m, subject, NULL, data, (int)len);
 	if (s == NATS_OK)
-		s = set_headers(m, p->run, rec->seq, p->o->json ? "json" : "binary", fks_event_type_name(rec->ev.h.type));
+		s = natsMsgHeader_Set(m, BUS_HDR_LAYOUT, p->layout);
+	if (s == NATS_OK && p->o->json)
+		s = natsMsgHeader_Set(m, BUS_HDR_FORMAT, "json");
 	if (s == NATS_OK) {
 		jsPubOptions po;
 		jsPubOptions_Init(&po);
-		snprintf(id, sizeof id, "%s-%" PRIu64, p->run, rec->seq);
+		bus_msg_id(id, p->run, rec->seq);
 		po.MsgId = id;
 		po.ExpectLastSeq = p->stream_seq;
 		s = js_PublishMsgAsync(p->c.js, &m, &po);
@@ -495,6 +482,7 @@ int bus_publish_run(const struct bus_publish_opts *o, volatile sig_atomic_t *sto
 	p->st = st;
 	p->value = value;
 	p->backoff_ns = BACKOFF_MIN_NS;
+	snprintf(p->layout, sizeof p->layout, "%u", FKS_EVENT_LAYOUT_VERSION);
 	p->json.s = (struct fks_sink){ .buf = p->json.buf, .cap = sizeof p->json.buf, .drain = json_drain, .ctx = p };
 	atomic_init(&p->window_failed, false);
 	atomic_init(&p->duplicates, 0);

@@ -178,20 +178,16 @@ const char *bus_reader_run(const struct bus_reader *r) { return r->run; }
 const char *bus_reader_journal_name(const struct bus_reader *r) { return r->journal_name; }
 const char *bus_reader_error(const struct bus_reader *r) { return r->error; }
 
-/* Why a message is not an event of ours, or NULL when it is one (its
- * journal sequence in *seq). */
-static const char *not_an_event(natsMsg *m, uint64_t *seq)
+/* Why an event message of the run is not one this build decodes, or NULL. */
+static const char *not_decodable(natsMsg *m)
 {
 	const char *v = NULL;
 	char layout[16];
-	if (natsMsgHeader_Get(m, BUS_HDR_FORMAT, &v) != NATS_OK || strcmp(v, "binary"))
+	if (natsMsgHeader_Get(m, BUS_HDR_FORMAT, &v) == NATS_OK && strcmp(v, "binary"))
 		return "a JSON payload (published with --json): remote tail and replay read the binary form";
 	snprintf(layout, sizeof layout, "%u", FKS_EVENT_LAYOUT_VERSION);
 	if (natsMsgHeader_Get(m, BUS_HDR_LAYOUT, &v) != NATS_OK || strcmp(v, layout))
 		return "another event layout than this build's";
-	if (natsMsgHeader_Get(m, BUS_HDR_SEQ, &v) != NATS_OK || !(*v >= '1' && *v <= '9'))
-		return "no journal sequence (Fks-Seq)";
-	*seq = strtoull(v, NULL, 10);
 	return NULL;
 }
 
@@ -206,15 +202,17 @@ int bus_reader_next(struct bus_reader *r, struct journal_record *rec, int timeou
 		jsMsgMetaData *md = NULL;
 		*caught_up = natsMsg_GetMetaData(&md, m) == NATS_OK && md->NumPending == 0;
 		jsMsgMetaData_Destroy(md);
-		const char *kind = NULL, *run = NULL;
-		bool ours = natsMsgHeader_Get(m, BUS_HDR_RUN, &run) == NATS_OK && !strcmp(run, r->run);
-		if (!ours || (natsMsgHeader_Get(m, BUS_HDR_KIND, &kind) == NATS_OK && !strcmp(kind, "meta"))) {
+		const char *id = NULL;
+		char run[BUS_RUN_MAX];
+		uint64_t seq = 0;
+		bool ours = natsMsgHeader_Get(m, BUS_HDR_MSG_ID, &id) == NATS_OK && bus_msg_id_parse(id, run, &seq) &&
+			    !strcmp(run, r->run);
+		if (!ours || seq == 0) { /* another run's, or the metadata */
 			if (*caught_up)
 				return 0; /* nothing more of the run yet */
 			continue;
 		}
-		uint64_t seq = 0;
-		const char *why = not_an_event(m, &seq);
+		const char *why = not_decodable(m);
 		char decode_why[256];
 		if (!why && journal_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), rec, decode_why,
 					   sizeof decode_why))

@@ -13,6 +13,38 @@ void bus_run_id(int64_t start_time_ns, char out[BUS_RUN_MAX])
 	snprintf(out, BUS_RUN_MAX, "%" PRId64, start_time_ns);
 }
 
+void bus_msg_id(char out[BUS_MSG_ID_MAX], const char *run, uint64_t seq)
+{
+	if (seq)
+		snprintf(out, BUS_MSG_ID_MAX, "%s-%" PRIu64, run, seq);
+	else
+		snprintf(out, BUS_MSG_ID_MAX, "%s-meta", run);
+}
+
+bool bus_msg_id_parse(const char *id, char run[BUS_RUN_MAX], uint64_t *seq)
+{
+	const char *dash = strrchr(id, '-');
+	size_t n = dash ? (size_t)(dash - id) : 0;
+	if (!n || n >= BUS_RUN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (i == 0 && id[i] == '-')))
+			return false;
+	if (!strcmp(dash + 1, "meta")) {
+		*seq = 0;
+	} else {
+		char *end;
+		if (!(dash[1] >= '1' && dash[1] <= '9'))
+			return false;
+		*seq = strtoull(dash + 1, &end, 10);
+		if (*end)
+			return false;
+	}
+	memcpy(run, id, n);
+	run[n] = 0;
+	return true;
+}
+
 const char *bus_event_class(unsigned type)
 {
 	switch (type) {

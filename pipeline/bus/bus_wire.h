@@ -16,10 +16,12 @@
  * An event message carries the journal value unchanged (the event's fixed
  * 64 or 128 bytes, then the payload framing when the record has one, as
  * pipeline/journal/journal.h lays it out), or, with json, the line `fks
- * tail --json` prints.  Its headers: Nats-Msg-Id "<run>-<seq>" (the
- * duplicate window's key), Fks-Run, Fks-Seq (the journal sequence),
- * Fks-Layout (FKS_EVENT_LAYOUT_VERSION), Fks-Format ("binary" or "json")
- * and Fks-Type (the event type's name).
+ * tail --json` prints.  Its headers, kept to two because each costs the
+ * publisher and the server per message (docs/benchmarks.md, "Bus"):
+ * Nats-Msg-Id "<run>-<seq>" (the duplicate window's key, and where a
+ * reader finds the run and the journal sequence) and Fks-Layout
+ * (FKS_EVENT_LAYOUT_VERSION); a JSON payload adds Fks-Format "json".  The
+ * metadata message's id is "<run>-meta", with Fks-Kind "meta".
  */
 #ifndef FKS_PIPELINE_BUS_WIRE_H
 #define FKS_PIPELINE_BUS_WIRE_H
@@ -33,15 +35,20 @@
 #define BUS_SUBJECT_MAX 192
 #define BUS_RUN_MAX 24           /* decimal int64 and the NUL */
 
-#define BUS_HDR_RUN "Fks-Run"
-#define BUS_HDR_SEQ "Fks-Seq"
+#define BUS_HDR_MSG_ID "Nats-Msg-Id"
 #define BUS_HDR_LAYOUT "Fks-Layout"
-#define BUS_HDR_FORMAT "Fks-Format"
-#define BUS_HDR_TYPE "Fks-Type"
-#define BUS_HDR_KIND "Fks-Kind"  /* "meta" on the metadata message */
+#define BUS_HDR_FORMAT "Fks-Format"  /* "json" on a JSON payload; absent: binary */
+#define BUS_HDR_KIND "Fks-Kind"      /* "meta" on the metadata message */
+#define BUS_MSG_ID_MAX (BUS_RUN_MAX + 24)
 
 /* The run token of a journal's start time. */
 void bus_run_id(int64_t start_time_ns, char out[BUS_RUN_MAX]);
+
+/* "<run>-<seq>"; seq 0: "<run>-meta". */
+void bus_msg_id(char out[BUS_MSG_ID_MAX], const char *run, uint64_t seq);
+/* The run and journal sequence of a message id (seq 0: the metadata);
+ * false when it is not one of ours. */
+bool bus_msg_id_parse(const char *id, char run[BUS_RUN_MAX], uint64_t *seq);
 
 /* "md", "signals", "orders", "risk", "fills", "positions", "control",
  * "heartbeat", "applied"; NULL for an unknown type. */

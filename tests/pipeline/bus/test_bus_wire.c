@@ -78,6 +78,24 @@ Test(bus_wire, subjects_by_type_and_symbol)
 	}
 }
 
+Test(bus_wire, message_ids_carry_run_and_sequence)
+{
+	char id[BUS_MSG_ID_MAX], run[BUS_RUN_MAX];
+	uint64_t seq = 99;
+	bus_msg_id(id, "1796326416354488049", 24323);
+	cr_assert_str_eq(id, "1796326416354488049-24323");
+	cr_assert(bus_msg_id_parse(id, run, &seq));
+	cr_assert_str_eq(run, "1796326416354488049");
+	cr_assert_eq(seq, 24323);
+	bus_msg_id(id, "7", 0);
+	cr_assert_str_eq(id, "7-meta");
+	cr_assert(bus_msg_id_parse(id, run, &seq));
+	cr_assert_eq(seq, 0, "the metadata");
+	const char *bad[] = { "", "7", "-5", "7-", "7-0", "7-12x", "x7-12", "7-meta2", "123456789012345678901234-1" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_not(bus_msg_id_parse(bad[i], run, &seq), "accepted \"%s\"", bad[i]);
+}
+
 Test(bus_wire, record_value_is_the_journal_value)
 {
 	struct journal_record rec = { .seq = 5, .ev_size = 64 }, back_rec;
