@@ -16,8 +16,9 @@
  * An event message carries the journal value unchanged (the event's fixed
  * 64 or 128 bytes, then the payload framing when the record has one, as
  * pipeline/journal/journal.h lays it out), or, with json, the line `fks
- * tail --json` prints.  Its headers, kept to two because each costs the
- * publisher and the server per message (docs/benchmarks.md, "Bus"):
+ * tail --json` prints.  Its headers, kept few because each costs the
+ * publisher and the server per message (docs/benchmarks.md, "Bus"),
+ * besides the publisher's Nats-Expected-Last-Sequence:
  * Nats-Msg-Id "<run>-<seq>" (the duplicate window's key, and where a
  * reader finds the run and the journal sequence) and Fks-Layout
  * (FKS_EVENT_LAYOUT_VERSION); a JSON payload adds Fks-Format "json".  The
