@@ -41,12 +41,8 @@ int bench_parse_options(const struct opt_table *t, int argc, char **argv,
 		return 0;
 	}
 	if (n > 0)
-		fprintf(stderr, "%s: unexpected argument '%s'\n", t->cmd, argv[1]);
-	if (n != 0) {
-		fprintf(stderr, "Try '%s --help'.\n", t->cmd);
-		return 2;
-	}
-	return -1;
+		return opts_usage_error(t, "unexpected argument '%s'", argv[1]);
+	return n == 0 ? -1 : 2; /* a usage error is reported, with the hint */
 }
 
 int bench_each_item(const char *prog, const char *opt, const char *example, const char *s,

@@ -65,8 +65,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/jitter.h"
+
 #define PROG "fks bench pipeline"
 
+#define JITTER_SECONDS 2.0        /* the hot core's stalls, before the rows */
 #define NSTAGES 4                /* the hot path; the journal is placed beside it */
 #define NPLACED (NSTAGES + 1)    /* ... and these are every stage the bench places */
 #define MAX_RATES 16
@@ -761,6 +764,7 @@ struct cell {
 	char runners[512]; /* the layout as `fks run` printed it on stderr */
 	double seconds;
 	double feed_out, dropped, gw_in, gw_quotes, gw_trades, gw_orders;
+	double feed_wall_ns; /* the feed stage's life, open to its last event (0: not in the summary) */
 	double t2t_count, p50, p99, p999, max;
 	bool have_max;
 	double jn_events, jn_commits, jn_busy_ns; /* the journal: committed, transactions, busy */
@@ -798,6 +802,8 @@ static bool summary_numbers(struct cell *c, const char *js)
 		return false;
 	}
 	c->have_max = json_num(t2t, "max", &c->max); /* not in the summary (yet) */
+	if (!json_num(feed, "cpu_wall_ns", &c->feed_wall_ns))
+		c->feed_wall_ns = 0;
 	const char *jn = json_obj(top, "journal"), *jn_stage = json_obj(stages, "journal");
 	if (!json_num(jn, "events", &c->jn_events) || !json_num(jn, "commits", &c->jn_commits) ||
 	    !json_num(jn_stage, "busy_ns", &c->jn_busy_ns)) {
@@ -1276,7 +1282,7 @@ static void print_layouts(FILE *out, const struct opts *o, const struct variant 
 }
 
 static void print_header(FILE *out, const struct env *e, const struct opts *o, const struct variant *var,
-			 const struct floor *fl, const struct cell *cells, unsigned n_cells)
+			 const struct floor *fl, const struct jitter *jit, const struct cell *cells, unsigned n_cells)
 {
 	fprintf(out, "fks bench pipeline - feed -> strategy -> risk -> gateway, one 'fks run' per row, %s\n", e->m.date);
 	fprintf(out, "machine : %s; %d usable CPU%s (%ld online); %s\n", e->m.cpu_model, e->n_usable,
@@ -1297,6 +1303,15 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 		     "          layout's placement appended, feed.rate substituted; journal.sync as in the\n"
 		     "          default (durable) except in asap-async rows (async)\n");
 	print_layouts(out, o, var, cells, n_cells);
+	if (jit->ok)
+		fprintf(out, "jitter  : a thread spinning on cpu%d (the hot runner's core) for %.1f s, this run: stalls\n"
+			     "          > %u ns took %.3f%% of its time, the longest %.1f us; an event arriving at a\n"
+			     "          random instant waits for the core p99 %.1f us, p99.9 %.1f us: the floor of a paced\n"
+			     "          t2t tail on this core (bench/jitter.h)\n",
+			jit->core, jit->seconds, JITTER_MIN_GAP_NS, jit->stalled_share * 100, (double)jit->longest_ns / 1e3,
+			(double)jit->wait_p99_ns / 1e3, (double)jit->wait_p999_ns / 1e3);
+	else
+		fprintf(out, "jitter  : not measured: %s\n", jit->why);
 	if (fl->ok)
 		fprintf(out, "floor   : %d hops (md, orders, risk_out) x one-way p50 %.1f ns = %.1f ns\n"
 			     "          (fks bench ring --only fks: rtt p50 %.1f ns / 2, cpu0 <-> cpu1, this run)\n",
@@ -1314,7 +1329,9 @@ static void print_header(FILE *out, const struct env *e, const struct opts *o, c
 	fprintf(out, "rate    : achieved = events the feed wrote / the run's seconds (fks run's wall time, start-up\n"
 		     "          and drain included) = market events through the gateway / s (checked equal);\n"
 		     "          gw in/s adds the orders and risk rejects the gateway also received;\n"
-		     "          late = seconds - events / offered: start-up and drain (a few ms) plus any backlog\n");
+		     "          late = seconds - events / offered: start-up and drain (a few ms) plus any backlog;\n"
+		     "          feed %% = the feed's own rate over its life (its first to its last event: the\n"
+		     "          run's start-up and drain left out) / offered: what the pipeline sustained\n");
 	fprintf(out, "t2t     : tick-to-trade, feed stamp -> order handed to the venue, over every order: paced\n"
 		     "          runs stamp the INTENDED send time (queueing counts, no coordinated omission), asap\n"
 		     "          runs the time the feed wrote the event; percentiles are the upper edges of the\n"
@@ -1328,10 +1345,10 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 	for (unsigned i = 0; i < n; i++)
 		any_max = any_max || (cells[i].ok && cells[i].have_max);
 	fprintf(out, "\ntick-to-trade in us\n");
-	fprintf(out, "%-18s | %10s | %8s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
-		"offered", "achieved", "of off", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50",
+	fprintf(out, "%-18s | %10s | %8s | %6s | %6s | %8s | %9s | %7s | %7s | %8s | %9s | %8s | %9s | %9s%s\n", "layout",
+		"offered", "achieved", "of off", "feed %", "gw in/s", "events", "orders", "seconds", "late ms", "t2t p50",
 		"x floor", "t2t p99", "t2t p99.9", any_max ? " |   t2t max" : "");
-	fprintf(out, "-------------------+------------+----------+--------+----------+-----------+---------+---------+"
+	fprintf(out, "-------------------+------------+----------+--------+--------+----------+-----------+---------+---------+"
 		     "----------+-----------+----------+-----------+----------%s\n",
 		any_max ? "-+-----------" : "");
 	for (unsigned i = 0; i < n; i++) {
@@ -1343,7 +1360,7 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 				c->ran ? "FAILED" : "not run", c->ran ? c->why : "");
 			continue;
 		}
-		char ach[16], gw[16], pct[16], late[16], ratio[16] = "-", mx[24] = "";
+		char ach[16], gw[16], pct[16], fpct[16] = "-", late[16], ratio[16] = "-", mx[24] = "";
 		double rate = c->feed_out / c->seconds;
 		uint64_t offered = c->rate.per_s;
 		fmt_si(ach, sizeof ach, rate);
@@ -1351,6 +1368,9 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 		if (offered) {
 			snprintf(pct, sizeof pct, "%.1f%%", 100.0 * rate / (double)offered);
 			snprintf(late, sizeof late, "%.0f", 1e3 * (c->seconds - (double)c->events / (double)offered));
+			if (c->feed_wall_ns > 0)
+				snprintf(fpct, sizeof fpct, "%.1f%%",
+					 100.0 * c->feed_out / (c->feed_wall_ns / 1e9) / (double)offered);
 		} else {
 			snprintf(pct, sizeof pct, "-");
 			snprintf(late, sizeof late, "-");
@@ -1364,9 +1384,9 @@ static void print_table(FILE *out, const struct cell *cells, unsigned n, const s
 				snprintf(mx, sizeof mx, " | %9s", "-");
 		}
 		fprintf(out,
-			"%-18s | %10s | %8s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
+			"%-18s | %10s | %8s | %6s | %6s | %8s | %9" PRIu64 " | %7.0f | %7.2f | %8s | %9.1f | %8s | %9.1f | "
 			"%9.1f%s\n",
-			layout_names[c->layout], rate_s, ach, pct, gw, c->events, c->gw_orders, c->seconds, late,
+			layout_names[c->layout], rate_s, ach, pct, fpct, gw, c->events, c->gw_orders, c->seconds, late,
 			c->p50 / 1e3, ratio, c->p99 / 1e3, c->p999 / 1e3, mx);
 	}
 	if (!any_max)
@@ -1441,6 +1461,8 @@ static void print_json(const struct cell *cells, unsigned n, const struct floor 
 		json_metric(c, "events", c->feed_out, "events", 0);
 		json_metric(c, "orders", c->gw_orders, "orders", 0);
 		json_metric(c, "seconds", c->seconds, "s", 3);
+		if (c->rate.per_s && c->feed_wall_ns > 0)
+			json_metric(c, "feed_sustained", c->feed_out / (c->feed_wall_ns / 1e9), "events/s", 0);
 		if (c->rate.per_s)
 			json_metric(c, "late", c->seconds - (double)c->events / (double)c->rate.per_s, "s", 3);
 		json_metric(c, "t2t_p50", c->p50, "ns", 0);
@@ -1554,6 +1576,7 @@ int bench_pipeline_main(int argc, char **argv)
 	static struct variant var[L_COUNT];
 	static struct floor fl;
 	static struct journal_floor jf;
+	static struct jitter jit;
 	memset(&jf, 0, sizeof jf);
 	memset(cells, 0, sizeof cells);
 	memset(var, 0, sizeof var);
@@ -1575,6 +1598,13 @@ int bench_pipeline_main(int argc, char **argv)
 	if (!fl.ok && !g_signal) {
 		fprintf(stderr, PROG ": floor: FAILED: %s\n", fl.why);
 		failed = true;
+	}
+	/* The floor of the tail: the hot core's own stalls, same run. */
+	if (!g_signal) {
+		jitter_measure(env.n_usable ? env.usable[env.n_usable - 1] : 0, JITTER_SECONDS, &jit);
+		if (jit.ok)
+			fprintf(stderr, PROG ": jitter: cpu%d %.1f s: %" PRIu64 " stalls, wait p99 %.1f us, longest %.1f us\n",
+				jit.core, jit.seconds, jit.stalls, (double)jit.wait_p99_ns / 1e3, (double)jit.longest_ns / 1e3);
 	}
 	for (unsigned r = 0; r < o.n_rates; r++)
 		jf.wanted = jf.wanted || !o.rate[r].per_s;
@@ -1609,9 +1639,9 @@ int bench_pipeline_main(int argc, char **argv)
 
 	if (o.json) {
 		print_json(cells, n_cells, &fl, &jf);
-		print_header(stderr, &env, &o, var, &fl, cells, n_cells);
+		print_header(stderr, &env, &o, var, &fl, &jit, cells, n_cells);
 	} else {
-		print_header(stdout, &env, &o, var, &fl, cells, n_cells);
+		print_header(stdout, &env, &o, var, &fl, &jit, cells, n_cells);
 		print_table(stdout, cells, n_cells, &fl);
 		print_journal_table(stdout, cells, n_cells, &jf);
 		fflush(stdout);

@@ -42,12 +42,12 @@ static int run_peer(struct peer *p, const struct fks_config *cfg, const union fk
 	if (p->strategy) {
 		replay_setup_from_config(s, cfg);
 		if (*p->strategy && replay_setup_add_strategy(s, p->strategy, err, sizeof err)) {
-			fprintf(stderr, "bench replay: %s\n", err);
+			fprintf(stderr, "fks bench replay: %s\n", err);
 			free(s);
 			return -1;
 		}
 		if (replay_core_new(&core, s, NULL, NULL, err, sizeof err)) {
-			fprintf(stderr, "bench replay: %s\n", err);
+			fprintf(stderr, "fks bench replay: %s\n", err);
 			free(s);
 			return -1;
 		}
@@ -94,7 +94,7 @@ static int parse_args(int argc, char **argv, bool *json, uint64_t *t, uint64_t *
 		  .umax = 1000 },
 		{ 0 },
 	};
-	const struct opt_table table = { .cmd = "bench replay", .opts = options };
+	const struct opt_table table = { .cmd = "fks bench replay", .opts = options };
 	int n = opts_parse(&table, argc, argv);
 	if (n == OPTS_HELP) {
 		printf("usage: fks bench replay [--json] [--tape EVENTS] [--passes N]\n"
@@ -102,8 +102,8 @@ static int parse_args(int argc, char **argv, bool *json, uint64_t *t, uint64_t *
 		return 0;
 	}
 	if (n > 0)
-		fprintf(stderr, "bench replay: unknown option '%s'\n", argv[1]);
-	return n == 0 ? -1 : 2;
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
+	return n == 0 ? -1 : 2; /* a usage error is reported, with the hint */
 }
 
 int bench_replay_main(int argc, char **argv)
@@ -118,11 +118,11 @@ int bench_replay_main(int argc, char **argv)
 	union fks_event *tape = malloc(t * sizeof *tape); /* 128-byte slots: 128 MB per 1M */
 	char err[512];
 	if (!cfg || !tape) {
-		fprintf(stderr, "bench replay: out of memory (%" PRIu64 " events)\n", t);
+		fprintf(stderr, "fks bench replay: out of memory (%" PRIu64 " events)\n", t);
 		return 1;
 	}
 	if (config_load_default(cfg, err, sizeof err)) {
-		fprintf(stderr, "bench replay: %s\n", err);
+		fprintf(stderr, "fks bench replay: %s\n", err);
 		return 1;
 	}
 	cfg->n_instruments = 1; /* one instrument: one core, one strategy */

@@ -20,10 +20,8 @@ int config_cmd_default(int argc, char **argv)
 	}
 	if (npos == OPTS_BAD)
 		return 2;
-	if (npos > 0) {
-		fprintf(stderr, "fks config default: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	fputs(config_default_text(), stdout);
 	return 0;
 }
@@ -46,10 +44,12 @@ int config_cmd_check(int argc, char **argv)
 		opts_print_help(&table, stdout);
 		return 0;
 	}
-	if (npos == OPTS_BAD || (npos == 1 && path) || npos > 1 || (npos == 0 && !path)) {
-		fputs(check_usage, stderr);
-		return 2;
-	}
+	if (npos == OPTS_BAD)
+		return 2; /* reported, with the hint */
+	if ((npos == 1 && path) || npos > 1)
+		return opts_usage_error(&table, "one FILE only");
+	if (npos == 0 && !path)
+		return opts_usage_error(&table, "FILE is required");
 	if (npos == 1)
 		path = argv[1];
 	struct fks_config *cfg = malloc(sizeof *cfg);

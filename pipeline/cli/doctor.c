@@ -296,62 +296,79 @@ static void check_clocksource(const struct doctor *d, struct result *r)
 	}
 }
 
-/* Deep C-states: limited on the command line, or every state of cpu0 past
- * C1 disabled. */
+/* cpuN's enabled idle states deeper than C1, appended to out as "C6 (exit
+ * latency 133 us)"; their count, or -1 when cpuN has no cpuidle directory. */
+static int deep_cstates(const struct doctor *d, unsigned cpu, char *out, size_t cap)
+{
+	char dirpath[96];
+	snprintf(dirpath, sizeof dirpath, "/sys/devices/system/cpu/cpu%u/cpuidle", cpu);
+	DIR *dir = open_dir_at(d, dirpath);
+	if (!dir)
+		return -1;
+	int deep = 0;
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (strncmp(e->d_name, "state", 5))
+			continue;
+		char path[400], name[64] = "", latency[32] = "", disabled[8] = "0";
+		snprintf(path, sizeof path, "%s/%s/name", dirpath, e->d_name);
+		read_at(d, path, name, sizeof name);
+		snprintf(path, sizeof path, "%s/%s/latency", dirpath, e->d_name);
+		read_at(d, path, latency, sizeof latency);
+		snprintf(path, sizeof path, "%s/%s/disable", dirpath, e->d_name);
+		read_at(d, path, disabled, sizeof disabled);
+		if (!strcmp(disabled, "1") || !strcmp(name, "POLL") || !strcmp(name, "C1") || atoi(latency) <= 2)
+			continue;
+		appendf(out, cap, "%s%s (exit latency %s us)", deep++ ? ", " : "", name, latency);
+	}
+	closedir(dir);
+	return deep;
+}
+
+/* Deep C-states, as the idle driver registered them in sysfs: on the
+ * isolated cores (the runners'), or cpu0 when none are.  sysfs is the
+ * truth; the command line only when there is no cpuidle driver, because a
+ * limit there can miss: intel_idle.max_cstate=0 turns intel_idle off and
+ * hands idle to acpi_idle, deep states and all, and intel_idle.* does
+ * nothing on AMD. */
 static void check_cstates(const struct doctor *d, struct result *r)
 {
 	char arg[32];
 	r->why = "a core that sleeps in a deep C-state takes tens to hundreds of microseconds to wake for the next "
 		 "packet; spinning runners stay awake, parked and backoff ones do not";
-	r->change = "boot with intel_idle.max_cstate=1 processor.max_cstate=1 (or disable the deep states in "
-		    "/sys/devices/system/cpu/cpu*/cpuidle/state*/disable)";
+	r->change = "boot with intel_idle.max_cstate=1 processor.max_cstate=1 (not intel_idle.max_cstate=0, which "
+		    "hands idle to acpi_idle and its deep states), or disable the deep states in "
+		    "/sys/devices/system/cpu/cpu*/cpuidle/state*/disable";
+	r->observed[0] = '\0';
+	bool any_driver = false;
+	for (unsigned cpu = 0; cpu < CPUS_MAX; cpu++) {
+		bool look = d->any_isolated ? (d->isolated.bit[cpu / 64] >> (cpu % 64)) & 1 : cpu == 0;
+		if (!look)
+			continue;
+		char states[OBSERVED_MAX - 64] = "";
+		int deep = deep_cstates(d, cpu, states, sizeof states);
+		any_driver |= deep >= 0;
+		if (deep > 0) {
+			snprintf(r->observed, sizeof r->observed, "deep C-states enabled on cpu%u: %s", cpu, states);
+			r->v = V_WARN;
+			return;
+		}
+	}
+	r->v = V_OK;
+	r->change = NULL;
+	if (any_driver) {
+		snprintf(r->observed, sizeof r->observed, "no deep C-state enabled on the %s",
+			 d->any_isolated ? "isolated cores" : "cpu0");
+		return;
+	}
 	const char *limit = cmdline_value(d, "intel_idle.max_cstate", arg, sizeof arg);
 	if (!limit)
 		limit = cmdline_value(d, "processor.max_cstate", arg, sizeof arg);
-	if (limit && atoi(limit) <= 1) {
-		snprintf(r->observed, sizeof r->observed, "C-states limited to %s on the kernel command line", limit);
-		r->v = V_OK;
-		r->change = NULL;
-		return;
-	}
-	if (cmdline_value(d, "idle", arg, sizeof arg) && !strcmp(arg, "poll")) {
+	if (cmdline_value(d, "idle", arg, sizeof arg) && !strcmp(arg, "poll"))
 		snprintf(r->observed, sizeof r->observed, "idle=poll on the kernel command line");
-		r->v = V_OK;
-		r->change = NULL;
-		return;
-	}
-	DIR *dir = open_dir_at(d, "/sys/devices/system/cpu/cpu0/cpuidle");
-	int deep = 0;
-	r->observed[0] = '\0';
-	for (struct dirent *e; dir && (e = readdir(dir));) {
-		if (strncmp(e->d_name, "state", 5))
-			continue;
-		char path[320], name[64] = "", latency[32] = "", disabled[8] = "0";
-		snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cpuidle/%s/name", e->d_name);
-		read_at(d, path, name, sizeof name);
-		snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cpuidle/%s/latency", e->d_name);
-		read_at(d, path, latency, sizeof latency);
-		snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cpuidle/%s/disable", e->d_name);
-		read_at(d, path, disabled, sizeof disabled);
-		if (!strcmp(disabled, "1") || !strcmp(name, "POLL") || !strcmp(name, "C1") || atoi(latency) <= 2)
-			continue;
-		appendf(r->observed, sizeof r->observed, "%s%s (exit latency %s us)", deep++ ? ", " : "", name, latency);
-	}
-	if (dir)
-		closedir(dir);
-	if (deep) {
-		static const char lead[] = "deep C-states enabled: ";
-		size_t n = strlen(r->observed), room = sizeof r->observed - sizeof lead;
-		n = n < room ? n : room;
-		memmove(r->observed + sizeof lead - 1, r->observed, n);
-		memcpy(r->observed, lead, sizeof lead - 1);
-		r->observed[sizeof lead - 1 + n] = '\0';
-		r->v = V_WARN;
-		return;
-	}
-	snprintf(r->observed, sizeof r->observed, "%s", dir ? "no deep C-state enabled" : "no cpuidle driver");
-	r->v = V_OK;
-	r->change = NULL;
+	else if (limit)
+		snprintf(r->observed, sizeof r->observed, "no cpuidle driver; max_cstate %s on the command line", limit);
+	else
+		snprintf(r->observed, sizeof r->observed, "no cpuidle driver (the kernel's default idle: halt, C1)");
 }
 
 /* The NIC's MSI interrupts (sys/class/net/IF/device/msi_irqs): none may
@@ -530,10 +547,8 @@ int doctor_main(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos > 0) {
-		fprintf(stderr, "fks doctor: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	if (root) {
 		DIR *dir = opendir(root);
 		if (!dir) {

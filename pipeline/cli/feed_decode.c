@@ -129,27 +129,19 @@ static int parse_decode_opts(int argc, char **argv, struct decode_opts *d)
 		  .help = "progress on stderr every 1M messages (default: when a tty)" },
 		{ 0 },
 	};
-	unsigned unknown = 0;
-	const struct opt_table t = { .cmd = "fks feed decode", .help_col = 21, .opts = options, .unknown = &unknown };
+	const struct opt_table t = { .cmd = "fks feed decode", .help_col = 21, .opts = options };
 	int n = opts_parse(&t, argc, argv);
 	if (n == OPTS_HELP) {
 		usage(stdout, &t);
 		return 1;
 	}
-	if (unknown)
-		usage(stderr, &t);
 	if (n < 0)
-		return 2;
-	if (n > 1) {
-		fprintf(stderr, "fks feed decode: one FILE only ('%s' and '%s')\n", argv[1], argv[2]);
-		return 2;
-	}
+		return 2; /* reported, with the hint */
+	if (n > 1)
+		return opts_usage_error(&t, "one FILE only ('%s' and '%s')", argv[1], argv[2]);
 	d->path = n ? argv[1] : NULL;
-	if (!d->venue || !d->path) {
-		fprintf(stderr, "fks feed decode: %s is required\n", !d->venue ? "--venue" : "FILE");
-		usage(stderr, &t);
-		return 2;
-	}
+	if (!d->venue || !d->path)
+		return opts_usage_error(&t, "%s is required", !d->venue ? "--venue" : "FILE");
 	return 0;
 }
 

@@ -78,7 +78,7 @@ static int export_parse(int argc, char **argv, struct export_opts *e, struct fil
 		return -1;
 	}
 	if (n == OPTS_BAD)
-		status = 2;
+		return 2; /* reported, with the hint */
 	if (!status && e->format && !set_format(&e->csv, e->format)) {
 		fprintf(stderr, "%s: --format: expected jsonl or csv, got '%s'\n", table.cmd, e->format);
 		status = 2;
@@ -92,7 +92,7 @@ static int export_parse(int argc, char **argv, struct export_opts *e, struct fil
 		status = 2;
 	}
 	if (status)
-		export_usage(stderr, &table);
+		opts_hint(&table);
 	return status;
 }
 

@@ -221,11 +221,8 @@ int journal_cmd_list(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, list_usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos > 1) {
-		fprintf(stderr, "%s: expected at most one journal directory\n", cmd);
-		list_usage(stderr, &table);
-		return 2;
-	}
+	if (npos > 1)
+		return opts_usage_error(&table, "expected at most one journal directory");
 	const char *dir = npos ? argv[1] : JOURNAL_DEFAULT_DIR;
 	ignore_sigpipe();
 	struct part_info *parts = NULL;

@@ -63,11 +63,8 @@ int journal_cmd_stats(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, stats_usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos != 1) {
-		fprintf(stderr, "%s: expected one journal directory\n", cmd);
-		stats_usage(stderr, &table);
-		return 2;
-	}
+	if (npos != 1)
+		return opts_usage_error(&table, "expected one journal directory");
 	const char *dir = argv[1];
 	ignore_sigpipe();
 	struct journal_reader *r;

@@ -73,15 +73,10 @@ int journal_cmd_verify(int argc, char **argv)
 		verify_usage(stdout);
 		return 0;
 	}
-	if (npos == OPTS_BAD) {
-		verify_usage(stderr);
-		return 2;
-	}
-	if (npos != 1) {
-		fprintf(stderr, "%s: expected one journal directory\n", table.cmd);
-		verify_usage(stderr);
-		return 2;
-	}
+	if (npos == OPTS_BAD)
+		return 2; /* reported, with the hint */
+	if (npos != 1)
+		return opts_usage_error(&table, "expected one journal directory");
 	const char *dir = argv[1];
 	ignore_sigpipe();
 	char err[512];

@@ -37,10 +37,8 @@ int kill_main(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos > 0) {
-		fprintf(stderr, "%s: unexpected argument '%s'\n", table.cmd, argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	struct run_segment *rs;
 	int rc = runseg_open(prefix, true, &rs);
 	if (rc == RING_E_NOENT) {

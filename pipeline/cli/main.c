@@ -1,13 +1,15 @@
 /*
  * fks: the one executable.  Each subcommand is a row in a table; groups
  * (`fks bench ...`) are tables of their own.  Every command and group answers
- * --help, and an unknown word is an error naming what is known.
+ * --help (`fks help CMD [SUB]` is the same), and an unknown word is an error
+ * that suggests the closest known one.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "bench/bench.h"
 #include "pipeline/cli/bus_cmd.h"
+#include "pipeline/cli/options.h"
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/feed_source.h"
 #include "pipeline/journal/journal.h"
@@ -101,6 +103,25 @@ static void print_group_help(FILE *out, const char *path, const struct command *
 
 static int is_help(const char *a) { return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help"); }
 
+/* "fks: unknown command 'replya'; did you mean 'replay'?" and the hint. */
+static int unknown_command(const char *path, const struct command *cmds, const char *word)
+{
+	const char *best = NULL;
+	unsigned best_d = ~0u;
+	for (const struct command *c = cmds; c->name; c++) {
+		unsigned d = opts_edit_distance(word, strlen(word), c->name);
+		if (d < best_d && opts_is_close(d, c->name)) {
+			best = c->name;
+			best_d = d;
+		}
+	}
+	fprintf(stderr, "%s: unknown command '%s'", path, word);
+	if (best)
+		fprintf(stderr, "; did you mean '%s'?", best);
+	fprintf(stderr, "\nTry '%s --help'.\n", path);
+	return 2;
+}
+
 /* Walk the table: argv[0] names the current group, argv[1] its child. */
 static int dispatch(const char *path, const struct command *cmds, int argc, char **argv)
 {
@@ -122,9 +143,24 @@ static int dispatch(const char *path, const struct command *cmds, int argc, char
 		}
 		return c->run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "%s: unknown command '%s'\n", path, argv[1]);
-	print_group_help(stderr, path, cmds);
-	return 2;
+	return unknown_command(path, cmds, argv[1]);
+}
+
+/* `fks help CMD [SUB...]` is `fks CMD [SUB...] --help`, word for word. */
+static int help_command(int argc, char **argv)
+{
+	enum { MAX_WORDS = 8 };
+	char *words[MAX_WORDS + 3] = { argv[0] };
+	int n = 1;
+	if (argc - 2 > MAX_WORDS) {
+		fprintf(stderr, "fks help: at most %d words\nTry 'fks --help'.\n", MAX_WORDS);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++)
+		words[n++] = argv[i];
+	words[n++] = (char *)"--help";
+	words[n] = NULL;
+	return dispatch("fks", top_commands, n, words);
 }
 
 int main(int argc, char **argv)
@@ -135,5 +171,7 @@ int main(int argc, char **argv)
 		printf("fks %s\n", FKS_VERSION);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "help"))
+		return help_command(argc, argv);
 	return dispatch("fks", top_commands, argc, argv);
 }

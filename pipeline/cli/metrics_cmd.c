@@ -48,10 +48,8 @@ int metrics_main(int argc, char **argv)
 	int code, npos = opts_parse_or_usage(&table, argc, argv, usage, &code);
 	if (npos < 0)
 		return code;
-	if (npos > 0) {
-		fprintf(stderr, "fks metrics: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	char host[FKS_LISTEN_MAX], err[512];
 	uint16_t port;
 	const char *why;
@@ -75,12 +73,12 @@ int metrics_main(int argc, char **argv)
 	sigaddset(&stop, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	struct metrics_server *srv;
-	if (metrics_server_start(&cfg, prefix, listen, &srv, err, sizeof err)) {
+	if (metrics_server_start(&cfg, prefix, listen, true, &srv, err, sizeof err)) {
 		fprintf(stderr, "fks metrics: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "fks metrics: pipeline '%s' on http://%s/metrics (also /health, /ready)\n", prefix,
-		metrics_server_address(srv));
+	fprintf(stderr, "fks metrics: pipeline '%s' on http://%s/metrics (also /health, /ready)%s\n", prefix,
+		metrics_server_address(srv), metrics_server_has_run(srv) ? "" : "; no run yet: waiting for one");
 	int sig = 0;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "fks metrics: %s: stopping\n", strsignal(sig));

@@ -86,10 +86,8 @@ int notify_cmd_test(int argc, char **argv)
 	if (npos < 0)
 		return code;
 	int sev = severity_from(o.severity);
-	if (npos > 0) {
-		fprintf(stderr, "fks notify test: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
+	if (npos > 0)
+		return opts_usage_error(&table, "unexpected argument '%s'", argv[1]);
 	if (sev < 0) {
 		fprintf(stderr, "fks notify test: --severity: info, warning or critical, got '%s'\n", o.severity);
 		return 2;

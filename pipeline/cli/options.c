@@ -1,12 +1,94 @@
 /* The table-driven option parser of every fks command (options.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/cli/options.h"
 
 static const struct opt help_opt = { .name = "help", .short_name = 'h', .kind = OPT_FLAG };
+
+unsigned opts_edit_distance(const char *a, size_t alen, const char *b)
+{
+	/* optimal string alignment: insertions, deletions, substitutions and
+	 * swaps of two neighbours ("--inptu") each cost 1; three rows suffice */
+	enum { MAXLEN = 64 };
+	size_t blen = strlen(b);
+	if (alen >= MAXLEN || blen >= MAXLEN)
+		return MAXLEN;
+	unsigned rows[3][MAXLEN + 1], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+	for (size_t j = 0; j <= blen; j++)
+		prev[j] = (unsigned)j;
+	for (size_t i = 1; i <= alen; i++) {
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= blen; j++) {
+			unsigned sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			unsigned del = prev[j] + 1, ins = cur[j - 1] + 1;
+			unsigned d = sub < del ? sub : del;
+			d = d < ins ? d : ins;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
+		}
+		unsigned *t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[blen];
+}
+
+bool opts_is_close(unsigned distance, const char *candidate)
+{
+	/* one mistake in a short name, two in a longer one: "--frobnicate"
+	 * suggests nothing rather than something unrelated */
+	size_t len = strlen(candidate);
+	return distance > 0 && distance <= (len >= 6 ? 2u : 1u);
+}
+
+/* The long name closest to s[0..len), if close enough; else NULL. */
+static const char *closest_long(const struct opt_table *t, const char *s, size_t len)
+{
+	const char *best = NULL;
+	unsigned best_d = ~0u;
+	for (const struct opt *o = t->opts;; o++) {
+		const char *name = o->name ? o->name : help_opt.name;
+		unsigned d = opts_edit_distance(s, len, name);
+		if (d < best_d && opts_is_close(d, name)) {
+			best = name;
+			best_d = d;
+		}
+		if (!o->name)
+			return best;
+	}
+}
+
+static void report_unknown_long(const struct opt_table *t, const char *s, size_t len)
+{
+	const char *near = closest_long(t, s, len);
+	fprintf(stderr, "%s: unknown option '--%.*s'", t->cmd, (int)len, s);
+	if (near)
+		fprintf(stderr, "; did you mean --%s?", near);
+	fputc('\n', stderr);
+}
+
+/* "ambiguous option '--s' (--speed, --set, --sweep)" */
+static void report_ambiguous_long(const struct opt_table *t, const char *s, size_t len)
+{
+	const char *sep = " (";
+	fprintf(stderr, "%s: ambiguous option '--%.*s'", t->cmd, (int)len, s);
+	for (const struct opt *o = t->opts;; o++) {
+		const char *name = o->name ? o->name : help_opt.name;
+		if (!strncmp(name, s, len)) {
+			fprintf(stderr, "%s--%s", sep, name);
+			sep = ", ";
+		}
+		if (!o->name)
+			break;
+	}
+	fputs(")\n", stderr);
+}
 
 /* The long option whose name is s[0..len): an exact name, else the one
  * name s is a prefix of.  NULL, with the error reported, for none or
@@ -31,7 +113,10 @@ static const struct opt *find_long(const struct opt_table *t, const char *s, siz
 	}
 	if (prefixed == 1)
 		return found;
-	fprintf(stderr, "%s: %s option '--%.*s'\n", t->cmd, prefixed ? "ambiguous" : "unknown", (int)len, s);
+	if (prefixed)
+		report_ambiguous_long(t, s, len);
+	else
+		report_unknown_long(t, s, len);
 	if (t->unknown)
 		++*t->unknown;
 	return NULL;
@@ -243,7 +328,28 @@ int opts_parse(const struct opt_table *t, int argc, char **argv)
 			return OPTS_HELP;
 		errors += rc;
 	}
-	return errors ? OPTS_BAD : npos;
+	if (errors) {
+		opts_hint(t);
+		return OPTS_BAD;
+	}
+	return npos;
+}
+
+void opts_hint(const struct opt_table *t)
+{
+	fprintf(stderr, "Try '%s --help'.\n", t->cmd);
+}
+
+int opts_usage_error(const struct opt_table *t, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", t->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	opts_hint(t);
+	return 2;
 }
 
 void opts_print_help(const struct opt_table *t, FILE *out)
@@ -273,9 +379,13 @@ int opts_parse_or_usage(const struct opt_table *t, int argc, char **argv,
 			void (*usage)(FILE *out, const struct opt_table *t), int *exit_code)
 {
 	int n = opts_parse(t, argc, argv);
-	if (n == OPTS_HELP || n == OPTS_BAD) {
-		usage(n == OPTS_HELP ? stdout : stderr, t);
-		*exit_code = n == OPTS_HELP ? 0 : 2;
+	if (n == OPTS_HELP) {
+		usage(stdout, t);
+		*exit_code = 0;
+		return -1;
+	}
+	if (n == OPTS_BAD) { /* reported, with the hint to --help */
+		*exit_code = 2;
 		return -1;
 	}
 	return n;

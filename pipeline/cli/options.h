@@ -5,17 +5,24 @@
  *
  * Only libc: `fks bench` may include it (scripts/check-layers).
  *
+ * The grammar every fks command shares: options and their values as below;
+ * exit status 0 for --help, 2 for a usage error, 1 for a failure of the
+ * work itself; every message starts "fks CMD: "; a usage error ends with
+ * one line, "Try 'fks CMD --help'.", rather than the whole usage.
+ *
  * Accepted forms: --name value, --name=value, an unambiguous prefix of a
  * long name, -x value, -xvalue, clustered short flags (-fw), and "--" to
  * end the options.  Words that are not options are positional: they are
  * moved, in order, to argv[1..], and their count is returned.  -h and
  * --help are always known.  Every error names the option and the word:
- *   "<cmd>: unknown option '--frm'"
+ *   "<cmd>: unknown option '--frm'; did you mean --from?"
+ *   "<cmd>: ambiguous option '--s' (--speed, --set)"
  *   "<cmd>: --from needs a value"
  *   "<cmd>: --from: expected a sequence number, got '-3'"
  *   "<cmd>: --type: unknown 'frob'"
  * (OPT_CALL values are checked, and their errors worded, by the caller)
- * and parsing goes on, so that one run reports every mistake.
+ * and parsing goes on, so that one run reports every mistake; then
+ * "Try '<cmd> --help'." once.
  */
 #ifndef FKS_PIPELINE_CLI_OPTIONS_H
 #define FKS_PIPELINE_CLI_OPTIONS_H
@@ -70,7 +77,8 @@ enum {
 	OPTS_BAD = -2,       /* usage error(s), already reported: exit 2 */
 };
 
-/* Parse argv[1..argc) by the table.  Returns the number of positional
+/* Parse argv[1..argc) by the table (a usage error: reported, with the
+ * hint).  Returns the number of positional
  * words (now argv[1..n]), OPTS_HELP or OPTS_BAD. */
 int opts_parse(const struct opt_table *t, int argc, char **argv);
 
@@ -84,8 +92,20 @@ bool opts_parse_count(const char *s, uint64_t max, uint64_t *out);
  * its help. */
 void opts_print_help(const struct opt_table *t, FILE *out);
 
+/* "Try '<cmd> --help'." on stderr: the last line of every usage error. */
+void opts_hint(const struct opt_table *t);
+
+/* A usage error the table cannot see (a missing argument, options that
+ * exclude each other): "<cmd>: <message>" and the hint.  Returns 2. */
+int opts_usage_error(const struct opt_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The edit distance of a[0..alen) and b (insert, delete, substitute, swap
+ * two neighbours), and whether it is small enough for "did you mean b". */
+unsigned opts_edit_distance(const char *a, size_t alen, const char *b);
+bool opts_is_close(unsigned distance, const char *candidate);
+
 /* opts_parse with the usual endings: --help prints usage(stdout) and sets
- * *exit_code 0; a usage error prints usage(stderr) and sets it 2; either
+ * *exit_code 0; a usage error (reported, with the hint) sets it 2; either
  * way the result is negative and the command returns *exit_code.  Else the
  * number of positional words, as opts_parse. */
 int opts_parse_or_usage(const struct opt_table *t, int argc, char **argv,

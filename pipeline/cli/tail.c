@@ -107,7 +107,7 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 		return -1;
 	}
 	if (n == OPTS_BAD)
-		status = 2;
+		return 2; /* reported, with the hint */
 	if (!status && n > 0) {
 		fprintf(stderr, "%s: unexpected argument '%s' (the journal is -j DIR)\n", table.cmd, argv[1]);
 		status = 2;
@@ -121,7 +121,7 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 		status = 2;
 	}
 	if (status)
-		tail_usage(stderr, &table);
+		opts_hint(&table);
 	return status;
 }
 

@@ -128,6 +128,10 @@ void metrics_assess(struct metrics_view *v, uint64_t now_ns, struct metrics_asse
 {
 	memset(a, 0, sizeof *a);
 	const struct run_segment *rs = v->rs;
+	if (!rs) { /* `fks metrics` started before any run under the prefix */
+		note(a, METRICS_UNHEALTHY, "no pipeline has run under prefix '%s' since the exporter started", v->prefix);
+		return;
+	}
 	a->ready = true;
 	a->supervisor_alive = runseg_supervisor_alive(rs);
 	a->kill = atomic_load(&rs->control.kill);
@@ -167,6 +171,12 @@ void metrics_write_health(const struct metrics_view *v, const struct metrics_ass
 	const struct run_segment *rs = v->rs;
 	fprintf(out, "{\"status\":\"%s\",\"prefix\":", metrics_verdict_name(a->verdict));
 	json_string(out, v->prefix);
+	if (!rs) {
+		fprintf(out, ",\"supervisor_alive\":false,\"reasons\":");
+		json_string(out, a->reasons);
+		fprintf(out, "}\n");
+		return;
+	}
 	fprintf(out, ",\"supervisor_alive\":%s,\"kill_switch\":%s,\"stopping\":%s,\"stages\":{",
 		a->supervisor_alive ? "true" : "false", a->kill ? "true" : "false", a->stopping ? "true" : "false");
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {

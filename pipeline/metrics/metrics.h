@@ -32,7 +32,8 @@ struct metrics_view {
 };
 
 /* Map prefix's run segment read-only: 0, or the runseg_open error (a
- * RING_E_* code; runseg_explain says why). */
+ * RING_E_* code; runseg_explain says why; v->rs stays NULL and the view
+ * shows "no run" until metrics_view_follow finds one). */
 int metrics_view_open(struct metrics_view *v, const struct fks_config *cfg, const char *prefix);
 void metrics_view_close(struct metrics_view *v);
 /* When the run the view shows has ended and a new one runs under the same
@@ -66,11 +67,15 @@ void metrics_write_ready(const struct metrics_assessment *a, FILE *out);
 
 /* The HTTP server (libmicrohttpd, its own thread, signals blocked in it).
  * listen is "HOST:PORT" (config_split_listen); port 0 takes a free one.
- * 0, or -1 with err set ("cannot listen on 127.0.0.1:80: Permission
- * denied", "no running pipeline with prefix 'x'"). */
+ * wait_for_run: when no run exists under prefix, serve fks_up 0 and an
+ * unhealthy /health until one starts (`fks metrics`); otherwise that is an
+ * error.  0, or -1 with err set ("cannot listen on 127.0.0.1:80:
+ * Permission denied", "no running pipeline with prefix 'x'"). */
 struct metrics_server;
-int metrics_server_start(const struct fks_config *cfg, const char *prefix, const char *listen,
+int metrics_server_start(const struct fks_config *cfg, const char *prefix, const char *listen, bool wait_for_run,
 			 struct metrics_server **out, char *err, size_t errlen);
+/* Whether it has found a run under its prefix yet. */
+bool metrics_server_has_run(const struct metrics_server *s);
 /* The address it listens on, the port resolved: "127.0.0.1:40123". */
 const char *metrics_server_address(const struct metrics_server *s);
 void metrics_server_stop(struct metrics_server *s);

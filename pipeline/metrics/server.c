@@ -126,7 +126,7 @@ static int listen_on(const char *where, char *address, size_t addrcap, char *err
 	return fd;
 }
 
-int metrics_server_start(const struct fks_config *cfg, const char *prefix, const char *listen,
+int metrics_server_start(const struct fks_config *cfg, const char *prefix, const char *listen, bool wait_for_run,
 			 struct metrics_server **out, char *err, size_t errlen)
 {
 	struct metrics_server *s = calloc(1, sizeof *s);
@@ -135,6 +135,9 @@ int metrics_server_start(const struct fks_config *cfg, const char *prefix, const
 		return -1;
 	}
 	int rc = metrics_view_open(&s->view, cfg, prefix);
+	/* No run yet: serve "down" until one starts (metrics_view_follow). */
+	if (rc == RING_E_NOENT && wait_for_run)
+		rc = RING_OK;
 	if (rc) {
 		char why[320];
 		runseg_explain(prefix, rc, why, sizeof why);
@@ -156,9 +159,12 @@ int metrics_server_start(const struct fks_config *cfg, const char *prefix, const
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* Room for many idle or half-sent connections, dropped after 3 s of
+	 * silence: a few stuck clients must not lock Prometheus out (a scrape
+	 * takes milliseconds; its interval is a second or more). */
 	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-				     MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, 32u,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+				     MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, 512u,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 3u, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s", s->address);
@@ -169,6 +175,11 @@ int metrics_server_start(const struct fks_config *cfg, const char *prefix, const
 	}
 	*out = s;
 	return 0;
+}
+
+bool metrics_server_has_run(const struct metrics_server *s)
+{
+	return s->view.rs != NULL;
 }
 
 const char *metrics_server_address(const struct metrics_server *s)

@@ -95,10 +95,13 @@ struct replay_core;
 int replay_core_new(struct replay_core **out, const struct replay_setup *s, replay_sink_fn sink, void *ctx,
 		    char *err, size_t errlen);
 /* One market event (quote, trade, book delta); other types are counted and
- * skipped. */
-void replay_core_market(struct replay_core *c, const union fks_event *md);
+ * skipped.  0, or -1 once a kernel failed (replay_core_error). */
+int replay_core_market(struct replay_core *c, const union fks_event *md);
 /* End of input: cancel what is open, close the report. */
 void replay_core_finish(struct replay_core *c);
+/* Why a kernel failed (the replay is then wrong from that event on), or
+ * NULL. */
+const char *replay_core_error(struct replay_core *c);
 const struct report *replay_core_report(const struct replay_core *c);
 
 struct replay_counts {

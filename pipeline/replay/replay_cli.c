@@ -29,11 +29,11 @@ static int parse_speed(struct opts *o, const char *v)
 		o->speed = SPEED_REAL;
 		o->speed_x = strtod(v + 1, &end);
 		if (*end || !(o->speed_x > 0) || o->speed_x > 1e9) {
-			fprintf(stderr, "replay: --speed %s: use asap, real or xN with N > 0\n", v);
+			fprintf(stderr, "fks replay: --speed %s: use asap, real or xN with N > 0\n", v);
 			return 2;
 		}
 	} else {
-		fprintf(stderr, "replay: --speed %s: use asap, real or xN\n", v);
+		fprintf(stderr, "fks replay: --speed %s: use asap, real or xN\n", v);
 		return 2;
 	}
 	return 0;
@@ -45,24 +45,24 @@ static int parse_sweep_axis(struct opts *o, char *arg)
 	const char *v = arg;
 	char *key, *vals;
 	if (o->n_sweep == REPLAY_SWEEP_AXES || parse_kv(arg, &key, &vals) || strlen(key) >= sizeof o->sweep[0].key) {
-		fprintf(stderr, "replay: --sweep %s: expected key=v1,v2,... (at most 8 axes)\n", v);
+		fprintf(stderr, "fks replay: --sweep %s: expected key=v1,v2,... (at most 8 axes)\n", v);
 		return 2;
 	}
 	if (vals[0] == ',' || vals[strlen(vals) - 1] == ',' || strstr(vals, ",,")) {
-		fprintf(stderr, "replay: --sweep %s: empty value\n", key);
+		fprintf(stderr, "fks replay: --sweep %s: empty value\n", key);
 		return 2;
 	}
 	struct sweep_axis *ax = &o->sweep[o->n_sweep++];
 	snprintf(ax->key, sizeof ax->key, "%s", key);
 	for (char *save = NULL, *t = strtok_r(vals, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (ax->n == REPLAY_SWEEP_VALUES) {
-			fprintf(stderr, "replay: --sweep %s: at most 64 values per key\n", key);
+			fprintf(stderr, "fks replay: --sweep %s: at most 64 values per key\n", key);
 			return 2;
 		}
 		ax->vals[ax->n++] = t;
 	}
 	if (ax->n == 0) {
-		fprintf(stderr, "replay: --sweep %s: empty value\n", key);
+		fprintf(stderr, "fks replay: --sweep %s: empty value\n", key);
 		return 2;
 	}
 	return 0;
@@ -71,7 +71,7 @@ static int parse_sweep_axis(struct opts *o, char *arg)
 static bool take_rank(void *ctx, char *v)
 {
 	if (strcmp(v, "net") && strcmp(v, "sharpe")) {
-		fprintf(stderr, "replay: --rank %s: use net or sharpe\n", v);
+		fprintf(stderr, "fks replay: --rank %s: use net or sharpe\n", v);
 		return false;
 	}
 	((struct opts *)ctx)->rank = v;
@@ -87,7 +87,7 @@ static bool take_strategy(void *ctx, char *v)
 {
 	struct opts *o = ctx;
 	if (o->n_strategy == REPLAY_MAX_SPECS) {
-		fprintf(stderr, "replay: at most %d --strategy\n", REPLAY_MAX_SPECS);
+		fprintf(stderr, "fks replay: at most %d --strategy\n", REPLAY_MAX_SPECS);
 		return false;
 	}
 	o->strategy[o->n_strategy++] = v;
@@ -98,7 +98,7 @@ static bool take_set(void *ctx, char *v)
 {
 	struct opts *o = ctx;
 	if (o->n_set == REPLAY_MAX_SETS || parse_kv(v, &o->set_key[o->n_set], &o->set_val[o->n_set])) {
-		fprintf(stderr, "replay: --set %s: expected key=value\n", v);
+		fprintf(stderr, "fks replay: --set %s: expected key=value\n", v);
 		return false;
 	}
 	o->n_set++;
@@ -121,17 +121,14 @@ static void usage(FILE *f, const struct opt_table *t)
 /* The checks across options, once all are read. */
 static int check_opts(const struct opts *o, const struct opt_table *t)
 {
-	if (!o->input) {
-		fprintf(stderr, "replay: --input is required\n");
-		usage(stderr, t);
-		return 2;
-	}
+	if (!o->input)
+		return opts_usage_error(t, "--input is required");
 	if (o->n_sweep && (o->out || o->report_dir || o->verify)) {
-		fprintf(stderr, "replay: --sweep writes a ranked table only: no --out, --report or --verify with it\n");
+		fprintf(stderr, "fks replay: --sweep writes a ranked table only: no --out, --report or --verify with it\n");
 		return 2;
 	}
 	if (o->n_sweep && replay_sweep_count(o) > 100000) {
-		fprintf(stderr, "replay: --sweep: more than 100000 combinations\n");
+		fprintf(stderr, "fks replay: --sweep: more than 100000 combinations\n");
 		return 2;
 	}
 	return 0;
@@ -179,21 +176,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			  "every order and reject; exit 1 at the first difference" },
 		{ 0 },
 	};
-	unsigned unknown = 0;
-	const struct opt_table t = { .cmd = "replay", .help_col = 25, .opts = options, .unknown = &unknown };
+	const struct opt_table t = { .cmd = "fks replay", .help_col = 25, .opts = options };
 	int n = opts_parse(&t, argc, argv);
 	if (n == OPTS_HELP) {
 		usage(stdout, &t);
 		return 1;
 	}
-	if (n > 0) { /* fks replay takes no words: the input is --input */
-		fprintf(stderr, "replay: unknown option '%s'\n", argv[1]);
-		unknown++;
-	}
-	if (unknown)
-		usage(stderr, &t);
+	if (n > 0) /* fks replay takes no words: the input is --input */
+		return opts_usage_error(&t, "unknown option '%s'", argv[1]);
 	if (n != 0)
-		return 2;
+		return 2; /* reported, with the hint */
 	return check_opts(o, &t);
 }
 
@@ -205,16 +197,16 @@ static int setup_from_opts(struct replay_setup *s, const struct opts *o, const s
 	replay_setup_from_config(s, cfg);
 	for (int i = 0; i < o->n_strategy; i++)
 		if (replay_setup_add_strategy(s, o->strategy[i], err, sizeof err)) {
-			fprintf(stderr, "replay: %s\n", err);
+			fprintf(stderr, "fks replay: %s\n", err);
 			return 2;
 		}
 	for (int i = 0; i < o->n_set; i++)
 		if (replay_setup_set(s, o->set_key[i], o->set_val[i], err, sizeof err)) {
-			fprintf(stderr, "replay: --set %s\n", err);
+			fprintf(stderr, "fks replay: --set %s\n", err);
 			return 2;
 		}
 	if (replay_uses_crossover(s) && s->cfg.strategy.fast >= s->cfg.strategy.slow) {
-		fprintf(stderr, "replay: fast %u must be below slow %u\n", s->cfg.strategy.fast, s->cfg.strategy.slow);
+		fprintf(stderr, "fks replay: fast %u must be below slow %u\n", s->cfg.strategy.fast, s->cfg.strategy.slow);
 		return 2;
 	}
 	return 0;
@@ -225,7 +217,7 @@ static int run_mode(const struct opts *o, const struct replay_setup *s, struct i
 {
 	if (o->verify) {
 		if (in->kind != IN_JOURNAL) {
-			fprintf(stderr, "replay: --verify needs a journal directory\n");
+			fprintf(stderr, "fks replay: --verify needs a journal directory\n");
 			input_close(in);
 			return 2;
 		}
@@ -261,7 +253,7 @@ int replay_main(int argc, char **argv)
 		goto out;
 	}
 	if (input_open(&in, o->input, o->venue, o->config, o->touch_from_trades, cfg, err, sizeof err)) {
-		fprintf(stderr, "replay: %s\n", err);
+		fprintf(stderr, "fks replay: %s\n", err);
 		rc = 1;
 		goto out;
 	}

@@ -253,17 +253,22 @@ int replay_core_new(struct replay_core **out, const struct replay_setup *s, repl
 	return 0;
 }
 
-void replay_core_market(struct replay_core *c, const union fks_event *md)
+int replay_core_market(struct replay_core *c, const union fks_event *md)
 {
 	if (md->h.type != FKS_EV_QUOTE && md->h.type != FKS_EV_TRADE && md->h.type != FKS_EV_BOOK_DELTA) {
 		c->c.skipped++;
-		return;
+		return 0;
 	}
 	c->c.market++;
 	if (c->sink)
 		c->sink(c->ctx, md);
 	report_on_market(&c->report, md);
-	lockstep_market(c->ls, md);
+	return lockstep_market(c->ls, md);
+}
+
+const char *replay_core_error(struct replay_core *c)
+{
+	return lockstep_error(c->ls);
 }
 
 void replay_core_finish(struct replay_core *c)

@@ -503,8 +503,8 @@ void input_print_errors(const struct input *in, FILE *f)
 {
 	for (int i = 0; i < REC_ERROR_COUNT; i++)
 		if (in->err[i])
-			fprintf(f, "replay: %s: %" PRIu64 " lines skipped: %s\n", in->path, in->err[i], rec_error_name[i]);
+			fprintf(f, "fks replay: %s: %" PRIu64 " lines skipped: %s\n", in->path, in->err[i], rec_error_name[i]);
 	if (in->corrupt)
-		fprintf(f, "replay: %s: %" PRIu64 " corrupt records skipped\n", in->path, in->corrupt);
+		fprintf(f, "fks replay: %s: %" PRIu64 " corrupt records skipped\n", in->path, in->corrupt);
 }
 

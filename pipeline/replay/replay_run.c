@@ -86,7 +86,7 @@ static int out_sink_open(struct out_sink *sink, const struct opts *o, const stru
 	sink->meta->start_time_ns = in->meta && in->meta->start_time_ns ? in->meta->start_time_ns : 1;
 	struct journal_options jo = { .sync = FKS_SYNC_NOMETASYNC, .batch_hint = 65536 };
 	if (journal_create(o->out, sink->meta, &jo, &sink->j, err, sizeof err) != JOURNAL_OK) {
-		fprintf(stderr, "replay: --out %s\n", err);
+		fprintf(stderr, "fks replay: --out %s\n", err);
 		free(sink->meta);
 		sink->meta = NULL;
 		return 1;
@@ -104,12 +104,15 @@ static int feed_core(const struct opts *o, struct replay_core *core, struct inpu
 	int got;
 	while ((got = input_next(in, &ev, err, sizeof err)) == 1) {
 		pace(o, &t0_wall, &t0_ev, ev.h.event_time_ns);
-		replay_core_market(core, &ev);
+		if (replay_core_market(core, &ev)) {
+			fprintf(stderr, "fks replay: %s\n", replay_core_error(core));
+			return 1;
+		}
 		if (sink->err)
 			break;
 	}
 	if (got < 0) {
-		fprintf(stderr, "replay: %s\n", err);
+		fprintf(stderr, "fks replay: %s\n", err);
 		return 1;
 	}
 	return 0;
@@ -148,21 +151,25 @@ int replay_run_one(const struct opts *o, const struct replay_setup *s_in, struct
 	if (o->out && out_sink_open(&sink, o, s_in, in))
 		return 1;
 	if (replay_core_new(&core, s_in, o->out ? out_sink_fn : NULL, &sink, err, sizeof err)) {
-		fprintf(stderr, "replay: %s\n", err);
+		fprintf(stderr, "fks replay: %s\n", err);
 		goto done;
 	}
 	if (feed_core(o, core, in, &sink))
 		goto done;
 	replay_core_finish(core);
+	if (replay_core_error(core)) {
+		fprintf(stderr, "fks replay: %s\n", replay_core_error(core));
+		goto done;
+	}
 	if (sink.err) {
-		fprintf(stderr, "replay: --out %s\n", sink.msg);
+		fprintf(stderr, "fks replay: --out %s\n", sink.msg);
 		goto done;
 	}
 	if (sink.j) {
 		int jr = journal_close(sink.j);
 		sink.j = NULL;
 		if (jr != JOURNAL_OK) {
-			fprintf(stderr, "replay: --out %s: %s\n", o->out, journal_strerror(jr));
+			fprintf(stderr, "fks replay: --out %s: %s\n", o->out, journal_strerror(jr));
 			goto done;
 		}
 	}
@@ -172,7 +179,7 @@ int replay_run_one(const struct opts *o, const struct replay_setup *s_in, struct
 		char title[256];
 		safe_title(in->title ? in->title : o->input, title, sizeof title);
 		if (report_write(rep, o->report_dir, title, err, sizeof err)) {
-			fprintf(stderr, "replay: --report %s\n", err);
+			fprintf(stderr, "fks replay: --report %s\n", err);
 			goto done;
 		}
 	}

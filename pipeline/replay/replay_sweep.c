@@ -77,7 +77,7 @@ static int sweep_check_all(const struct opts *o, const struct replay_setup *base
 		struct replay_setup *s = malloc(sizeof *s);
 		struct replay_core *probe = NULL;
 		if (!s || sweep_setup(o, base, i, s, err, sizeof err) || replay_core_new(&probe, s, NULL, NULL, err, sizeof err)) {
-			fprintf(stderr, "replay: --sweep: %s\n", s ? err : "out of memory");
+			fprintf(stderr, "fks replay: --sweep: %s\n", s ? err : "out of memory");
 			free(s);
 			return 2;
 		}
@@ -105,7 +105,7 @@ static _Noreturn void sweep_child(const struct opts *o, const struct replay_setu
 		r.ok = replay_run_one(&one, s, &in, &r.m, false) == 0;
 		input_close(&in);
 	} else if (s && cfg) {
-		fprintf(stderr, "replay: %s\n", err);
+		fprintf(stderr, "fks replay: %s\n", err);
 	}
 	ssize_t w = write(fd, &r, sizeof r);
 	free(s);
@@ -127,12 +127,12 @@ static int sweep_start(struct sweep_pool *pool, const struct opts *o, const stru
 {
 	int p[2];
 	if (pipe(p)) {
-		perror("replay: pipe");
+		perror("fks replay: pipe");
 		return -1;
 	}
 	pid_t c = fork();
 	if (c < 0) {
-		perror("replay: fork");
+		perror("fks replay: fork");
 		close(p[0]);
 		close(p[1]);
 		return -1;

@@ -240,7 +240,7 @@ static int verify_load(const char *path, struct verify *v, char *err, size_t err
 	}
 	journal_reader_close(jr);
 	if (corrupt)
-		fprintf(stderr, "replay --verify: %s: %" PRIu64 " corrupt records skipped\n", path, corrupt);
+		fprintf(stderr, "fks replay --verify: %s: %" PRIu64 " corrupt records skipped\n", path, corrupt);
 
 	/* The strategy's main input is the market data in feed order. */
 	qsort(v->md.v, v->md.n, sizeof *v->md.v, cmp_md_seq);
@@ -409,9 +409,9 @@ int replay_verify(const struct opts *o, const struct replay_setup *s)
 	v.bad_key = UINT64_MAX;
 	int rc = verify_run(o->input, s, &v, err, sizeof err);
 	if (rc)
-		fprintf(stderr, "replay --verify: %s\n", err);
+		fprintf(stderr, "fks replay --verify: %s\n", err);
 	else if (v.bad_key != UINT64_MAX)
-		fprintf(stderr, "replay --verify: %s: MISMATCH at journal key %" PRIu64 ": %s\n", o->input, v.bad_key, v.what);
+		fprintf(stderr, "fks replay --verify: %s: MISMATCH at journal key %" PRIu64 ": %s\n", o->input, v.bad_key, v.what);
 	else
 		printf("verify: %s: %zu market events, %zu orders, %zu risk rejects, %zu + %zu applied markers: all match\n",
 		       o->input, v.md.n, v.orders.n, v.rejects.n, v.smark.n, v.rmark.n);

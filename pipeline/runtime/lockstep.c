@@ -23,6 +23,7 @@ struct lockstep {
 	struct kernel k[LS_COUNT];
 	lockstep_tap_fn tap;
 	void *ctx;
+	char error[200];              /* a kernel failed: the rest is refused */
 };
 
 static void ls_tap(void *ctx, enum fks_cfg_stage from, const union fks_event *ev)
@@ -93,8 +94,31 @@ static void ls_relay_turn(struct relay *r, const union fks_event *const *in, uin
 		relay_main_event(r, in[i], (uint64_t)in[i]->h.recv_time_ns);
 }
 
-void lockstep_market(struct lockstep *L, const union fks_event *md)
+/* A kernel that failed (stage_fail), or a relay that had to drop what it
+ * staged: as in a runner, the stage is over, and so is the replay. */
+static bool ls_failed(struct lockstep *L)
 {
+	for (int i = 0; i < LS_COUNT; i++) {
+		struct kernel *k = &L->k[i];
+		if (k->relay && k->relay->staging_overflow && !k->s.st->error[0])
+			stage_fail(&k->s, "one event caused more than %d output events", RELAY_MAX_OUT);
+		if (atomic_load_explicit(&k->s.st->state, memory_order_relaxed) == STAGE_FAILED) {
+			snprintf(L->error, sizeof L->error, "%s: %s", config_stage_name(k->s.a->id), k->s.st->error);
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *lockstep_error(struct lockstep *L)
+{
+	return L->error[0] || ls_failed(L) ? L->error : NULL;
+}
+
+int lockstep_market(struct lockstep *L, const union fks_event *md)
+{
+	if (L->error[0])
+		return -1;
 	struct relay *strategy = L->k[LS_STRATEGY].relay, *risk = L->k[LS_RISK].relay;
 	relay_unstage(strategy);
 	relay_main_event(strategy, md, (uint64_t)md->h.recv_time_ns);
@@ -104,6 +128,12 @@ void lockstep_market(struct lockstep *L, const union fks_event *md)
 	ls_relay_turn(risk, strategy->staged, strategy->n_staged);
 	for (uint32_t i = 0; i < risk->n_staged; i++)
 		gateway_direct_event(&L->k[LS_GATEWAY], risk->staged[i], (uint64_t)risk->staged[i]->h.recv_time_ns);
+	/* Only a relay's staging can fail on the way (the live stage's
+	 * relay_main_batch checks the same); lockstep_error looks at the
+	 * rest. */
+	if (__builtin_expect(strategy->staging_overflow | risk->staging_overflow, 0))
+		return ls_failed(L) ? -1 : 0;
+	return 0;
 }
 
 void lockstep_finish(struct lockstep *L)

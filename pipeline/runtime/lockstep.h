@@ -53,8 +53,12 @@ struct lockstep_params {
 /* Open the three kernels.  A venue that answers from sockets or timers
  * cannot run in lockstep and is refused.  0, or -1 with a message. */
 int lockstep_open(struct lockstep **out, const struct lockstep_params *p, char *err, size_t errlen);
-/* One market event through strategy, risk and gateway (above). */
-void lockstep_market(struct lockstep *L, const union fks_event *md);
+/* One market event through strategy, risk and gateway (above): 0, or -1
+ * once a kernel failed (lockstep_error says why; nothing more is handled:
+ * the live stage would have stopped there too). */
+int lockstep_market(struct lockstep *L, const union fks_event *md);
+/* Why a kernel failed, or NULL. */
+const char *lockstep_error(struct lockstep *L);
 /* End of input: the gateway cancels what is open at the venue. */
 void lockstep_finish(struct lockstep *L);
 /* The side of an order the venue knows (a fill carries none); 0 if none. */

@@ -438,15 +438,16 @@ static void print_summary(const struct fks_config *cfg, const struct run_segment
 		return;
 	}
 	printf("\nfks run: summary after %.2f s\n", secs);
-	/* busy % counts only the sections a stage times itself; cpu % is the
+	/* busy % is the time a stage handled events itself over its wall time
+	 * (in a shared runner, not the other stages' time); cpu % is the
 	 * process's CPU time over its wall time, everything included. */
 	printf("  %-9s %-9s %12s %12s %10s %8s\n", "stage", "state", "events in", "events out", "busy %", "cpu %");
 	for (int s = 0; s < FKS_CFG_STAGE_COUNT; s++) {
 		const struct stage_stats *st = &rs->stage[s];
-		uint64_t busy = atomic_load(&st->busy_ns), idle = atomic_load(&st->idle_ns);
+		uint64_t busy = atomic_load(&st->busy_ns), wall = runseg_cpu_wall_ns(st);
 		printf("  %-9s %-9s %12llu %12llu %9.1f%% %7.1f%%\n", config_stage_name((enum fks_cfg_stage)s),
 		       runseg_state_name(atomic_load(&st->state)), E(st, events_in), E(st, events_out),
-		       busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0, runseg_cpu_pct(st));
+		       wall ? 100.0 * (double)busy / (double)wall : 0.0, runseg_cpu_pct(st));
 	}
 	printf("  market data: %llu quotes, %llu trades, %llu dropped (conflation)\n", C(fd, CTR_QUOTES),
 	       C(fd, CTR_TRADES), C(fd, CTR_DROPPED));
@@ -884,7 +885,7 @@ int run_main(int argc, char **argv)
 	/* After the fork: the runners must not inherit the exporter's socket. */
 	struct metrics_server *metrics = NULL;
 	bool metrics_failed = cfg.metrics.listen[0] &&
-			      metrics_server_start(&cfg, prefix, cfg.metrics.listen, &metrics, err, sizeof err);
+			      metrics_server_start(&cfg, prefix, cfg.metrics.listen, false, &metrics, err, sizeof err);
 	if (metrics_failed) {
 		fprintf(stderr, "fks run: metrics: %s; stopping\n", err);
 		atomic_store(&rs->control.stop, 1);

@@ -10,6 +10,16 @@
  * Parking sleeps on every input ring of every kernel at once (futex_waitv,
  * ring_wait_any), bounded by the earliest time a kernel asked to be polled
  * (a paced feed, a venue timer, a commit due) and by the heartbeat tick.
+ *
+ * Busy and idle time (busy_ns, idle_ns in each stage's stats).  A kernel
+ * times the sections in which it handles events itself: its busy time.  The
+ * runner counts the rest that is idle for every kernel in it: the runs of
+ * cycles in which no kernel had work, all phases of the idle strategy
+ * included (the spin, the yields, the park).  In a shared runner the time
+ * a kernel spends in the polls of the kernels after it (stage_yield, when
+ * those had work) is theirs: it comes off the caller's own count.  So for
+ * each stage busy + idle is close to its wall time, less the busy time of
+ * the other stages in its runner.
  */
 #include "pipeline/runtime/stage_int.h"
 
@@ -29,12 +39,26 @@
 /* A kernel waiting inside a poll in a shared runner (stage_yield), when no
  * other kernel had work: what it waits for is in another process. */
 #define YIELD_NAP_NS 50000ull
+/* A long run of idle cycles is added to the stages' idle time in steps of
+ * this, so `fks status` sees it grow while the runner waits. */
+#define IDLE_SETTLE_NS 1000000ull
 
 struct runner {
 	const struct fks_runner_cfg *cfg;
 	struct run_segment *run;
 	unsigned n;
 	struct kernel k[FKS_CFG_STAGE_COUNT];
+	/* Idle accounting (see the top): the start of the run of idle cycles
+	 * not yet added to the stages' idle_ns (0: none), and each kernel's
+	 * busy_ns + idle_ns when it started, so that what a kernel counted
+	 * itself in that run (a feed blocking in its poll, a journal commit in
+	 * a poll that took no event) is not added again. */
+	uint64_t idle_from;
+	uint64_t counted_seen[FKS_CFG_STAGE_COUNT];
+	/* Per kernel, inside its poll: the time spent in the polls of other
+	 * kernels that had work (stage_yield); and whether any had. */
+	uint64_t nested_ns[FKS_CFG_STAGE_COUNT];
+	bool nested_work;
 };
 
 static const struct kernel_ops *const kernel_of[FKS_CFG_STAGE_COUNT] = {
@@ -58,12 +82,45 @@ static void kernel_finish(struct kernel *k, int result)
 		atomic_store_explicit(&k->s.st->state, STAGE_EXITED, memory_order_release);
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void stats_take(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) - v, memory_order_relaxed);
+}
+
+/* The polls of other kernels that k ran while it waited inside its poll
+ * were counted by them; k timed them as part of its own busy section (or,
+ * a feed waiting for its pace, as idle): take them off what k counted
+ * during this poll, busy first. */
+static void kernel_drop_nested(struct kernel *k, uint64_t nested, uint64_t busy0, uint64_t idle0)
+{
+	struct stage_stats *st = k->s.st;
+	uint64_t from_busy = min_u64(nested, atomic_load_explicit(&st->busy_ns, memory_order_relaxed) - busy0);
+	stats_take(&st->busy_ns, from_busy);
+	uint64_t from_idle = min_u64(nested - from_busy, atomic_load_explicit(&st->idle_ns, memory_order_relaxed) - idle0);
+	stats_take(&st->idle_ns, from_idle);
+}
+
 /* Poll one kernel; its work, 0 if it had none or is over. */
 static int kernel_poll(struct kernel *k, uint64_t now)
 {
+	struct runner *R = k->runner;
+	unsigned i = (unsigned)(k - R->k);
+	uint64_t busy0 = 0, idle0 = 0;
+	if (R->n > 1) {
+		busy0 = atomic_load_explicit(&k->s.st->busy_ns, memory_order_relaxed);
+		idle0 = atomic_load_explicit(&k->s.st->idle_ns, memory_order_relaxed);
+		R->nested_ns[i] = 0;
+	}
 	k->active = true;
 	int r = k->ops->poll(k, now);
 	k->active = false;
+	if (R->n > 1 && R->nested_ns[i])
+		kernel_drop_nested(k, R->nested_ns[i], busy0, idle0);
 	if (r == KERNEL_DONE || r == KERNEL_FAILED) {
 		kernel_finish(k, r);
 		return 0;
@@ -82,25 +139,35 @@ static int kernel_poll(struct kernel *k, uint64_t now)
 void stage_yield(struct stage *s)
 {
 	struct runner *R = s->k->runner;
-	uint64_t now = stage_now_ns();
+	unsigned self = (unsigned)(s->k - R->k);
+	uint64_t t0 = stage_now_ns();
 	int work = 0;
-	for (unsigned i = (unsigned)(s->k - R->k) + 1; i < R->n; i++) {
+	for (unsigned i = self + 1; i < R->n; i++) {
 		struct kernel *k = &R->k[i];
 		if (!k->done && !k->active)
-			work += kernel_poll(k, now);
+			work += kernel_poll(k, t0);
 	}
-	now = stage_now_ns();
+	uint64_t now = stage_now_ns();
 	for (unsigned i = 0; i < R->n; i++)
 		if (!R->k[i].done)
 			stage_beat(&R->k[i].s, now);
-	if (work)
-		return;
-	if (R->cfg->idle == FKS_IDLE_SPIN) {
-		ring_cpu_relax();
+	if (work) {
+		R->nested_ns[self] += now - t0;
+		R->nested_work = true;
 		return;
 	}
-	struct timespec ts = { 0, (long)YIELD_NAP_NS };
-	nanosleep(&ts, NULL);
+	if (R->cfg->idle == FKS_IDLE_SPIN) {
+		ring_cpu_relax();
+	} else {
+		struct timespec ts = { 0, (long)YIELD_NAP_NS };
+		nanosleep(&ts, NULL);
+	}
+	/* Nobody had work: for the caller this is its own wait (it counts it),
+	 * for the kernels not on the stack it is the runner's idle time. */
+	uint64_t dt = stage_now_ns() - t0;
+	for (unsigned i = 0; i < R->n; i++)
+		if (!R->k[i].done && !R->k[i].active)
+			stats_add(&R->k[i].s.st->idle_ns, dt);
 }
 
 int stage_claim(struct stage *s, struct ring_producer *p, uint32_t n, uint64_t wait_ns)
@@ -184,12 +251,33 @@ static void runner_idle(struct runner *R, uint64_t empty_cycles)
 		sched_yield();
 		return;
 	}
-	uint64_t t0 = stage_now_ns();
 	runner_park(R);
-	uint64_t dt = stage_now_ns() - t0;
-	for (unsigned i = 0; i < R->n; i++)
-		if (!R->k[i].done)
-			stats_add(&R->k[i].s.st->idle_ns, dt);
+}
+
+/* What kernel k has counted itself, busy and idle. */
+static uint64_t kernel_counted(const struct kernel *k)
+{
+	return atomic_load_explicit(&k->s.st->busy_ns, memory_order_relaxed) +
+	       atomic_load_explicit(&k->s.st->idle_ns, memory_order_relaxed);
+}
+
+/* The run of idle cycles that started at R->idle_from ended at now: add it
+ * to every live kernel's idle time, less what the kernel counted itself
+ * meanwhile. */
+static void runner_settle_idle(struct runner *R, uint64_t now)
+{
+	if (!R->idle_from)
+		return;
+	uint64_t span = now - R->idle_from;
+	for (unsigned i = 0; i < R->n; i++) {
+		struct kernel *k = &R->k[i];
+		if (k->done)
+			continue;
+		uint64_t own = kernel_counted(k) - R->counted_seen[i];
+		if ((int64_t)own < (int64_t)span)
+			stats_add(&k->s.st->idle_ns, span - ((int64_t)own > 0 ? own : 0));
+	}
+	R->idle_from = 0;
 }
 
 /* The duty cycle, until every kernel is done. */
@@ -200,19 +288,30 @@ static void runner_loop(struct runner *R)
 		uint64_t now = stage_now_ns();
 		int work = 0;
 		unsigned live = 0;
+		R->nested_work = false;
 		for (unsigned i = 0; i < R->n; i++) {
 			struct kernel *k = &R->k[i];
 			if (k->done)
 				continue;
 			live++;
+			if (!R->idle_from) /* this cycle may start a run of idle ones */
+				R->counted_seen[i] = kernel_counted(k);
 			work += kernel_poll(k, now);
 		}
 		if (!live)
 			return;
-		if (work) {
+		if (work || R->nested_work) {
+			runner_settle_idle(R, now);
 			empty = 0;
 			continue;
 		}
+		if (R->idle_from && now - R->idle_from >= IDLE_SETTLE_NS) {
+			runner_settle_idle(R, now);
+			for (unsigned i = 0; i < R->n; i++)
+				R->counted_seen[i] = kernel_counted(&R->k[i]);
+		}
+		if (!R->idle_from)
+			R->idle_from = now;
 		runner_idle(R, ++empty);
 	}
 }

@@ -66,6 +66,8 @@ import sys
 import tempfile
 import time
 
+import fks_layout
+
 VICTIMS = ["feed", "strategy", "risk", "gateway", "journal", "runner"]
 STAGES = ["feed", "strategy", "risk", "gateway", "journal"]
 TAPPING = ["feed", "strategy", "risk", "gateway"]  # stages with a journal tap
@@ -95,14 +97,6 @@ def fail(msg):
 
 # ---- the config ----------------------------------------------------------
 
-DEDICATED = ("stages:\n"
-             "  feed:\n    core: 0\n    wait: park\n"
-             "  strategy:\n    core: 1\n    wait: park\n"
-             "  risk:\n    core: 1\n    wait: park\n"
-             "  gateway:\n    core: 0\n    wait: park\n"
-             "  journal:\n    core: 0\n    wait: park\n")
-
-
 def chaos_config(fks, heartbeat_ms, rate):
     """The embedded default with a short heartbeat timeout and the feed at
     `rate` events per second."""
@@ -112,7 +106,7 @@ def chaos_config(fks, heartbeat_ms, rate):
     # One runner per stage (the dedicated layout), so that every stage is a
     # process of its own to kill or stop: the default's shared hot-path
     # runner would make feed, strategy, risk and gateway one victim.
-    text, n_layout = re.subn(r"(?ms)^runners:\n.*?^    runner: journal\n", DEDICATED, text)
+    text, n_layout = fks_layout.dedicated(text)
     if n_hb != 1 or n_rate != 1 or n_layout != 1:
         raise SystemExit("chaos: the default config changed shape: cannot set heartbeat_timeout_ms, feed.rate "
                          "and the dedicated layout")

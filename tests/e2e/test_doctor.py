@@ -33,9 +33,22 @@ FIT = {
 }
 for cpu in range(4):
     FIT["sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor" % cpu] = "performance\n"
-for i, (name, latency) in enumerate([("POLL", 0), ("C1", 2), ("C6", 133)]):
-    base = "sys/devices/system/cpu/cpu0/cpuidle/state%d/" % i
-    FIT[base + "name"], FIT[base + "latency"], FIT[base + "disable"] = name + "\n", "%d\n" % latency, "0\n"
+
+
+def idle_states(states, cpus=range(4)):
+    """cpuidle files of states [(name, exit latency us, disabled)] on cpus."""
+    files = {}
+    for cpu in cpus:
+        for i, (name, latency, off) in enumerate(states):
+            base = "sys/devices/system/cpu/cpu%d/cpuidle/state%d/" % (cpu, i)
+            files[base + "name"], files[base + "latency"] = name + "\n", "%d\n" % latency
+            files[base + "disable"] = "%d\n" % off
+    return files
+
+
+# What intel_idle.max_cstate=1 registers: C6 is disabled (the check trusts
+# sysfs, not the command line).
+FIT.update(idle_states([("POLL", 0, 0), ("C1", 2, 0), ("C6", 133, 1)]))
 
 # check -> (files changed, the status expected, a word its observation must hold)
 BAD = {
@@ -48,7 +61,9 @@ BAD = {
                               "[always]"),
     "hugepages": ({"proc/meminfo": "MemTotal: 16000000 kB\nHugePages_Total:       0\n"}, "warn", "0 huge pages"),
     "clocksource": ({"sys/devices/system/clocksource/clocksource0/current_clocksource": "hpet\n"}, "fail", "hpet"),
-    "c_states": ({"proc/cmdline": "root=/dev/sda1 isolcpus=2-3 nohz_full=2-3\n"}, "warn", "C6 (exit latency 133 us)"),
+    "c_states": (dict(idle_states([("POLL", 0, 0), ("C1", 2, 0), ("C6", 133, 0)], [2, 3]),
+                      **{"proc/cmdline": "root=/dev/sda1 isolcpus=2-3 nohz_full=2-3\n"}), "warn",
+                 "cpu2: C6 (exit latency 133 us)"),
     "nic_irq_affinity": ({"proc/irq/41/smp_affinity_list": "3\n"}, "fail", "irq 41 of eth0 on cores 3"),
     "swap": ({"proc/swaps": FIT["proc/swaps"] + "/swapfile file 1048572 0 -2\n"}, "warn", "1 swap area active"),
 }
@@ -108,9 +123,24 @@ def main():
                   "%s: the text names it and the change" % name, t.stdout)
         files = dict(FIT)
         files.update(BAD["c_states"][0])
-        files["sys/devices/system/cpu/cpu0/cpuidle/state2/disable"] = "1\n"
+        for cpu in (2, 3):
+            files["sys/devices/system/cpu/cpu%d/cpuidle/state2/disable" % cpu] = "1\n"
         write_tree(root, files)
         check(report(root)[1]["c_states"]["status"] == "ok", "c_states: ok once the deep state is disabled")
+        # intel_idle.max_cstate=0 turns intel_idle off: acpi_idle takes over
+        # with its own deep states, which a command-line check would miss.
+        files = dict(FIT)
+        files.update(idle_states([("POLL", 0, 0), ("C1", 1, 0), ("C2", 18, 0), ("C3", 350, 0)]))
+        files["proc/cmdline"] = "root=/dev/sda1 isolcpus=2-3 nohz_full=2-3 intel_idle.max_cstate=0\n"
+        write_tree(root, files)
+        c = report(root)[1]["c_states"]
+        check(c["status"] == "warn" and "C3 (exit latency 350 us)" in c["observed"],
+              "c_states: intel_idle.max_cstate=0 with acpi_idle's deep states is a warning", c)
+        # No cpuidle driver at all: the default idle (halt) is shallow.
+        files = {k: v for k, v in FIT.items() if "/cpuidle/" not in k}
+        write_tree(root, files)
+        c = report(root)[1]["c_states"]
+        check(c["status"] == "ok" and "no cpuidle driver" in c["observed"], "c_states: no cpuidle driver", c)
 
         real = doctor()
         check(real.returncode in (0, 1), "runs on this host (exit 0 or 1)", real.stderr)

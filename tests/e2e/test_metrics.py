@@ -159,6 +159,16 @@ def exposition():
     buckets = [int(v) for v in re.findall(r'^fks_tick_to_trade_seconds_bucket\{le="[^"]+"\} (\d+)', body, re.M)]
     count = int(re.search(r"^fks_tick_to_trade_seconds_count (\d+)", body, re.M).group(1))
     check(buckets == sorted(buckets) and buckets[-1] == count and count > 0, "cumulative buckets ending at _count")
+    # The documented bounds, and only them: two per power of two, 1.5 * 2^p
+    # and 2^(p+1) ns less one (exact hist edges), 128 ns to 8.6 s, then +Inf.
+    want = ["%d.%09d" % divmod(e, 10**9) for p in range(7, 33) for e in (3 << (p - 1), 2 << p)]
+    want = [w for w in ("%d.%09d" % divmod(int(w.replace(".", "")) - 1, 10**9) for w in want)] + ["+Inf"]
+    les = {}
+    for name, labels, le in re.findall(r'^(fks_\w+)_bucket\{(.*?),?le="([^"]+)"\}', body, re.M):
+        les.setdefault((name, labels), []).append(le)
+    check(len(les) == 6, "six histograms: tick-to-trade and one per stage", sorted(les))
+    for key, got in les.items():
+        check(got == want, "%s{%s}: the %d documented le bounds" % (key[0], key[1], len(want)), got)
     status, health = get(base + "/health")
     check(status == 200 and json.loads(health)["status"] == "ok", "/health: 200 ok while it runs", health)
     status, ready = get(base + "/ready")
@@ -303,11 +313,26 @@ def refusals():
     check('fks metrics: --listen: "nonsense": expected HOST:PORT' in p.stderr, "names the bad address", p.stderr)
     p = subprocess.run([FKS, "metrics", "--listen", "127.0.0.1:99999"], capture_output=True, text=True)
     check(p.returncode == 2 and "expected a port 0..65535" in p.stderr, "a port out of range: exit 2", p.stderr)
+    # Started before any run (systemd starts it beside the pipeline): it
+    # serves "down" and waits, then follows the run once it starts.
     pfx = prefix("none")
-    p = subprocess.run([FKS, "metrics", "--prefix", pfx, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
-                       timeout=30)
-    check(p.returncode == 1, "no running pipeline: exit 1 (got %d)" % p.returncode, p.stderr)
-    check("fks metrics: no running pipeline with prefix '%s'" % pfx in p.stderr, "says there is none", p.stderr)
+    exp = Proc([FKS, "metrics", "--prefix", pfx, "--listen", "127.0.0.1:0"])
+    addr = exp.wait_for(r"on http://([0-9.:]+)/metrics.*waiting for one").group(1)
+    st, body = get("http://%s/metrics" % addr)
+    check(st == 200 and "fks_up 0" in body and "fks_health 2" in body, "no run yet: fks_up 0, unhealthy", body)
+    st, body = get("http://%s/health" % addr)
+    check(st == 503 and "no pipeline has run under prefix" in body, "no run yet: /health 503 says why", body)
+    run = Proc([FKS, "run", "-c", config(), "--duration", "120", "--prefix", pfx, "--journal", path("jw")])
+    run.wait_for(r"runners:")
+    end = time.time() + 30
+    while time.time() < end:
+        st, body = get("http://%s/metrics" % addr)
+        if "fks_up 1" in body:
+            break
+        time.sleep(0.1)
+    check("fks_up 1" in body and "fks_stage_events_out_total" in body, "follows the run once it starts", body[:400])
+    check(run.stop() == 0, "the run stops cleanly", run.err())
+    check(exp.stop() == 0, "fks metrics exits 0 on SIGINT", exp.err())
     p = subprocess.run([FKS, "metrics", "--help"], capture_output=True, text=True)
     check(p.returncode == 0 and "usage: fks metrics" in p.stdout, "--help", p.stdout + p.stderr)
     # A taken port, with a pipeline to serve.

@@ -19,226 +19,12 @@
 #include "shm/index.h"
 #include "pipeline/runtime/runseg.h"
 #include "shm/reasons.h"
-
-#define OUT_MAX (256 * 1024)
-
-struct proc {
-	pid_t pid;
-	bool own_group;          /* start in a process group of its own */
-	bool stdout_unread;      /* stdout a pipe whose read end is closed, as in `fks run | true` */
-	char journal[96];        /* `run`: the --journal it was given */
-	char out_path[64], err_path[64];
-	int status;
-	char out[OUT_MAX], err[OUT_MAX];
-};
-
-static const char *fks_bin(void)
-{
-	const char *b = getenv("FKS_BIN");
-	cr_assert_not_null(b, "FKS_BIN must name the fks executable (meson sets it)");
-	return b;
-}
+#include "tests/support/fks_test.h"
 
 static void unique_prefix(char *buf, size_t cap, const char *tag)
 {
 	static int n;
 	snprintf(buf, cap, "fkst%d%s%d", (int)getpid() % 100000, tag, n++);
-}
-
-/* Every journal a test's runs write goes under one scratch directory,
- * removed at the end of the test process. */
-static char scratch[64];
-
-static void remove_scratch(void)
-{
-	char cmd[96];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-	if (scratch[0] && system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", scratch);
-}
-
-static const char *scratch_dir(void)
-{
-	if (!scratch[0]) {
-		snprintf(scratch, sizeof scratch, "/tmp/fks-test-run-%d", (int)getpid());
-		cr_assert_eq(mkdir(scratch, 0700), 0, "mkdir %s", scratch);
-		atexit(remove_scratch);
-	}
-	return scratch;
-}
-
-/* A fresh journal directory name under the scratch directory. */
-static void new_journal_dir(char *buf, size_t cap)
-{
-	static int n;
-	snprintf(buf, cap, "%s/j%d", scratch_dir(), n++);
-}
-
-/*
- * Placement under test.  The default config runs the hot path in one shared
- * runner; with FKS_TEST_LAYOUT=dedicated (the run_dedicated suite) every
- * `run` gets a copy of its config (the default, or the file after -c) with
- * the default's runners and stages replaced by one runner per stage, the
- * layout before runners existed.  A config without the default's block is
- * used as it is.
- */
-static const char dedicated_block[] =
-	"stages:\n"
-	"  feed:\n    core: 0\n    wait: park\n"
-	"  strategy:\n    core: 1\n    wait: park\n"
-	"  risk:\n    core: 1\n    wait: park\n"
-	"  gateway:\n    core: 0\n    wait: park\n"
-	"  journal:\n    core: 0\n    wait: park\n";
-
-static bool dedicated_layout(void)
-{
-	const char *l = getenv("FKS_TEST_LAYOUT");
-	return l && !strcmp(l, "dedicated");
-}
-
-/* Read a config: the file, or `fks config default` when path is NULL. */
-static size_t read_config(const char *path, char *buf, size_t cap)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "'%s' config default", fks_bin());
-	FILE *f = path ? fopen(path, "r") : popen(cmd, "r");
-	cr_assert_not_null(f, "read config %s", path ? path : "(default)");
-	size_t n = fread(buf, 1, cap - 1, f);
-	buf[n] = 0;
-	if (path)
-		fclose(f);
-	else
-		pclose(f);
-	return n;
-}
-
-/* The dedicated copy of a run's config, into out; false if the config has
- * no default placement block to replace. */
-static bool dedicated_config(const char *path, char *out, size_t cap)
-{
-	static char text[65536], copy[65536];
-	read_config(path, text, sizeof text);
-	char *from = strstr(text, "\nrunners:\n");
-	char *end = from ? strstr(from, "    runner: journal\n") : NULL;
-	if (!end)
-		return false;
-	end += strlen("    runner: journal\n");
-	snprintf(copy, sizeof copy, "%.*s\n%s%s", (int)(from - text), text, dedicated_block, end);
-	static int n;
-	snprintf(out, cap, "%s/dedicated-%d.yaml", scratch_dir(), n++);
-	FILE *f = fopen(out, "w");
-	cr_assert_not_null(f);
-	fputs(copy, f);
-	fclose(f);
-	return true;
-}
-
-/* Start fks with argv (NULL-terminated, without the program name).  A `run`
- * without --journal gets one of its own, so tests never share a journal
- * (or write one into the build directory). */
-static void start(struct proc *p, const char *const *args)
-{
-	static char layout_cfg[256];
-	const char *swapped[40];
-	if (args[0] && !strcmp(args[0], "run") && dedicated_layout()) {
-		int c = -1, n = 0;
-		for (; args[n] && n < 36; n++)
-			if (!strcmp(args[n], "-c") && args[n + 1])
-				c = n + 1;
-		if (dedicated_config(c >= 0 ? args[c] : NULL, layout_cfg, sizeof layout_cfg)) {
-			for (int i = 0; i <= n; i++)
-				swapped[i] = args[i];
-			if (c >= 0) {
-				swapped[c] = layout_cfg;
-			} else {
-				swapped[n] = "-c";
-				swapped[n + 1] = layout_cfg;
-				swapped[n + 2] = NULL;
-			}
-			args = swapped;
-		}
-	}
-	static int n;
-	snprintf(p->out_path, sizeof p->out_path, "/tmp/fks-test-%d-%d.out", (int)getpid(), n);
-	snprintf(p->err_path, sizeof p->err_path, "/tmp/fks-test-%d-%d.err", (int)getpid(), n++);
-	p->journal[0] = 0;
-	bool is_run = args[0] && !strcmp(args[0], "run"), has_journal = false;
-	for (int i = 0; args[i]; i++)
-		if (!strcmp(args[i], "--journal")) {
-			has_journal = true;
-			snprintf(p->journal, sizeof p->journal, "%s", args[i + 1] ? args[i + 1] : "");
-		}
-	if (is_run && !has_journal)
-		new_journal_dir(p->journal, sizeof p->journal);
-	p->pid = fork();
-	cr_assert_geq(p->pid, 0);
-	if (p->pid == 0) {
-		if (p->own_group)
-			setpgid(0, 0);
-		int o = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (p->stdout_unread) {
-			int fds[2];
-			if (pipe(fds) != 0)
-				_exit(126);
-			close(fds[0]);
-			o = fds[1];
-		}
-		dup2(o, 1);
-		dup2(e, 2);
-		const char *argv[40] = { fks_bin() };
-		int i = 0;
-		for (; args[i] && i < 30; i++)
-			argv[i + 1] = args[i];
-		if (is_run && !has_journal) {
-			argv[++i] = "--journal";
-			argv[++i] = p->journal;
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-}
-
-static void slurp(const char *path, char *buf)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, OUT_MAX - 1, f) : 0;
-	buf[n] = 0;
-	if (f)
-		fclose(f);
-	unlink(path);
-}
-
-static int finish(struct proc *p)
-{
-	cr_assert_eq(waitpid(p->pid, &p->status, 0), p->pid);
-	slurp(p->out_path, p->out);
-	slurp(p->err_path, p->err);
-	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status);
-}
-
-static int run_to_end(struct proc *p, const char *const *args)
-{
-	start(p, args);
-	return finish(p);
-}
-
-/* The value of "key":<number> inside the JSON object that follows "scope". */
-static long long json_num(const char *json, const char *scope, const char *key)
-{
-	const char *s = scope ? strstr(json, scope) : json;
-	cr_assert_not_null(s, "no %s in: %s", scope, json);
-	char pat[64];
-	snprintf(pat, sizeof pat, "\"%s\":", key);
-	const char *k = strstr(s, pat);
-	cr_assert_not_null(k, "no %s in %s", key, scope ? scope : "summary");
-	return strtoll(k + strlen(pat), NULL, 10);
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
 }
 
 /* Wait until the running pipeline's gateway has sent at least n orders. */
@@ -250,31 +36,86 @@ static struct run_segment *wait_for_orders(const char *prefix, uint64_t n)
 			rs = NULL;
 		if (rs && atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS]) >= n)
 			return rs;
-		sleep_ms(10);
+		fks_test_sleep_ms(10);
 	}
 	cr_assert_fail("the pipeline '%s' never sent %llu orders", prefix, (unsigned long long)n);
 	return NULL;
 }
 
-static struct proc P; /* large: keep it off the stack */
+static struct fks_proc P; /* large: keep it off the stack */
+
+/*
+ * A run a test stops or kills parts of (SIGSTOP, SIGKILL) must not outlive
+ * a failed assertion: a stopped supervisor never ends, and its stages and
+ * /dev/shm segments stay.  start_killable starts it in a process group of
+ * its own and notes it; the test's .fini, end_killable_run, which Criterion
+ * runs also after a failed assertion, lets the group go on (SIGCONT) and
+ * kills it, then removes the run's segments.  After a run that ended as the
+ * test expected, it finds nothing to do.
+ */
+static struct fks_proc *killable;
+
+static void start_killable(struct fks_proc *p, const char *const *args)
+{
+	p->own_group = true;
+	fks_test_start(p, args);
+	p->own_group = false;
+	killable = p;
+}
+
+/* Remove every "<prefix>." segment from /dev/shm. */
+static void unlink_segments(const char *prefix)
+{
+	char stem[64];
+	snprintf(stem, sizeof stem, "%s.", prefix);
+	DIR *d = opendir("/dev/shm");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, stem, strlen(stem)) != 0)
+			continue;
+		char path[320];
+		snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static void end_killable_run(void)
+{
+	struct fks_proc *p = killable;
+	killable = NULL;
+	if (!p)
+		return;
+	if (p->running) {
+		kill(-p->pid, SIGCONT);
+		kill(-p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->running = false;
+		fks_test_sleep_ms(200); /* the group's other processes, the stages, die too */
+	}
+	if (p->prefix[0])
+		unlink_segments(p->prefix);
+}
 
 /* Every counter of one stage agrees with its neighbours', and every order
  * that reached the venue ended in a terminal state. */
 static void expect_reconciled(const char *j, long long events)
 {
-	long long feed_out = json_num(j, "\"feed\"", "events_out");
-	long long s_in = json_num(j, "\"strategy\"", "events_in"), s_exec = json_num(j, "\"strategy\"", "exec_in");
-	long long s_out = json_num(j, "\"strategy\"", "events_out"), s_orders = json_num(j, "\"strategy\"", "orders");
-	long long r_in = json_num(j, "\"risk\"", "events_in"), r_exec = json_num(j, "\"risk\"", "exec_in");
-	long long r_out = json_num(j, "\"risk\"", "events_out"), r_orders = json_num(j, "\"risk\"", "orders");
-	long long r_pass = json_num(j, "\"risk\"", "risk_passed"), r_rej = json_num(j, "\"risk\"", "risk_rejected");
-	long long g_in = json_num(j, "\"gateway\"", "events_in"), g_orders = json_num(j, "\"gateway\"", "orders");
-	long long g_acks = json_num(j, "\"gateway\"", "acks"), g_vrej = json_num(j, "\"gateway\"", "venue_rejects");
-	long long g_term = json_num(j, "\"gateway\"", "terminal"), g_block = json_num(j, "\"gateway\"", "kill_blocked");
-	long long g_md = json_num(j, "\"gateway\"", "quotes") + json_num(j, "\"gateway\"", "trades");
+	long long feed_out = fks_test_json_num(j, "\"feed\"", "events_out");
+	long long s_in = fks_test_json_num(j, "\"strategy\"", "events_in"), s_exec = fks_test_json_num(j, "\"strategy\"", "exec_in");
+	long long s_out = fks_test_json_num(j, "\"strategy\"", "events_out"), s_orders = fks_test_json_num(j, "\"strategy\"", "orders");
+	long long r_in = fks_test_json_num(j, "\"risk\"", "events_in"), r_exec = fks_test_json_num(j, "\"risk\"", "exec_in");
+	long long r_out = fks_test_json_num(j, "\"risk\"", "events_out"), r_orders = fks_test_json_num(j, "\"risk\"", "orders");
+	long long r_pass = fks_test_json_num(j, "\"risk\"", "risk_passed"), r_rej = fks_test_json_num(j, "\"risk\"", "risk_rejected");
+	long long g_in = fks_test_json_num(j, "\"gateway\"", "events_in"), g_orders = fks_test_json_num(j, "\"gateway\"", "orders");
+	long long g_acks = fks_test_json_num(j, "\"gateway\"", "acks"), g_vrej = fks_test_json_num(j, "\"gateway\"", "venue_rejects");
+	long long g_term = fks_test_json_num(j, "\"gateway\"", "terminal"), g_block = fks_test_json_num(j, "\"gateway\"", "kill_blocked");
+	long long g_md = fks_test_json_num(j, "\"gateway\"", "quotes") + fks_test_json_num(j, "\"gateway\"", "trades");
 
 	cr_assert_eq(feed_out, events);
-	cr_assert_eq(json_num(j, "\"feed\"", "dropped"), 0, "the default overflow policy blocks, never drops");
+	cr_assert_eq(fks_test_json_num(j, "\"feed\"", "dropped"), 0, "the default overflow policy blocks, never drops");
 	cr_assert_eq(s_in - s_exec, feed_out, "strategy read every market event");
 	cr_assert_eq(s_out, feed_out + s_orders, "strategy forwarded all market data plus its orders");
 	cr_assert_gt(s_orders, 0, "the default config trades");
@@ -287,8 +128,8 @@ static void expect_reconciled(const char *j, long long events)
 	cr_assert_eq(g_orders + g_block, r_pass, "every passed order reached the venue");
 	cr_assert_eq(g_acks + g_vrej, g_orders, "the venue answered every order");
 	cr_assert_eq(g_term, g_orders + g_block, "every order ended filled, canceled or rejected");
-	cr_assert_eq(json_num(j, NULL, "kill"), 0);
-	cr_assert_eq(json_num(j, "tick_to_trade_ns", "count"), g_orders);
+	cr_assert_eq(fks_test_json_num(j, NULL, "kill"), 0);
+	cr_assert_eq(fks_test_json_num(j, "tick_to_trade_ns", "count"), g_orders);
 }
 
 Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
@@ -296,7 +137,7 @@ Test(run, a_million_events_reconcile_through_every_stage, .timeout = 240)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "e2e");
 	const char *args[] = { "run", "--events", "1000000", "--prefix", prefix, "--json", NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "fks run failed:\n%s", P.err);
 	expect_reconciled(P.out, 1000000);
 }
 
@@ -306,7 +147,7 @@ Test(run, full_speed_with_full_rings_loses_nothing, .timeout = 240)
 {
 	static char cfg[16384], path[64];
 	const char *dump[] = { "config", "default", NULL };
-	cr_assert_eq(run_to_end(&P, dump), 0);
+	cr_assert_eq(fks_test_run(&P, dump), 0);
 	const char *rate = strstr(P.out, "  rate: 100000\n");
 	cr_assert_not_null(rate, "the default config sets feed.rate to 100000");
 	snprintf(cfg, sizeof cfg, "%.*s  rate: 0\n%s", (int)(rate - P.out), P.out, rate + strlen("  rate: 100000\n"));
@@ -319,10 +160,68 @@ Test(run, full_speed_with_full_rings_loses_nothing, .timeout = 240)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "asap");
 	const char *args[] = { "run", "-c", path, "--events", "2000000", "--prefix", prefix, "--json", NULL };
-	int rc = run_to_end(&P, args);
+	int rc = fks_test_run(&P, args);
 	unlink(path);
 	cr_assert_eq(rc, 0, "fks run failed:\n%s", P.err);
 	expect_reconciled(P.out, 2000000);
+}
+
+/* busy % in a runner: each stage's busy_ns is the time it handled events
+ * itself (not the time spent in the polls of the kernels beside it), and
+ * idle_ns the time its runner found no work, in every phase of its idle
+ * strategy (spin, yield, park).  At a low rate every stage is mostly idle,
+ * and busy + idle stays within the stage's wall time. */
+static void expect_mostly_idle(const char *idle)
+{
+	static char cfg[16384], path[160];
+	const char *dump[] = { "config", "default", NULL };
+	cr_assert_eq(fks_test_run(&P, dump), 0);
+	const char *rate = strstr(P.out, "  rate: 100000\n"), *hot = strstr(P.out, "    idle: backoff\n");
+	cr_assert(rate && hot && rate > hot, "the default config: the hot runner backs off, feed.rate is 100000");
+	snprintf(cfg, sizeof cfg, "%.*s    idle: %s\n%.*s  rate: 2000\n%s", (int)(hot - P.out), P.out, idle,
+		 (int)(rate - hot - strlen("    idle: backoff\n")), hot + strlen("    idle: backoff\n"),
+		 rate + strlen("  rate: 100000\n"));
+	snprintf(path, sizeof path, "%s/idle-%s.yaml", fks_test_scratch_dir(), idle);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(cfg, f);
+	fclose(f);
+
+	char prefix[48];
+	unique_prefix(prefix, sizeof prefix, "idle");
+	const char *args[] = { "run", "-c", path, "--events", "3000", "--prefix", prefix, "--json", NULL };
+	cr_assert_eq(fks_test_run(&P, args), 0, "fks run (hot runner idle: %s) failed:\n%s", idle, P.err);
+	expect_reconciled(P.out, 3000);
+	static const char *const hot_path[] = { "\"feed\"", "\"strategy\"", "\"risk\"", "\"gateway\"" };
+	for (int i = 0; i < 4; i++) {
+		long long busy = fks_test_json_num(P.out, hot_path[i], "busy_ns"), idle_ns = fks_test_json_num(P.out, hot_path[i], "idle_ns");
+		long long wall = fks_test_json_num(P.out, hot_path[i], "cpu_wall_ns");
+		cr_assert_gt(wall, 1000000000LL, "%s (idle %s): 3000 events at 2000/s take over a second", hot_path[i], idle);
+		cr_assert_gt(idle_ns, busy, "%s (idle %s): busy %lld ns, idle %lld ns", hot_path[i], idle, busy, idle_ns);
+		cr_assert_geq(idle_ns, wall / 2, "%s (idle %s): idle %lld ns of %lld ns wall", hot_path[i], idle, idle_ns,
+			      wall);
+		cr_assert_leq(busy + idle_ns, wall + wall / 10, "%s (idle %s): busy %lld + idle %lld ns over %lld ns wall",
+			      hot_path[i], idle, busy, idle_ns, wall);
+	}
+	/* The journal, in a runner of its own: how busy its commits keep it
+	 * depends on the disk; nothing is counted twice. */
+	long long busy = fks_test_json_num(P.out, "\"journal\"", "busy_ns"), idle_ns = fks_test_json_num(P.out, "\"journal\"", "idle_ns");
+	long long wall = fks_test_json_num(P.out, "\"journal\"", "cpu_wall_ns");
+	cr_assert_leq(busy + idle_ns, wall + wall / 10, "journal: busy %lld + idle %lld ns over %lld ns wall", busy,
+		      idle_ns, wall);
+}
+
+Test(run, a_slow_feed_leaves_every_stage_mostly_idle_when_the_runner_spins, .timeout = 120)
+{
+	expect_mostly_idle("spin");
+}
+Test(run, a_slow_feed_leaves_every_stage_mostly_idle_when_the_runner_backs_off, .timeout = 120)
+{
+	expect_mostly_idle("backoff");
+}
+Test(run, a_slow_feed_leaves_every_stage_mostly_idle_when_the_runner_parks, .timeout = 120)
+{
+	expect_mostly_idle("park");
 }
 
 Test(run, sigterm_stops_cleanly_with_a_summary, .timeout = 120)
@@ -330,11 +229,11 @@ Test(run, sigterm_stops_cleanly_with_a_summary, .timeout = 120)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "term");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
-	start(&P, args);
+	fks_test_start(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 1);
 	runseg_close(rs);
 	kill(P.pid, SIGTERM);
-	cr_assert_eq(finish(&P), 0, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_finish(&P), 0, "stderr:\n%s", P.err);
 	cr_assert_not_null(strstr(P.out, "summary"), "stdout:\n%s", P.out);
 	cr_assert_not_null(strstr(P.out, "tick-to-trade"));
 	cr_assert_not_null(strstr(P.err, "stopping"));
@@ -347,7 +246,7 @@ static void kill_stage(enum fks_cfg_stage victim)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "kill");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	pid_t pid = atomic_load(&rs->stage[victim].pid);
 	char cmdline[64] = { 0 }, path[64];
@@ -361,33 +260,33 @@ static void kill_stage(enum fks_cfg_stage victim)
 	/* Dedicated: the victim is a process of its own.  Shared: it is the
 	 * hot runner, which takes feed, strategy, risk and gateway with it; the
 	 * kill switch names the gateway and the runner. */
-	bool dedicated = dedicated_layout();
+	bool dedicated = fks_test_dedicated_layout();
 	enum fks_cfg_stage named = dedicated ? victim : FKS_CFG_GATEWAY;
 	char want[32];
 	snprintf(want, sizeof want, "fks:%s", dedicated ? config_stage_name(victim) : "hot");
 	cr_assert_str_eq(cmdline, want, "ps shows the runner by name");
 	cr_assert_eq(kill(pid, SIGKILL), 0);
-	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_finish(&P), 1, "stderr:\n%s", P.err);
 	char msg[64];
 	snprintf(msg, sizeof msg, "KILL SWITCH: stage %s", config_stage_name(named));
 	cr_assert_not_null(strstr(P.err, msg), "stderr:\n%s", P.err);
 	cr_assert_not_null(strstr(P.err, "signal 9"), "the cause is named:\n%s", P.err);
 	if (!dedicated)
 		cr_assert_not_null(strstr(P.err, "(in runner hot, with feed strategy risk)"), "stderr:\n%s", P.err);
-	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	cr_assert_eq(fks_test_json_num(P.out, NULL, "kill"), 1);
 	if (named != FKS_CFG_GATEWAY) {
-		long long sent = json_num(P.out, "\"gateway\"", "orders");
-		long long at_kill = json_num(P.out, "\"gateway\"", "orders_at_kill");
+		long long sent = fks_test_json_num(P.out, "\"gateway\"", "orders");
+		long long at_kill = fks_test_json_num(P.out, "\"gateway\"", "orders_at_kill");
 		cr_assert_eq(sent, at_kill, "no order reached the venue after the kill switch");
-		cr_assert_eq(json_num(P.out, "\"gateway\"", "terminal"),
-			     sent + json_num(P.out, "\"gateway\"", "kill_blocked"),
+		cr_assert_eq(fks_test_json_num(P.out, "\"gateway\"", "terminal"),
+			     sent + fks_test_json_num(P.out, "\"gateway\"", "kill_blocked"),
 			     "open orders were canceled");
 	}
 }
 
-Test(run, killed_strategy_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_STRATEGY); }
-Test(run, killed_risk_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_RISK); }
-Test(run, killed_gateway_trips_the_kill_switch, .timeout = 120) { kill_stage(FKS_CFG_GATEWAY); }
+Test(run, killed_strategy_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run) { kill_stage(FKS_CFG_STRATEGY); }
+Test(run, killed_risk_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run) { kill_stage(FKS_CFG_RISK); }
+Test(run, killed_gateway_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run) { kill_stage(FKS_CFG_GATEWAY); }
 
 Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
 {
@@ -411,7 +310,7 @@ Test(run, bad_configs_are_refused_with_file_and_line, .timeout = 60)
 		snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
 		unique_prefix(prefix, sizeof prefix, "bad");
 		const char *args[] = { "run", "-c", path, "--prefix", prefix, NULL };
-		cr_assert_eq(run_to_end(&P, args), 2, "%s: stderr:\n%s", cases[i].file, P.err);
+		cr_assert_eq(fks_test_run(&P, args), 2, "%s: stderr:\n%s", cases[i].file, P.err);
 		cr_assert_not_null(strstr(P.err, cases[i].needle), "%s: stderr:\n%s", cases[i].file, P.err);
 		/* refused before anything started: no segment was created */
 		struct run_segment *rs;
@@ -428,74 +327,74 @@ Test(run, duration_must_be_finite_positive_and_bounded, .timeout = 60)
 		char prefix[48];
 		unique_prefix(prefix, sizeof prefix, "dur");
 		const char *args[] = { "run", "--duration", bad[i], "--prefix", prefix, NULL };
-		cr_assert_eq(run_to_end(&P, args), 2, "--duration %s: stderr:\n%s", bad[i], P.err);
+		cr_assert_eq(fks_test_run(&P, args), 2, "--duration %s: stderr:\n%s", bad[i], P.err);
 		cr_assert_not_null(strstr(P.err, "--duration: expected seconds > 0"), "%s: %s", bad[i], P.err);
 		struct run_segment *rs;
 		cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "--duration %s started a run", bad[i]);
 	}
 }
 
-Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120)
+Test(run, second_run_is_refused_and_a_crashed_run_is_cleaned_up, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "again");
 	const char *first[] = { "run", "--duration", "60", "--prefix", prefix, NULL };
-	start(&P, first);
+	start_killable(&P, first);
 	runseg_close(wait_for_orders(prefix, 1));
 
-	static struct proc second;
+	static struct fks_proc second;
 	const char *args2[] = { "run", "--events", "1000", "--prefix", prefix, NULL };
-	cr_assert_eq(run_to_end(&second, args2), 1);
+	cr_assert_eq(fks_test_run(&second, args2), 1);
 	cr_assert_not_null(strstr(second.err, "already running"), "stderr:\n%s", second.err);
 
 	/* `fks status` reads the running pipeline */
 	const char *st[] = { "status", "--prefix", prefix, "--interval", "0.2", NULL };
-	cr_assert_eq(run_to_end(&second, st), 0, "stderr:\n%s", second.err);
+	cr_assert_eq(fks_test_run(&second, st), 0, "stderr:\n%s", second.err);
 	cr_assert_not_null(strstr(second.out, "gateway"), "status:\n%s", second.out);
 	cr_assert_not_null(strstr(second.out, "tick-to-trade"));
 
 	/* crash the supervisor: its stages die with it, the segments stay */
 	kill(P.pid, SIGKILL);
-	finish(&P);
-	sleep_ms(200);
+	fks_test_finish(&P);
+	fks_test_sleep_ms(200);
 	struct run_segment *rs;
 	cr_assert_eq(runseg_open(prefix, false, &rs), RING_OK, "a crash leaves the segment behind");
 	runseg_close(rs);
 	/* a dead pipeline is not shown running, nor "killed" */
-	cr_assert_eq(run_to_end(&second, st), 1, "status of a crashed run; stdout:\n%s", second.out);
+	cr_assert_eq(fks_test_run(&second, st), 1, "status of a crashed run; stdout:\n%s", second.out);
 	cr_assert_not_null(strstr(second.err, "is not running"), "stderr:\n%s", second.err);
 	const char *kill_args[] = { "kill", "--prefix", prefix, NULL };
-	cr_assert_eq(run_to_end(&second, kill_args), 1, "kill of a crashed run; stdout:\n%s", second.out);
+	cr_assert_eq(fks_test_run(&second, kill_args), 1, "kill of a crashed run; stdout:\n%s", second.out);
 	cr_assert_not_null(strstr(second.err, "no running pipeline"), "stderr:\n%s", second.err);
 
-	cr_assert_eq(run_to_end(&second, args2), 0, "restart after a crash: stderr:\n%s", second.err);
+	cr_assert_eq(fks_test_run(&second, args2), 0, "restart after a crash: stderr:\n%s", second.err);
 	cr_assert_not_null(strstr(second.err, "crashed run"), "stderr:\n%s", second.err);
 	cr_assert_eq(runseg_open(prefix, false, &rs), RING_E_NOENT, "a clean stop removes its segments");
-	cr_assert_eq(run_to_end(&second, st), 1, "status with nothing running");
+	cr_assert_eq(fks_test_run(&second, st), 1, "status with nothing running");
 }
 
 /* A stage that is alive but stuck (SIGSTOP) is caught by its heartbeat: the
  * supervisor trips the kill switch after supervisor.heartbeat_timeout_ms
  * (default 1000) and kills it. */
-Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120)
+Test(run, stalled_risk_trips_the_kill_switch, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "stall");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 5);
 	pid_t pid = atomic_load(&rs->stage[FKS_CFG_RISK].pid);
 	runseg_close(rs);
 	cr_assert_eq(kill(pid, SIGSTOP), 0);
-	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_finish(&P), 1, "stderr:\n%s", P.err);
 	/* Shared: risk's runner stops every stage in it; the gateway is named,
 	 * with the runner. */
-	const char *want = dedicated_layout() ? "KILL SWITCH: stage risk stalled: no heartbeat for"
+	const char *want = fks_test_dedicated_layout() ? "KILL SWITCH: stage risk stalled: no heartbeat for"
 					      : "KILL SWITCH: stage gateway stalled: no heartbeat for";
 	cr_assert_not_null(strstr(P.err, want), "stderr:\n%s", P.err);
-	if (!dedicated_layout())
+	if (!fks_test_dedicated_layout())
 		cr_assert_not_null(strstr(P.err, "(in runner hot, with feed strategy risk)"), "stderr:\n%s", P.err);
-	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	cr_assert_eq(fks_test_json_num(P.out, NULL, "kill"), 1);
 }
 
 /* `fks kill` on a live pipeline: market data keeps flowing, risk refuses
@@ -553,47 +452,40 @@ Test(run, operator_kill_switch_stops_orders_not_the_pipeline, .timeout = 120)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "opkill");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	fks_test_start(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 10);
 
-	static struct proc k;
+	static struct fks_proc k;
 	const char *kill_args[] = { "kill", "--prefix", prefix, "--reason", "test", NULL };
-	cr_assert_eq(run_to_end(&k, kill_args), 0, "stderr:\n%s", k.err);
+	cr_assert_eq(fks_test_run(&k, kill_args), 0, "stderr:\n%s", k.err);
 	cr_assert_not_null(strstr(k.out, "kill switch tripped"), "stdout:\n%s", k.out);
 	/* let the strategy emit at least 20 more intents into the tripped switch */
 	uint64_t intents = atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]);
 	for (int i = 0; i < 3000 && atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]) < intents + 20; i++)
-		sleep_ms(10);
+		fks_test_sleep_ms(10);
 	runseg_close(rs);
 	kill(P.pid, SIGTERM);
-	cr_assert_eq(finish(&P), 0, "a deliberate kill is not a failure; stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_finish(&P), 0, "a deliberate kill is not a failure; stderr:\n%s", P.err);
 	cr_assert_not_null(strstr(P.err, "KILL SWITCH: operator test"), "stderr:\n%s", P.err);
-	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
-	cr_assert_eq(json_num(P.out, "\"gateway\"", "orders"), json_num(P.out, "\"gateway\"", "orders_at_kill"),
+	cr_assert_eq(fks_test_json_num(P.out, NULL, "kill"), 1);
+	cr_assert_eq(fks_test_json_num(P.out, "\"gateway\"", "orders"), fks_test_json_num(P.out, "\"gateway\"", "orders_at_kill"),
 		     "no order reached the venue after the kill switch");
-	cr_assert_geq(json_num(P.out, "\"risk\"", "risk_rejected"), 20, "risk refused the intents that followed");
-	cr_assert_eq(json_num(P.out, "\"gateway\"", "terminal"),
-		     json_num(P.out, "\"gateway\"", "orders") + json_num(P.out, "\"gateway\"", "kill_blocked"),
+	cr_assert_geq(fks_test_json_num(P.out, "\"risk\"", "risk_rejected"), 20, "risk refused the intents that followed");
+	cr_assert_eq(fks_test_json_num(P.out, "\"gateway\"", "terminal"),
+		     fks_test_json_num(P.out, "\"gateway\"", "orders") + fks_test_json_num(P.out, "\"gateway\"", "kill_blocked"),
 		     "every order that reached the gateway is done");
 	const char *again[] = { "kill", "--prefix", prefix, NULL };
-	cr_assert_eq(run_to_end(&k, again), 1, "nothing left to kill");
+	cr_assert_eq(fks_test_run(&k, again), 1, "nothing left to kill");
 	static struct census c;
 	take_census(P.journal, &c);
 	cr_assert_eq(c.by_type[FKS_EV_CONTROL], 1, "the kill switch is journaled once");
 	cr_assert_eq(c.control.op, FKS_CTL_KILL);
 	cr_assert_eq(c.control.reason, FKS_CTL_REASON_OPERATOR);
 	cr_assert_eq(c.control.h.source, FKS_STAGE_GATEWAY);
-	static struct proc t;
+	static struct fks_proc t;
 	const char *tail[] = { "tail", "--type", "control", "-j", P.journal, NULL };
-	cr_assert_eq(run_to_end(&t, tail), 0, "stderr:\n%s", t.err);
+	cr_assert_eq(fks_test_run(&t, tail), 0, "stderr:\n%s", t.err);
 	cr_assert_not_null(strstr(t.out, "op=kill reason=operator"), "fks tail names the kill switch's reason");
-}
-
-static void expect_verify_ok(const char *dir)
-{
-	static struct proc v;
-	const char *args[] = { "journal", "verify", dir, NULL };
-	cr_assert_eq(run_to_end(&v, args), 0, "fks journal verify %s:\n%s%s", dir, v.out, v.err);
 }
 
 /* Every event of a run is in the journal exactly once: the journal's counts
@@ -604,31 +496,31 @@ Test(run, the_journal_holds_every_event_exactly_once, .timeout = 240)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "jall");
 	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--json", NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "fks run failed:\n%s", P.err);
 	const char *j = P.out;
 	expect_reconciled(j, 300000);
 	static struct census c;
 	take_census(P.journal, &c);
 	cr_assert(c.keys_dense, "keys 1..n without gaps");
 	cr_assert(c.seqs_dense, "every source's sequence is dense from 1");
-	cr_assert_eq(c.total, (uint64_t)json_num(j, "\"journal\"", "events"), "the summary counts what was committed");
+	cr_assert_eq(c.total, (uint64_t)fks_test_json_num(j, "\"journal\"", "events"), "the summary counts what was committed");
 	cr_assert_eq(c.by_source[FKS_STAGE_FEED], 300000);
-	cr_assert_eq(c.by_type[FKS_EV_QUOTE], (uint64_t)json_num(j, "\"feed\"", "quotes"));
-	cr_assert_eq(c.by_type[FKS_EV_TRADE], (uint64_t)json_num(j, "\"feed\"", "trades"));
-	cr_assert_eq(c.by_type[FKS_EV_ORDER_NEW], (uint64_t)json_num(j, "\"strategy\"", "orders"));
-	cr_assert_eq(c.by_type[FKS_EV_RISK_REJECT], (uint64_t)json_num(j, "\"risk\"", "risk_rejected"));
-	cr_assert_eq(c.by_type[FKS_EV_ORDER_ACK], (uint64_t)json_num(j, "\"gateway\"", "acks"));
-	cr_assert_eq(c.by_type[FKS_EV_FILL], (uint64_t)json_num(j, "\"gateway\"", "fills"));
-	cr_assert_eq(c.by_type[FKS_EV_ORDER_REJECT], (uint64_t)json_num(j, "\"gateway\"", "venue_rejects"));
-	cr_assert_eq(c.by_type[FKS_EV_CANCEL_ACK], (uint64_t)json_num(j, "\"gateway\"", "cancels"));
-	cr_assert_eq(c.applied_by[FKS_STAGE_STRATEGY], (uint64_t)json_num(j, "\"strategy\"", "exec_in"),
+	cr_assert_eq(c.by_type[FKS_EV_QUOTE], (uint64_t)fks_test_json_num(j, "\"feed\"", "quotes"));
+	cr_assert_eq(c.by_type[FKS_EV_TRADE], (uint64_t)fks_test_json_num(j, "\"feed\"", "trades"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_NEW], (uint64_t)fks_test_json_num(j, "\"strategy\"", "orders"));
+	cr_assert_eq(c.by_type[FKS_EV_RISK_REJECT], (uint64_t)fks_test_json_num(j, "\"risk\"", "risk_rejected"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_ACK], (uint64_t)fks_test_json_num(j, "\"gateway\"", "acks"));
+	cr_assert_eq(c.by_type[FKS_EV_FILL], (uint64_t)fks_test_json_num(j, "\"gateway\"", "fills"));
+	cr_assert_eq(c.by_type[FKS_EV_ORDER_REJECT], (uint64_t)fks_test_json_num(j, "\"gateway\"", "venue_rejects"));
+	cr_assert_eq(c.by_type[FKS_EV_CANCEL_ACK], (uint64_t)fks_test_json_num(j, "\"gateway\"", "cancels"));
+	cr_assert_eq(c.applied_by[FKS_STAGE_STRATEGY], (uint64_t)fks_test_json_num(j, "\"strategy\"", "exec_in"),
 		     "one marker per report the strategy applied");
-	cr_assert_eq(c.applied_by[FKS_STAGE_RISK], (uint64_t)json_num(j, "\"risk\"", "exec_in"),
+	cr_assert_eq(c.applied_by[FKS_STAGE_RISK], (uint64_t)fks_test_json_num(j, "\"risk\"", "exec_in"),
 		     "one marker per report risk applied");
 	cr_assert_eq(c.by_source[FKS_STAGE_GATEWAY], c.by_type[FKS_EV_ORDER_ACK] + c.by_type[FKS_EV_FILL] +
 			     c.by_type[FKS_EV_ORDER_REJECT] + c.by_type[FKS_EV_CANCEL_ACK],
 		     "the gateway journals its reports once, not the risk rejects it forwards");
-	expect_verify_ok(P.journal);
+	fks_test_expect_verify_ok(P.journal);
 }
 
 /* A slow disk is back-pressure, not a death: with every journal commit
@@ -641,14 +533,14 @@ Test(run, a_commit_slower_than_the_heartbeat_timeout_is_not_a_stall, .timeout = 
 	unique_prefix(prefix, sizeof prefix, "slowdisk");
 	const char *args[] = { "run", "--events", "10000", "--prefix", prefix, "--json", NULL };
 	cr_assert_eq(setenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS", "1500", 1), 0);
-	int rc = run_to_end(&P, args);
+	int rc = fks_test_run(&P, args);
 	unsetenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS");
 	cr_assert_eq(rc, 0, "fks run with 1.5 s commits failed:\n%s", P.err);
 	cr_assert_null(strstr(P.err, "stalled"), "stderr:\n%s", P.err);
-	cr_assert_eq(json_num(P.out, NULL, "kill"), 0);
+	cr_assert_eq(fks_test_json_num(P.out, NULL, "kill"), 0);
 	expect_reconciled(P.out, 10000);
-	cr_assert_geq(json_num(P.out, "\"journal\"", "commits"), 2, "more than one slow commit ran");
-	expect_verify_ok(P.journal);
+	cr_assert_geq(fks_test_json_num(P.out, "\"journal\"", "commits"), 2, "more than one slow commit ran");
+	fks_test_expect_verify_ok(P.journal);
 }
 
 /* `fks status` shows a commit in progress and how long it has run: with
@@ -659,17 +551,17 @@ Test(run, status_shows_a_long_commit, .timeout = 180)
 	unique_prefix(prefix, sizeof prefix, "slowstat");
 	const char *args[] = { "run", "--events", "10000", "--prefix", prefix, NULL };
 	cr_assert_eq(setenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS", "1500", 1), 0);
-	start(&P, args);
+	fks_test_start(&P, args);
 	unsetenv("FKS_TEST_JOURNAL_COMMIT_DELAY_MS");
-	static struct proc st;
+	static struct fks_proc st;
 	const char *st_args[] = { "status", "--prefix", prefix, "--interval", "0.2", NULL };
 	bool seen = false;
 	for (int i = 0; i < 50 && !seen; i++) /* exit 1 until the run's segments exist */
-		seen = run_to_end(&st, st_args) == 0 && strstr(st.out, "journal: committing for") != NULL;
-	int rc = finish(&P);
+		seen = fks_test_run(&st, st_args) == 0 && strstr(st.out, "journal: committing for") != NULL;
+	int rc = fks_test_finish(&P);
 	cr_assert(seen, "status never showed the commit:\n%s\nrun:\n%s", st.out, P.err);
 	cr_assert_eq(rc, 0, "stderr:\n%s", P.err);
-	expect_verify_ok(P.journal);
+	fks_test_expect_verify_ok(P.journal);
 }
 
 /* The acknowledged-commit counter of a live run, once it is past n. */
@@ -679,7 +571,7 @@ static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
 		uint64_t c = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
 		if (c >= n)
 			return c;
-		sleep_ms(10);
+		fks_test_sleep_ms(10);
 	}
 	cr_assert_fail("the journal never committed %llu events", (unsigned long long)n);
 	return 0;
@@ -688,60 +580,58 @@ static uint64_t wait_committed(struct run_segment *rs, uint64_t n)
 /* SIGKILL the journal stage mid-run: the kill switch trips and names it, and
  * the journal left behind is valid (dense keys, whole batches) and holds at
  * least every event whose commit had been acknowledged. */
-Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .timeout = 120)
+Test(run, killed_journal_trips_the_kill_switch_and_leaves_a_valid_journal, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "jkill");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	uint64_t acked = wait_committed(rs, 50000);
 	pid_t pid = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
 	acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
 	cr_assert_eq(kill(pid, SIGKILL), 0);
 	runseg_close(rs);
-	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_finish(&P), 1, "stderr:\n%s", P.err);
 	cr_assert_not_null(strstr(P.err, "KILL SWITCH: stage journal"), "stderr:\n%s", P.err);
-	cr_assert_eq(json_num(P.out, NULL, "kill"), 1);
+	cr_assert_eq(fks_test_json_num(P.out, NULL, "kill"), 1);
 	static struct census c;
 	take_census(P.journal, &c);
 	cr_assert(c.keys_dense && c.seqs_dense);
 	cr_assert_geq(c.total, acked, "an acknowledged commit survives: %llu in the journal, %llu acknowledged",
 		      (unsigned long long)c.total, (unsigned long long)acked);
-	expect_verify_ok(P.journal);
+	fks_test_expect_verify_ok(P.journal);
 }
 
 /* SIGKILL every process of the run at once (supervisor and stages), as a
  * crash would.  The journal stays valid with every acknowledged event; the
  * next run on the same prefix and journal path cleans up the segments and
  * moves the crashed journal aside. */
-Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .timeout = 120)
+Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .timeout = 120, .fini = end_killable_run)
 {
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "jgrp");
 	char dir[96];
-	new_journal_dir(dir, sizeof dir);
+	fks_test_new_journal_dir(dir, sizeof dir);
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--journal", dir, NULL };
-	P.own_group = true;
-	start(&P, args);
-	P.own_group = false;
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	wait_committed(rs, 50000);
 	uint64_t acked = atomic_load(&rs->stage[FKS_CFG_JOURNAL].counter[CTR_JOURNALED]);
 	cr_assert_eq(kill(-P.pid, SIGKILL), 0);
 	runseg_close(rs);
-	finish(&P);
-	sleep_ms(200); /* let the kernel finish off the stages */
+	fks_test_finish(&P);
+	fks_test_sleep_ms(200); /* let the kernel finish off the stages */
 	static struct census c;
 	take_census(dir, &c);
 	cr_assert(c.keys_dense && c.seqs_dense);
 	cr_assert_geq(c.total, acked, "%llu in the journal, %llu acknowledged", (unsigned long long)c.total,
 		      (unsigned long long)acked);
-	expect_verify_ok(dir);
+	fks_test_expect_verify_ok(dir);
 
-	static struct proc again;
+	static struct fks_proc again;
 	const char *args2[] = { "run", "--events", "1000", "--prefix", prefix, "--journal", dir, NULL };
-	cr_assert_eq(run_to_end(&again, args2), 0, "restart: stderr:\n%s", again.err);
+	cr_assert_eq(fks_test_run(&again, args2), 0, "restart: stderr:\n%s", again.err);
 	cr_assert_not_null(strstr(again.err, "crashed run"), "stderr:\n%s", again.err);
 	const char *moved = strstr(again.err, "moved to ");
 	cr_assert_not_null(moved, "the crashed journal was moved aside:\n%s", again.err);
@@ -753,37 +643,15 @@ Test(run, killed_process_group_leaves_a_valid_journal_and_a_restartable_run, .ti
 	cr_assert_eq(c.by_source[FKS_STAGE_FEED], 1000, "the new run has a journal of its own");
 }
 
-/* Count the lines of a file and check that each JSON line's "seq" is the
- * previous one + 1, from 1. */
-static uint64_t count_tail_lines(const char *path, bool *in_order)
-{
-	FILE *f = fopen(path, "r");
-	*in_order = true;
-	if (!f)
-		return 0;
-	static char line[4096];
-	uint64_t n = 0;
-	while (fgets(line, sizeof line, f)) {
-		if (!strchr(line, '\n'))
-			break; /* half-written last line */
-		n++;
-		unsigned long long seq = 0;
-		if (sscanf(line, "{\"seq\":%llu,", &seq) != 1 || seq != n)
-			*in_order = false;
-	}
-	fclose(f);
-	return n;
-}
-
 /* Wait until the tail's output holds `want` lines, then stop it. */
-static void expect_tail_saw(struct proc *t, uint64_t want)
+static void expect_tail_saw(struct fks_proc *t, uint64_t want)
 {
 	bool in_order = false;
 	uint64_t n = 0;
-	for (int i = 0; i < 1000 && (n = count_tail_lines(t->out_path, &in_order)) < want; i++)
-		sleep_ms(20);
+	for (int i = 0; i < 1000 && (n = fks_test_count_tail_lines(t->out_path, &in_order)) < want; i++)
+		fks_test_sleep_ms(20);
 	kill(t->pid, SIGTERM);
-	cr_assert_eq(finish(t), 0, "tail: stderr:\n%s", t->err);
+	cr_assert_eq(fks_test_finish(t), 0, "tail: stderr:\n%s", t->err);
 	cr_assert_eq(n, want, "the tail saw %llu of %llu events", (unsigned long long)n, (unsigned long long)want);
 	cr_assert(in_order, "the tail printed seq 1, 2, 3, ... in order");
 }
@@ -794,17 +662,17 @@ Test(run, tails_started_before_and_during_a_run_see_every_event, .timeout = 180)
 {
 	char prefix[48], dir[96];
 	unique_prefix(prefix, sizeof prefix, "jtail");
-	new_journal_dir(dir, sizeof dir);
-	static struct proc early, late;
+	fks_test_new_journal_dir(dir, sizeof dir);
+	static struct fks_proc early, late;
 	const char *targs[] = { "tail", "-f", "-j", dir, "--json", NULL };
-	start(&early, targs);
-	sleep_ms(100);
+	fks_test_start(&early, targs);
+	fks_test_sleep_ms(100);
 	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--journal", dir, NULL };
-	start(&P, args);
+	fks_test_start(&P, args);
 	runseg_close(wait_for_orders(prefix, 5));
 	const char *largs[] = { "tail", "-f", "-j", dir, "--json", "--from", "1", NULL };
-	start(&late, largs);
-	cr_assert_eq(finish(&P), 0, "run: stderr:\n%s", P.err);
+	fks_test_start(&late, largs);
+	cr_assert_eq(fks_test_finish(&P), 0, "run: stderr:\n%s", P.err);
 	static struct census c;
 	take_census(dir, &c);
 	cr_assert_gt(c.total, 300000);
@@ -820,7 +688,7 @@ Test(run, replay_verify_reproduces_a_live_engine_run, .timeout = 240)
 {
 	static char cfg[20000], path[64];
 	const char *dump[] = { "config", "default", NULL };
-	cr_assert_eq(run_to_end(&P, dump), 0);
+	cr_assert_eq(fks_test_run(&P, dump), 0);
 	const char *st = strstr(P.out, "\nstrategy:\n");
 	cr_assert_not_null(st, "the default config has a strategy section");
 	const char *end = strstr(st + 1, "\n\n");
@@ -845,16 +713,16 @@ Test(run, replay_verify_reproduces_a_live_engine_run, .timeout = 240)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "parity");
 	const char *args[] = { "run", "-c", path, "--events", "200000", "--prefix", prefix, "--json", NULL };
-	int rc = run_to_end(&P, args);
+	int rc = fks_test_run(&P, args);
 	unlink(path);
 	cr_assert_eq(rc, 0, "fks run failed:\n%s", P.err);
 	static struct census c;
 	take_census(P.journal, &c);
 	cr_assert_gt(c.by_type[FKS_EV_SIGNAL], 0, "the engine signalled");
 	cr_assert_gt(c.by_type[FKS_EV_FILL], 0, "and traded");
-	static struct proc v;
+	static struct fks_proc v;
 	const char *vargs[] = { "replay", "--input", P.journal, "--verify", NULL };
-	cr_assert_eq(run_to_end(&v, vargs), 0, "replay --verify:\n%s%s", v.out, v.err);
+	cr_assert_eq(fks_test_run(&v, vargs), 0, "replay --verify:\n%s%s", v.out, v.err);
 	cr_assert_not_null(strstr(v.out, "all match"), "%s", v.out);
 }
 
@@ -894,7 +762,7 @@ Test(run, live_summary_and_replay_report_agree_on_realized_pnl, .timeout = 120)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "pnl");
 	const char *args[] = { "run", "--events", "60000", "--prefix", prefix, "--json", NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "fks run failed:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "fks run failed:\n%s", P.err);
 
 	struct journal_reader *jr;
 	char err[512];
@@ -947,7 +815,7 @@ Test(run, live_summary_and_replay_report_agree_on_realized_pnl, .timeout = 120)
 	cr_assert_eq(orphan_fills, 0, "fills whose order the journal does not hold");
 	cr_assert_gt(fills, 0, "the run filled nothing: nothing was compared");
 	cr_assert_eq(rep.unknown_fills, 0);
-	cr_assert_eq((long long)fills, json_num(P.out, "\"gateway\"", "fills"), "the journal lost or gained fills");
+	cr_assert_eq((long long)fills, fks_test_json_num(P.out, "\"gateway\"", "fills"), "the journal lost or gained fills");
 	bool some_nonzero = false;
 	for (uint32_t i = 0; i < rp.n_instruments; i++) {
 		__int128 live = summary_realized_cash(P.out, rp.instrument[i].symbol);
@@ -977,7 +845,7 @@ static void expect_no_segments(const char *prefix)
 
 /* A drained stop: exit 0, every stage exited (none still "running"), no kill
  * switch, a journal that verifies, and no segment left behind. */
-static void expect_drained(struct proc *p, int rc, const char *prefix, const char *how)
+static void expect_drained(struct fks_proc *p, int rc, const char *prefix, const char *how)
 {
 	cr_assert_eq(rc, 0, "%s: exit %d; stderr:\n%s", how, rc, p->err);
 	if (!p->stdout_unread) {
@@ -988,9 +856,9 @@ static void expect_drained(struct proc *p, int rc, const char *prefix, const cha
 			cr_assert_not_null(strstr(p->out, scope), "%s: stage %s did not exit cleanly:\n%s", how,
 					   config_stage_name((enum fks_cfg_stage)s), p->out);
 		}
-		cr_assert_eq(json_num(p->out, NULL, "kill"), 0, "%s: the kill switch tripped", how);
+		cr_assert_eq(fks_test_json_num(p->out, NULL, "kill"), 0, "%s: the kill switch tripped", how);
 	}
-	expect_verify_ok(p->journal);
+	fks_test_expect_verify_ok(p->journal);
 	expect_no_segments(prefix);
 }
 
@@ -1004,11 +872,11 @@ static void stop_with(int sig, bool whole_group)
 	snprintf(how, sizeof how, "%s to the %s", strsignal(sig), whole_group ? "process group" : "supervisor");
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", NULL };
 	P.own_group = true;
-	start(&P, args);
+	fks_test_start(&P, args);
 	P.own_group = false;
 	runseg_close(wait_for_orders(prefix, 20));
 	cr_assert_eq(kill(whole_group ? -P.pid : P.pid, sig), 0);
-	int rc = finish(&P);
+	int rc = fks_test_finish(&P);
 	expect_drained(&P, rc, prefix, how);
 }
 
@@ -1026,8 +894,8 @@ Test(stop, an_unread_stdout_does_not_stop_the_drain, .timeout = 120)
 	unique_prefix(prefix, sizeof prefix, "pipe");
 	const char *args[] = { "run", "--events", "20000", "--prefix", prefix, NULL };
 	P.stdout_unread = true;
-	start(&P, args);
-	int rc = finish(&P);
+	fks_test_start(&P, args);
+	int rc = fks_test_finish(&P);
 	expect_drained(&P, rc, prefix, "stdout closed");
 	P.stdout_unread = false;
 	cr_assert_not_null(strstr(P.err, "summary"), "the lost summary is reported:\n%s", P.err);
@@ -1042,7 +910,7 @@ static uint64_t orders_once_settled(struct run_segment *rs)
 	const _Atomic uint64_t *o = &rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS];
 	uint64_t last = atomic_load(o);
 	for (int i = 0; i < 100; i++) {
-		sleep_ms(300);
+		fks_test_sleep_ms(300);
 		uint64_t now = atomic_load(o);
 		if (now == last)
 			return now;
@@ -1059,7 +927,7 @@ static void kill_journal_behind_a_stopped_supervisor(const char *prefix, const c
 	const char *args[] = { "run", "--duration", "60", "--prefix", prefix, "--json", "-c", config, NULL };
 	if (!config)
 		args[6] = NULL;
-	start(&P, args);
+	start_killable(&P, args);
 	struct run_segment *rs = wait_for_orders(prefix, 20);
 	wait_committed(rs, 20000);
 	pid_t journal = atomic_load(&rs->stage[FKS_CFG_JOURNAL].pid);
@@ -1069,17 +937,17 @@ static void kill_journal_behind_a_stopped_supervisor(const char *prefix, const c
 	uint64_t blocked = atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_JOURNAL_BLOCKED]);
 	uint64_t intents = atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]);
 	for (int i = 0; i < 1000 && atomic_load(&rs->stage[FKS_CFG_STRATEGY].counter[CTR_ORDERS]) < intents + 20; i++)
-		sleep_ms(10);
-	sleep_ms(300);
+		fks_test_sleep_ms(10);
+	fks_test_sleep_ms(300);
 	cr_assert_eq(atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_ORDERS]), settled,
 		     "no order leaves once the journal is dead, with the supervisor stopped");
 	cr_assert_gt(atomic_load(&rs->stage[FKS_CFG_GATEWAY].counter[CTR_JOURNAL_BLOCKED]), blocked,
 		     "the strategy went on sending; the gateway refused");
 	runseg_close(rs);
 	cr_assert_eq(kill(P.pid, SIGCONT), 0);
-	cr_assert_eq(finish(&P), 1, "stderr:\n%s", P.err);
-	cr_assert_eq(json_num(P.out, "\"gateway\"", "orders"), (long long)settled);
-	cr_assert_gt(json_num(P.out, "\"gateway\"", "journal_blocked"), 0);
+	cr_assert_eq(fks_test_finish(&P), 1, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_json_num(P.out, "\"gateway\"", "orders"), (long long)settled);
+	cr_assert_gt(fks_test_json_num(P.out, "\"gateway\"", "journal_blocked"), 0);
 }
 
 /* not_journaled is exactly what each stage tapped minus what the journal
@@ -1092,16 +960,18 @@ static void expect_not_journaled_exact(const char *out, const char *journal)
 	static const char *const scope[] = { "\"feed\"", "\"strategy\"", "\"risk\"", "\"gateway\"" };
 	long long total = 0;
 	for (int s = 0; s < 4; s++) {
-		long long tapped = json_num(out, scope[s], "tapped");
-		long long missing = json_num(out, scope[s], "not_journaled");
+		long long tapped = fks_test_json_num(out, scope[s], "tapped");
+		long long missing = fks_test_json_num(out, scope[s], "not_journaled");
 		cr_assert_eq(missing, tapped - (long long)c.by_source[s + 1],
 			     "%s: not_journaled %lld, tapped %lld, in the journal %llu", scope[s], missing, tapped,
 			     (unsigned long long)c.by_source[s + 1]);
 		total += missing;
 	}
 	cr_assert_gt(total, 0, "the journal died with events in flight");
-	cr_assert_eq(json_num(out, "\"path\"", "not_journaled"), total);
+	cr_assert_eq(fks_test_json_num(out, "\"path\"", "not_journaled"), total);
 }
+
+TestSuite(journal_guard, .fini = end_killable_run);
 
 Test(journal_guard, killed_journal_no_order_leaves_and_the_loss_is_exact, .timeout = 180)
 {
@@ -1115,10 +985,10 @@ Test(journal_guard, killed_journal_no_order_leaves_and_the_loss_is_exact, .timeo
 static const char *write_ahead_config(void)
 {
 	static char path[128];
-	snprintf(path, sizeof path, "%s/write_ahead.yaml", scratch_dir());
-	static struct proc d;
+	snprintf(path, sizeof path, "%s/write_ahead.yaml", fks_test_scratch_dir());
+	static struct fks_proc d;
 	const char *args[] = { "config", "default", NULL };
-	cr_assert_eq(run_to_end(&d, args), 0);
+	cr_assert_eq(fks_test_run(&d, args), 0);
 	char *at = strstr(d.out, "  batch_us:");
 	cr_assert_not_null(at);
 	at = strchr(at, '\n');
@@ -1146,7 +1016,7 @@ Test(journal_guard, write_ahead_under_back_pressure_completes, .timeout = 180)
 	cr_assert(rate && cap, "the default config sets feed.rate 100000 and rings.capacity 65536");
 	memcpy(rate, "  rate: 0     ", 14);   /* as fast as possible */
 	memcpy(cap, "  capacity: 1024 ", 17); /* rings fill at once */
-	snprintf(path, sizeof path, "%s/write_ahead_asap.yaml", scratch_dir());
+	snprintf(path, sizeof path, "%s/write_ahead_asap.yaml", fks_test_scratch_dir());
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fputs(text, f);
@@ -1154,9 +1024,9 @@ Test(journal_guard, write_ahead_under_back_pressure_completes, .timeout = 180)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "waasap");
 	const char *args[] = { "run", "--events", "300000", "--prefix", prefix, "--json", "-c", path, NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "stderr:\n%s", P.err);
 	expect_reconciled(P.out, 300000);
-	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
+	cr_assert_eq(fks_test_json_num(P.out, "\"path\"", "not_journaled"), 0);
 }
 
 /* write_ahead: every order that reached the venue is in the journal, also
@@ -1167,16 +1037,16 @@ Test(journal_guard, write_ahead_journals_every_order_before_the_venue, .timeout 
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "wa");
 	const char *args[] = { "run", "--events", "50000", "--prefix", prefix, "--json", "-c", cfg, NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "stderr:\n%s", P.err);
 	expect_reconciled(P.out, 50000);
-	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
+	cr_assert_eq(fks_test_json_num(P.out, "\"path\"", "not_journaled"), 0);
 
 	unique_prefix(prefix, sizeof prefix, "wakill");
 	kill_journal_behind_a_stopped_supervisor(prefix, cfg);
 	expect_not_journaled_exact(P.out, P.journal);
 	static struct census c;
 	take_census(P.journal, &c);
-	cr_assert_leq(json_num(P.out, "\"gateway\"", "orders"), (long long)c.by_type[FKS_EV_ORDER_NEW],
+	cr_assert_leq(fks_test_json_num(P.out, "\"gateway\"", "orders"), (long long)c.by_type[FKS_EV_ORDER_NEW],
 		      "no order reached the venue before the journal had it");
 }
 
@@ -1186,14 +1056,14 @@ Test(journal_guard, write_ahead_journals_every_order_before_the_venue, .timeout 
 static const char *config_with(const char *name, const char *const from[], const char *const to[], int n)
 {
 	static char text[65536], out[65536], path[160];
-	read_config(NULL, text, sizeof text);
+	fks_test_read_config(NULL, text, sizeof text);
 	for (int i = 0; i < n; i++) {
 		char *at = strstr(text, from[i]);
 		cr_assert_not_null(at, "the default config has '%s'", from[i]);
 		snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to[i], at + strlen(from[i]));
 		snprintf(text, sizeof text, "%s", out);
 	}
-	snprintf(path, sizeof path, "%s/%s.yaml", scratch_dir(), name);
+	snprintf(path, sizeof path, "%s/%s.yaml", fks_test_scratch_dir(), name);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fputs(text, f);
@@ -1214,11 +1084,11 @@ Test(group_commit, a_lone_event_is_committed_when_the_taps_are_empty, .timeout =
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "gcidle");
 	const char *args[] = { "run", "--events", "10", "--prefix", prefix, "--json", "-c", cfg, NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
-	cr_assert_geq(json_num(P.out, "\"journal\"", "commits"), 1,
+	cr_assert_eq(fks_test_run(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_geq(fks_test_json_num(P.out, "\"journal\"", "commits"), 1,
 		      "events committed while the run lasted, not batch_us later:\n%s", P.out);
-	cr_assert_eq(json_num(P.out, "\"path\"", "not_journaled"), 0);
-	expect_verify_ok(P.journal);
+	cr_assert_eq(fks_test_json_num(P.out, "\"path\"", "not_journaled"), 0);
+	fks_test_expect_verify_ok(P.journal);
 }
 
 /* As fast as possible: the taps refill while a commit syncs, so a commit
@@ -1232,9 +1102,9 @@ Test(group_commit, a_burst_is_committed_in_batches, .timeout = 240)
 	char prefix[48];
 	unique_prefix(prefix, sizeof prefix, "gcburst");
 	const char *args[] = { "run", "--events", "200000", "--prefix", prefix, "--json", "-c", cfg, NULL };
-	cr_assert_eq(run_to_end(&P, args), 0, "stderr:\n%s", P.err);
+	cr_assert_eq(fks_test_run(&P, args), 0, "stderr:\n%s", P.err);
 	expect_reconciled(P.out, 200000);
-	long long events = json_num(P.out, "\"journal\"", "events"), commits = json_num(P.out, "\"journal\"", "commits");
+	long long events = fks_test_json_num(P.out, "\"journal\"", "events"), commits = fks_test_json_num(P.out, "\"journal\"", "commits");
 	cr_assert_gt(events, 200000);
 	cr_assert_gt(commits, 0);
 	cr_assert_lt(commits, events / 2, "%lld commits for %lld events: batches of more than two", commits, events);
@@ -1242,5 +1112,5 @@ Test(group_commit, a_burst_is_committed_in_batches, .timeout = 240)
 	take_census(P.journal, &c);
 	cr_assert(c.keys_dense && c.seqs_dense);
 	cr_assert_eq(c.total, (uint64_t)events);
-	expect_verify_ok(P.journal);
+	fks_test_expect_verify_ok(P.journal);
 }

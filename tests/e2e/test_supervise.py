@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import fks_layout
+
 FKS = os.environ.get("FKS_BIN", "build/fks")
 SCRATCH = tempfile.mkdtemp(prefix="fks-supervise-")
 _n = [0]
@@ -107,21 +109,13 @@ def proc_title(pid):
 CALM_HEARTBEAT_MS = 30000
 
 
-# One runner per stage: these checks are about one stage's process (a dead
-# gateway, a stopped feed).  test_run.c covers a shared runner's death.
-DEDICATED = ("stages:\n"
-             "  feed:\n    core: 0\n    wait: park\n"
-             "  strategy:\n    core: 1\n    wait: park\n"
-             "  risk:\n    core: 1\n    wait: park\n"
-             "  gateway:\n    core: 0\n    wait: park\n"
-             "  journal:\n    core: 0\n    wait: park\n")
-
-
 def config(heartbeat_ms=CALM_HEARTBEAT_MS, sync="durable"):
     """The default config with another heartbeat timeout and sync mode, in
     the dedicated layout."""
     text = subprocess.run([FKS, "config", "default"], capture_output=True, text=True, check=True).stdout
-    text, n = re.subn(r"(?ms)^runners:\n.*?^    runner: journal\n", DEDICATED, text)
+    # One runner per stage: these checks are about one stage's process (a
+    # dead gateway, a stopped feed).  test_run.c covers a shared runner's death.
+    text, n = fks_layout.dedicated(text)
     if n != 1:
         raise AssertionError("the default config has no runners/stages block to replace")
     for old, new in (("  sync: durable\n", "  sync: %s\n" % sync),

@@ -25,6 +25,15 @@ def settings(text):
     return dict(re.findall(r"(?m)^(\w+)=(.*)$", text))
 
 
+def cpus(text):
+    """The cores of a CPUAffinity= value: "0-3 5" or "0,2"."""
+    out = set()
+    for part in re.split(r"[\s,]+", text.strip()):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 def main():
     src = sys.argv[1]
     if not shutil.which("systemd-analyze"):
@@ -50,9 +59,18 @@ def main():
               "fks.service stops with SIGTERM to the supervisor, which drains", s)
         check(s.get("LimitMEMLOCK") == "infinity" and "CPUAffinity" in s, "memlock and CPU affinity", s)
         check(" run " in s["ExecStart"], "fks.service runs fks run", s)
+        # The unpinned supervisor needs a housekeeping core: isolated ones
+        # alone would leave it on the first, beside a runner.
+        check(0 in cpus(s["CPUAffinity"]) and len(cpus(s["CPUAffinity"])) > 1,
+              "fks.service's CPUAffinity holds the housekeeping core 0 and the runners' cores", s["CPUAffinity"])
         with open(os.path.join(src, "fks-metrics.service")) as f:
             m = settings(f.read())
-        check(re.search(r" metrics --prefix \S+ --listen \S+", m["ExecStart"]), "fks metrics --prefix --listen", m)
+        check(re.search(r" metrics .*--prefix \S+ --listen \S+", m["ExecStart"]), "fks metrics --prefix --listen", m)
+        run_cfg = re.search(r" -c (\S+)", s["ExecStart"]).group(1)
+        check(" -c %s " % run_cfg in m["ExecStart"],
+              "fks metrics reads the config fks run runs (names and scales are the config's)", m["ExecStart"])
+        check(m.get("StartLimitIntervalSec") == "0",
+              "the exporter keeps retrying until a pipeline runs (no start limit)", m)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print("systemd_units: ok")

@@ -12,17 +12,11 @@
 #include <unistd.h>
 
 #include "pipeline/journal/journal.h"
+#include "tests/support/fks_test.h"
 
 #define OUT_MAX (1024 * 1024)
 
 static char out_buf[OUT_MAX], err_buf[OUT_MAX];
-
-static const char *fks_bin(void)
-{
-	const char *b = getenv("FKS_BIN");
-	cr_assert_not_null(b, "FKS_BIN must name the fks executable (meson sets it)");
-	return b;
-}
 
 static void itch_path(char *buf, size_t cap)
 {
@@ -31,52 +25,10 @@ static void itch_path(char *buf, size_t cap)
 	snprintf(buf, cap, "%s/data/itch/ex20101224.TEST_ITCH_50", sh);
 }
 
-static void slurp(const char *path, char *buf)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, OUT_MAX - 1, f) : 0;
-	buf[n] = 0;
-	if (f)
-		fclose(f);
-	unlink(path);
-}
-
 /* Run fks with args (NULL-terminated); stdout/stderr into out_buf/err_buf. */
 static int run_fks(const char *const *args)
 {
-	char op[64], ep[64];
-	snprintf(op, sizeof op, "/tmp/fks-tfd-%d.out", (int)getpid());
-	snprintf(ep, sizeof ep, "/tmp/fks-tfd-%d.err", (int)getpid());
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(o, 1);
-		dup2(e, 2);
-		const char *argv[40] = { fks_bin() };
-		for (int i = 0; args[i] && i < 38; i++)
-			argv[i + 1] = args[i];
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	slurp(op, out_buf);
-	slurp(ep, err_buf);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* The number after "key": inside the object that starts at "scope". */
-static long long json_num(const char *json, const char *scope, const char *key)
-{
-	const char *s = scope ? strstr(json, scope) : json;
-	cr_assert_not_null(s, "no %s in: %.300s", scope, json);
-	char pat[64];
-	snprintf(pat, sizeof pat, "\"%s\":", key);
-	const char *k = strstr(s, pat);
-	cr_assert_not_null(k, "no %s after %s", key, scope ? scope : "start");
-	return strtoll(k + strlen(pat), NULL, 10); /* strtoll skips the space */
+	return fks_test_capture(args, out_buf, err_buf, OUT_MAX);
 }
 
 /* The string value of "key": "..." after scope, into buf. */
@@ -242,7 +194,7 @@ Test(feed_decode, itch_sample_counts_match_the_readme)
 	const char *args[] = { "feed", "decode", "--venue", "itch", path, "--json", NULL };
 	cr_assert_eq(run_fks(args), 0, "exit status; stderr: %s", err_buf);
 	const char *j = out_buf;
-	cr_assert_eq(json_num(j, NULL, "messages"), 12012);
+	cr_assert_eq(fks_test_json_num(j, NULL, "messages"), 12012);
 	/* shared/data/README.md: S 6, R 3, H 3, A 4997, F 3, E 198, X 45,
 	 * D 1745, U 12, P 5000 */
 	static const struct { const char *t; long long n; } want[] = {
@@ -250,8 +202,8 @@ Test(feed_decode, itch_sample_counts_match_the_readme)
 		{ "E", 198 }, { "X", 45 }, { "D", 1745 }, { "U", 12 }, { "P", 5000 }, { "C", 0 }, { "Q", 0 },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
-		cr_expect_eq(json_num(j, "\"counts\"", want[i].t), want[i].n, "count of %s", want[i].t);
-	cr_expect_eq(json_num(j, "\"transport\"", "truncated"), 0);
+		cr_expect_eq(fks_test_json_num(j, "\"counts\"", want[i].t), want[i].n, "count of %s", want[i].t);
+	cr_expect_eq(fks_test_json_num(j, "\"transport\"", "truncated"), 0);
 }
 
 Test(feed_decode, itch_final_books_match_a_naive_replay)
@@ -306,8 +258,8 @@ Test(feed_decode, a_truncated_itch_file_is_counted_and_exits_1)
 	int rc = run_fks(args);
 	unlink(cut);
 	cr_assert_eq(rc, 1, "a file not read to its end exits 1; stderr: %s", err_buf);
-	cr_assert_eq(json_num(out_buf, "\"transport\"", "truncated"), 1, "%s", out_buf);
-	long long msgs = json_num(out_buf, NULL, "messages");
+	cr_assert_eq(fks_test_json_num(out_buf, "\"transport\"", "truncated"), 1, "%s", out_buf);
+	long long msgs = fks_test_json_num(out_buf, NULL, "messages");
 	cr_assert(msgs > 2000 && msgs < 12012, "everything before the cut was decoded: %lld", msgs);
 }
 
@@ -378,8 +330,8 @@ Test(feed_run, an_itch_recording_runs_to_its_end_and_is_journaled_once, .timeout
 	unlink(cfg);
 	cr_assert_eq(rc, 0, "fks run over a recording exits 0 at its end; stderr: %s", err_buf);
 	const char *j = out_buf;
-	long long quotes = json_num(j, "\"feed\":", "quotes"), trades = json_num(j, "\"feed\":", "trades");
-	long long out = json_num(j, "\"feed\":", "events_out");
+	long long quotes = fks_test_json_num(j, "\"feed\":", "quotes"), trades = fks_test_json_num(j, "\"feed\":", "trades");
+	long long out = fks_test_json_num(j, "\"feed\":", "events_out");
 	cr_assert_gt(quotes, 0);
 	cr_assert_gt(trades, 0);
 
@@ -417,7 +369,7 @@ Test(feed_run, an_itch_recording_runs_to_its_end_and_is_journaled_once, .timeout
 	cr_expect(dense, "feed sequence is dense from 1");
 	cr_expect(only_config_ids, "only the configured instruments, by config id");
 	/* The strategy saw them all. */
-	cr_expect_eq(json_num(j, "\"strategy\":", "events_in") - json_num(j, "\"strategy\":", "exec_in"), out);
+	cr_expect_eq(fks_test_json_num(j, "\"strategy\":", "events_in") - fks_test_json_num(j, "\"strategy\":", "exec_in"), out);
 }
 
 Test(feed_run, an_itch_feed_with_wrong_scales_is_refused, .timeout = 60)
@@ -537,9 +489,9 @@ Test(feed_decode, bybit_ob500_final_book_matches_a_naive_replay)
 
 	const char *args[] = { "feed", "decode", "--venue", "bybit", path, "--json", NULL };
 	cr_assert_eq(run_fks(args), 0, "stderr: %s", err_buf);
-	cr_assert_eq(json_num(out_buf, NULL, "messages"), 50);
-	cr_assert_eq(json_num(out_buf, "\"counts\"", "snapshot"), 1);
-	cr_assert_eq(json_num(out_buf, "\"counts\"", "delta"), 49);
+	cr_assert_eq(fks_test_json_num(out_buf, NULL, "messages"), 50);
+	cr_assert_eq(fks_test_json_num(out_buf, "\"counts\"", "snapshot"), 1);
+	cr_assert_eq(fks_test_json_num(out_buf, "\"counts\"", "delta"), 49);
 	char got[32];
 	json_text(out_buf, "\"XRPUSDT\": {", "bid_px", got, sizeof got);
 	cr_expect_eq(dec8(got, strlen(got)), bb.px, "bid_px %s", got);
@@ -549,6 +501,6 @@ Test(feed_decode, bybit_ob500_final_book_matches_a_naive_replay)
 	cr_expect_eq(dec8(got, strlen(got)), ba.px, "ask_px %s", got);
 	json_text(out_buf, "\"XRPUSDT\": {", "ask_qty", got, sizeof got);
 	cr_expect_eq(dec8(got, strlen(got)), ba.qty, "ask_qty %s", got);
-	cr_expect_eq(json_num(out_buf, "\"XRPUSDT\": {", "bid_levels"), (long long)nb_nbid);
-	cr_expect_eq(json_num(out_buf, "\"XRPUSDT\": {", "ask_levels"), (long long)nb_nask);
+	cr_expect_eq(fks_test_json_num(out_buf, "\"XRPUSDT\": {", "bid_levels"), (long long)nb_nbid);
+	cr_expect_eq(fks_test_json_num(out_buf, "\"XRPUSDT\": {", "ask_levels"), (long long)nb_nask);
 }

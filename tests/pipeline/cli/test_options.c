@@ -153,35 +153,71 @@ Test(options, unknown_long_option, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("--frm", "3"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: unknown option '--frm'\n");
+	cr_assert_stderr_eq_str("fks test: unknown option '--frm'; did you mean --from?\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, unknown_short_option, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("-fq"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: unknown option '-q'\n");
+	cr_assert_stderr_eq_str("fks test: unknown option '-q'\n"
+				"Try 'fks test --help'.\n");
+}
+
+Test(options, far_off_option_gets_no_suggestion, .init = cr_redirect_stderr)
+{
+	cr_assert_eq(PARSE("--frobnicate"), OPTS_BAD);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("fks test: unknown option '--frobnicate'\n"
+				"Try 'fks test --help'.\n");
+}
+
+Test(options, swapped_letters_suggest_the_option, .init = cr_redirect_stderr)
+{
+	cr_assert_eq(PARSE("--jounral=x", "--evnets", "3"), OPTS_BAD);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("fks test: unknown option '--jounral'; did you mean --journal?\n"
+				"fks test: unknown option '--evnets'; did you mean --events?\n"
+				"Try 'fks test --help'.\n");
+}
+
+Test(options, edit_distance_counts_each_mistake_once)
+{
+	cr_assert_eq(opts_edit_distance("input", 5, "input"), 0);
+	cr_assert_eq(opts_edit_distance("inptu", 5, "input"), 1);
+	cr_assert_eq(opts_edit_distance("inpt", 4, "input"), 1);
+	cr_assert_eq(opts_edit_distance("innput", 6, "input"), 1);
+	cr_assert_eq(opts_edit_distance("onput", 5, "input"), 1);
+	cr_assert_eq(opts_edit_distance("", 0, "input"), 5);
+	cr_assert_eq(opts_edit_distance("inputXYZ", 5, "input"), 0, "only a[0..alen) counts");
+	cr_assert(opts_is_close(2, "journal"));
+	cr_assert_not(opts_is_close(2, "from"));
+	cr_assert_not(opts_is_close(0, "from"), "an exact name is no suggestion");
 }
 
 Test(options, ambiguous_prefix, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("--f"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: ambiguous option '--f'\n");
+	cr_assert_stderr_eq_str("fks test: ambiguous option '--f' (--follow, --from)\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, missing_argument, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("-f", "--from"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: --from needs a value\n");
+	cr_assert_stderr_eq_str("fks test: --from needs a value\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, flag_given_a_value, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("--follow=yes"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: --follow takes no value\n");
+	cr_assert_stderr_eq_str("fks test: --follow takes no value\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, malformed_numbers_are_refused_by_name, .init = cr_redirect_stderr)
@@ -193,7 +229,8 @@ Test(options, malformed_numbers_are_refused_by_name, .init = cr_redirect_stderr)
 				"fks test: --from: expected a sequence number, got ''\n"
 				"fks test: --from: expected a sequence number, got '12x'\n"
 				"fks test: --offset: expected -5 to 5, got '1.5'\n"
-				"fks test: --interval: expected seconds > 0, got 'soon'\n");
+				"fks test: --interval: expected seconds > 0, got 'soon'\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, out_of_range_is_refused_by_name, .init = cr_redirect_stderr)
@@ -206,14 +243,16 @@ Test(options, out_of_range_is_refused_by_name, .init = cr_redirect_stderr)
 				"fks test: --last: expected a count from 1 to 1000, got '1001'\n"
 				"fks test: --offset: expected -5 to 5, got '6'\n"
 				"fks test: --interval: expected seconds > 0, got '0'\n"
-				"fks test: --from: expected a sequence number, got '18446744073709551616'\n");
+				"fks test: --from: expected a sequence number, got '18446744073709551616'\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, bad_list_word_names_option_and_word, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("--type", "trade,frob"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: --type: unknown 'frob'\n");
+	cr_assert_stderr_eq_str("fks test: --type: unknown 'frob'\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, help_is_generated_from_the_table)
@@ -261,7 +300,8 @@ Test(options, bad_counts_are_refused_by_name, .init = cr_redirect_stderr)
 				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got 'k'\n"
 				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '-1k'\n"
 				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '1.5M'\n"
-				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '10x'\n");
+				"fks test: --events: expected a count from 1 to 2G, e.g. 10k, got '10x'\n"
+				"Try 'fks test --help'.\n");
 }
 
 Test(options, count_overflow_is_refused)
@@ -287,7 +327,8 @@ Test(options, call_reports_its_own_error, .init = cr_redirect_stderr)
 {
 	cr_assert_eq(PARSE("--set", "bad", "--set", "ok"), OPTS_BAD);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("fks test: --set bad: the caller's words\n");
+	cr_assert_stderr_eq_str("fks test: --set bad: the caller's words\n"
+				"Try 'fks test --help'.\n");
 	cr_assert_eq(n_calls, 1, "parsing goes on after a refused value");
 }
 

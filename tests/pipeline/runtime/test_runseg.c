@@ -17,6 +17,7 @@
 
 #include "pipeline/runtime/runseg.h"
 #include "shm/segment.h"
+#include "tests/support/fks_test.h"
 
 #define OUT_MAX 16384
 
@@ -25,42 +26,10 @@ struct result {
 	char out[OUT_MAX], err[OUT_MAX];
 };
 
-static void slurp(const char *path, char *buf)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, OUT_MAX - 1, f) : 0;
-	buf[n] = 0;
-	if (f)
-		fclose(f);
-	unlink(path);
-}
-
 /* Run the fks binary with args (NULL-terminated, no program name). */
 static void fks(struct result *r, const char *const *args)
 {
-	const char *bin = getenv("FKS_BIN");
-	cr_assert_not_null(bin, "FKS_BIN must name the fks executable (meson sets it)");
-	char out_path[64], err_path[64];
-	snprintf(out_path, sizeof out_path, "/tmp/fks-runseg-%d.out", (int)getpid());
-	snprintf(err_path, sizeof err_path, "/tmp/fks-runseg-%d.err", (int)getpid());
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(o, 1);
-		dup2(e, 2);
-		const char *argv[24] = { bin };
-		for (int i = 0; args[i] && i < 22; i++)
-			argv[i + 1] = args[i];
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	int status;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	slurp(out_path, r->out);
-	slurp(err_path, r->err);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->code = fks_test_capture(args, r->out, r->err, OUT_MAX);
 }
 
 static struct result R; /* large: keep it off the stack */
