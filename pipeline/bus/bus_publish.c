@@ -13,14 +13,17 @@
 #include "pipeline/bus/bus_publish.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pipeline/bus/bus_conn.h"
 #include "pipeline/bus/bus_wire.h"
@@ -439,6 +442,40 @@ static void report(struct publisher *p, bool force)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/*
+ * One publisher per journal: the stream takes one writer, and `fks run`
+ * (bus section) and a service may both start one.  "<dir>.bus.lock",
+ * beside the journal directory (which rotation renames), is flock()ed for
+ * the publisher's life; a second one waits for it, and takes over when the
+ * first stops or dies.  Returns the locked fd, or -1 when stopped first.
+ */
+static int lock_journal(const char *dir, volatile sig_atomic_t *stop)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	snprintf(path, sizeof path, "%.*s.bus.lock", (int)n, dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", CMD, path, strerror(errno));
+		return -1;
+	}
+	bool told = false;
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (!told)
+			fprintf(stderr, "%s: another fks bus publish follows %s (%s is locked); waiting to take over\n",
+				CMD, dir, path);
+		told = true;
+		sleep_ns(OPEN_POLL_NS);
+		if (*stop) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 /* One turn: 0 go on, 1 done (until_closed), -1 the journal failed. */
 static int turn(struct publisher *p, bool *told_wait)
 {
@@ -487,12 +524,16 @@ int bus_publish_run(const struct bus_publish_opts *o, volatile sig_atomic_t *sto
 	atomic_init(&p->window_failed, false);
 	atomic_init(&p->duplicates, 0);
 	bool told_wait = false;
-	int rc = 0;
-	while (!*stop && !rc) {
+	int lock = lock_journal(opts.journal_dir, stop);
+	int rc = lock < 0 && !*stop ? -1 : 0;
+	while (lock >= 0 && !*stop && !rc) {
 		rc = turn(p, &told_wait);
 		report(p, false);
 	}
-	report(p, true);
+	if (lock >= 0) {
+		report(p, true);
+		close(lock);
+	}
 	bus_disconnect(&p->c);
 	if (p->r)
 		journal_reader_close(p->r);

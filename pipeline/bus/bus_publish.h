@@ -13,7 +13,9 @@
  * and journal sequence: bus_stream_tail) and goes on from the next event.
  * A restarted publisher starts the same way, and the duplicate window
  * drops what a killed one had sent but not seen acknowledged.  This needs
- * the stream to have one writer: one publisher per stream.
+ * the stream to have one writer: one publisher per stream.  Two
+ * publishers of one journal exclude each other (a lock beside it,
+ * "<dir>.bus.lock"): the second waits and takes over if the first stops.
  *
  * A server that is missing or unreachable stops nothing: the publisher
  * retries with back-off (0.1 s doubling to 5 s), the lag (events committed

@@ -15,6 +15,9 @@ journal): equal text means every event arrived exactly once and in order.
 - server_missing: no server while the run runs; the publisher neither
   fails nor stops the run, reports its lag, and catches up when a server
   comes.
+- two_publishers: two publishers of one journal (fks run's and a service's):
+  the second waits on the journal's lock and takes over when the first
+  stops (SIGKILLed here mid-run); the stream still equals the journal.
 - tail_filters: the remote tail equals the local one with --last, --type,
   --symbol, --stage and --json.
 - replay: `fks replay --input nats://...` writes a report byte-identical to
@@ -199,6 +202,21 @@ def check_publisher_killed(srv):
     print("publisher_killed: killed at seq %d of %d; restarted, exactly once, in order" % (at, n))
 
 
+def check_two_publishers(srv):
+    url = srv.url + "?stream=TWO&prefix=two"
+    first, metrics = publisher("two", srv.url, "--stream", "TWO", "--prefix", "two")
+    wait_for(lambda: os.path.exists(metrics), 30, "the first publisher")
+    second, _ = publisher("two", srv.url, "--stream", "TWO", "--prefix", "two")
+    log = os.path.join(SCRATCH, "two-publish.log")
+    wait_for(lambda: "waiting to take over" in open(log).read(), 30, "the second publisher to wait")
+    run = run_pipeline("two", 150000)
+    wait_for(lambda: (metric(metrics, "fks_bus_published_seq") or 0) > 0, 60, "a first publish")
+    stop(first, signal.SIGKILL)
+    finish("two", run, second)
+    n = check_same_events("two", url)
+    print("two_publishers: the second waited, took over after the first was killed; %d events exactly once" % n)
+
+
 def check_server_restarted(srv):
     url = srv.url + "?stream=RESTART&prefix=restart"
     pub, metrics = publisher("restart", srv.url, "--stream", "RESTART", "--prefix", "restart")
@@ -333,6 +351,7 @@ def check_cluster(_srv):
 CHECKS = {
     "live": check_live,
     "publisher_killed": check_publisher_killed,
+    "two_publishers": check_two_publishers,
     "server_restarted": check_server_restarted,
     "server_missing": check_server_missing,
     "tail_filters": check_tail_filters,
