@@ -119,12 +119,6 @@ bool bus_signals_subject(char *out, size_t cap, const char *prefix)
 	return n > 0 && (size_t)n < cap;
 }
 
-bool bus_run_filter(char *out, size_t cap, const char *prefix, const char *run)
-{
-	int n = snprintf(out, cap, "%s.%s.>", prefix, run);
-	return n > 0 && (size_t)n < cap;
-}
-
 size_t bus_record_value(const struct journal_record *rec, void *buf, size_t cap)
 {
 	size_t need = rec->ev_size + (rec->payload ? sizeof(struct journal_payload_hdr) + rec->payload_len : 0);

@@ -72,9 +72,6 @@ int bus_stream_subjects(const char *prefix, char out[BUS_STREAM_SUBJECTS][BUS_SU
 /* <prefix>.signals.v1 */
 bool bus_signals_subject(char *out, size_t cap, const char *prefix);
 
-/* <prefix>.<run>.> : everything of one run. */
-bool bus_run_filter(char *out, size_t cap, const char *prefix, const char *run);
-
 /* The journal value of a record (event bytes, then the payload framing
  * when it has one) into buf; returns its length, 0 when cap is short. */
 size_t bus_record_value(const struct journal_record *rec, void *buf, size_t cap);
