@@ -33,4 +33,11 @@ int bench_journal_main(int argc, char **argv);
  * the other's messages, 2 usage error. */
 int bench_fix_main(int argc, char **argv);
 
+/* `fks bench bus [--json] [--events N] [--rate R] [--url URL]`: `fks bus
+ * publish` throughput and journal-commit-to-subscriber lag, beside a bare
+ * libnats JetStream publish loop (bench/bus_bench.c).  Returns 0 all
+ * phases ran, 1 one failed (no server, a publisher that failed, messages
+ * missing), 2 usage error. */
+int bench_bus_main(int argc, char **argv);
+
 #endif

@@ -137,3 +137,71 @@ int open_or_report(const char *cmd, const char *dir, struct journal_reader **r)
 		fprintf(stderr, "%s: %s\n", cmd, err);
 	return rc;
 }
+
+/* ---- following a live journal ------------------------------------------ */
+
+/* The inode of dir/data.mdb (0 when there is none): a new run moves the old
+ * journal away and creates a new one under the same name. */
+ino_t journal_dir_inode(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * Following a rotation.  The writer ends a part (meta end=rotated, end_seq)
+ * before it moves it to its rotated name and creates the next part at dir,
+ * so once the reader has read up to end_seq the next part is either still
+ * to come at dir, already at dir, or (a tail that fell behind) already
+ * rotated itself.  Parts deleted by retention before the tail got to them
+ * are reported, and the tail goes on at the oldest part that is left.
+ */
+static bool same_run_later_part(struct journal_reader *n, const struct journal_meta *m)
+{
+	const struct journal_meta *nm = journal_reader_meta(n);
+	return nm->start_time_ns == m->start_time_ns && nm->part > m->part;
+}
+
+/* The next part's reader, or NULL while it does not exist yet. */
+static struct journal_reader *next_part(const char *dir, const struct journal_meta *m)
+{
+	char err[512], path[PATH_MAX + 80];
+	struct journal_reader *n;
+	for (uint32_t p = m->part + 1; p <= m->part + 64; p++) {
+		if (!journal_part_path(dir, m->start_time_ns, p, path, sizeof path))
+			break;
+		if (journal_open_reader(path, &n, err, sizeof err) == JOURNAL_OK) {
+			if (same_run_later_part(n, m))
+				return n;
+			journal_reader_close(n);
+		}
+	}
+	if (journal_open_reader(dir, &n, err, sizeof err) == JOURNAL_OK) {
+		if (same_run_later_part(n, m))
+			return n;
+		journal_reader_close(n);
+	}
+	return NULL;
+}
+
+/* *r ended rotated at end_seq and everything up to it was read: switch to
+ * the next part once it is there.  Returns 1 switched, 0 not yet. */
+int journal_follow_rotation(const char *cmd, const char *dir, struct journal_reader **r, uint64_t end_seq)
+{
+	struct journal_reader *n = next_part(dir, journal_reader_meta(*r));
+	if (!n)
+		return 0;
+	const struct journal_meta *nm = journal_reader_meta(n);
+	if (nm->first_seq != end_seq + 1)
+		fprintf(stderr,
+			"%s: part %" PRIu32 " starts at seq %" PRIu64 ": seq %" PRIu64 "..%" PRIu64
+			" were in parts deleted (journal.retain) before they could be read\n",
+			cmd, nm->part, nm->first_seq, end_seq + 1, nm->first_seq - 1);
+	journal_reader_close(*r);
+	*r = n;
+	journal_seek(n, nm->first_seq);
+	return 1;
+}
+

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "pipeline/journal/journal.h"
 
@@ -53,5 +54,16 @@ void sleep_ns(long ns);
 int64_t mono_ns(void);
 /* journal_open_reader, with its error printed after cmd. */
 int open_or_report(const char *cmd, const char *dir, struct journal_reader **r);
+
+/* Following a live journal (`fks tail -f`, `fks bus publish`). */
+
+/* The inode of dir/data.mdb (0 when there is none): a new run moves the
+ * old journal away and creates a new one under the same name. */
+ino_t journal_dir_inode(const char *dir);
+/* *r ended rotated at end_seq and everything up to it was read: switch to
+ * the run's next part once it is there (parts deleted by retention before
+ * they were read are reported on stderr after cmd).  Returns 1 switched
+ * (*r replaced, positioned at the part's first key), 0 not yet. */
+int journal_follow_rotation(const char *cmd, const char *dir, struct journal_reader **r, uint64_t end_seq);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "pipeline/cli/bus_cmd.h"
 #include "pipeline/cli/options.h"
 #include "pipeline/config/config.h"
 #include "pipeline/runtime/feed_source.h"
@@ -36,6 +37,8 @@ static const struct command bench_commands[] = {
 	  bench_replay_main, NULL },
 	{ "fix", "FIX 4.4 NewOrderSingle encode and ExecutionReport decode, ns per message, beside QuickFIX",
 	  bench_fix_main, NULL },
+	{ "bus", "fks bus publish throughput and commit-to-subscriber lag, beside a bare libnats JetStream loop",
+	  bench_bus_main, NULL },
 	{ 0 },
 };
 
@@ -67,6 +70,12 @@ static const struct command notify_commands[] = {
 	{ 0 },
 };
 
+static const struct command bus_commands[] = {
+	{ "publish", "follow the journal and publish every event to NATS JetStream (docs/bus.md)", bus_cmd_publish,
+	  NULL },
+	{ 0 },
+};
+
 static const struct command top_commands[] = {
 	{ "run", "run the pipeline (fks run --help)", run_main, NULL },
 	{ "status", "counters of a running pipeline, from shared memory", status_main, NULL },
@@ -81,6 +90,7 @@ static const struct command top_commands[] = {
 	{ "config", "print or check a pipeline config (fks config --help)", NULL, config_commands },
 	{ "bench", "run a benchmark (fks bench --help)", NULL, bench_commands },
 	{ "notify", "Discord/Slack notifications: test (fks notify --help)", NULL, notify_commands },
+	{ "bus", "NATS JetStream: publish the journal (fks bus --help)", NULL, bus_commands },
 	{ "doctor", "check this host for low-latency operation (fks doctor --help)", doctor_main, NULL },
 	{ 0 },
 };

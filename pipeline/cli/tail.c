@@ -17,6 +17,7 @@
 #include "pipeline/cli/journal_common.h"
 #include "pipeline/cli/options.h"
 #include "pipeline/cli/record_print.h"
+#include "pipeline/cli/tail_remote.h"
 #include "pipeline/journal/journal.h"
 
 #define TAIL_DEFAULT_LAST 10
@@ -28,8 +29,8 @@
 static void tail_usage(FILE *out, const struct opt_table *table)
 {
 	fprintf(out,
-		"usage: fks tail [-j DIR] [-f] [--from SEQ | --last N] [--type T,...] [--symbol S,...]\n"
-		"                [--stage NAME,...] [--json]\n"
+		"usage: fks tail [-j DIR | --nats URL] [-f] [--from SEQ | --last N] [--type T,...]\n"
+		"                [--symbol S,...] [--stage NAME,...] [--json]\n"
 		"\n"
 		"Print journal events, one line each: sequence number, event time (ISO 8601 UTC),\n"
 		"type, source stage#its sequence, symbol, then every field of the event, prices\n"
@@ -42,16 +43,6 @@ static void tail_usage(FILE *out, const struct opt_table *table)
 		"Exit status: 0 ok (also when the output is closed early, as by head),\n"
 		"1 the journal cannot be read or holds a corrupted record, 2 usage.\n");
 	list_types(out);
-}
-
-/* The inode of dir/data.mdb (0 when there is none): a new run moves the old
- * journal away and creates a new one under the same name. */
-static ino_t journal_inode(const char *dir)
-{
-	char path[PATH_MAX + 16];
-	struct stat st;
-	snprintf(path, sizeof path, "%s/data.mdb", dir);
-	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
 /* In follow mode a journal may not exist yet: wait for it.  Returns the
@@ -79,11 +70,6 @@ static int tail_open(const char *dir, bool follow, struct journal_reader **r, bo
 	}
 }
 
-struct tail_opts {
-	const char *dir, *symbols;
-	bool follow, json, have_from, have_last;
-	uint64_t from, last;
-};
 
 /* Options into t and fl; 0, or the exit status (help: -1 then 0). */
 static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter *fl)
@@ -108,6 +94,10 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 		{ .name = "stage", .kind = OPT_LIST, .word = add_stage, .ctx = fl, .arg = "NAME,...",
 		  .help = "only events whose source is this stage" },
 		{ .name = "json", .kind = OPT_FLAG, .dest = &t->json, .help = "one JSON object per line instead of text" },
+		{ .name = "nats", .kind = OPT_STRING, .dest = &t->nats, .arg = "URL",
+		  .help = "read the run from NATS JetStream instead of a journal:\n"
+			  "nats://HOST:PORT[?stream=S&prefix=P&run=R] (defaults\n"
+			  "FKS, fks, the latest run); see docs/bus.md" },
 		{ 0 },
 	};
 	const struct opt_table table = { .cmd = "fks tail", .help_col = 22, .opts = opts };
@@ -122,6 +112,10 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 		fprintf(stderr, "%s: unexpected argument '%s' (the journal is -j DIR)\n", table.cmd, argv[1]);
 		status = 2;
 	}
+	if (!status && t->nats && t->dir && strcmp(t->dir, JOURNAL_DEFAULT_DIR)) {
+		fprintf(stderr, "%s: -j and --nats exclude each other\n", table.cmd);
+		status = 2;
+	}
 	if (!status && t->have_from && t->have_last) {
 		fprintf(stderr, "%s: --from and --last exclude each other\n", table.cmd);
 		status = 2;
@@ -129,61 +123,6 @@ static int tail_parse(int argc, char **argv, struct tail_opts *t, struct filter 
 	if (status)
 		opts_hint(&table);
 	return status;
-}
-
-/*
- * Following a rotation.  The writer ends a part (meta end=rotated, end_seq)
- * before it moves it to its rotated name and creates the next part at dir,
- * so once the reader has read up to end_seq the next part is either still
- * to come at dir, already at dir, or (a tail that fell behind) already
- * rotated itself.  Parts deleted by retention before the tail got to them
- * are reported, and the tail goes on at the oldest part that is left.
- */
-static bool same_run_later_part(struct journal_reader *n, const struct journal_meta *m)
-{
-	const struct journal_meta *nm = journal_reader_meta(n);
-	return nm->start_time_ns == m->start_time_ns && nm->part > m->part;
-}
-
-/* The next part's reader, or NULL while it does not exist yet. */
-static struct journal_reader *tail_next_part(const char *dir, const struct journal_meta *m)
-{
-	char err[512], path[PATH_MAX + 80];
-	struct journal_reader *n;
-	for (uint32_t p = m->part + 1; p <= m->part + 64; p++) {
-		if (!journal_part_path(dir, m->start_time_ns, p, path, sizeof path))
-			break;
-		if (journal_open_reader(path, &n, err, sizeof err) == JOURNAL_OK) {
-			if (same_run_later_part(n, m))
-				return n;
-			journal_reader_close(n);
-		}
-	}
-	if (journal_open_reader(dir, &n, err, sizeof err) == JOURNAL_OK) {
-		if (same_run_later_part(n, m))
-			return n;
-		journal_reader_close(n);
-	}
-	return NULL;
-}
-
-/* *r ended rotated at end_seq and everything up to it was read: switch to
- * the next part once it is there.  Returns 1 switched, 0 not yet. */
-static int tail_follow_rotation(const char *cmd, const char *dir, struct journal_reader **r, uint64_t end_seq)
-{
-	struct journal_reader *n = tail_next_part(dir, journal_reader_meta(*r));
-	if (!n)
-		return 0;
-	const struct journal_meta *nm = journal_reader_meta(n);
-	if (nm->first_seq != end_seq + 1)
-		fprintf(stderr,
-			"%s: part %" PRIu32 " starts at seq %" PRIu64 ": seq %" PRIu64 "..%" PRIu64
-			" were in parts deleted (journal.retain) before they could be read\n",
-			cmd, nm->part, nm->first_seq, end_seq + 1, nm->first_seq - 1);
-	journal_reader_close(*r);
-	*r = n;
-	journal_seek(n, nm->first_seq);
-	return 1;
 }
 
 /* Print matching records until the end (or, following, until stopped or
@@ -196,7 +135,7 @@ static int tail_print(const struct tail_opts *t, struct filter *fl, struct journ
 	struct journal_record rec;
 	uint64_t corrupt = 0, idle_polls = 0;
 	bool end_seen = false; /* the part ended rotated, seen before the last read */
-	ino_t ino = journal_inode(t->dir);
+	ino_t ino = journal_dir_inode(t->dir);
 	int rc, status = 0;
 	bool waited;
 	while (!o->broken && !o->error && !stop_requested) {
@@ -228,7 +167,7 @@ static int tail_print(const struct tail_opts *t, struct filter *fl, struct journ
 		 * Looked at before the end marker: a rotation writes that before it
 		 * replaces the journal, so a replacement by a rotation is never
 		 * mistaken for a new run. */
-		bool replaced = ++idle_polls % 50 == 0 && journal_inode(t->dir) != ino;
+		bool replaced = ++idle_polls % 50 == 0 && journal_dir_inode(t->dir) != ino;
 		struct journal_end end;
 		if (journal_reader_end(*r, &end) == JOURNAL_OK && end.rotated) {
 			/* The end is written after the part's last commit: once a read
@@ -237,9 +176,9 @@ static int tail_print(const struct tail_opts *t, struct filter *fl, struct journ
 				end_seen = true;
 				continue;
 			}
-			if (tail_follow_rotation(cmd, t->dir, r, end.end_seq)) {
+			if (journal_follow_rotation(cmd, t->dir, r, end.end_seq)) {
 				f.meta = journal_reader_meta(*r);
-				ino = journal_inode(t->dir);
+				ino = journal_dir_inode(t->dir);
 				end_seen = false;
 			}
 			continue;
@@ -253,7 +192,7 @@ static int tail_print(const struct tail_opts *t, struct filter *fl, struct journ
 				status = stop_requested ? status : 1;
 				break;
 			}
-			ino = journal_inode(t->dir);
+			ino = journal_dir_inode(t->dir);
 			f.meta = journal_reader_meta(*r);
 			journal_seek(*r, 1);
 		}
@@ -291,6 +230,11 @@ int journal_cmd_tail(int argc, char **argv)
 	}
 	ignore_sigpipe();
 	catch_stop_signals();
+	if (t.nats) {
+		status = tail_remote(&t, fl);
+		free(fl);
+		return status;
+	}
 	struct journal_reader *r;
 	bool waited;
 	if (tail_open(t.dir, t.follow, &r, &waited)) {

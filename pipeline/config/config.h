@@ -307,6 +307,35 @@ struct fks_notify_cfg {
 	struct fks_notify_target_cfg target[FKS_MAX_NOTIFY_TARGETS];
 };
 
+/*
+ * The bus (pipeline/bus/bus.h, docs/bus.md): NATS JetStream, where `fks bus
+ * publish` sends every journal event and from where signals come in.  No
+ * secret is ever in here (the config is copied into every journal): the
+ * credentials come from creds_file (a NATS .creds file of mode 0600) or the
+ * environment (FKS_NATS_TOKEN, or FKS_NATS_USER and FKS_NATS_PASSWORD), and
+ * a URL with a user or password in it is refused.
+ */
+#define FKS_BUS_URL_MAX 512
+#define FKS_BUS_NAME_MAX 64      /* stream and consumer names */
+#define FKS_BUS_PREFIX_MAX 64    /* subjects_prefix */
+
+struct fks_bus_signals_cfg {
+	char stream[FKS_BUS_NAME_MAX];   /* default "FKS_SIGNALS" */
+	char consumer[FKS_BUS_NAME_MAX]; /* default "execution" */
+};
+
+struct fks_bus_cfg {
+	char url[FKS_BUS_URL_MAX];       /* "nats://h:p[,nats://h2:p2...]"; "": no bus */
+	char creds_file[FKS_CONFIG_PATH_MAX];
+	bool tls;                        /* require TLS (system CAs) */
+	char stream[FKS_BUS_NAME_MAX];   /* default "FKS" */
+	char subjects_prefix[FKS_BUS_PREFIX_MAX]; /* default "fks" */
+	uint32_t replicas;               /* 1..5, default 1 */
+	char max_age[32];                /* "0" (keep), "90s", "30m", "24h", "7d" */
+	int64_t max_age_ns;              /* resolved from max_age */
+	struct fks_bus_signals_cfg signals;
+};
+
 struct fks_config {
 	char name[FKS_CONFIG_NAME_MAX]; /* what errors were reported against */
 	struct fks_stage_cfg stage[FKS_CFG_STAGE_COUNT];
@@ -326,6 +355,7 @@ struct fks_config {
 	struct fks_metrics_cfg metrics;
 	struct fks_account_cfg account;
 	struct fks_notify_cfg notify;
+	struct fks_bus_cfg bus;
 	uint32_t n_strategies;           /* 0: the `strategy` crossover runs */
 	struct fks_strategy_inst strategies[FKS_MAX_STRATEGIES];
 	size_t text_len;
@@ -370,6 +400,10 @@ int config_split_listen(const char *text, char *host, size_t cap, uint16_t *port
 /* "discord", "slack"; "info", "warning", "critical"; "?" if unknown. */
 const char *config_notify_kind_name(enum fks_notify_kind k);
 const char *config_severity_name(enum fks_severity s);
+
+/* A duration "0", "N", "Ns", "Nm", "Nh" or "Nd" (bus.max_age) into ns;
+ * -1 when it is not one. */
+int config_parse_duration(const char *text, int64_t *ns);
 
 /* Index of the instrument with this symbol, or -1. */
 int config_find_instrument(const struct fks_config *cfg, const char *symbol);

@@ -400,7 +400,7 @@ int cfg_check_config(struct loader *ld, struct fks_config *cfg)
 	    cfg_check_risk_form(ld, cfg) || check_strategy_and_risk(ld, cfg) || check_limits(ld, cfg) ||
 	    cfg_check_risk_rules(ld, cfg) || cfg_check_order_size(ld, cfg) || cfg_check_strategies(ld, cfg) || check_names(ld, cfg) || cfg_check_venue(ld, cfg) ||
 	    cfg_check_metrics(ld, cfg) ||
-	    cfg_check_notify(ld, cfg))
+	    cfg_check_notify(ld, cfg) || cfg_check_bus(ld, cfg))
 		return -1;
 	return 0;
 }

@@ -81,4 +81,9 @@ void config_describe(const struct fks_config *cfg, FILE *out)
 		cfg->supervisor.heartbeat_timeout_ms, cfg->supervisor.stats_prefix);
 	if (cfg->metrics.listen[0])
 		fprintf(out, "metrics:    listen %s\n", cfg->metrics.listen);
+	if (cfg->bus.url[0])
+		fprintf(out, "bus:        %s stream %s prefix %s replicas %" PRIu32 " max_age %s%s%s; signals %s/%s\n",
+			cfg->bus.url, cfg->bus.stream, cfg->bus.subjects_prefix, cfg->bus.replicas, cfg->bus.max_age,
+			cfg->bus.tls ? " tls" : "", cfg->bus.creds_file[0] ? " creds_file" : "", cfg->bus.signals.stream,
+			cfg->bus.signals.consumer);
 }

@@ -77,7 +77,7 @@ static int check_journal_path(struct loader *ld, const struct fks_journal_cfg *j
 int cfg_check_host(struct loader *ld, const struct fks_config *cfg)
 {
 	return check_recording(ld, &cfg->feed) || check_journal_path(ld, &cfg->journal) ||
-			       cfg_check_notify_host(ld, cfg)
+			       cfg_check_notify_host(ld, cfg) || cfg_check_bus_host(ld, cfg)
 		       ? -1
 		       : 0;
 }

@@ -17,6 +17,7 @@
  *   config_host.c        what running needs of this host: the feed's
  *                        recording, the journal's directory
  *   config_notify.c      the notify section: its check, and its URLs' sources
+ *   config_bus.c         the bus section: URLs, names, max_age, creds_file
  *
  * Outside this folder, use config.h.
  */
@@ -183,6 +184,14 @@ int cfg_check_host(struct loader *ld, const struct fks_config *cfg);
 int cfg_check_notify(struct loader *ld, const struct fks_config *cfg);
 /* Each target's URL readable (set, or a 0600 file) and https. */
 int cfg_check_notify_host(struct loader *ld, const struct fks_config *cfg);
+
+/* ---- the bus section (config_bus.c) --------------------------------------- */
+
+/* URLs without credentials, stream/consumer names and the prefix as NATS
+ * takes them, max_age a duration (resolved into max_age_ns). */
+int cfg_check_bus(struct loader *ld, struct fks_config *cfg);
+/* creds_file readable and of mode 0600. */
+int cfg_check_bus_host(struct loader *ld, const struct fks_config *cfg);
 
 /* ---- the venue section (config_venue.c) ------------------------------------ */
 

@@ -37,6 +37,10 @@
 #define DEFAULT_JOURNAL_BATCH_US 1000
 #define DEFAULT_HEARTBEAT_TIMEOUT_MS 1000
 #define DEFAULT_STATS_PREFIX "fks"
+#define DEFAULT_BUS_STREAM "FKS"
+#define DEFAULT_BUS_PREFIX "fks"
+#define DEFAULT_BUS_SIGNALS_STREAM "FKS_SIGNALS"
+#define DEFAULT_BUS_SIGNALS_CONSUMER "execution"
 
 /* Enums are stored through their size, like integers. */
 _Static_assert(sizeof(enum ring_wait_kind) == sizeof(uint32_t), "enum is 4 bytes");
@@ -279,6 +283,27 @@ static const struct field notify_fields[] = {
 	{ .key = NULL },
 };
 
+static const struct field bus_signals_fields[] = {
+	{ .key = "stream", .kind = FK_STRING, AT(struct fks_bus_signals_cfg, stream) },
+	{ .key = "consumer", .kind = FK_STRING, AT(struct fks_bus_signals_cfg, consumer) },
+	{ .key = NULL },
+};
+
+/* No user or password key: the config is copied into every journal
+ * (config_bus.c says where credentials come from). */
+static const struct field bus_fields[] = {
+	{ .key = "url", .kind = FK_STRING, AT(struct fks_bus_cfg, url), .required = true },
+	{ .key = "creds_file", .kind = FK_STRING, AT(struct fks_bus_cfg, creds_file) },
+	{ .key = "tls", .kind = FK_BOOL, AT(struct fks_bus_cfg, tls) },
+	{ .key = "stream", .kind = FK_STRING, AT(struct fks_bus_cfg, stream) },
+	{ .key = "subjects_prefix", .kind = FK_STRING, AT(struct fks_bus_cfg, subjects_prefix) },
+	/* JetStream replicates a stream on at most 5 servers. */
+	{ .key = "replicas", .kind = FK_INT, AT(struct fks_bus_cfg, replicas), .min = 1, .max = 5 },
+	{ .key = "max_age", .kind = FK_STRING, AT(struct fks_bus_cfg, max_age) },
+	{ .key = "signals", .kind = FK_SECTION, AT(struct fks_bus_cfg, signals), .sub = bus_signals_fields },
+	{ .key = NULL },
+};
+
 #define SECTION(name, member, fields, req) { .key = name, .kind = FK_SECTION, \
 	AT(struct fks_config, member), .required = req, .sub = fields }
 const struct field cfg_top_fields[] = {
@@ -303,6 +328,7 @@ const struct field cfg_top_fields[] = {
 	SECTION("supervisor", supervisor, supervisor_fields, false),
 	SECTION("metrics", metrics, metrics_fields, false),
 	SECTION("notify", notify, notify_fields, false),
+	SECTION("bus", bus, bus_fields, false),
 	{ .key = NULL },
 };
 
@@ -343,6 +369,12 @@ void cfg_set_defaults(struct fks_config *c)
 	strcpy(c->supervisor.stats_prefix, DEFAULT_STATS_PREFIX);
 	for (int i = 0; i < FKS_MAX_NOTIFY_TARGETS; i++)
 		c->notify.target[i].min_severity = FKS_SEV_WARNING;
+	strcpy(c->bus.stream, DEFAULT_BUS_STREAM);
+	strcpy(c->bus.subjects_prefix, DEFAULT_BUS_PREFIX);
+	c->bus.replicas = 1;
+	strcpy(c->bus.max_age, "0");
+	strcpy(c->bus.signals.stream, DEFAULT_BUS_SIGNALS_STREAM);
+	strcpy(c->bus.signals.consumer, DEFAULT_BUS_SIGNALS_CONSUMER);
 }
 
 const char *cfg_choice_name(const struct choice *c, int value)

@@ -1,8 +1,9 @@
 /*
  * The inputs of `fks replay`: a journal directory (its market events, in
  * journal order), a recording in replay's own JSON-lines format (dec_jsonl,
- * one event per line), or a venue recording read through
- * pipeline/runtime/feed_source exactly as `fks run` reads it (IN_VENUE).
+ * one event per line), a venue recording read through
+ * pipeline/runtime/feed_source exactly as `fks run` reads it (IN_VENUE),
+ * or a run on NATS JetStream, read back as the journal's records (IN_BUS).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pipeline/bus/bus_conn.h"
+#include "pipeline/bus/bus_reader.h"
 #include "pipeline/replay/replay_int.h"
 #include "shm/event_build.h"
 #include "shm/fixed.h"
@@ -294,6 +297,8 @@ static int next_venue(struct input *in, union fks_event *ev, char *err, size_t e
 	return NEXT_AGAIN;
 }
 
+static int market_only(const struct journal_record *rec, union fks_event *ev);
+
 /* Market events only; corrupt records are counted and skipped. */
 static int next_journal(struct input *in, union fks_event *ev, char *err, size_t errlen)
 {
@@ -309,9 +314,42 @@ static int next_journal(struct input *in, union fks_event *ev, char *err, size_t
 		snprintf(err, errlen, "%s: %s", in->path, journal_reader_error(in->jr));
 		return -1;
 	}
-	unsigned ty = rec.ev.h.type;
+	return market_only(&rec, ev);
+}
+
+/* The bus gives the journal's records: the same market events, and the
+ * same counting of what does not decode.  The end is the message that
+ * was the stream's last when it was delivered. */
+#define BUS_READ_WAIT_MS 10000
+static int next_bus(struct input *in, union fks_event *ev, char *err, size_t errlen)
+{
+	struct journal_record rec;
+	if (in->bus_caught_up)
+		return 0;
+	int rc = bus_reader_next(in->br, &rec, BUS_READ_WAIT_MS, &in->bus_caught_up);
+	if (rc == 0 && !in->bus_caught_up) {
+		snprintf(err, errlen, "%s: no message for %d s before the end of the run", in->path,
+			 BUS_READ_WAIT_MS / 1000);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (rc == JOURNAL_E_CORRUPT) {
+		in->corrupt++;
+		return NEXT_AGAIN;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", in->path, bus_reader_error(in->br));
+		return -1;
+	}
+	return market_only(&rec, ev);
+}
+
+static int market_only(const struct journal_record *rec, union fks_event *ev)
+{
+	unsigned ty = rec->ev.h.type;
 	if (ty == FKS_EV_QUOTE || ty == FKS_EV_TRADE || ty == FKS_EV_BOOK_DELTA) {
-		*ev = rec.ev;
+		*ev = rec->ev;
 		return 1;
 	}
 	return NEXT_AGAIN;
@@ -349,6 +387,8 @@ int input_next(struct input *in, union fks_event *ev, char *err, size_t errlen)
 			rc = next_venue(in, ev, err, errlen);
 		else if (in->kind == IN_JOURNAL)
 			rc = next_journal(in, ev, err, errlen);
+		else if (in->kind == IN_BUS)
+			rc = next_bus(in, ev, err, errlen);
 		else
 			rc = next_line(in);
 		if (rc != NEXT_AGAIN)
@@ -364,6 +404,7 @@ void input_close(struct input *in)
 	free(in->vq);
 	if (in->jr)
 		journal_reader_close(in->jr);
+	bus_reader_close(in->br);
 	if (in->f)
 		fclose(in->f);
 	free(in->line);
@@ -376,6 +417,31 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A run on the bus: its metadata stands in for the journal's. */
+static int bus_open(struct input *in, const char *path, const char *venue, char *err, size_t errlen)
+{
+	if (venue) {
+		snprintf(err, errlen, "%s: --venue is for recordings, this is a run on the bus", path);
+		return -1;
+	}
+	struct fks_bus_cfg *b = malloc(sizeof *b);
+	char run[BUS_RUN_MAX];
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = bus_parse_remote(path, b, run, err, errlen);
+	if (!rc)
+		rc = bus_reader_open(b, run, &in->br, err, errlen);
+	free(b);
+	if (rc)
+		return -1;
+	in->kind = IN_BUS;
+	in->meta = bus_reader_meta(in->br);
+	in->title = bus_reader_journal_name(in->br); /* the title the journal's replay has */
+	return 0;
+}
+
 int input_open(struct input *in, const char *path, const char *venue, const char *config_path,
 	       bool touch_from_trades, struct fks_config *cfg, char *err, size_t errlen)
 {
@@ -384,11 +450,13 @@ int input_open(struct input *in, const char *path, const char *venue, const char
 	in->touch_from_trades = touch_from_trades;
 	in->cfg = cfg;
 	struct stat st;
-	if (stat(path, &st) != 0) {
+	if (bus_is_remote(path)) {
+		if (bus_open(in, path, venue, err, errlen))
+			return -1;
+	} else if (stat(path, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
-	}
-	if (is_dir(path)) {
+	} else if (is_dir(path)) {
 		if (venue) {
 			snprintf(err, errlen, "%s: --venue is for recordings, this is a directory (a journal?)", path);
 			return -1;

@@ -57,10 +57,11 @@ int replay_lockstep_open(const struct replay_setup *s, lockstep_tap_fn tap, void
 
 /* ---- inputs (replay_inputs.c) ---------------------------------------------
  * A journal directory (its market events, in journal order), a recording in
- * replay's own JSON-lines format (one event per line), or a venue recording
- * read through pipeline/runtime/feed_source exactly as `fks run` reads it. */
+ * replay's own JSON-lines format (one event per line), a venue recording
+ * read through pipeline/runtime/feed_source exactly as `fks run` reads it,
+ * or a run published on NATS JetStream (nats://..., pipeline/bus/). */
 
-enum { IN_JOURNAL = 1, IN_RECORDING = 2, IN_VENUE = 3 };
+enum { IN_JOURNAL = 1, IN_RECORDING = 2, IN_VENUE = 3, IN_BUS = 4 };
 
 enum rec_error {
 	REC_BAD_JSON, REC_MISSING_FIELD, REC_BAD_NUMBER, REC_BAD_SIDE, REC_UNKNOWN_SYMBOL, REC_LINE_TOO_LONG,
@@ -100,6 +101,11 @@ struct input {
 	union fks_event *vq;
 	size_t vq_n, vq_i, vq_cap;
 	bool vq_oom;
+	/* IN_BUS: a run read back from NATS JetStream (nats://...), up to
+	 * what the stream held when it was reached. */
+	struct bus_reader *br;
+	bool bus_caught_up;
+	const char *title;      /* the report's title when not the path's name */
 };
 
 /* Open the input and settle the config: config_path if given, else the

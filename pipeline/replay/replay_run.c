@@ -177,7 +177,7 @@ int replay_run_one(const struct opts *o, const struct replay_setup *s_in, struct
 	report_metrics(rep, -1, 0, m);
 	if (o->report_dir) {
 		char title[256];
-		safe_title(o->input, title, sizeof title);
+		safe_title(in->title ? in->title : o->input, title, sizeof title);
 		if (report_write(rep, o->report_dir, title, err, sizeof err)) {
 			fprintf(stderr, "fks replay: --report %s\n", err);
 			goto done;

@@ -35,6 +35,7 @@
 #include "shm/fixed.h"
 #include "shm/text_sink.h"
 #include "pipeline/journal/journal.h"
+#include "pipeline/bus/bus_side.h"
 #include "pipeline/metrics/metrics.h"
 #include "pipeline/notify/notify.h"
 #include "pipeline/runtime/runseg.h"
@@ -890,8 +891,11 @@ int run_main(int argc, char **argv)
 		atomic_store(&rs->control.stop, 1);
 	} else if (metrics)
 		fprintf(stderr, "fks run: metrics on http://%s/metrics\n", metrics_server_address(metrics));
+	/* After the journal is there; never part of the run's outcome. */
+	pid_t bus = cfg.bus.url[0] && o.config_path ? bus_side_start(o.config_path, journal_dir) : 0;
 	int failed = supervise(&cfg, rs, ch, &o, t0) || metrics_failed;
 	metrics_server_stop(metrics);
+	bus_side_stop(bus, BUS_SIDE_FINISH_MS);
 	print_summary(&cfg, rs, (double)((uint64_t)clock_mono_ns() - t0) / 1e9, o.json, journal_dir);
 	report_lost_summary();
 	runseg_close(rs);

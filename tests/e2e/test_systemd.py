@@ -41,7 +41,7 @@ def main():
         return 77
     scratch = tempfile.mkdtemp(prefix="fks-units-")
     try:
-        for unit in ("fks.service", "fks-metrics.service"):
+        for unit in ("fks.service", "fks-metrics.service", "fks-bus.service"):
             with open(os.path.join(src, unit)) as f:
                 text = f.read()
             check(text.count("ExecStart=/usr/local/bin/fks ") == 1, "%s: one ExecStart of fks" % unit)
@@ -71,6 +71,13 @@ def main():
               "fks metrics reads the config fks run runs (names and scales are the config's)", m["ExecStart"])
         check(m.get("StartLimitIntervalSec") == "0",
               "the exporter keeps retrying until a pipeline runs (no start limit)", m)
+        with open(os.path.join(src, "fks-bus.service")) as f:
+            b = settings(f.read())
+        check(" bus publish " in b["ExecStart"] and " -c %s " % run_cfg in b["ExecStart"],
+              "fks-bus.service publishes the journal of the config fks run runs", b["ExecStart"])
+        run_journal = re.search(r" --journal (\S+)", s["ExecStart"]).group(1)
+        check(" -j %s " % run_journal in b["ExecStart"], "fks-bus.service follows fks.service's journal", b["ExecStart"])
+        check(b.get("Restart") == "always", "the bus publisher resumes exactly where the stream ends: always restart", b)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print("systemd_units: ok")
