@@ -70,9 +70,12 @@ def config(port):
     venue = ("venue:\n  type: fix44\n  host: 127.0.0.1\n  port: %d\n  sender_comp_id: FKS\n"
              "  target_comp_id: VENUE\n  heartbeat_s: 5\n  store: %s\n  account: E2E\n"
              "  symbol.BTCUSDT: BTC/USDT\n" % (port, os.path.join(SCRATCH, "fks.store")))
-    text, n = re.subn(r"(?ms)^venue:\n  type: sim\n(  .*\n)*", venue, text)
+    text, n = re.subn(r"(?m)^venue:\n  type: sim\n(?:  [^\n]*\n)*", venue, text)
     check(n == 1, "the default config has a sim venue section to replace")
-    for old, new in (('start_px: "60000"', 'start_px: "150"'), ('start_px: "3000"', 'start_px: "50"')):
+    # A loaded machine (2 cores, shared) can starve a stage for a second:
+    # not the stall this test is about (test_supervise.py does the same).
+    for old, new in (('start_px: "60000"', 'start_px: "150"'), ('start_px: "3000"', 'start_px: "50"'),
+                     ("  heartbeat_timeout_ms: 1000\n", "  heartbeat_timeout_ms: 30000\n")):
         check(old in text, "the default config has " + old)
         text = text.replace(old, new)
     path = os.path.join(SCRATCH, "fix44.yaml")
@@ -145,15 +148,17 @@ def main():
         fills = [e for e in gw if e.get("type") == "fill"]
         ev = events(log)
         accepted = len([e for e in ev if e.startswith("in D ")])
-        check(accepted > 0, "the acceptor received orders", "\n".join(ev[-20:]))
+        check(accepted > 0, "the acceptor received orders", "\n".join(ev[-20:]) + "\n" + run.stderr)
         check(len(acks) > 0 and len(fills) > 0, "the journal holds the venue's acks and fills",
               "%d acks, %d fills" % (len(acks), len(fills)))
         check(all(e.get("symbol") == "BTCUSDT" for e in fills), "only BTCUSDT (priced 100..199) fills",
               fills[:3])
         # Orders sent at the very end may be acked after the gateway stopped
-        # reading: at most a few in flight, never more acks than orders.
+        # reading (they are left for the next session's resend): a few in
+        # flight, more on a loaded machine; never more acks than orders.
         check(len(acks) <= accepted, "no ack without an order", "%d acks, %d orders" % (len(acks), accepted))
-        check(accepted - len(acks) <= 8, "every order's ack is journaled but those in flight at the end",
+        check(accepted - len(acks) <= max(8, accepted // 10),
+              "every order's ack is journaled but those in flight at the end",
               "%d acks, %d orders" % (len(acks), accepted))
         check(not [e for e in ev if e.startswith("session_reject")], "QuickFIX rejected nothing",
               [e for e in ev if e.startswith("session_reject")])
@@ -166,7 +171,8 @@ def main():
             acc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             acc.kill()
-        shutil.rmtree(SCRATCH, ignore_errors=True)
+        if not os.environ.get("FKS_FIX44_KEEP"):
+            shutil.rmtree(SCRATCH, ignore_errors=True)
     return 0
 
 

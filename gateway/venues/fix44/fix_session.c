@@ -613,24 +613,27 @@ void fix_session_poll(struct fix_session *s, int64_t now)
 			read_socket(s, now);
 	}
 	timers(s, now);
+	/* A fixed point in time, not "now + 1 ms" at each fds() call: a
+	 * deadline that moves with every look would never come due. */
+	s->recheck_ns = now + RECHECK_NS;
 }
 
 int64_t fix_session_deadline(const struct fix_session *s)
 {
-	int64_t hb = hb_ns(s), now = mono_ns();
+	int64_t hb = hb_ns(s);
 	switch (s->state) {
 	case FIX_ST_DOWN:
 		return s->next_connect_ns;
 	case FIX_ST_CONNECTING:
 	case FIX_ST_TLS:
-		return now + RECHECK_NS;
+		return s->recheck_ns;
 	case FIX_ST_LOGON_SENT:
-		return s->out_len ? now + RECHECK_NS : s->logon_sent_ns + 2 * hb;
+		return s->out_len ? s->recheck_ns : s->logon_sent_ns + 2 * hb;
 	case FIX_ST_LOGOUT_SENT:
 		return s->last_out_ns + FIX_LOGOUT_WAIT_NS;
 	case FIX_ST_ACTIVE: {
 		if (s->out_len)
-			return now + RECHECK_NS;
+			return s->recheck_ns;
 		int64_t in = s->test_request_ns ? s->test_request_ns + hb : s->last_in_ns + hb + hb / 5;
 		int64_t out = s->last_out_ns + hb;
 		return in < out ? in : out;

@@ -116,6 +116,7 @@ struct fix_session {
 	int64_t test_request_ns;            /* when the TestRequest went; 0: none out */
 	int64_t logon_sent_ns;
 	int64_t app_sending_ns;             /* SendingTime of the app message being written */
+	int64_t recheck_ns;                 /* a connect, a handshake or unsent bytes: look again then */
 	uint64_t test_req_id;
 	uint64_t resend_until;              /* a ResendRequest is out up to this seq; 0: none */
 	bool lost;                          /* an ACTIVE session ended since the last take */

@@ -51,18 +51,26 @@ static int64_t mono(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* One turn of the gateway's loop: wait on the venue's descriptor up to its
- * deadline (at most 10 ms), then poll it. */
+/* One turn of the gateway's loop, as stage_gateway.c and venue_driver.c
+ * make it: ask the venue for its descriptors and deadline, poll it only if
+ * a descriptor is readable or the deadline has passed, then wait on the
+ * descriptors until the deadline (at most 10 ms here). */
 static void turn(void)
 {
 	int fds[4];
 	int64_t deadline;
 	int n = vt->fds(v, fds, 4, &deadline);
-	int64_t wait_ms = (deadline - mono()) / 1000000;
+	int64_t now = mono();
 	struct pollfd p = { .fd = n ? fds[0] : -1, .events = POLLIN };
+	int ready = n ? poll(&p, 1, 0) : 0;
+	if (ready > 0 || now >= deadline) {
+		if (vt->poll(v, now, collect, NULL) < 0)
+			losses++;
+		n = vt->fds(v, fds, 4, &deadline);
+		p.fd = n ? fds[0] : -1;
+	}
+	int64_t wait_ms = (deadline - mono()) / 1000000;
 	poll(&p, n ? 1 : 0, wait_ms < 0 ? 0 : wait_ms > 10 ? 10 : (int)wait_ms);
-	if (vt->poll(v, mono(), collect, NULL) < 0)
-		losses++;
 }
 
 #define PUMP_UNTIL(cond)                                                          \
